@@ -1,0 +1,436 @@
+"""A table that renders only the rows on screen and is updated by keyed diff.
+
+`DataTable` costs O(n) per `remove_row` and re-measures on every change; under a churn of
+thousands of pods that is the whole frame budget. `LiveTable` keeps rows in a dict keyed by a
+stable key (the object's uid), sorts and filters once per batch, and draws only the visible
+lines through the Line API, so display work scales with the rows on screen. The cursor follows
+its key, not its index, and keeps its place on screen while rows move under it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+Cell = str | Text
+Row = tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    min_width: int = 3
+    max_width: int = 60
+    flexible: bool = False
+    """A flexible column takes the width the others leave (at most one per table)."""
+    justify: str = "left"
+
+
+def _plain(cell: Cell) -> str:
+    return cell.plain if isinstance(cell, Text) else cell
+
+
+class LiveTable(ScrollView, can_focus=True):
+    """Rows keyed by a string, sorted and filtered, drawn line by line."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Up", show=False, id="table.cursor_up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="table.cursor_down"),
+        Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="table.page_up"),
+        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="table.page_down"),
+        Binding("home,g", "cursor_top", "Top", show=False, id="table.top"),
+        Binding("end,G", "cursor_bottom", "Bottom", show=False, id="table.bottom"),
+        Binding("enter", "select", "Open", show=False, id="table.select"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "live-table--header",
+        "live-table--cursor",
+        "live-table--cursor-blurred",
+        "live-table--empty",
+    }
+
+    DEFAULT_CSS = """
+    LiveTable {
+        height: 1fr;
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+    }
+    LiveTable > .live-table--header { text-style: bold; color: $text-accent; }
+    LiveTable > .live-table--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: bold;
+    }
+    LiveTable > .live-table--cursor-blurred { background: $block-cursor-blurred-background; }
+    LiveTable > .live-table--empty { color: $text-muted; text-style: italic; }
+    """
+
+    class Highlighted(Message):
+        """The cursor moved onto another key (or the table became empty: key is None)."""
+
+        def __init__(self, table: LiveTable, key: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> LiveTable:
+            return self.table
+
+    class Selected(Message):
+        """Enter was pressed on a row."""
+
+        def __init__(self, table: LiveTable, key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> LiveTable:
+            return self.table
+
+    filter_text: reactive[str] = reactive("", init=False)
+
+    def __init__(
+        self,
+        columns: Iterable[Column],
+        *,
+        sort_key: Callable[[str, Row], Any] | None = None,
+        empty_message: str = "Nothing here.",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.columns: tuple[Column, ...] = tuple(columns)
+        self._rows: dict[str, Row] = {}
+        self._search_text: dict[str, str] = {}
+        self._natural_widths = [len(c.label) for c in self.columns]
+        self._sort_key = sort_key
+        self._sort_column: int | None = None
+        self._sort_reverse = False
+        self._order: list[str] = []
+        self._index: dict[str, int] = {}
+        self._order_dirty = False
+        self.cursor_key: str | None = None
+        self._last_cursor_index = 0
+        self._announced_key: str | None = None
+        self.empty_message = empty_message
+        self._strip_cache: dict[tuple[str, bool, bool, int], Strip] = {}
+
+    # ---------------------------------------------------------------- data
+
+    @property
+    def row_count(self) -> int:
+        """Rows shown (after filtering)."""
+        self._ensure_order()
+        return len(self._order)
+
+    @property
+    def total_count(self) -> int:
+        return len(self._rows)
+
+    def keys(self) -> list[str]:
+        """Keys in display order (sorted, filtered)."""
+        self._ensure_order()
+        return list(self._order)
+
+    def row(self, key: str) -> Row | None:
+        return self._rows.get(key)
+
+    def apply(self, upserts: Mapping[str, Row], deletes: Iterable[str] = ()) -> None:
+        """Apply a keyed diff: only rows whose cells changed are touched."""
+        changed = False
+        for key in deletes:
+            if self._rows.pop(key, None) is not None:
+                self._search_text.pop(key, None)
+                changed = True
+        for key, row in upserts.items():
+            if self._rows.get(key) == row:
+                continue
+            self._rows[key] = row
+            self._search_text[key] = "\t".join(_plain(c) for c in row).lower()
+            self._grow_widths(row)
+            changed = True
+        if changed:
+            self._strip_cache.clear()
+            self._order_dirty = True
+            self._after_change()
+
+    def replace_all(self, rows: Mapping[str, Row]) -> None:
+        """Make the table hold exactly `rows`, by keyed diff against what it holds."""
+        stale = [key for key in self._rows if key not in rows]
+        self.apply(rows, stale)
+
+    def clear(self) -> None:
+        self.apply({}, list(self._rows))
+        self._natural_widths = [len(c.label) for c in self.columns]
+
+    def sort_by(self, column_key: str | None, reverse: bool = False) -> None:
+        """Sort by a column's plain text (None: the table's own sort key)."""
+        if column_key is None:
+            self._sort_column = None
+        else:
+            self._sort_column = [c.key for c in self.columns].index(column_key)
+        self._sort_reverse = reverse
+        self._order_dirty = True
+        self._after_change()
+
+    @property
+    def sort_state(self) -> tuple[str | None, bool]:
+        column = None if self._sort_column is None else self.columns[self._sort_column].key
+        return column, self._sort_reverse
+
+    def watch_filter_text(self) -> None:
+        self._order_dirty = True
+        self._after_change()
+
+    def _grow_widths(self, row: Row) -> None:
+        widths = self._natural_widths
+        for i, cell in enumerate(row[: len(widths)]):
+            n = cell.cell_len if isinstance(cell, Text) else len(cell)
+            if n > widths[i]:
+                widths[i] = n
+
+    def _ensure_order(self) -> None:
+        if not self._order_dirty:
+            return
+        self._order_dirty = False
+        needle = self.filter_text.lower().strip()
+        keys = (
+            [k for k, text in self._search_text.items() if needle in text]
+            if needle
+            else list(self._rows)
+        )
+        rows = self._rows
+        if self._sort_key is not None and self._sort_column is None:
+            sort_key = self._sort_key
+            keys.sort(key=lambda k: sort_key(k, rows[k]))
+        else:
+            column = self._sort_column or 0
+            keys.sort(key=lambda k: (_natural_key(_plain(rows[k][column])), k))
+        if self._sort_reverse:
+            keys.reverse()
+        self._order = keys
+        self._index = {k: i for i, k in enumerate(keys)}
+
+    def _after_change(self) -> None:
+        """Keep the cursor on its key and at the same place on screen."""
+        old_index = self._last_cursor_index
+        screen_offset = old_index - int(self.scroll_y)
+        self._ensure_order()
+        count = len(self._order)
+        if self.cursor_key is not None and self.cursor_key in self._index:
+            index = self._index[self.cursor_key]
+        elif count:
+            # The row under the cursor vanished (or was filtered out): stay at the same index.
+            index = min(old_index, count - 1)
+            self.cursor_key = self._order[index]
+        else:
+            index = 0
+            self.cursor_key = None
+        self._last_cursor_index = index
+        self.virtual_size = Size(self.size.width, count + 1)
+        if self.is_mounted and self.size.height > 1:
+            visible = self.size.height - 1
+            top = max(0, min(index - screen_offset, count - visible))
+            if not top <= index < top + visible:
+                top = max(0, index - visible + 1)
+            self.set_scroll(None, top)
+        self.refresh()
+        self._announce()
+
+    def _announce(self) -> None:
+        if self.cursor_key != self._announced_key:
+            self._announced_key = self.cursor_key
+            self.post_message(self.Highlighted(self, self.cursor_key))
+
+    # -------------------------------------------------------------- cursor
+
+    def move_cursor_to_key(self, key: str) -> bool:
+        self._ensure_order()
+        if key not in self._index:
+            return False
+        self._move_to(self._index[key])
+        return True
+
+    def _move_to(self, index: int) -> None:
+        self._ensure_order()
+        if not self._order:
+            return
+        index = max(0, min(index, len(self._order) - 1))
+        self.cursor_key = self._order[index]
+        self._last_cursor_index = index
+        visible = max(1, self.size.height - 1)
+        top = int(self.scroll_y)
+        if index < top:
+            self.set_scroll(None, index)
+        elif index >= top + visible:
+            self.set_scroll(None, index - visible + 1)
+        self._strip_cache.clear()
+        self.refresh()
+        self._announce()
+
+    @property
+    def cursor_index(self) -> int:
+        self._ensure_order()
+        return self._index.get(self.cursor_key, 0) if self.cursor_key else 0
+
+    def action_cursor_up(self) -> None:
+        self._move_to(self.cursor_index - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move_to(self.cursor_index + 1)
+
+    def action_page_up(self) -> None:
+        self._move_to(self.cursor_index - max(1, self.size.height - 2))
+
+    def action_page_down(self) -> None:
+        self._move_to(self.cursor_index + max(1, self.size.height - 2))
+
+    def action_cursor_top(self) -> None:
+        self._move_to(0)
+
+    def action_cursor_bottom(self) -> None:
+        self._move_to(len(self._order) - 1)
+
+    def action_select(self) -> None:
+        if self.cursor_key is not None:
+            self.post_message(self.Selected(self, self.cursor_key))
+
+    def _on_click(self, event: events.Click) -> None:
+        row = event.y - 1 + int(self.scroll_y)
+        if event.y >= 1 and 0 <= row < len(self._order):
+            self._move_to(row)
+            if event.chain == 2:
+                self.action_select()
+
+    def on_focus(self) -> None:
+        self._strip_cache.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._strip_cache.clear()
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._strip_cache.clear()
+        self.virtual_size = Size(self.size.width, len(self._order) + 1)
+
+    # ------------------------------------------------------------ rendering
+
+    def column_widths(self, width: int) -> list[int]:
+        """Natural widths clamped to each column's bounds; the flexible one takes the rest."""
+        widths = [
+            max(c.min_width, min(c.max_width, n))
+            for c, n in zip(self.columns, self._natural_widths, strict=True)
+        ]
+        gaps = 2 * (len(widths) - 1)
+        flexible = [i for i, c in enumerate(self.columns) if c.flexible]
+        spare = width - gaps - sum(widths)
+        if flexible:
+            i = flexible[0]
+            widths[i] = max(self.columns[i].min_width, widths[i] + spare)
+        return widths
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            return self._render_header(width, base)
+        self._ensure_order()
+        index = int(self.scroll_y) + y - 1
+        if not self._order:
+            if y == 2:
+                style = self.get_component_rich_style("live-table--empty")
+                return Strip(
+                    [Segment(("  " + self.empty_message)[:width], base + style)]
+                ).extend_cell_length(width, base)
+            return Strip.blank(width, base)
+        if index >= len(self._order):
+            return Strip.blank(width, base)
+        key = self._order[index]
+        is_cursor = key == self.cursor_key
+        cache_key = (key, is_cursor, self.has_focus, width)
+        strip = self._strip_cache.get(cache_key)
+        if strip is None:
+            strip = self._render_row(self._rows[key], width, base, is_cursor)
+            if len(self._strip_cache) > 4096:
+                self._strip_cache.clear()
+            self._strip_cache[cache_key] = strip
+        return strip
+
+    def _render_header(self, width: int, base: Style) -> Strip:
+        style = base + self.get_component_rich_style("live-table--header")
+        sort_column, reverse = self.sort_state
+        labels: list[Cell] = []
+        for column in self.columns:
+            label = column.label
+            if column.key == sort_column:
+                label += "↓" if reverse else "↑"
+            labels.append(label)
+        return self._render_cells(tuple(labels), width, style)
+
+    def _render_row(self, row: Row, width: int, base: Style, is_cursor: bool) -> Strip:
+        style = base
+        if is_cursor:
+            component = "live-table--cursor" if self.has_focus else "live-table--cursor-blurred"
+            style = base + self.get_component_rich_style(component)
+        return self._render_cells(row, width, style)
+
+    def _render_cells(self, row: Row, width: int, style: Style) -> Strip:
+        widths = self.column_widths(width)
+        line = Text(style=style, no_wrap=True, overflow="crop", end="")
+        for i, (column, cell_width) in enumerate(zip(self.columns, widths, strict=True)):
+            cell = row[i] if i < len(row) else ""
+            text = cell.copy() if isinstance(cell, Text) else Text(cell)
+            if text.cell_len > cell_width:
+                text.truncate(cell_width, overflow="ellipsis")
+            if column.justify == "right":
+                text.pad_left(cell_width - text.cell_len)
+            else:
+                text.pad_right(cell_width - text.cell_len)
+            if i:
+                line.append("  ")
+            line.append_text(text)
+        line.truncate(width, pad=True)
+        segments = list(line.render(self.app.console))
+        return Strip(segments, width).simplify()
+
+
+def _natural_key(text: str) -> tuple[Any, ...]:
+    """Sort "pod-2" before "pod-10" and numbers by value."""
+    parts: list[Any] = []
+    number = ""
+    word = ""
+    for ch in text:
+        if ch.isdigit():
+            if word:
+                parts.append((1, word.lower()))
+                word = ""
+            number += ch
+        else:
+            if number:
+                parts.append((0, int(number)))
+                number = ""
+            word += ch
+    if number:
+        parts.append((0, int(number)))
+    if word:
+        parts.append((1, word.lower()))
+    return tuple(parts)

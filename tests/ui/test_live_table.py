@@ -1,0 +1,113 @@
+"""LiveTable: keyed diff, cursor that follows its key, filtering and sorting under updates."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from ktui.ui.live_table import Column, LiveTable
+
+
+class TableApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.highlighted: list[str | None] = []
+
+    def compose(self) -> ComposeResult:
+        yield LiveTable(
+            [Column("name", "NAME", flexible=True), Column("status", "STATUS")],
+            empty_message="No pods.",
+        )
+
+    def on_live_table_highlighted(self, message: LiveTable.Highlighted) -> None:
+        self.highlighted.append(message.key)
+
+
+def rows(n: int, status: str = "Running") -> dict[str, tuple[str, str]]:
+    return {f"uid-{i}": (f"pod-{i}", status) for i in range(n)}
+
+
+async def test_cursor_stays_on_its_row_while_rows_appear_above_it() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        table.focus()
+        table.apply(rows(50))
+        await pilot.pause()
+        for _ in range(20):
+            await pilot.press("down")
+        assert table.cursor_key == "uid-20"
+        offset_before = table.cursor_index - int(table.scroll_y)
+        # Rows that sort before the cursor's row arrive: the cursor must stay on uid-20,
+        # at the same line on screen.
+        table.apply({"uid-a": ("pod-0a", "Pending"), "uid-b": ("pod-1a", "Pending")})
+        await pilot.pause()
+        assert table.cursor_key == "uid-20"
+        assert table.cursor_index == 22
+        assert table.cursor_index - int(table.scroll_y) == offset_before
+
+
+async def test_deleted_cursor_row_moves_cursor_to_neighbour() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        table.focus()
+        table.apply(rows(5))
+        await pilot.pause()
+        await pilot.press("down", "down")
+        assert table.cursor_key == "uid-2"
+        table.apply({}, ["uid-2"])
+        await pilot.pause()
+        assert table.cursor_key == "uid-3"
+        assert app.highlighted[-1] == "uid-3"
+        table.apply({}, ["uid-0", "uid-1", "uid-3", "uid-4"])
+        await pilot.pause()
+        assert table.cursor_key is None
+        assert app.highlighted[-1] is None
+
+
+async def test_update_changes_only_cells_and_keeps_order() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        table.apply(rows(3))
+        table.apply({"uid-1": ("pod-1", "Failed")})
+        await pilot.pause()
+        assert table.keys() == ["uid-0", "uid-1", "uid-2"]
+        assert table.row("uid-1") == ("pod-1", "Failed")
+        table.replace_all({"uid-1": ("pod-1", "Failed"), "uid-9": ("pod-9", "Pending")})
+        assert table.keys() == ["uid-1", "uid-9"]
+
+
+async def test_filter_survives_updates_and_sort_by_column() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        table.apply(rows(12))
+        table.filter_text = "pod-1"
+        await pilot.pause()
+        assert table.keys() == ["uid-1", "uid-10", "uid-11"]
+        table.apply({"uid-100": ("pod-100", "Pending"), "uid-5": ("pod-5", "Failed")})
+        assert table.keys() == ["uid-1", "uid-10", "uid-11", "uid-100"]
+        table.sort_by("name", reverse=True)
+        assert table.keys() == ["uid-100", "uid-11", "uid-10", "uid-1"]
+        table.filter_text = ""
+        table.sort_by("name")
+        keys = table.keys()
+        # natural order: pod-2 before pod-10
+        assert keys.index("uid-2") < keys.index("uid-10")
+
+
+async def test_renders_visible_rows_and_empty_message() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 8)) as pilot:
+        table = app.query_one(LiveTable)
+        await pilot.pause()
+        assert "No pods." in table.render_line(2).text
+        table.apply(rows(1000))
+        await pilot.pause()
+        assert "NAME" in table.render_line(0).text
+        assert "pod-0" in table.render_line(1).text
+        table.action_cursor_bottom()
+        await pilot.pause()
+        last_line = table.render_line(table.size.height - 1).text
+        assert "pod-999" in last_line
