@@ -38,7 +38,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -55,7 +54,7 @@ SERVICE_IP = "10.0.0.1"
 HEARTBEAT_INTERVAL = 10.0
 
 # Components we started and have not stopped yet; stopped at interpreter exit.
-_LIVE: weakref.WeakSet[ControlPlane] = weakref.WeakSet()
+_LIVE: set[ControlPlane] = set()
 
 
 class ControlPlaneError(RuntimeError):
