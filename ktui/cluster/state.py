@@ -1,0 +1,39 @@
+"""The state of one resource cache, as the UI shows it (header badges, error lines)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+class CachePhase(enum.StrEnum):
+    SYNCING = "syncing"
+    """Discovering the served version or listing; the cache may still be empty or stale."""
+    LIVE = "live"
+    """A watch is open: changes arrive as they happen."""
+    RECONNECTING = "reconnecting"
+    """The connection was lost; retrying with back-off. The cached objects are kept."""
+    FORBIDDEN = "forbidden"
+    """403 (or 401): the credentials may not list/watch this kind. Retried rarely."""
+    ERROR = "error"
+    """Any other failure, or the kind is not served by this server (then not retried)."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class CacheState:
+    phase: CachePhase
+    attempt: int = 0
+    """Failed attempts in a row (0 when healthy); the back-off grows with it."""
+    since: datetime = field(default_factory=utc_now)
+    """When the cache entered `phase` (timezone-aware, UTC)."""
+    message: str = ""
+    """One line for the user (secret-free): why the cache is in this phase."""
+    resource_version: str = ""
+    """The last resourceVersion the cache is consistent with."""
+    count: int = 0
+    """Number of cached objects."""

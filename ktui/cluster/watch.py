@@ -1,0 +1,199 @@
+"""Parsing of the API server's watch stream and list responses into plain dicts.
+
+A watch response is a stream of JSON documents, one per line (`{"type": ..., "object": ...}`),
+delivered in chunks whose boundaries have nothing to do with the lines. Every line is parsed once
+with `json.loads` and the resulting dict is kept as the cached object (no model objects, no
+copies); `metadata.managedFields` is dropped on arrival because it is large and never shown.
+Malformed input (a bad JSON line, an object without a uid) is skipped with a one-line warning so
+that one bad object cannot stop a watch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+log = logging.getLogger(__name__)
+
+EventType = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"]
+EVENT_TYPES: Final[frozenset[str]] = frozenset(
+    {"ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"}
+)
+# Longer lines are cut in warnings: a broken 2 MB line must not become a 2 MB log record.
+_SNIPPET_LENGTH: Final = 80
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEvent:
+    type: EventType
+    object: dict[str, Any]
+    """The object (ADDED/MODIFIED/DELETED/BOOKMARK) or the Status (ERROR), as parsed."""
+
+
+class LineSplitter:
+    """Reassembles newline-terminated lines from chunks cut at arbitrary byte positions."""
+
+    __slots__ = ("_partial",)
+
+    def __init__(self) -> None:
+        self._partial = b""
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        """The complete lines `chunk` finishes (without their newline), in order."""
+        if not chunk:
+            return []
+        if b"\n" not in chunk:
+            self._partial += chunk
+            return []
+        lines = chunk.split(b"\n")
+        if self._partial:
+            lines[0] = self._partial + lines[0]
+        self._partial = lines.pop()
+        return lines
+
+    def finish(self) -> bytes:
+        """What is left after the last newline: a last line the server did not terminate."""
+        rest, self._partial = self._partial, b""
+        return rest
+
+
+def iter_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Non-empty lines of a chunked byte stream, including an unterminated last line."""
+    splitter = LineSplitter()
+    for chunk in chunks:
+        for line in splitter.feed(chunk):
+            if line.strip():
+                yield line
+    rest = splitter.finish()
+    if rest.strip():
+        yield rest
+
+
+def _snippet(raw: bytes | str) -> str:
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    text = " ".join(text.split())
+    return text if len(text) <= _SNIPPET_LENGTH else text[:_SNIPPET_LENGTH] + "…"
+
+
+def object_uid(obj: object) -> str | None:
+    """`metadata.uid` of an object, or None when `obj` is not an object with a uid."""
+    if not isinstance(obj, dict):
+        return None
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, dict):
+        return None
+    uid = metadata.get("uid")
+    return uid if isinstance(uid, str) and uid else None
+
+
+def resource_version_of(obj: dict[str, Any]) -> str:
+    """`metadata.resourceVersion` of a parsed object ("" when absent)."""
+    metadata = obj.get("metadata")
+    if isinstance(metadata, dict):
+        version = metadata.get("resourceVersion")
+        if isinstance(version, str):
+            return version
+    return ""
+
+
+def prepare_object(obj: object, *, what: str) -> tuple[str, dict[str, Any]] | None:
+    """(uid, obj) ready to cache, or None (with a warning) when `obj` is unusable.
+
+    Mutates `obj` in place (drops `metadata.managedFields`): the dict was just parsed and is
+    owned by the caller, so no copy is needed.
+    """
+    uid = object_uid(obj)
+    if uid is None:
+        log.warning("skipping malformed %s: no metadata.uid: %s", what, _snippet(repr(obj)))
+        return None
+    assert isinstance(obj, dict)
+    obj["metadata"].pop("managedFields", None)
+    return uid, obj
+
+
+def parse_watch_line(line: bytes) -> WatchEvent | None:
+    """The event one watch line holds, or None (with a warning) when the line is malformed.
+
+    Objects of ADDED/MODIFIED/DELETED events are checked for a uid and stripped of managedFields;
+    BOOKMARK objects carry only metadata.resourceVersion and ERROR objects are a Status, so
+    those are returned as parsed.
+    """
+    try:
+        document = json.loads(line)
+    except ValueError as exc:
+        log.warning("skipping malformed watch line (%s): %s", exc, _snippet(line))
+        return None
+    if not isinstance(document, dict):
+        log.warning("skipping watch line that is not a JSON object: %s", _snippet(line))
+        return None
+    event_type = document.get("type")
+    payload = document.get("object")
+    if event_type not in EVENT_TYPES or not isinstance(payload, dict):
+        log.warning("skipping watch event of unknown shape: %s", _snippet(line))
+        return None
+    if event_type in ("ADDED", "MODIFIED", "DELETED"):
+        prepared = prepare_object(payload, what=f"{event_type} event object")
+        if prepared is None:
+            return None
+    return WatchEvent(event_type, payload)
+
+
+def status_code(status: dict[str, Any]) -> int:
+    """The HTTP code of a Status object (an ERROR event's object); 0 when it has none."""
+    code = status.get("code")
+    if isinstance(code, int):
+        return code
+    # Some proxies and old servers send only the reason.
+    reason = status.get("reason")
+    if reason in ("Expired", "Gone"):
+        return 410
+    return 0
+
+
+def status_message(status: dict[str, Any]) -> str:
+    message = status.get("message")
+    if isinstance(message, str) and message:
+        return message
+    reason = status.get("reason")
+    return reason if isinstance(reason, str) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    items: list[tuple[str, dict[str, Any]]]
+    """(uid, object) of every usable item, managedFields dropped, kind/apiVersion filled in."""
+    resource_version: str
+    continue_token: str
+
+
+def parse_list_page(body: bytes, *, kind: str, api_version: str) -> ListPage:
+    """One page of a list response; ValueError when the body is not a list at all.
+
+    List items carry no `kind`/`apiVersion` (only the list does); they are filled in so that an
+    object from a list looks the same as the same object from a watch event.
+    """
+    document = json.loads(body)
+    if not isinstance(document, dict) or not isinstance(document.get("items", []), list):
+        raise ValueError(f"list response for {kind} is not a list: {_snippet(body)}")
+    metadata = document.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
+    items: list[tuple[str, dict[str, Any]]] = []
+    for raw in document.get("items") or ():
+        prepared = prepare_object(raw, what=f"{kind} list item")
+        if prepared is None:
+            continue
+        obj = prepared[1]
+        obj.setdefault("kind", kind)
+        obj.setdefault("apiVersion", api_version)
+        items.append(prepared)
+    version = metadata.get("resourceVersion")
+    token = metadata.get("continue")
+    return ListPage(
+        items=items,
+        resource_version=version if isinstance(version, str) else "",
+        continue_token=token if isinstance(token, str) else "",
+    )
