@@ -130,7 +130,7 @@ if [[ -d _output && ! -f _output/.ktui-ok ]]; then
   log "removing stale _output/"
   rm -rf _output
 fi
-log "make (this takes ~8+ minutes on 2 cores)"
+log "make (about 4-8 minutes on 2 cores)"
 start=$(date +%s)
 make WHAT="cmd/kube-apiserver cmd/kube-controller-manager cmd/kube-scheduler" >&2
 log "make finished in $(( $(date +%s) - start ))s"
@@ -141,7 +141,8 @@ STAGE="$ROOT/bin.new"
 rm -rf "$STAGE"
 mkdir -p "$STAGE"
 for c in "${COMPONENTS[@]}"; do
-  f="$(find -L _output -type f -name "$c" -perm -u+x | head -n1 || true)"
+  f="_output/local/bin/$(go env GOOS)/$(go env GOARCH)/$c"
+  [[ -x "$f" ]] || f="$(find _output -type f -name "$c" -perm -u+x 2>/dev/null | head -n1 || true)"
   [[ -n "$f" ]] || die "built binary $c not found under _output/"
   install -m 0755 "$f" "$STAGE/$c"
   v="$("$STAGE/$c" --version 2>&1)" || die "$c --version failed: $v"
