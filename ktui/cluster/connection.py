@@ -79,10 +79,15 @@ class Connection:
     server_version: str | None = None
     """The server's gitVersion once `probe_server` has succeeded."""
     _resources: _ClientResources = field(repr=False, default_factory=lambda: _ClientResources())
+    _environ: Mapping[str, str] | None = field(repr=False, default=None)
 
     @property
     def all_namespaces(self) -> bool:
         return self.namespace is None
+
+    @property
+    def closed(self) -> bool:
+        return self._resources.closed
 
     def for_context(self, name: str, *, all_namespaces: bool | None = None) -> Connection:
         """A new connection to another context of the same kubeconfig.
@@ -91,7 +96,9 @@ class Connection:
         all-namespaces mode. The old connection stays open until `close()`.
         """
         keep_all = self.all_namespaces if all_namespaces is None else all_namespaces
-        return connect_context(self.kubeconfig, name, all_namespaces=keep_all)
+        return connect_context(
+            self.kubeconfig, name, all_namespaces=keep_all, environ=self._environ
+        )
 
     def with_namespace(self, namespace: str | None) -> Connection:
         """The same API client scoped to `namespace` (None: all namespaces)."""
@@ -161,6 +168,7 @@ def connect_context(
         kubeconfig=kubeconfig,
         user_name=context.user,
         _resources=resources,
+        _environ=environ,
     )
 
 

@@ -268,7 +268,7 @@ class RecordingApp:
     def run(self) -> None:
         self.ran = True
         # The connection is live while the app runs.
-        assert not self.connection._resources.closed
+        assert not self.connection.closed
 
 
 def install_module(monkeypatch: pytest.MonkeyPatch, name: str, **attributes: Any) -> None:
@@ -301,7 +301,7 @@ def test_main_builds_settings_connects_and_runs_the_app(
     assert app.connection.namespace is None
     assert app.connection.default_namespace == "team"
     assert app.connection.server_version == "v1.32.0-cli"
-    assert app.connection._resources.closed  # closed once the app returned
+    assert app.connection.closed  # closed once the app returned
 
 
 def test_missing_ui_module_is_one_line(

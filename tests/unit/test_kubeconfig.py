@@ -756,6 +756,7 @@ def test_client_certificate_data_lives_in_private_temp_files(tmp_path: Path, pki
         assert stat.S_IMODE(key_file.parent.stat().st_mode) == 0o700
         assert probe_server(connection) == "v1.32.0-test"
         connection.close()
+        assert connection.closed
         assert not key_file.exists() and not key_file.parent.exists()
     assert server.client_certificates[0] is not None
     assert ("commonName", "client") in server.client_certificates[0]["subject"][0]
