@@ -470,7 +470,7 @@ def _last_terminated(status: j.Obj | None) -> j.Obj | None:
 
 
 def _termination_text(terminated: j.Obj) -> str:
-    """ "Completed (exit 0)", "OOMKilled (exit 137)", "exit 1", "signal 9"."""
+    """How a run ended: "Completed (exit 0)", "OOMKilled (exit 137)", "exit 1", "signal 9"."""
     reason = j.text(terminated.get("reason"))
     signal = j.integer(terminated.get("signal"))
     exit_code = j.integer(terminated.get("exitCode"))
