@@ -182,9 +182,7 @@ def controller_revision_rows(
                 namespace=j.text(metadata.get("namespace")),
                 uid=j.text(metadata.get("uid")),
                 revision=number,
-                images=",".join(
-                    container_images(pod_template({**item, "kind": "ControllerRevision"}))
-                ),
+                images=",".join(container_images(pod_template(item))),
                 age=age(j.text(creation) or None, now),
                 created=parse_time(creation),
                 is_current=is_current,

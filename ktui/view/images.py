@@ -8,7 +8,10 @@ from ktui.view import _json as j
 def pod_template(resource: j.Obj) -> j.Obj:
     """The pod template of a workload: spec.template, or spec.jobTemplate.spec.template for a
     CronJob. A ControllerRevision keeps it under data.spec.template. Empty if there is none."""
-    if resource.get("kind") == "ControllerRevision":
+    # Items of a list response carry no kind; a ControllerRevision is known by its data field.
+    if resource.get("kind") == "ControllerRevision" or (
+        "data" in resource and "spec" not in resource
+    ):
         return j.obj(j.spec(j.obj(resource.get("data"))).get("template"))
     spec = j.spec(resource)
     if "jobTemplate" in spec:

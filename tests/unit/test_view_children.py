@@ -144,9 +144,8 @@ def test_oldest_matching_replicaset_wins() -> None:
 
 
 def _revision(name: str, number: int, image: str, created_ago: float) -> dict[str, Any]:
+    # As an item of a list response: no apiVersion/kind.
     return {
-        "apiVersion": "apps/v1",
-        "kind": "ControllerRevision",
         "metadata": {"name": name, "namespace": "shop", "creationTimestamp": fx.ts(created_ago)},
         "data": {"spec": {"template": {"$patch": "replace", **_template(image)}}},
         "revision": number,
