@@ -8,8 +8,12 @@ cluster's and controllers can rely on them being present.
 
 from __future__ import annotations
 
+import calendar
+import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from ktui.sim.selectors import selector_string
 
 ResourceKey = tuple[str, str]
 
@@ -375,3 +379,473 @@ def pod_qos_class(spec: dict[str, Any]) -> str:
     if not any_set:
         return "BestEffort"
     return "Guaranteed" if guaranteed else "Burstable"
+
+
+# --- server-side printing: the meta.k8s.io/v1 Table columns kubectl shows ------------------------
+
+
+def _col(
+    name: str, type_: str = "string", priority: int = 0, description: str = ""
+) -> dict[str, Any]:
+    fmt = "name" if name == "Name" else ""
+    return {
+        "name": name,
+        "type": type_,
+        "format": fmt,
+        "description": description or name,
+        "priority": priority,
+    }
+
+
+_NAME = _col("Name", description="Name must be unique within a namespace.")
+_AGE = _col(
+    "Age",
+    description="CreationTimestamp is a timestamp representing the server time when this object"
+    " was created.",
+)
+_WORKLOAD_EXTRA = [
+    _col("Containers", priority=1),
+    _col("Images", priority=1),
+    _col("Selector", priority=1),
+]
+
+TABLE_COLUMNS: dict[ResourceKey, list[dict[str, Any]]] = {
+    ("", "pods"): [
+        _NAME,
+        _col(
+            "Ready", description="The aggregate readiness state of this pod for accepting traffic."
+        ),
+        _col("Status", description="The aggregate status of the containers in this pod."),
+        _col(
+            "Restarts",
+            description="The number of times the containers in this pod have been"
+            " restarted and when the last container in this pod has restarted.",
+        ),
+        _AGE,
+        _col("IP", priority=1),
+        _col("Node", priority=1),
+        _col("Nominated Node", priority=1),
+        _col("Readiness Gates", priority=1),
+    ],
+    ("", "namespaces"): [_NAME, _col("Status"), _AGE],
+    ("", "nodes"): [
+        _NAME,
+        _col("Status"),
+        _col("Roles"),
+        _AGE,
+        _col("Version"),
+        _col("Internal-IP", priority=1),
+        _col("External-IP", priority=1),
+        _col("OS-Image", priority=1),
+        _col("Kernel-Version", priority=1),
+        _col("Container-Runtime", priority=1),
+    ],
+    ("", "events"): [
+        _col("Last Seen"),
+        _col("Type"),
+        _col("Reason"),
+        _col("Object"),
+        _col("Subobject", priority=1),
+        _col("Source", priority=1),
+        _col("Message"),
+        _col("First Seen", priority=1),
+        _col("Count", priority=1),
+        _col("Name", priority=1),
+    ],
+    ("apps", "deployments"): [
+        _NAME,
+        _col("Ready"),
+        _col("Up-to-date", "integer"),
+        _col("Available", "integer"),
+        _AGE,
+        *_WORKLOAD_EXTRA,
+    ],
+    ("apps", "replicasets"): [
+        _NAME,
+        _col("Desired", "integer"),
+        _col("Current", "integer"),
+        _col("Ready", "integer"),
+        _AGE,
+        *_WORKLOAD_EXTRA,
+    ],
+    ("apps", "statefulsets"): [_NAME, _col("Ready"), _AGE, *_WORKLOAD_EXTRA[:2]],
+    ("apps", "daemonsets"): [
+        _NAME,
+        _col("Desired", "integer"),
+        _col("Current", "integer"),
+        _col("Ready", "integer"),
+        _col("Up-to-date", "integer"),
+        _col("Available", "integer"),
+        _col("Node Selector"),
+        _AGE,
+        *_WORKLOAD_EXTRA,
+    ],
+    ("apps", "controllerrevisions"): [
+        _NAME,
+        _col("Controller"),
+        _col("Revision", "integer"),
+        _AGE,
+    ],
+    ("batch", "jobs"): [
+        _NAME,
+        _col("Status"),
+        _col("Completions"),
+        _col("Duration"),
+        _AGE,
+        *_WORKLOAD_EXTRA,
+    ],
+    ("batch", "cronjobs"): [
+        _NAME,
+        _col("Schedule"),
+        _col("Timezone"),
+        _col("Suspend", "boolean"),
+        _col("Active", "integer"),
+        _col("Last Schedule"),
+        _AGE,
+        *_WORKLOAD_EXTRA,
+    ],
+}
+
+
+def human_duration(seconds: float) -> str:
+    """apimachinery's duration.HumanDuration, as the AGE columns print it."""
+    if seconds < -1:
+        return "<invalid>"
+    if seconds < 0:
+        return "0s"
+    s = int(seconds)
+    if s < 60 * 2:
+        return f"{s}s"
+    minutes = s // 60
+    if minutes < 10:
+        rest = s % 60
+        return f"{minutes}m{rest}s" if rest else f"{minutes}m"
+    if minutes < 60 * 3:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 8:
+        rest = minutes % 60
+        return f"{hours}h{rest}m" if rest else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        rest = hours % 24
+        return f"{hours // 24}d{rest}h" if rest else f"{hours // 24}d"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        days = hours // 24
+        rest = days % 365
+        return f"{days // 365}y{rest}d" if rest else f"{days // 365}y"
+    return f"{hours // 24 // 365}y"
+
+
+def _parse_time(value: Any) -> float | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return float(calendar.timegm(time.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")))
+    except ValueError:
+        return None
+
+
+def _since(value: Any, now: float) -> str:
+    stamp = _parse_time(value)
+    return "<unknown>" if stamp is None else human_duration(now - stamp)
+
+
+def _containers_images(template_spec: dict[str, Any]) -> tuple[str, str]:
+    containers = [c for c in template_spec.get("containers") or () if isinstance(c, dict)]
+    return (
+        ",".join(str(c.get("name", "")) for c in containers),
+        ",".join(str(c.get("image", "")) for c in containers),
+    )
+
+
+def _selector_text(selector: Any) -> str:
+    text = selector_string(selector) if isinstance(selector, dict) else ""
+    return text or "<none>"
+
+
+def _template_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    template = spec.get("template") or {}
+    return template.get("spec") or {} if isinstance(template, dict) else {}
+
+
+def pod_status_cells(pod: dict[str, Any], now: float) -> tuple[str, str, str]:
+    """(READY, STATUS, RESTARTS) with kubectl's printPod rules."""
+    spec = pod.get("spec") or {}
+    status = pod.get("status") or {}
+    meta = pod.get("metadata") or {}
+    restarts = 0
+    last_restart: float | None = None
+    total = len(spec.get("containers") or ())
+    ready = 0
+    reason = status.get("reason") or status.get("phase") or ""
+
+    def note_restart(container_status: dict[str, Any]) -> None:
+        nonlocal restarts, last_restart
+        restarts += int(container_status.get("restartCount") or 0)
+        finished = _parse_time(
+            ((container_status.get("lastState") or {}).get("terminated") or {}).get("finishedAt")
+        )
+        if finished is not None and (last_restart is None or finished > last_restart):
+            last_restart = finished
+
+    initializing = False
+    init_statuses = status.get("initContainerStatuses") or ()
+    init_count = len(spec.get("initContainers") or ())
+    for index, container_status in enumerate(init_statuses):
+        note_restart(container_status)
+        state = container_status.get("state") or {}
+        terminated = state.get("terminated")
+        waiting = state.get("waiting")
+        if terminated and terminated.get("exitCode") == 0:
+            continue
+        if state.get("running") and container_status.get("started"):
+            # A sidecar (restartable init container) that has started does not block.
+            init_spec = (spec.get("initContainers") or [{}] * (index + 1))[index]
+            if isinstance(init_spec, dict) and init_spec.get("restartPolicy") == "Always":
+                continue
+        if terminated:
+            if terminated.get("reason"):
+                reason = "Init:" + str(terminated["reason"])
+            elif terminated.get("signal"):
+                reason = f"Init:Signal:{terminated['signal']}"
+            else:
+                reason = f"Init:ExitCode:{terminated.get('exitCode', 0)}"
+        elif waiting and waiting.get("reason") and waiting.get("reason") != "PodInitializing":
+            reason = "Init:" + str(waiting["reason"])
+        else:
+            reason = f"Init:{index}/{init_count}"
+        initializing = True
+        break
+
+    conditions = status.get("conditions") or ()
+    pod_ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+    initialized = any(
+        c.get("type") == "Initialized" and c.get("status") == "True" for c in conditions
+    )
+    if not initializing or initialized:
+        has_running = False
+        for container_status in reversed(status.get("containerStatuses") or ()):
+            note_restart(container_status)
+            state = container_status.get("state") or {}
+            waiting = state.get("waiting")
+            terminated = state.get("terminated")
+            if waiting and waiting.get("reason"):
+                reason = str(waiting["reason"])
+            elif terminated and terminated.get("reason"):
+                reason = str(terminated["reason"])
+            elif terminated:
+                if terminated.get("signal"):
+                    reason = f"Signal:{terminated['signal']}"
+                else:
+                    reason = f"ExitCode:{terminated.get('exitCode', 0)}"
+            elif container_status.get("ready") and state.get("running"):
+                has_running = True
+                ready += 1
+        if reason == "Completed" and has_running:
+            reason = "Running" if pod_ready else "NotReady"
+
+    if meta.get("deletionTimestamp"):
+        reason = "Unknown" if status.get("reason") == "NodeLost" else "Terminating"
+
+    restart_text = str(restarts)
+    if restarts and last_restart is not None:
+        restart_text = f"{restarts} ({human_duration(now - last_restart)} ago)"
+    return f"{ready}/{total}", reason, restart_text
+
+
+def _job_status(job: dict[str, Any]) -> str:
+    conditions = (job.get("status") or {}).get("conditions") or ()
+    for kind, label in (
+        ("Complete", "Complete"),
+        ("Failed", "Failed"),
+        ("FailureTarget", "FailureTarget"),
+        ("SuccessCriteriaMet", "SuccessCriteriaMet"),
+        ("Suspended", "Suspended"),
+    ):
+        if any(c.get("type") == kind and c.get("status") == "True" for c in conditions):
+            return label
+    if (job.get("metadata") or {}).get("deletionTimestamp"):
+        return "Terminating"
+    return "Running"
+
+
+def table_cells(info: ResourceInfo, obj: dict[str, Any], now: float) -> list[Any]:
+    """One Table row's cells for `obj`, matching TABLE_COLUMNS[info.key] (or NAME, AGE)."""
+    meta = obj.get("metadata") or {}
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    name = meta.get("name", "")
+    age = _since(meta.get("creationTimestamp"), now)
+    key = info.key
+    if key == ("", "pods"):
+        ready, reason, restarts = pod_status_cells(obj, now)
+        gates = spec.get("readinessGates") or ()
+        gates_text = "<none>"
+        if gates:
+            conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or ()}
+            passed = sum(1 for g in gates if conditions.get(g.get("conditionType")) == "True")
+            gates_text = f"{passed}/{len(gates)}"
+        return [
+            name,
+            ready,
+            reason,
+            restarts,
+            age,
+            status.get("podIP") or "<none>",
+            spec.get("nodeName") or "<none>",
+            status.get("nominatedNodeName") or "<none>",
+            gates_text,
+        ]
+    if key == ("", "namespaces"):
+        return [name, status.get("phase", ""), age]
+    if key == ("", "nodes"):
+        conditions = status.get("conditions") or ()
+        ready_cond = next((c for c in conditions if c.get("type") == "Ready"), None)
+        state = "Unknown"
+        if ready_cond is not None:
+            state = "Ready" if ready_cond.get("status") == "True" else "NotReady"
+        if spec.get("unschedulable"):
+            state += ",SchedulingDisabled"
+        labels = meta.get("labels") or {}
+        roles = sorted(
+            k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/")
+        )
+        addresses = {a.get("type"): a.get("address") for a in status.get("addresses") or ()}
+        node_info = status.get("nodeInfo") or {}
+        return [
+            name,
+            state,
+            ",".join(roles) or "<none>",
+            age,
+            node_info.get("kubeletVersion", ""),
+            addresses.get("InternalIP") or "<none>",
+            addresses.get("ExternalIP") or "<none>",
+            node_info.get("osImage") or "<unknown>",
+            node_info.get("kernelVersion") or "<unknown>",
+            node_info.get("containerRuntimeVersion") or "<unknown>",
+        ]
+    if key == ("", "events"):
+        involved = obj.get("involvedObject") or {}
+        last = obj.get("lastTimestamp") or obj.get("eventTime") or meta.get("creationTimestamp")
+        first = obj.get("firstTimestamp") or obj.get("eventTime")
+        source = obj.get("source") or {}
+        return [
+            _since(last, now),
+            obj.get("type", ""),
+            obj.get("reason", ""),
+            f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}",
+            involved.get("fieldPath", ""),
+            ", ".join(v for v in (source.get("component"), source.get("host")) if v)
+            or obj.get("reportingComponent", ""),
+            obj.get("message", ""),
+            _since(first, now),
+            int(obj.get("count") or 1),
+            name,
+        ]
+    template_spec = _template_spec(spec)
+    containers, images = _containers_images(template_spec)
+    selector = _selector_text(spec.get("selector"))
+    if key == ("apps", "deployments"):
+        return [
+            name,
+            f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 0)}",
+            status.get("updatedReplicas", 0),
+            status.get("availableReplicas", 0),
+            age,
+            containers,
+            images,
+            selector,
+        ]
+    if key == ("apps", "replicasets"):
+        return [
+            name,
+            spec.get("replicas", 0),
+            status.get("replicas", 0),
+            status.get("readyReplicas", 0),
+            age,
+            containers,
+            images,
+            selector,
+        ]
+    if key == ("apps", "statefulsets"):
+        return [
+            name,
+            f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 0)}",
+            age,
+            containers,
+            images,
+        ]
+    if key == ("apps", "daemonsets"):
+        node_selector = template_spec.get("nodeSelector") or {}
+        return [
+            name,
+            status.get("desiredNumberScheduled", 0),
+            status.get("currentNumberScheduled", 0),
+            status.get("numberReady", 0),
+            status.get("updatedNumberScheduled", 0),
+            status.get("numberAvailable", 0),
+            ",".join(f"{k}={v}" for k, v in sorted(node_selector.items())) or "<none>",
+            age,
+            containers,
+            images,
+            selector,
+        ]
+    if key == ("apps", "controllerrevisions"):
+        owner = next((r for r in meta.get("ownerReferences") or () if r.get("controller")), None)
+        controller = "<none>"
+        if owner is not None:
+            group = str(owner.get("apiVersion", "")).split("/")[0]
+            kind = str(owner.get("kind", "")).lower()
+            qualified = f"{kind}.{group}" if "/" in str(owner.get("apiVersion", "")) else kind
+            controller = f"{qualified}/{owner.get('name', '')}"
+        return [name, controller, int(obj.get("revision") or 0), age]
+    if key == ("batch", "jobs"):
+        completions = spec.get("completions")
+        succeeded = status.get("succeeded", 0)
+        if completions is not None:
+            completion_text = f"{succeeded}/{completions}"
+        else:
+            parallelism = spec.get("parallelism", 0)
+            completion_text = (
+                f"{succeeded}/1 of {parallelism}" if parallelism > 1 else (f"{succeeded}/1")
+            )
+        start = _parse_time(status.get("startTime"))
+        end = _parse_time(status.get("completionTime"))
+        duration = ""
+        if start is not None:
+            duration = human_duration((end if end is not None else now) - start)
+        return [
+            name,
+            _job_status(obj),
+            completion_text,
+            duration,
+            age,
+            containers,
+            images,
+            selector,
+        ]
+    if key == ("batch", "cronjobs"):
+        job_spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
+        containers, images = _containers_images(_template_spec(job_spec))
+        last = status.get("lastScheduleTime")
+        return [
+            name,
+            spec.get("schedule", ""),
+            spec.get("timeZone") or "<none>",
+            bool(spec.get("suspend", False)),
+            len(status.get("active") or ()),
+            _since(last, now) if last else "<none>",
+            age,
+            containers,
+            images,
+            _selector_text(job_spec.get("selector")),
+        ]
+    return [name, age]
+
+
+def table_columns(info: ResourceInfo) -> list[dict[str, Any]]:
+    return TABLE_COLUMNS.get(info.key, [_NAME, _AGE])

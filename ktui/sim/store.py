@@ -230,6 +230,21 @@ def clone(value: Any) -> Any:
     return value
 
 
+def strip_nulls(value: Any) -> None:
+    """Drop null-valued keys in place, as decoding into the API's Go types does (so that, e.g., a
+    template's `creationTimestamp: null` and no creationTimestamp are the same object)."""
+    if type(value) is dict:
+        for key in [k for k, v in value.items() if v is None]:
+            del value[key]
+        for child in value.values():
+            if type(child) is dict or type(child) is list:
+                strip_nulls(child)
+    elif type(value) is list:
+        for child in value:
+            if type(child) is dict or type(child) is list:
+                strip_nulls(child)
+
+
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
@@ -685,6 +700,7 @@ class Store:
             )
 
     def _create_locked(self, info: ResourceInfo, obj: Obj) -> _Entry:
+        strip_nulls(obj)
         meta = obj.get("metadata")
         if not isinstance(meta, dict):
             meta = obj["metadata"] = {}
@@ -933,6 +949,7 @@ class Store:
         return self._update_locked(info, patched, subresource)
 
     def _update_locked(self, info: ResourceInfo, obj: Obj, subresource: str | None) -> _Entry:
+        strip_nulls(obj)
         meta = obj.get("metadata")
         if not isinstance(meta, dict) or not meta.get("name"):
             raise invalid(info, "", [("metadata.name", "FieldValueRequired", "Required value")])
@@ -1053,7 +1070,6 @@ class Store:
                 {
                     "type": "PodScheduled",
                     "status": "True",
-                    "lastProbeTime": None,
                     "lastTransitionTime": self._now(),
                 }
             )
