@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from rich.segment import Segment
 from rich.style import Style
@@ -24,7 +25,18 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-Cell = str | Text
+
+@runtime_checkable
+class ClockCell(Protocol):
+    """A cell drawn from the current time (an age), re-rendered on every repaint."""
+
+    def text(self, now: datetime) -> Text: ...
+
+    @property
+    def sort_value(self) -> float: ...
+
+
+Cell = str | Text | ClockCell
 Row = tuple[Cell, ...]
 
 
@@ -40,7 +52,17 @@ class Column:
 
 
 def _plain(cell: Cell) -> str:
-    return cell.plain if isinstance(cell, Text) else cell
+    if isinstance(cell, str):
+        return cell
+    if isinstance(cell, Text):
+        return cell.plain
+    return ""
+
+
+def _sort_value(cell: Cell) -> Any:
+    if isinstance(cell, str | Text):
+        return (0, _natural_key(_plain(cell)))
+    return (1, cell.sort_value)
 
 
 class LiveTable(ScrollView, can_focus=True):
@@ -132,6 +154,8 @@ class LiveTable(ScrollView, can_focus=True):
         self._announced_key: str | None = None
         self.empty_message = empty_message
         self._strip_cache: dict[tuple[str, bool, bool, int], Strip] = {}
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self._now = self.clock()
 
     # ---------------------------------------------------------------- data
 
@@ -145,7 +169,7 @@ class LiveTable(ScrollView, can_focus=True):
     def total_count(self) -> int:
         return len(self._rows)
 
-    def keys(self) -> list[str]:
+    def ordered_keys(self) -> list[str]:
         """Keys in display order (sorted, filtered)."""
         self._ensure_order()
         return list(self._order)
@@ -200,10 +224,21 @@ class LiveTable(ScrollView, can_focus=True):
         self._order_dirty = True
         self._after_change()
 
+    def tick(self) -> None:
+        """Repaint the visible lines with the current time (ages keep ticking)."""
+        self._now = self.clock()
+        self._strip_cache.clear()
+        self.refresh()
+
     def _grow_widths(self, row: Row) -> None:
         widths = self._natural_widths
         for i, cell in enumerate(row[: len(widths)]):
-            n = cell.cell_len if isinstance(cell, Text) else len(cell)
+            if isinstance(cell, str):
+                n = len(cell)
+            elif isinstance(cell, Text):
+                n = cell.cell_len
+            else:
+                n = cell.text(self._now).cell_len + 1
             if n > widths[i]:
                 widths[i] = n
 
@@ -223,7 +258,7 @@ class LiveTable(ScrollView, can_focus=True):
             keys.sort(key=lambda k: sort_key(k, rows[k]))
         else:
             column = self._sort_column or 0
-            keys.sort(key=lambda k: (_natural_key(_plain(rows[k][column])), k))
+            keys.sort(key=lambda k: (_sort_value(rows[k][column]), k))
         if self._sort_reverse:
             keys.reverse()
         self._order = keys
@@ -398,7 +433,12 @@ class LiveTable(ScrollView, can_focus=True):
         line = Text(style=style, no_wrap=True, overflow="crop", end="")
         for i, (column, cell_width) in enumerate(zip(self.columns, widths, strict=True)):
             cell = row[i] if i < len(row) else ""
-            text = cell.copy() if isinstance(cell, Text) else Text(cell)
+            if isinstance(cell, str):
+                text = Text(cell)
+            elif isinstance(cell, Text):
+                text = cell.copy()
+            else:
+                text = cell.text(self._now)
             if text.cell_len > cell_width:
                 text.truncate(cell_width, overflow="ellipsis")
             if column.justify == "right":

@@ -72,10 +72,10 @@ async def test_update_changes_only_cells_and_keeps_order() -> None:
         table.apply(rows(3))
         table.apply({"uid-1": ("pod-1", "Failed")})
         await pilot.pause()
-        assert table.keys() == ["uid-0", "uid-1", "uid-2"]
+        assert table.ordered_keys() == ["uid-0", "uid-1", "uid-2"]
         assert table.row("uid-1") == ("pod-1", "Failed")
         table.replace_all({"uid-1": ("pod-1", "Failed"), "uid-9": ("pod-9", "Pending")})
-        assert table.keys() == ["uid-1", "uid-9"]
+        assert table.ordered_keys() == ["uid-1", "uid-9"]
 
 
 async def test_filter_survives_updates_and_sort_by_column() -> None:
@@ -85,14 +85,14 @@ async def test_filter_survives_updates_and_sort_by_column() -> None:
         table.apply(rows(12))
         table.filter_text = "pod-1"
         await pilot.pause()
-        assert table.keys() == ["uid-1", "uid-10", "uid-11"]
+        assert table.ordered_keys() == ["uid-1", "uid-10", "uid-11"]
         table.apply({"uid-100": ("pod-100", "Pending"), "uid-5": ("pod-5", "Failed")})
-        assert table.keys() == ["uid-1", "uid-10", "uid-11", "uid-100"]
+        assert table.ordered_keys() == ["uid-1", "uid-10", "uid-11", "uid-100"]
         table.sort_by("name", reverse=True)
-        assert table.keys() == ["uid-100", "uid-11", "uid-10", "uid-1"]
+        assert table.ordered_keys() == ["uid-100", "uid-11", "uid-10", "uid-1"]
         table.filter_text = ""
         table.sort_by("name")
-        keys = table.keys()
+        keys = table.ordered_keys()
         # natural order: pod-2 before pod-10
         assert keys.index("uid-2") < keys.index("uid-10")
 

@@ -1,0 +1,158 @@
+"""The app factory: one `make_app` used by the CLI, the demo, tests, snapshots and screenshots."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from ktui.cluster.batcher import ChangeBatch
+from ktui.cluster.cache import ClusterCache
+from ktui.cluster.connection import Connection
+from ktui.settings import Settings
+from ktui.ui.messages import ClusterChanged
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+CacheFactory = Callable[[Connection, Callable[[ChangeBatch], None]], ClusterCache]
+
+
+def default_cache_factory(
+    connection: Connection, on_batch: Callable[[ChangeBatch], None]
+) -> ClusterCache:
+    return ClusterCache(connection.api_client, connection.namespace, on_batch=on_batch)
+
+
+class KtuiApp(App[int]):
+    """Holds the connection and the live cache; screens render what the cache holds."""
+
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "ktui"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+c,q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Keys", id="app.help"),
+        Binding("ctrl+p", "command_palette", "Palette", show=False, id="app.palette"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        connection: Connection,
+        cache_factory: CacheFactory = default_cache_factory,
+        clock: Clock | None = None,
+        switch_context: Callable[[str], Connection] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.connection = connection
+        self.cache_factory = cache_factory
+        self.clock: Clock = clock or (lambda: datetime.now(UTC))
+        self._switch_context = switch_context or (lambda name: self.connection.for_context(name))
+        self.cluster: ClusterCache | None = None
+        self.generation = 0
+        """Bumped on every namespace/context switch, so late batches of an old cache are ignored."""
+        if self.settings.readonly:
+            self.sub_title = "read-only"
+
+    @property
+    def readonly(self) -> bool:
+        return self.settings.readonly
+
+    def on_mount(self) -> None:
+        from ktui.ui.screens.main import MainScreen
+
+        self.push_screen(MainScreen())
+        self.start_cluster()
+
+    # ------------------------------------------------------------------ cluster lifecycle
+
+    def start_cluster(self) -> None:
+        self.generation += 1
+        generation = self.generation
+
+        def on_batch(batch: ChangeBatch) -> None:
+            # Called on the batcher thread; the message is applied on the event loop. Waiting for
+            # it (call_from_thread) is the back-pressure: the next batch coalesces meanwhile.
+            with contextlib.suppress(RuntimeError):  # the app is shutting down
+                self.call_from_thread(self._deliver, generation, batch)
+
+        self.cluster = self.cache_factory(self.connection, on_batch)
+        self.cluster.start()
+
+    def _deliver(self, generation: int, batch: ChangeBatch) -> None:
+        if generation != self.generation:
+            return
+        for screen in self.screen_stack:
+            screen.post_message(ClusterChanged(generation, batch))
+
+    def stop_cluster(self) -> None:
+        cluster, self.cluster = self.cluster, None
+        if cluster is not None:
+            # Stopping joins the watch threads; do it off the event loop.
+            self.run_worker(lambda: cluster.stop(), thread=True, group="stop-cluster")
+
+    def set_namespace(self, namespace: str | None) -> None:
+        """Switch the namespace scope (None: all namespaces) without a restart."""
+        self.stop_cluster()
+        self.connection = self.connection.with_namespace(namespace)
+        self.start_cluster()
+        self._announce_scope()
+
+    def set_context(self, name: str) -> None:
+        try:
+            connection = self._switch_context(name)
+        except Exception as exc:  # one line, whatever went wrong
+            from ktui.cluster.errors import describe_api_error
+
+            self.notify(describe_api_error(exc), severity="error", timeout=8)
+            return
+        self.stop_cluster()
+        previous, self.connection = self.connection, connection
+        if previous.api_client is not connection.api_client:
+            self.call_later(previous.close)
+        self.start_cluster()
+        self._announce_scope()
+
+    def _announce_scope(self) -> None:
+        from ktui.ui.messages import ScopeChanged
+
+        for screen in self.screen_stack:
+            screen.post_message(ScopeChanged(self.generation))
+
+    def on_unmount(self) -> None:
+        cluster, self.cluster = self.cluster, None
+        if cluster is not None:
+            cluster.stop()
+
+    def action_help(self) -> None:
+        from ktui.ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+
+def make_app(
+    settings: Settings,
+    *,
+    connection: Connection,
+    cache_factory: CacheFactory = default_cache_factory,
+    clock: Clock | None = None,
+    switch_context: Callable[[str], Connection] | None = None,
+    **_: Any,
+) -> KtuiApp:
+    """The one way to build the app (CLI, demo, tests, snapshots, screenshots)."""
+    return KtuiApp(
+        settings,
+        connection=connection,
+        cache_factory=cache_factory,
+        clock=clock,
+        switch_context=switch_context,
+    )

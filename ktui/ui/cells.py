@@ -1,0 +1,154 @@
+"""Rich renderings of the view layer's values: coloured statuses, phase bars, container badges.
+
+The view layer decides *what* a pod or workload is; this module decides how it looks. Colours
+are chosen so that state reads without reading: green is fine, blue is on its way, yellow needs
+a look, red is broken, grey is finished or unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+
+from ktui.view.age import since
+from ktui.view.pod import BadgeState, ContainerBadge, Phase, Severity
+from ktui.view.workload import Health, phase_bar
+
+PHASE_STYLE: Mapping[Phase, str] = {
+    Phase.RUNNING: "green",
+    Phase.SUCCEEDED: "bright_black",
+    Phase.PENDING: "dodger_blue1",
+    Phase.FAILED: "red",
+    Phase.UNKNOWN: "magenta",
+}
+
+SEVERITY_STYLE: Mapping[Severity, str] = {
+    Severity.OK: "green",
+    Severity.DONE: "bright_black",
+    Severity.PROGRESS: "dodger_blue1",
+    Severity.WARNING: "yellow",
+    Severity.ERROR: "bold red",
+}
+
+HEALTH_STYLE: Mapping[Health, str] = {
+    Health.HEALTHY: "green",
+    Health.PROGRESSING: "dodger_blue1",
+    Health.DEGRADED: "yellow",
+    Health.PAUSED: "magenta",
+    Health.COMPLETE: "bright_black",
+    Health.FAILED: "bold red",
+    Health.SUSPENDED: "bright_black",
+    Health.UNKNOWN: "bright_black",
+}
+
+HEALTH_GLYPH: Mapping[Health, str] = {
+    Health.HEALTHY: "●",
+    Health.PROGRESSING: "◐",
+    Health.DEGRADED: "▲",
+    Health.PAUSED: "‖",
+    Health.COMPLETE: "✔",
+    Health.FAILED: "✖",
+    Health.SUSPENDED: "◌",
+    Health.UNKNOWN: "?",
+}
+
+BADGE_STYLE: Mapping[BadgeState, str] = {
+    BadgeState.WAITING: "dodger_blue1",
+    BadgeState.ERROR: "bold red",
+    BadgeState.CRASHLOOP: "bold red",
+    BadgeState.RUNNING: "yellow",
+    BadgeState.READY: "green",
+    BadgeState.TERMINATING: "magenta",
+    BadgeState.SUCCEEDED: "bright_black",
+    BadgeState.FAILED: "red",
+}
+
+# Init containers are squares (they run once), sidecars diamonds (they run beside the app),
+# regular containers circles; filled when running/done, hollow when not there yet.
+_BADGE_GLYPH: Mapping[str, tuple[str, str]] = {
+    "init": ("■", "□"),
+    "sidecar": ("◆", "◇"),
+    "main": ("●", "○"),
+}
+
+
+@dataclass(frozen=True)
+class TimeCell:
+    """A cell whose text depends on the current time (ages, "3 (45s ago)").
+
+    Rendered when drawn, so ages keep ticking by repainting only the visible lines.
+    """
+
+    moment: datetime | None
+    render: Callable[[datetime | None, datetime], str] = since
+    style: str = ""
+
+    def text(self, now: datetime) -> Text:
+        return Text(self.render(self.moment, now), style=self.style)
+
+    @property
+    def sort_value(self) -> float:
+        # Older first when sorting ascending by AGE means larger age first: sort on -timestamp.
+        return -self.moment.timestamp() if self.moment else float("inf")
+
+
+def restarts_since(count: int) -> Callable[[datetime | None, datetime], str]:
+    return _RestartsText(count)
+
+
+@dataclass(frozen=True)
+class _RestartsText:
+    count: int
+
+    def __call__(self, last: datetime | None, now: datetime) -> str:
+        if self.count == 0 or last is None:
+            return str(self.count)
+        return f"{self.count} ({since(last, now)} ago)"
+
+
+def status_text(status: str, severity: Severity) -> Text:
+    return Text(status, style=SEVERITY_STYLE[severity])
+
+
+def health_text(health: Health) -> Text:
+    return Text(f"{HEALTH_GLYPH[health]} {health.value}", style=HEALTH_STYLE[health])
+
+
+def phase_bar_text(counts: Mapping[Phase, int], width: int = 12) -> Text:
+    """A bar of `width` cells split by pod phase, then the pod count."""
+    text = Text(no_wrap=True)
+    segments = phase_bar(counts, width)
+    if not segments:
+        text.append("·" * width, style="bright_black")
+    for phase, cells in segments:
+        text.append("█" * cells, style=PHASE_STYLE[phase])
+    total = sum(counts.values())
+    text.append(f" {total}", style="bold" if total else "bright_black")
+    return text
+
+
+def badges_text(badges: tuple[ContainerBadge, ...] | list[ContainerBadge]) -> Text:
+    """One glyph per container: shape by kind (init/sidecar/main), colour by state."""
+    text = Text(no_wrap=True)
+    previous_group = None
+    for badge in badges:
+        if previous_group is not None and badge.group != previous_group:
+            text.append("│", style="bright_black")
+        previous_group = badge.group
+        filled, hollow = _BADGE_GLYPH.get(str(badge.group), ("●", "○"))
+        lit = badge.state in (
+            BadgeState.READY,
+            BadgeState.SUCCEEDED,
+            BadgeState.RUNNING,
+            BadgeState.TERMINATING,
+            BadgeState.FAILED,
+        )
+        text.append(filled if lit else hollow, style=BADGE_STYLE[badge.state])
+    return text
+
+
+def dim(value: str) -> Text:
+    return Text(value, style="bright_black")

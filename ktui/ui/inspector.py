@@ -1,0 +1,230 @@
+"""What the three linked panes show, kept current batch by batch (no Textual here).
+
+`WorkloadTree` follows the cache's change batches and remembers, for every Pod and every
+ReplicaSet / ControllerRevision / Job, which top-level workload it belongs to. A batch then
+touches only the workloads whose own object or whose pods changed, so the work per batch scales
+with the changes, not with the cache. Deleted objects are resolved through the remembered
+mapping (the ownership index has already forgotten them by the time the batch arrives).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ktui.cluster.batcher import ChangeBatch
+from ktui.cluster.ownership import OwnershipIndex
+from ktui.view.pod import Phase, pod_phase
+
+Obj = dict[str, Any]
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
+CHILD_KINDS = ("ReplicaSet", "ControllerRevision", "Job")
+
+
+class ObjectSource(Protocol):
+    index: OwnershipIndex
+
+    def objects(self, kind: str) -> Mapping[str, Obj]: ...
+
+    def get(self, uid: str) -> Obj | None: ...
+
+
+@dataclass
+class TreeChanges:
+    """What one batch changed, in the terms of the panes."""
+
+    workloads: set[str] = field(default_factory=set)
+    """Workload uids whose row must be recomputed (their object or their pods changed)."""
+    removed_workloads: set[str] = field(default_factory=set)
+    children: dict[str, set[str]] = field(default_factory=dict)
+    """Workload uid -> child uids (ReplicaSet/ControllerRevision/Job) upserted."""
+    removed_children: dict[str, set[str]] = field(default_factory=dict)
+    pods: dict[str, set[str]] = field(default_factory=dict)
+    """Workload uid -> pod uids upserted."""
+    removed_pods: dict[str, set[str]] = field(default_factory=dict)
+    events: bool = False
+    states: bool = False
+
+
+class WorkloadTree:
+    def __init__(self, source: ObjectSource) -> None:
+        self.source = source
+        self.workloads: dict[str, Obj] = {}
+        self.workload_kind: dict[str, str] = {}
+        self.pod_owner: dict[str, str | None] = {}
+        self.pod_parent: dict[str, str | None] = {}
+        """Pod uid -> its direct controller (ReplicaSet, Job, StatefulSet...)."""
+        self.pod_phase: dict[str, Phase] = {}
+        self.child_owner: dict[str, str | None] = {}
+        self.child_kind: dict[str, str] = {}
+        self.pods_of: dict[str, set[str]] = {}
+        self.children_of: dict[str, set[str]] = {}
+
+    # ------------------------------------------------------------------ queries
+
+    def is_top_level(self, uid: str) -> bool:
+        """A Job run by a CronJob is shown under its CronJob, not beside it."""
+        return self.workload_kind.get(uid) != "Job" or self.child_owner.get(uid) is None
+
+    def phase_counts(self, workload_uid: str) -> dict[Phase, int]:
+        counts = dict.fromkeys(Phase, 0)
+        for pod_uid in self.pods_of.get(workload_uid, ()):
+            counts[self.pod_phase.get(pod_uid, Phase.UNKNOWN)] += 1
+        return counts
+
+    def pods(self, workload_uid: str, parent_uid: str | None = None) -> list[Obj]:
+        """The workload's pods, or only those of one of its children."""
+        result = []
+        for pod_uid in self.pods_of.get(workload_uid, ()):
+            if parent_uid is not None and not self._under(pod_uid, parent_uid):
+                continue
+            pod = self.source.get(pod_uid)
+            if pod is not None:
+                result.append(pod)
+        return result
+
+    def children(self, workload_uid: str) -> list[Obj]:
+        result = []
+        for child_uid in self.children_of.get(workload_uid, ()):
+            child = self.source.get(child_uid)
+            if child is not None:
+                result.append(child)
+        return result
+
+    def _under(self, pod_uid: str, parent_uid: str) -> bool:
+        if self.pod_parent.get(pod_uid) == parent_uid:
+            return True
+        return parent_uid in self.source.index.owner_chain(pod_uid)
+
+    # ------------------------------------------------------------------ updates
+
+    def load(self) -> TreeChanges:
+        """Take in everything the cache holds now (after a reset or a scope switch)."""
+        batch = ChangeBatch(
+            upserts={
+                kind: dict(self.source.objects(kind))
+                for kind in (*WORKLOAD_KINDS, "ReplicaSet", "ControllerRevision", "Pod")
+                if self._has_kind(kind)
+            }
+        )
+        return self.apply(batch)
+
+    def _has_kind(self, kind: str) -> bool:
+        try:
+            self.source.objects(kind)
+        except KeyError:
+            return False
+        return True
+
+    def apply(self, batch: ChangeBatch) -> TreeChanges:
+        changes = TreeChanges(events=bool(batch.upserts.get("Event") or batch.deletes.get("Event")))
+        changes.states = bool(batch.states)
+        for kind in WORKLOAD_KINDS:
+            for uid, obj in batch.upserts.get(kind, {}).items():
+                self.workloads[uid] = obj
+                self.workload_kind[uid] = kind
+                changes.workloads.add(uid)
+            for uid in batch.deletes.get(kind, ()):
+                if self.workloads.pop(uid, None) is not None:
+                    changes.removed_workloads.add(uid)
+                self.workload_kind.pop(uid, None)
+                self.pods_of.pop(uid, None)
+                self.children_of.pop(uid, None)
+        for kind in CHILD_KINDS:
+            for uid in batch.upserts.get(kind, {}):
+                self.child_kind[uid] = kind
+                self._place_child(uid, changes)
+            for uid in batch.deletes.get(kind, ()):
+                owner = self.child_owner.pop(uid, None)
+                self.child_kind.pop(uid, None)
+                if owner is not None:
+                    self.children_of.get(owner, set()).discard(uid)
+                    changes.removed_children.setdefault(owner, set()).add(uid)
+        # Pods that arrived before their owners are placed again once owners show up.
+        if changes.workloads or any(batch.upserts.get(k) for k in CHILD_KINDS):
+            unplaced = [uid for uid, owner in self.pod_owner.items() if owner is None]
+            for uid in unplaced:
+                self._place_pod(uid, self.source.get(uid), changes)
+            for uid in [u for u, owner in self.child_owner.items() if owner is None]:
+                self._place_child(uid, changes)
+        for uid, pod in batch.upserts.get("Pod", {}).items():
+            self.pod_phase[uid] = pod_phase(pod)
+            self._place_pod(uid, pod, changes)
+        for uid in batch.deletes.get("Pod", ()):
+            self.pod_phase.pop(uid, None)
+            parent = self.pod_parent.pop(uid, None)
+            if parent is not None and parent in self.pods_of:
+                self.pods_of[parent].discard(uid)
+                changes.workloads.add(parent)
+            owner = self.pod_owner.pop(uid, None)
+            if owner is not None:
+                self.pods_of.get(owner, set()).discard(uid)
+                changes.removed_pods.setdefault(owner, set()).add(uid)
+                changes.workloads.add(owner)
+        changes.workloads &= set(self.workloads)
+        return changes
+
+    def _top_workload(self, uid: str) -> str | None:
+        """The outermost workload in the owner chain of `uid` (CronJob over its Job)."""
+        chain = self.source.index.owner_chain(uid)
+        top = None
+        for owner_uid in chain:
+            if owner_uid in self.workloads:
+                top = owner_uid
+        return top
+
+    def _place_child(self, uid: str, changes: TreeChanges) -> None:
+        owner = self._top_workload(uid)
+        previous = self.child_owner.get(uid)
+        if previous is not None and previous != owner:
+            self.children_of.get(previous, set()).discard(uid)
+            changes.removed_children.setdefault(previous, set()).add(uid)
+        self.child_owner[uid] = owner
+        if owner is not None:
+            self.children_of.setdefault(owner, set()).add(uid)
+            changes.children.setdefault(owner, set()).add(uid)
+            if uid in self.workloads:
+                # A Job that belongs to a CronJob: its own row leaves the top level.
+                changes.workloads.add(uid)
+
+    def _place_pod(self, uid: str, pod: Obj | None, changes: TreeChanges) -> None:
+        if pod is None:
+            return
+        owner = self._top_workload(uid)
+        previous = self.pod_owner.get(uid)
+        if previous is not None and previous != owner:
+            self.pods_of.get(previous, set()).discard(uid)
+            changes.removed_pods.setdefault(previous, set()).add(uid)
+            changes.workloads.add(previous)
+        self.pod_owner[uid] = owner
+        chain = self.source.index.owner_chain(uid)
+        self.pod_parent[uid] = chain[0] if chain else None
+        if owner is not None:
+            self.pods_of.setdefault(owner, set()).add(uid)
+            changes.pods.setdefault(owner, set()).add(uid)
+            changes.workloads.add(owner)
+            # A Job under a CronJob keeps its own pod count too.
+            parent = self.pod_parent[uid]
+            if parent is not None and parent != owner and parent in self.workloads:
+                self.pods_of.setdefault(parent, set()).add(uid)
+                changes.workloads.add(parent)
+
+
+def affected(changes: TreeChanges, workload_uid: str | None) -> bool:
+    """Whether the panes below the selected workload must be recomputed."""
+    if workload_uid is None:
+        return False
+    return (
+        workload_uid in changes.workloads
+        or workload_uid in changes.removed_workloads
+        or workload_uid in changes.children
+        or workload_uid in changes.removed_children
+        or workload_uid in changes.pods
+        or workload_uid in changes.removed_pods
+    )
+
+
+def uids(objects: Iterable[Obj]) -> set[str]:
+    return {str(o.get("metadata", {}).get("uid", "")) for o in objects}

@@ -1,0 +1,118 @@
+"""The main screen against the embedded API server: live rows, drill-down, cursor stability."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ui_support import deployment, pod, replicaset, running_status, wait_for
+
+from ktui.cluster.connection import Connection
+from ktui.settings import Settings
+from ktui.sim.server import SimServer
+from ktui.ui.app import make_app
+from ktui.ui.live_table import LiveTable
+
+
+def seed(sim: SimServer) -> dict[str, Any]:
+    store = sim.store
+    dep = store.create("apps", "deployments", deployment("web", replicas=3))
+    rs = store.create("apps", "replicasets", replicaset(dep, "abc12", 1))
+    pods = [store.create("", "pods", pod(rs, s)) for s in ("aaaaa", "bbbbb", "ccccc")]
+    for p in pods:
+        store.update("", "pods", {**p, "status": running_status()}, subresource="status")
+    other = store.create("apps", "deployments", deployment("api", replicas=1))
+    return {"web": dep, "rs": rs, "pods": pods, "api": other}
+
+
+def texts(table: LiveTable) -> list[str]:
+    return [
+        " ".join(c if isinstance(c, str) else getattr(c, "plain", "") for c in table.row(k) or ())
+        for k in table.ordered_keys()
+    ]
+
+
+async def test_drill_down_from_deployment_to_its_pods(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 2, "two deployments listed")
+        assert workloads.move_cursor_to_key(objs["web"]["metadata"]["uid"])
+        children = app.screen.query_one("#children", LiveTable)
+        pods = app.screen.query_one("#pods", LiveTable)
+        await wait_for(pilot, lambda: pods.total_count == 3, "the three pods of web")
+        assert children.ordered_keys() == [objs["rs"]["metadata"]["uid"]]
+        assert all("Running" in line for line in texts(pods))
+        await pilot.press("enter")
+        assert app.screen.focused is children
+        await pilot.press("enter")
+        assert app.screen.focused is pods
+
+
+async def test_pod_appears_changes_and_vanishes_while_cursor_stays(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        pods = app.screen.query_one("#pods", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 2, "deployments listed")
+        workloads.move_cursor_to_key(objs["web"]["metadata"]["uid"])
+        await wait_for(pilot, lambda: pods.total_count == 3, "pods listed")
+        pods.focus()
+        target = objs["pods"][1]["metadata"]["uid"]
+        pods.move_cursor_to_key(target)
+        # A new pod that sorts before the cursor's row appears.
+        new = sim.store.create("", "pods", pod(objs["rs"], "0aaaa"))
+        await wait_for(pilot, lambda: pods.total_count == 4, "new pod shown")
+        assert pods.cursor_key == target
+        assert "Pending" in " ".join(texts(pods))
+        # It changes phase, then disappears; the cursor never moves off its pod.
+        sim.store.update(
+            "", "pods", {**new, "status": running_status(ready=False)}, subresource="status"
+        )
+        await wait_for(
+            pilot,
+            lambda: "0/1" in " ".join(texts(pods)),
+            "the new pod running but not ready",
+        )
+        assert pods.cursor_key == target
+        sim.store.delete("", "pods", "default", new["metadata"]["name"])
+        await wait_for(pilot, lambda: pods.total_count == 3, "new pod gone")
+        assert pods.cursor_key == target
+        # The workload's phase bar counts its pods.
+        web_row = workloads.row(objs["web"]["metadata"]["uid"])
+        assert web_row is not None
+        assert any(getattr(c, "plain", "").endswith(" 3") for c in web_row)
+
+
+async def test_filter_and_namespace_switch(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    seed(sim)
+    sim.store.create("", "namespaces", {"metadata": {"name": "team-b"}})
+    other = deployment("batch-worker")
+    other["metadata"]["namespace"] = "team-b"
+    sim.store.create("apps", "deployments", other)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 2, "default's deployments")
+        await pilot.press("slash", "w", "e", "b", "enter")
+        assert workloads.row_count == 1
+        assert "web" in texts(workloads)[0]
+        await pilot.press("escape")
+        assert workloads.row_count == 2
+        await pilot.press("0")  # all namespaces, like k9s
+        await wait_for(pilot, lambda: workloads.total_count == 3, "all namespaces")
+        assert any("team-b" in t for t in texts(workloads))
+        await pilot.press("colon", *"ns team-b", "enter")
+        await wait_for(
+            pilot,
+            lambda: workloads.total_count == 1 and app.connection.namespace == "team-b",
+            "only team-b",
+        )

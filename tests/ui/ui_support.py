@@ -1,0 +1,113 @@
+"""Small builders of workload objects for UI tests (written to the embedded store)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+Obj = dict[str, Any]
+
+
+def deployment(name: str, replicas: int = 2, image: str = "nginx:1.27") -> Obj:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "default", "labels": {"app": name}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "app", "image": image}]},
+            },
+        },
+    }
+
+
+def owner_ref(owner: Obj) -> dict[str, Any]:
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def replicaset(owner: Obj, template_hash: str, revision: int) -> Obj:
+    name = owner["metadata"]["name"]
+    template = {
+        **owner["spec"]["template"],
+        "metadata": {"labels": {"app": name, "pod-template-hash": template_hash}},
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {
+            "name": f"{name}-{template_hash}",
+            "namespace": "default",
+            "labels": {"app": name, "pod-template-hash": template_hash},
+            "annotations": {"deployment.kubernetes.io/revision": str(revision)},
+            "ownerReferences": [owner_ref(owner)],
+        },
+        "spec": {
+            "replicas": owner["spec"]["replicas"],
+            "selector": {"matchLabels": {"app": name, "pod-template-hash": template_hash}},
+            "template": template,
+        },
+    }
+
+
+def pod(owner: Obj, suffix: str, **spec_extra: Any) -> Obj:
+    labels = dict(owner["spec"]["template"]["metadata"]["labels"])
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": f"{owner['metadata']['name']}-{suffix}",
+            "namespace": "default",
+            "labels": labels,
+            "ownerReferences": [owner_ref(owner)],
+        },
+        "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}], **spec_extra},
+    }
+
+
+def running_status(ready: bool = True) -> Obj:
+    return {
+        "phase": "Running",
+        "conditions": [
+            {"type": "Ready", "status": "True" if ready else "False"},
+            {"type": "ContainersReady", "status": "True" if ready else "False"},
+        ],
+        "containerStatuses": [
+            {
+                "name": "app",
+                "image": "nginx:1.27",
+                "ready": ready,
+                "restartCount": 0,
+                "started": True,
+                "state": {"running": {"startedAt": "2026-11-24T11:59:00Z"}},
+            }
+        ],
+    }
+
+
+FROZEN_NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
+
+
+async def wait_for(
+    pilot: Any, condition: Callable[[], Any], what: str, deadline_s: float = 10.0
+) -> None:
+    """Poll `condition` between event-loop turns until it holds, or fail saying what was awaited."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline_s
+    while True:
+        if condition():
+            return
+        if loop.time() > end:
+            raise AssertionError(f"timed out waiting for: {what}")
+        await pilot.pause(0.05)
