@@ -370,17 +370,18 @@ class LiveTable(ScrollView, can_focus=True):
     # ------------------------------------------------------------ rendering
 
     def column_widths(self, width: int) -> list[int]:
-        """Natural widths clamped to each column's bounds; the flexible one takes the rest."""
+        """Natural widths clamped to each column's bounds; when the row is too wide the
+        flexible column gives up space first (down to its minimum)."""
         widths = [
             max(c.min_width, min(c.max_width, n))
             for c, n in zip(self.columns, self._natural_widths, strict=True)
         ]
         gaps = 2 * (len(widths) - 1)
-        flexible = [i for i, c in enumerate(self.columns) if c.flexible]
         spare = width - gaps - sum(widths)
-        if flexible:
-            i = flexible[0]
-            widths[i] = max(self.columns[i].min_width, widths[i] + spare)
+        if spare < 0:
+            for i, column in enumerate(self.columns):
+                if column.flexible:
+                    widths[i] = max(column.min_width, widths[i] + spare)
         return widths
 
     def render_line(self, y: int) -> Strip:
