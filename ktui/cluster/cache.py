@@ -9,11 +9,13 @@ Timeouts (why these numbers):
 - A watch asks the server to end it after `timeoutSeconds` drawn from 240-300 s, so that many
   clients do not all re-watch at the same moment; a normal end is followed by a new watch from
   the last resourceVersion, without listing again.
-- The client's read timeout on a watch is 90 s: kube-apiserver sends a BOOKMARK about every
-  minute on a watch with `allowWatchBookmarks=true` (and events whenever anything changes), so
-  90 s of silence means the connection is dead (a peer that vanished without a FIN would
-  otherwise block the read forever: the client has no timeout by default). If a server sends no
-  bookmarks, a quiet watch is merely re-opened from its resourceVersion every 90 s.
+- The client's read timeout on a watch is 90 s: kube-apiserver's watch cache sends a BOOKMARK
+  about every minute on a watch with `allowWatchBookmarks=true` (and events whenever anything
+  changes), so 90 s of silence means the connection is dead or the server sends no bookmarks
+  (watch cache disabled). Without a read timeout a peer that vanished without a FIN would block
+  the read forever (the client has no timeout by default). Either way the watch is re-opened at
+  once from its resourceVersion, without a state change: a dead server makes that request fail,
+  and the back-off and the reconnecting phase take over from there.
 - Connect timeout 5 s; list pages are read with a 60 s read timeout.
 
 Failures: lost connections, read timeouts and server restarts are retried with exponential
@@ -170,6 +172,8 @@ class ResourceCache:
         """resourceVersion of the last completed list ("" before the first)."""
         self._watch_progress = 0
         """Events and bookmarks received on the current watch."""
+        self._gone_streak = 0
+        """410s in a row on watches started right from a list, without any progress."""
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -181,6 +185,8 @@ class ResourceCache:
         """Lists after the first one (after 410 Gone)."""
         self.failures = 0
         """Failed requests and broken watches (each one retried after back-off or a wait)."""
+        self.quiet_timeouts = 0
+        """Open watches ended by the client's read timeout (re-watched at once)."""
 
     # -- public API -------------------------------------------------------------------------
 
@@ -293,7 +299,10 @@ class ResourceCache:
     def _resolve_version(self) -> bool:
         """Pick the served version; False (after waiting for `retry()`) when none is served."""
         self._set_progress("discovering the served API version")
-        served = self._discovery.resolve(self.spec, on_open=self._register)
+        try:
+            served = self._discovery.resolve(self.spec, on_open=self._register)
+        finally:
+            self._unregister()
         if served.version is not None:
             self._version = served.version
             return True
@@ -430,12 +439,22 @@ class ResourceCache:
             self._unregister()
             if exc.status == 410:
                 self._on_gone(start_version)
+                raise _WatchGone() from exc
             raise
         clean_end = False
         try:
             self._set_phase(CachePhase.LIVE, "", 0)
             events = self._consume(response, start_version)
             clean_end = True
+        except urllib3.exceptions.ReadTimeoutError:
+            # Nothing arrived for `watch_read_timeout` on an open watch: a quiet resource on a
+            # server that sends no bookmarks, or a dead connection. Either way: watch again at
+            # once from the last resourceVersion; if the server is really gone, that request
+            # fails and the usual back-off (and the reconnecting phase) takes over.
+            self._check_stop()
+            self.quiet_timeouts += 1
+            log.debug("%s: watch silent for %.0f s; watching again", self.spec.kind, timeout[1])
+            return
         finally:
             self._unregister()
             if clean_end:
@@ -497,6 +516,8 @@ class ResourceCache:
                 if version:
                     self._resource_version = version
             self._watch_progress += len(changes) + bookmarked
+        if changes or bookmarked:
+            self._gone_streak = 0
         if changes and self._sink is not None:
             self._sink.apply(self.spec.kind, changes)
         if bookmarked and self._sink is not None:
@@ -517,12 +538,17 @@ class ResourceCache:
         self._need_list = True
         with self._lock:
             no_progress = start_version == self._listed_version and self._watch_progress == 0
-            if no_progress:
-                self._attempt += 1
-            attempt = self._attempt
-        self._set_progress("resource version expired; listing again")
-        if no_progress:
-            self._wait(self._options.backoff.delay(attempt, self._rng))
+        if not no_progress:
+            self._gone_streak = 0
+            self._set_progress("resource version expired; listing again")
+            return
+        # The watch opening reset `attempt`, so the streak keeps the back-off growing.
+        self._gone_streak += 1
+        self.failures += 1
+        self._set_phase(
+            CachePhase.SYNCING, "resource version expired right after listing", self._gone_streak
+        )
+        self._wait(self._options.backoff.delay(self._gone_streak, self._rng))
 
     # -- helpers ----------------------------------------------------------------------------
 

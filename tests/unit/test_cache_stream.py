@@ -327,6 +327,7 @@ def test_relist_after_410_on_watch_start(api: ScriptedApi) -> None:
         wait_for(lambda: names(view.objects) == {"a", "c"}, "the relisted view")
         wait_for(lambda: len(api.watch_requests()) == 3, "a watch from the new list")
     assert api.watch_requests()[1]["resourceVersion"] == "11"  # resumed, not relisted
+    assert cache.cache("Pod").failures == 0  # 410 is routine, not an error
     assert api.watch_requests()[2]["resourceVersion"] == "40"
     assert len(api.list_requests()) == 2  # one page each: 2 objects, limit 2
     assert view.upsert_counts == {"uid-a": 2, "uid-b": 1, "uid-c": 1}  # a not re-emitted
@@ -403,3 +404,35 @@ def test_watch_error_event_resumes_without_relist(api: ScriptedApi) -> None:
     assert api.watch_requests()[1]["resourceVersion"] == "15"
     assert len(api.list_requests()) == 1
     assert cache.cache("Pod").failures == 1
+
+
+def test_a_server_that_always_answers_410_is_backed_off(api: ScriptedApi) -> None:
+    api.pods = {"a": pod("a", 1)}
+    for _ in range(50):
+        api.watch_scripts.put([gone_event()])
+    view = View()
+    cache = make_cache(api, view)
+    with cache:
+        wait_for(lambda: cache.states()["Pod"].attempt >= 3, "the 410 streak to grow")
+        state = cache.states()["Pod"]
+        assert state.phase == CachePhase.SYNCING
+        assert state.message == "resource version expired right after listing"
+    assert cache.cache("Pod").failures >= 3
+    assert names(view.objects) == {"a"}
+    assert view.upsert_counts == {"uid-a": 1}  # relisting the same content emits nothing
+
+
+def test_a_silent_watch_is_reopened_after_the_read_timeout(api: ScriptedApi) -> None:
+    api.pods = {"a": pod("a", 1)}
+    options = WatchOptions(watch_read_timeout=0.2, backoff=Backoff(base=0.01, cap=0.05), seed=2)
+    view = View()
+    cache = make_cache(api, view, options=options)
+    with cache:
+        wait_for(lambda: cache.cache("Pod").quiet_timeouts >= 2, "two read timeouts")
+        state = cache.states()["Pod"]
+        assert state.phase == CachePhase.LIVE and state.attempt == 0
+    assert cache.cache("Pod").failures == 0
+    assert len(api.list_requests()) == 1
+    assert {q["resourceVersion"] for q in api.watch_requests()} == {"10"}
+    assert view.phases[-1] == CachePhase.LIVE
+    assert CachePhase.RECONNECTING not in view.phases and CachePhase.ERROR not in view.phases
