@@ -21,9 +21,11 @@ Timeouts (why these numbers):
 Failures: lost connections, read timeouts and server restarts are retried with exponential
 back-off with full jitter (0.5 s base, 30 s cap), resuming the watch from the last
 resourceVersion; 410 Gone (on watch start or as an ERROR event) lists again and emits only the
-difference. 403 marks the kind forbidden and 401 marks it unauthorized (error phase); both are
-retried only every `forbidden_retry` seconds (300 s by default), or at once on `retry()`, so
-that a missing permission causes no request storm. Other errors are retried with back-off.
+difference. 403 marks the kind forbidden, 401 marks it unauthorized (error phase): a permission
+does not appear by itself, so they are retried only every `forbidden_retry` seconds (300 s by
+default), or at once on `retry()`: no request storm. The first 401 in a row is the exception,
+retried after the usual back-off, because the client may refresh an expired token by then.
+Other errors are retried with back-off.
 """
 
 from __future__ import annotations
@@ -174,6 +176,8 @@ class ResourceCache:
         """Events and bookmarks received on the current watch."""
         self._gone_streak = 0
         """410s in a row on watches started right from a list, without any progress."""
+        self._unauthorized_streak = 0
+        """401s in a row (the first is retried soon: the token may have been refreshed)."""
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -326,8 +330,15 @@ class ResourceCache:
                 message = f"unauthorized: {message}"
             self._set_phase(phase, message, attempt)
             log.warning("%s: %s", self.spec.kind, message)
-            self._wait(self._options.forbidden_retry)
+            self._unauthorized_streak = self._unauthorized_streak + 1 if status == 401 else 0
+            if self._unauthorized_streak == 1:
+                # An expired token: the client's refresh hook (exec plugin, token file) may
+                # supply a new one for the next request, so the first 401 is retried soon.
+                self._wait(self._options.backoff.delay(attempt, self._rng))
+            else:
+                self._wait(self._options.forbidden_retry)
             return
+        self._unauthorized_streak = 0
         if status == 404:
             # The version discovery chose is gone (server upgraded or downgraded): look again.
             self._discovery.invalidate()
@@ -442,6 +453,7 @@ class ResourceCache:
                 raise _WatchGone() from exc
             raise
         clean_end = False
+        self._unauthorized_streak = 0
         try:
             self._set_phase(CachePhase.LIVE, "", 0)
             events = self._consume(response, start_version)

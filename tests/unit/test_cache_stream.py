@@ -362,20 +362,32 @@ def test_stop_while_the_watch_is_silent(api: ScriptedApi) -> None:
 
 
 def test_unauthorized_waits_for_retry_instead_of_storming(api: ScriptedApi) -> None:
-    api.list_statuses = [401]
+    # The first 401 is retried soon (a refreshed token may fix it), the second waits.
+    api.list_statuses = [401, 401]
     api.pods = {"a": pod("a", 1)}
     view = View()
     cache = make_cache(api, view)
     with cache:
+        wait_for(lambda: len(api.list_requests()) == 2, "the quick retry of the first 401")
         wait_for(lambda: cache.states()["Pod"].phase == CachePhase.ERROR, "the error state")
         state = cache.states()["Pod"]
         assert "unauthorized" in state.message.lower()
         assert "test-token" not in state.message
         time.sleep(0.3)  # many back-off periods of FAST: a storm would show up here
-        assert len(api.list_requests()) == 1
+        assert len(api.list_requests()) == 2
         cache.retry("Pod")
         wait_for(lambda: cache.states()["Pod"].phase == CachePhase.LIVE, "live after retry")
     assert names(view.objects) == {"a"}
+    assert len(api.list_requests()) == 3
+
+
+def test_a_single_401_recovers_by_itself(api: ScriptedApi) -> None:
+    api.list_statuses = [401]
+    api.pods = {"a": pod("a", 1)}
+    view = View()
+    cache = make_cache(api, view)
+    with cache:
+        wait_for(lambda: view.phases[-1:] == [CachePhase.LIVE], "live without a retry()")
     assert len(api.list_requests()) == 2
 
 
