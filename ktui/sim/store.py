@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import heapq
 import json
 import logging
@@ -78,7 +79,7 @@ import re
 import threading
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -217,6 +218,11 @@ _SELECTOR_REQUIRED = {
     ("apps", "statefulsets"),
     ("apps", "daemonsets"),
 }
+_SNAPSHOTS_KEPT = 64
+_CONTINUE_EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list result. You can"
+    " start a new list without the continue parameter."
+)
 _SCALABLE = {("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets")}
 
 
@@ -539,6 +545,8 @@ class Store:
         }
         self._floor: dict[ResourceKey, int] = dict.fromkeys(res.RESOURCES, 0)
         self._watchers: dict[ResourceKey | None, set[Watch]] = {}
+        self._snapshots: OrderedDict[int, list[tuple[tuple[str, str], _Entry]]] = OrderedDict()
+        self._snapshot_seq = 0
         self.log_source: LogSource | None = None
         if bootstrap:
             for namespace in DEFAULT_NAMESPACES:
@@ -838,35 +846,53 @@ class Store:
         info = self.info(group, resource)
         labels = _as_label_selector(label_selector)
         fields = _as_field_selector(field_selector, [info])
-        start: tuple[str, str] | None = None
-        list_rv: int | None = None
-        if continue_token:
-            list_rv, start = _decode_continue(continue_token)
         if limit is not None and limit <= 0:
             limit = None
         namespace = (namespace or None) if info.namespaced else None
-        with self._lock:
-            rv = self._rv if list_rv is None else list_rv
-            pairs = list(self._objects[info.key].items())
-        if namespace is not None:
-            pairs = [p for p in pairs if p[0][0] == namespace]
-        pairs.sort(key=lambda p: p[0])
-        if start is not None:
-            pairs = [p for p in pairs if p[0] > start]
-        matched: list[tuple[tuple[str, str], _Entry]] = []
-        for key, entry in pairs:
-            obj = entry.obj
-            if not labels.empty and not labels.matches(_meta(obj).get("labels")):
-                continue
-            if not fields.empty and not fields.matches(obj):
-                continue
-            matched.append((key, entry))
+        snapshot: list[tuple[tuple[str, str], _Entry]] | None = None
+        snapshot_id: int | None = None
+        start: tuple[str, str] | None = None
+        if continue_token:
+            rv, start, snapshot_id = _decode_continue(continue_token)
+            with self._lock:
+                if rv < self._floor[info.key]:
+                    raise StoreError(410, "Expired", _CONTINUE_EXPIRED)
+                snapshot = self._snapshots.get(snapshot_id) if snapshot_id else None
+        if snapshot is not None:
+            # Continue the consistent snapshot the first page was cut from (like etcd at rv).
+            position = bisect.bisect_right([k for k, _ in snapshot], start)
+            matched = snapshot[position:]
+        else:
+            with self._lock:
+                if not continue_token:
+                    rv = self._rv
+                pairs = list(self._objects[info.key].items())
+            if namespace is not None:
+                pairs = [p for p in pairs if p[0][0] == namespace]
+            pairs.sort(key=lambda p: p[0])
+            if start is not None:
+                pairs = [p for p in pairs if p[0] > start]
+            matched = []
+            for key, entry in pairs:
+                obj = entry.obj
+                if not labels.empty and not labels.matches(_meta(obj).get("labels")):
+                    continue
+                if not fields.empty and not fields.matches(obj):
+                    continue
+                matched.append((key, entry))
         token = None
         remaining = None
         if limit is not None and len(matched) > limit:
             remaining = len(matched) - limit
+            if snapshot is None:
+                with self._lock:
+                    self._snapshot_seq += 1
+                    snapshot_id = self._snapshot_seq
+                    self._snapshots[snapshot_id] = matched
+                    while len(self._snapshots) > _SNAPSHOTS_KEPT:
+                        self._snapshots.popitem(last=False)
             matched = matched[:limit]
-            token = _encode_continue(rv, matched[-1][0])
+            token = _encode_continue(rv, matched[-1][0], snapshot_id)
         return [e for _, e in matched], str(rv), token, remaining
 
     def get_scale(self, group: str, resource: str, namespace: str | None, name: str) -> Obj:
@@ -1479,11 +1505,13 @@ class Store:
         return Subscription(watch, callback, name)
 
     def compact(self) -> None:
-        """Forget all watch history: a watch from any version before now gets 410 Expired."""
+        """Forget all history: a watch from any version before now, or a continue token issued
+        before now, gets 410 Expired."""
         with self._lock:
             for key, history in self._history.items():
                 history.clear()
                 self._floor[key] = self._rv
+            self._snapshots.clear()
 
 
 def _history_after(history: deque[_Event], start: int) -> list[_Event]:
@@ -1509,18 +1537,19 @@ def _parse_rv(value: str | int | None) -> int | None:
     return parsed
 
 
-def _encode_continue(rv: int, start: tuple[str, str]) -> str:
-    raw = json.dumps({"v": 1, "rv": rv, "start": list(start)}, separators=(",", ":"))
+def _encode_continue(rv: int, start: tuple[str, str], snapshot_id: int | None) -> str:
+    data = {"v": 1, "rv": rv, "start": list(start), "s": snapshot_id or 0}
+    raw = json.dumps(data, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_continue(token: str) -> tuple[int, tuple[str, str]]:
+def _decode_continue(token: str) -> tuple[int, tuple[str, str], int]:
     try:
         padded = token + "=" * (-len(token) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         rv = int(data["rv"])
         namespace, name = data["start"]
-        return rv, (str(namespace), str(name))
+        return rv, (str(namespace), str(name)), int(data.get("s") or 0)
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise bad_request(
             "continue key is not valid: incorrect encoded start resourceVersion "
