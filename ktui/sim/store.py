@@ -251,6 +251,20 @@ def strip_nulls(value: Any) -> None:
                 strip_nulls(child)
 
 
+_OMITTED_WHEN_EMPTY = ("labels", "annotations", "finalizers", "ownerReferences")
+
+
+def _normalize(obj: Obj) -> None:
+    """What a round trip through the API's Go types does: nulls and empty omitempty metadata
+    fields disappear."""
+    strip_nulls(obj)
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        for key in _OMITTED_WHEN_EMPTY:
+            if key in meta and not meta[key]:
+                del meta[key]
+
+
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
@@ -708,7 +722,7 @@ class Store:
             )
 
     def _create_locked(self, info: ResourceInfo, obj: Obj) -> _Entry:
-        strip_nulls(obj)
+        _normalize(obj)
         meta = obj.get("metadata")
         if not isinstance(meta, dict):
             meta = obj["metadata"] = {}
@@ -975,7 +989,7 @@ class Store:
         return self._update_locked(info, patched, subresource)
 
     def _update_locked(self, info: ResourceInfo, obj: Obj, subresource: str | None) -> _Entry:
-        strip_nulls(obj)
+        _normalize(obj)
         meta = obj.get("metadata")
         if not isinstance(meta, dict) or not meta.get("name"):
             raise invalid(info, "", [("metadata.name", "FieldValueRequired", "Required value")])
@@ -1233,7 +1247,7 @@ class Store:
             return written, self._objects[info.key].get(self._key_of(info, new)) is not written
 
         if policy == "Orphan":
-            for dep_key in list(self._dependents.get(uid, ())):
+            for dep_key in sorted(self._dependents.get(uid, ())):
                 self._drop_owner_refs(dep_key, {uid})
         foreground = policy == "Foreground" and bool(self._dependents.get(uid))
         finalizers = list(meta.get("finalizers") or ())
@@ -1253,7 +1267,7 @@ class Store:
             new_meta["generation"] = int(meta.get("generation") or 1) + 1
         marked = self._write(info, new, entry)
         if foreground:
-            for dep_key in list(self._dependents.get(uid, ())):
+            for dep_key in sorted(self._dependents.get(uid, ())):
                 self._collect_dependent(dep_key, "Foreground")
             owner = self._lookup_uid(uid)
             if owner is not None:
@@ -1308,7 +1322,7 @@ class Store:
         meta = obj["metadata"]
         uid = meta["uid"]
         # Dependents of the removed object: collect the orphans (background GC).
-        for dep_key in list(self._dependents.pop(uid, ())):
+        for dep_key in sorted(self._dependents.pop(uid, ())):
             self._collect_dependent(dep_key, "Background")
         # Owners waiting in foreground deletion for this object.
         for owner_uid in _owner_uids(obj):
