@@ -580,10 +580,11 @@ class ResourceCache:
 
     def _set_progress(self, message: str) -> None:
         """Enter SYNCING with `message`, unless retrying after failures: the failure phase
-        (reconnecting, forbidden, error) stays until a watch is open again instead of flapping."""
+        (reconnecting, forbidden, error) or message stays until a watch is open again instead
+        of flapping."""
         with self._lock:
             retrying = self._attempt > 0 and self._phase != CachePhase.SYNCING
-        if not retrying:
+        if not retrying and self._gone_streak == 0:
             self._set_phase(CachePhase.SYNCING, message)
 
     def _set_phase(self, phase: CachePhase, message: str, attempt: int | None = None) -> None:
