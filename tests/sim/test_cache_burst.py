@@ -95,3 +95,37 @@ def test_burst_on_a_slow_consumer_is_coalesced_bounded_and_exact() -> None:
         assert view.bad_deletes == []
         # A 50 ms consumer cannot have taken 20,000 separate changes: they were coalesced.
         assert view.batches - batches_before < 1000
+
+
+def test_ten_thousand_pods_list_in_pages_and_are_shared_not_copied() -> None:
+    with SimServer() as sim:
+        for i in range(10_000):
+            sim.store.create(
+                "",
+                "pods",
+                {
+                    "metadata": {"name": f"pod-{i:05d}", "namespace": "default"},
+                    "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+                },
+            )
+        batches: list[ChangeBatch] = []
+        cache = ClusterCache(
+            sim.api_client(),
+            "default",
+            kinds=[POD],
+            on_batch=batches.append,
+            options=WatchOptions(page_size=500),
+        )
+        with cache:
+            wait_for(lambda: cache.states()["Pod"].phase == CachePhase.LIVE, "live")
+            wait_for(
+                lambda: sum(len(b.upserts.get("Pod", {})) for b in batches) >= 10_000,
+                "the list delivered",
+            )
+            objects = cache.objects("Pod")
+            assert len(objects) == 10_000
+            # The list arrives whole, in one batch, and the batch holds the cached dicts.
+            first = next(b for b in batches if b.upserts)
+            assert len(first.upserts["Pod"]) == 10_000
+            assert all(first.upserts["Pod"][uid] is obj for uid, obj in objects.items())
+        assert cache.cache("Pod").list_requests == 20
