@@ -134,7 +134,7 @@ def _parent(doc: Any, tokens: list[str], path: str) -> Any:
     return current
 
 
-def _get(doc: Any, path: str) -> Any:
+def _get(doc: Any, path: Any) -> Any:
     tokens = _pointer(path)
     if not tokens:
         return doc
@@ -149,7 +149,7 @@ def _get(doc: Any, path: str) -> Any:
     raise PatchError(f"doc is missing path: {path!r}")
 
 
-def _remove(doc: Any, path: str) -> Any:
+def _remove(doc: Any, path: Any) -> Any:
     tokens = _pointer(path)
     if not tokens:
         raise PatchError("cannot remove the whole document")
@@ -164,7 +164,7 @@ def _remove(doc: Any, path: str) -> Any:
     raise PatchError(f"doc is missing path: {path!r}")
 
 
-def _add(doc: Any, path: str, value: Any, replace: bool) -> Any:
+def _add(doc: Any, path: Any, value: Any, replace: bool) -> Any:
     tokens = _pointer(path)
     if not tokens:
         return value
@@ -311,15 +311,15 @@ def _merge_list(field_name: str, original: list[Any], patch: list[Any]) -> list[
             ]
             continue
         if position is None:
-            merged = _merge_map({}, element)
-            if merged is not None:
-                result.append(merged)
+            added = _merge_map({}, element)
+            if added is not None:
+                result.append(added)
         else:
-            merged = _merge_map(result[position], element)
-            if merged is None:
+            updated = _merge_map(result[position], element)
+            if updated is None:
                 result.pop(position)
             else:
-                result[position] = merged
+                result[position] = updated
     return result
 
 

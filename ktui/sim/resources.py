@@ -703,8 +703,8 @@ def table_cells(info: ResourceInfo, obj: dict[str, Any], now: float) -> list[Any
     if key == ("", "namespaces"):
         return [name, status.get("phase", ""), age]
     if key == ("", "nodes"):
-        conditions = status.get("conditions") or ()
-        ready_cond = next((c for c in conditions if c.get("type") == "Ready"), None)
+        node_conditions = status.get("conditions") or ()
+        ready_cond = next((c for c in node_conditions if c.get("type") == "Ready"), None)
         state = "Unknown"
         if ready_cond is not None:
             state = "Ready" if ready_cond.get("status") == "True" else "NotReady"

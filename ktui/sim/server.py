@@ -490,7 +490,7 @@ class _Handler(BaseHTTPRequestHandler):
                     return False
                 finally:
                     conn.settimeout(None)
-            return conn.recv(1, socket.MSG_PEEK) == b""
+            return bool(conn.recv(1, socket.MSG_PEEK) == b"")
         except (OSError, ValueError):
             return True
 

@@ -71,6 +71,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import builtins
 import heapq
 import json
 import logging
@@ -82,7 +83,7 @@ import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ktui.sim import resources as res
 from ktui.sim.patch import APPLY_PATCH, PATCH_TYPES, PatchError, apply_patch, normalize_patch_type
@@ -92,6 +93,7 @@ from ktui.sim.selectors import FieldSelector, LabelSelector, SelectorError, sele
 log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
+_T = TypeVar("_T")
 
 FOREGROUND_FINALIZER = "foregroundDeletion"
 ORPHAN_FINALIZER = "orphan"
@@ -226,13 +228,13 @@ _CONTINUE_EXPIRED = (
 _SCALABLE = {("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets")}
 
 
-def clone(value: Any) -> Any:
+def clone(value: _T) -> _T:
     """A deep copy of a JSON-like value (several times faster than copy.deepcopy)."""
     kind = type(value)
     if kind is dict:
-        return {k: clone(v) for k, v in value.items()}
+        return {k: clone(v) for k, v in value.items()}  # type: ignore[attr-defined,return-value]
     if kind is list:
-        return [clone(v) for v in value]
+        return [clone(v) for v in value]  # type: ignore[attr-defined,return-value]
     return value
 
 
@@ -559,7 +561,9 @@ class Store:
         }
         self._floor: dict[ResourceKey, int] = dict.fromkeys(res.RESOURCES, 0)
         self._watchers: dict[ResourceKey | None, set[Watch]] = {}
-        self._snapshots: OrderedDict[int, list[tuple[tuple[str, str], _Entry]]] = OrderedDict()
+        self._snapshots: OrderedDict[int, builtins.list[tuple[tuple[str, str], _Entry]]] = (
+            OrderedDict()
+        )
         self._snapshot_seq = 0
         self.log_source: LogSource | None = None
         if bootstrap:
@@ -827,7 +831,7 @@ class Store:
         namespace: str | None = None,
         label_selector: str | LabelSelector | None = None,
         field_selector: str | FieldSelector | None = None,
-    ) -> tuple[list[Obj], str]:
+    ) -> tuple[builtins.list[Obj], str]:
         page = self.list_page(group, resource, namespace, label_selector, field_selector)
         return page.items, page.resource_version
 
@@ -855,7 +859,7 @@ class Store:
         field_selector: str | FieldSelector | None = None,
         limit: int | None = None,
         continue_token: str | None = None,
-    ) -> tuple[list[_Entry], str, str | None, int | None]:
+    ) -> tuple[builtins.list[_Entry], str, str | None, int | None]:
         """(entries, resourceVersion, continue token, remaining count) — the server's list."""
         info = self.info(group, resource)
         labels = _as_label_selector(label_selector)
@@ -863,7 +867,7 @@ class Store:
         if limit is not None and limit <= 0:
             limit = None
         namespace = (namespace or None) if info.namespaced else None
-        snapshot: list[tuple[tuple[str, str], _Entry]] | None = None
+        snapshot: builtins.list[tuple[tuple[str, str], _Entry]] | None = None
         snapshot_id: int | None = None
         start: tuple[str, str] | None = None
         if continue_token:
@@ -874,6 +878,7 @@ class Store:
                 snapshot = self._snapshots.get(snapshot_id) if snapshot_id else None
         if snapshot is not None:
             # Continue the consistent snapshot the first page was cut from (like etcd at rv).
+            assert start is not None
             position = bisect.bisect_right([k for k, _ in snapshot], start)
             matched = snapshot[position:]
         else:
@@ -1175,10 +1180,10 @@ class Store:
         field_selector: str | FieldSelector | None = None,
         grace_period_seconds: int | None = None,
         propagation_policy: str | None = None,
-    ) -> list[Obj]:
+    ) -> builtins.list[Obj]:
         info = self.info(group, resource)
         entries, *_ = self.list_entries(group, resource, namespace, label_selector, field_selector)
-        deleted: list[Obj] = []
+        deleted: builtins.list[Obj] = []
         with self._lock:
             for stale in entries:
                 meta = stale.obj["metadata"]
@@ -1487,6 +1492,9 @@ class Store:
                 initial = list(heapq.merge(*streams, key=lambda e: e.rv))
             with watch._cond:
                 watch._queue.extend(initial)
+                if watch._max_queue is not None:
+                    # The bound is on falling behind live traffic, not on the initial backlog.
+                    watch._max_queue += len(initial)
             self._watchers.setdefault(keys[0] if keys else None, set()).add(watch)
         return watch
 

@@ -1,0 +1,194 @@
+"""kubectl v1.32 against the embedded apiserver: the commands ktui's users and tests rely on."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from typing import Any
+
+import yaml
+
+from ktui.sim.server import SimServer
+
+KUBECTL = os.environ.get("KTUI_KUBECTL", "kubectl")
+
+
+def make_pod(sim: SimServer, name: str, namespace: str = "default", node: str = "n1") -> None:
+    sim.store.create(
+        "",
+        "pods",
+        {
+            "metadata": {"name": name, "namespace": namespace, "labels": {"app": "web"}},
+            "spec": {"nodeName": node, "containers": [{"name": "main", "image": "busybox"}]},
+        },
+    )
+
+
+def set_running(sim: SimServer, name: str, restarts: int = 0) -> None:
+    pod = sim.store.get("", "pods", "default", name)
+    pod["status"] = {
+        "phase": "Running",
+        "podIP": "10.0.0.7",
+        "conditions": [{"type": "Ready", "status": "True"}],
+        "containerStatuses": [
+            {
+                "name": "main",
+                "ready": True,
+                "restartCount": restarts,
+                "image": "busybox",
+                "imageID": "",
+                "state": {"running": {"startedAt": "2024-01-01T00:00:00Z"}},
+            }
+        ],
+    }
+    sim.store.update_status("", "pods", pod)
+
+
+def test_get_pods_all_namespaces(sim: SimServer, kubectl: Any) -> None:
+    sim.store.create("", "namespaces", {"metadata": {"name": "team"}})
+    make_pod(sim, "web-1")
+    make_pod(sim, "api-1", namespace="team")
+    set_running(sim, "web-1", restarts=2)
+    out = kubectl("get", "pods", "-A", "-o", "wide").stdout.splitlines()
+    assert out[0].split() == [
+        "NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE",
+        "NOMINATED", "NODE", "READINESS", "GATES",
+    ]  # fmt: skip
+    rows = {line.split()[1]: line.split() for line in out[1:]}
+    assert rows["web-1"][:5] == ["default", "web-1", "1/1", "Running", "2"]
+    assert rows["web-1"][6:8] == ["10.0.0.7", "n1"]
+    assert rows["api-1"][:5] == ["team", "api-1", "0/1", "Pending", "0"]
+
+
+def test_get_deployment_as_yaml(sim: SimServer, kubectl: Any) -> None:
+    sim.store.create(
+        "apps",
+        "deployments",
+        {
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {
+                "replicas": 3,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "main", "image": "nginx:1.25"}]},
+                },
+            },
+        },
+    )
+    document = yaml.safe_load(kubectl("get", "deploy", "web", "-o", "yaml").stdout)
+    assert document["kind"] == "Deployment" and document["apiVersion"] == "apps/v1"
+    assert document["spec"]["replicas"] == 3
+    assert (
+        document["metadata"]["uid"]
+        == sim.store.get("apps", "deployments", "default", "web")["metadata"]["uid"]
+    )
+    table = kubectl("get", "deploy").stdout.splitlines()
+    assert table[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert table[1].split()[:4] == ["web", "0/3", "0", "0"]
+
+
+def test_get_pods_watch_prints_changes(
+    sim: SimServer, kubeconfig: str, tmp_path: Any, wait_until: Any
+) -> None:
+    make_pod(sim, "web-1")
+    env = {**os.environ, "HOME": str(tmp_path)}
+    process = subprocess.Popen(
+        [KUBECTL, "--kubeconfig", kubeconfig, "get", "pods", "-w", "--output-watch-events"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")))
+    reader.start()
+    try:
+        wait_until(lambda: any("web-1" in line for line in lines), "kubectl lists web-1")
+        wait_until(lambda: sim.open_watch_count >= 1, "kubectl's watch is open")
+        make_pod(sim, "web-2")
+        sim.store.delete("", "pods", "default", "web-1")  # bound: terminating first
+        sim.store.delete("", "pods", "default", "web-1", grace_period_seconds=0)
+        wait_until(
+            lambda: any(line.split()[:2] == ["DELETED", "web-1"] for line in lines if line),
+            f"kubectl prints the deletion (got {lines})",
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        reader.join(timeout=10)
+    events = [line.split()[:2] for line in lines[1:] if line.strip()]
+    assert ["ADDED", "web-2"] in events
+    assert events.index(["ADDED", "web-2"]) < events.index(["DELETED", "web-1"])
+    terminating = [line for line in lines if line.startswith("MODIFIED") and "web-1" in line]
+    assert terminating and "Terminating" in terminating[-1]
+
+
+def test_create_from_a_manifest_and_describe(sim: SimServer, kubectl: Any) -> None:
+    manifest = """
+apiVersion: batch/v1
+kind: Job
+metadata: {name: once}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: main, image: busybox, command: [echo, hi]}]
+"""
+    assert "job.batch/once created" in kubectl("create", "-f", "-", input=manifest).stdout
+    job = sim.store.get("batch", "jobs", "default", "once")
+    uid = job["metadata"]["uid"]
+    assert job["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    assert job["spec"]["template"]["metadata"]["labels"]["job-name"] == "once"
+    assert job["spec"]["backoffLimit"] == 6
+    described = kubectl("describe", "job", "once").stdout
+    assert "Name:" in described and "once" in described
+
+
+def test_logs_errors_like_a_real_apiserver(sim: SimServer, kubectl: Any) -> None:
+    make_pod(sim, "web-1")
+    waiting = kubectl("logs", "web-1", check=False)
+    assert waiting.returncode != 0
+    assert 'container "main" in pod "web-1" is waiting to start: ContainerCreating' in (
+        waiting.stderr
+    )
+    wrong = kubectl("logs", "web-1", "-c", "nope", check=False)
+    assert "container nope is not valid for pod web-1" in wrong.stderr
+    set_running(sim, "web-1")
+    assert kubectl("logs", "web-1").stdout == ""
+
+
+def test_log_source_is_pluggable(sim: SimServer, kubectl: Any) -> None:
+    class Lines:
+        def read_log(self, pod: Any, container: str, **options: Any) -> Any:
+            lines = [f"{pod['metadata']['name']}/{container} line {i}\n" for i in range(5)]
+            if options["tail_lines"] is not None:
+                lines = lines[-options["tail_lines"] :]
+            return iter(line.encode() for line in lines)
+
+    sim.store.log_source = Lines()
+    make_pod(sim, "web-1")
+    assert kubectl("logs", "web-1", "--tail=2").stdout == ("web-1/main line 3\nweb-1/main line 4\n")
+    assert kubectl("logs", "-f", "web-1").stdout.count("\n") == 5
+
+
+def test_delete_and_get_events(sim: SimServer, kubectl: Any) -> None:
+    make_pod(sim, "web-1")
+    sim.store.create(
+        "",
+        "events",
+        {
+            "metadata": {"name": "web-1.1", "namespace": "default"},
+            "involvedObject": {"kind": "Pod", "name": "web-1", "namespace": "default"},
+            "reason": "Scheduled",
+            "message": "Successfully assigned default/web-1 to n1",
+            "type": "Normal",
+            "count": 1,
+        },
+    )
+    out = kubectl("get", "events").stdout.splitlines()
+    assert out[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    assert out[1].split()[1:4] == ["Normal", "Scheduled", "pod/web-1"]
+    kubectl("delete", "pod", "web-1", "--grace-period=0", "--force")
+    assert sim.store.list("", "pods", "default")[0] == []
