@@ -393,7 +393,12 @@ class ResourceCache:
             self.list_requests += 1
             try:
                 response = open_get(
-                    self._api_client, path, query, timeout=timeout, on_open=self._register
+                    self._api_client,
+                    path,
+                    query,
+                    timeout=timeout,
+                    on_open=self._register,
+                    gzip=True,
                 )
                 body = read_body(response)
             except ApiException as exc:

@@ -30,19 +30,26 @@ def open_get(
     *,
     timeout: Timeout,
     on_open: Callable[[urllib3.HTTPResponse], None] | None = None,
+    gzip: bool = False,
 ) -> urllib3.HTTPResponse:
     """Send GET `path` and return the response with its body not yet read.
+
+    `gzip` asks for a compressed body (as client-go does; kube-apiserver compresses large
+    non-watch responses when asked), which reading the response decompresses transparently.
 
     `on_open` is called with the response as soon as the headers arrived, before any error is
     raised, so that another thread can shut the connection down while the body is being read.
     Raises `ApiException` (with `status`, `reason`, `body`, `headers`) for a non-2xx status, and
     urllib3/OS errors for transport failures.
     """
+    headers = {"Accept": "application/json"}
+    if gzip:
+        headers["Accept-Encoding"] = "gzip"
     method, url, headers, _body, _post = api_client.param_serialize(
         method="GET",
         resource_path=path,
         query_params=list(query),
-        header_params={"Accept": "application/json"},
+        header_params=headers,
         auth_settings=["BearerToken"],
     )
     rest_response = api_client.call_api(
