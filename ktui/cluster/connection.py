@@ -233,6 +233,9 @@ def build_api_client(
     user_label = f"user {context.user!r}"
 
     configuration = Configuration()
+    # Ten watches plus the UI's own requests: urllib3's default pool (5 x cores) would keep
+    # discarding connections ("Connection pool is full") on a 2-core machine.
+    configuration.connection_pool_maxsize = 32
     server = _server_url(cluster, cluster_label)
     configuration.host = server
 

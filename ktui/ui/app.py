@@ -27,7 +27,11 @@ CacheFactory = Callable[[Connection, Callable[[ChangeBatch], None]], ClusterCach
 def default_cache_factory(
     connection: Connection, on_batch: Callable[[ChangeBatch], None]
 ) -> ClusterCache:
-    return ClusterCache(connection.api_client, connection.namespace, on_batch=on_batch)
+    # wait_for_ack: the next batch is built only once the main screen has applied this one, so a
+    # slow repaint makes batches larger, never a queue of messages.
+    return ClusterCache(
+        connection.api_client, connection.namespace, on_batch=on_batch, wait_for_ack=True
+    )
 
 
 class KtuiApp(App[int]):
@@ -88,7 +92,7 @@ class KtuiApp(App[int]):
         self.cluster.start()
 
     def _deliver(self, generation: int, batch: ChangeBatch) -> None:
-        if generation != self.generation:
+        if generation != self.generation or not self.screen_stack:
             return
         for screen in self.screen_stack:
             screen.post_message(ClusterChanged(generation, batch))

@@ -221,6 +221,15 @@ class MainScreen(Screen[None]):
     def _cluster_changed(self, message: ClusterChanged) -> None:
         if message.generation != self.ktui.generation:
             return
+        try:
+            self._apply_batch(message)
+        finally:
+            # The main screen paces the cache: the next batch comes once this one is shown.
+            cluster = self.ktui.cluster
+            if cluster is not None:
+                cluster.ack_batch()
+
+    def _apply_batch(self, message: ClusterChanged) -> None:
         if self._tree is None or message.generation != self._generation:
             self._reset()
         tree = self._tree
