@@ -20,6 +20,7 @@ from conftest import Kubectl
 from ktui.cluster.rollout import (
     RolloutError,
     execute_undo,
+    fetch_workload,
     history_table,
     pause,
     plan_undo,
@@ -403,3 +404,15 @@ def test_status_is_kubectls(
         theirs.stdout,
         theirs.stderr,
     )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fetch_workload_reads_what_kubectl_reads(api: Any, kind: str) -> None:
+    seed(api, kind, "web")
+    seed(api, kind, "api")  # same namespace, other labels: not listed
+    obj, children = fetch_workload(api, kind, NS, "web")
+    assert obj["metadata"]["name"] == "web"
+    assert {c["metadata"]["labels"]["app"] for c in children} == {"web"}
+    assert len(children) == 3
+    plan = plan_undo(kind, obj, children)
+    assert (plan.target_revision, plan.skipped) == (2, False)

@@ -530,3 +530,19 @@ def test_template_diff_labels_and_sorted_keys() -> None:
         "-  a: 1",
         "+  a: 2",
     ]
+
+
+def test_label_selector_query_string() -> None:
+    from ktui.cluster.rollout._common import selector_string
+
+    selector = {
+        "matchLabels": {"b": "2", "a": "1"},
+        "matchExpressions": [
+            {"key": "d", "operator": "DoesNotExist"},
+            {"key": "c", "operator": "In", "values": ["y", "x"]},
+            {"key": "e", "operator": "NotIn", "values": ["z"]},
+            {"key": "f", "operator": "Exists"},
+        ],
+    }
+    assert selector_string(selector) == "a=1,b=2,c in (x,y),!d,e notin (z),f"
+    assert selector_string(None) == ""

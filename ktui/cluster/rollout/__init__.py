@@ -23,6 +23,7 @@ from ktui.cluster.rollout.undo import (
     STRATEGIC_MERGE_PATCH,
     UndoPlan,
     execute_undo,
+    fetch_workload,
     plan_undo,
 )
 
@@ -36,6 +37,7 @@ __all__ = [
     "controller_revisions",
     "deployment_replica_sets",
     "execute_undo",
+    "fetch_workload",
     "history_table",
     "is_rollout_complete",
     "pause",

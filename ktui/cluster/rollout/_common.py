@@ -229,6 +229,33 @@ def selector_matches(selector: Any, labels: Mapping[str, str]) -> bool:
     return True
 
 
+def selector_string(selector: Any) -> str:
+    """A LabelSelector in the `labelSelector=` query syntax (labels.Selector.String()).
+
+    A null selector gives "" (no filter), as kubectl's labels.Nothing() does.
+    """
+    if not isinstance(selector, dict):
+        return ""
+    parts: list[tuple[str, str]] = []
+    for key, value in as_dict(selector.get("matchLabels")).items():
+        parts.append((str(key), f"{key}={value}"))
+    for requirement in selector.get("matchExpressions") or ():
+        if not isinstance(requirement, dict):
+            continue
+        key = str(requirement.get("key", ""))
+        values = ",".join(sorted(str(v) for v in requirement.get("values") or ()))
+        operator = requirement.get("operator")
+        if operator == "In":
+            parts.append((key, f"{key} in ({values})"))
+        elif operator == "NotIn":
+            parts.append((key, f"{key} notin ({values})"))
+        elif operator == "Exists":
+            parts.append((key, key))
+        elif operator == "DoesNotExist":
+            parts.append((key, f"!{key}"))
+    return ",".join(text for _, text in sorted(parts, key=lambda part: part[0]))
+
+
 def owned_children(
     owner: Mapping[str, Any], children: Iterable[Mapping[str, Any]], child_kind: str
 ) -> list[JsonDict]:

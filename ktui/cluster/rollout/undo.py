@@ -13,6 +13,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from ktui.cluster.rollout._common import (
     DEPLOYMENT,
@@ -31,6 +32,7 @@ from ktui.cluster.rollout._common import (
     pod_template,
     revision_data,
     revision_matches,
+    selector_string,
     template_from_revision,
     without_hash_label,
     workload_kind,
@@ -48,6 +50,7 @@ __all__ = [
     "STRATEGIC_MERGE_PATCH",
     "UndoPlan",
     "execute_undo",
+    "fetch_workload",
     "plan_undo",
 ]
 
@@ -286,3 +289,24 @@ def execute_undo(api_client: Any, plan: UndoPlan, *, timeout: float | None = 30.
             reason=exc.reason,
         ) from exc
     return plan.message
+
+
+def fetch_workload(
+    api_client: Any, kind: str, namespace: str, name: str, *, timeout: float | None = 30.0
+) -> tuple[JsonDict, list[JsonDict]]:
+    """Read what kubectl reads before an undo or a history: the workload, then its candidate
+    children (ReplicaSets or ControllerRevisions) listed with the workload's label selector.
+
+    `plan_undo(kind, *fetch_workload(...))` is then exactly kubectl's decision on the server's
+    current state, for callers that do not want to trust a cache.
+    """
+    workload = workload_kind(kind)
+    obj = request_json(api_client, "GET", workload.object_path(namespace, name), timeout=timeout)
+    plural = "replicasets" if workload.child_kind == "ReplicaSet" else "controllerrevisions"
+    path = f"/apis/apps/v1/namespaces/{quote(namespace, safe='')}/{plural}"
+    selector = selector_string(as_dict(obj.get("spec")).get("selector"))
+    if selector:
+        path += f"?labelSelector={quote(selector, safe='')}"
+    listed = request_json(api_client, "GET", path, timeout=timeout)
+    items = [item for item in listed.get("items") or () if isinstance(item, dict)]
+    return obj, items
