@@ -9,19 +9,30 @@
         sim.pause(); sim.resume()               # the apiserver is down for a while
 
 `SimServer(port=0, token="ktui-sim-token", store=None, *, bookmark_interval=5.0,
-log_source=None)`: `url`, `port`, `token`, `store`, `faults`, `bookmark_interval` (settable),
-`start()`, `stop()`, `restart()`, `pause()`, `resume()`, `write_kubeconfig(path, context="ktui-sim",
-namespace=None) -> str`, `api_client() -> ApiClient`.
+log_source=None, tls=True, tls_port=0)`: `url` (plain HTTP, what `api_client()` uses), `https_url`
+and `ca_data` (a TLS listener with a self-signed certificate made by the `openssl` command, which
+`write_kubeconfig` points at because kubectl never sends a token over plain HTTP; None when
+openssl is missing), `port`, `tls_port`, `token`, `store`, `faults`, `bookmark_interval`
+(settable at any time), `open_watch_count`, `running`, `start()`, `stop()`, `restart()`,
+`pause()`, `resume()`, `write_kubeconfig(path, context="ktui-sim", namespace=None) -> str`,
+`api_client() -> kubernetes.client.ApiClient`.
+
+`faults.forbid(group, resource, namespace=None, message=None)` makes get/list/watch of that
+resource answer 403 Forbidden (in `namespace` and in all-namespaces requests, or everywhere when
+namespace is None); `faults.clear()`; `faults.drop_watches()` cuts every open watch / log-follow
+connection without the chunked stream's clean end.
 
 Served: discovery (`/version`, `/api`, `/api/v1`, `/apis`, `/apis/{group}[/{version}]`; the
 aggregated-discovery Accept is answered with the legacy documents, which kubectl falls back to;
-`/openapi/*` is 404, which kubectl tolerates), get / list (label + field selectors, limit +
-continue) / watch (`?watch=true` or the `/watch/` paths; bookmarks, timeoutSeconds, resume from a
-resourceVersion, 410 as an in-stream ERROR event like the watch cache) / create / update / patch
-(merge, JSON, strategic merge) / delete (DeleteOptions in the body or the query) /
-deletecollection, the status and scale subresources, pods/log (via the store's `log_source`,
-else `DefaultLogSource`) and pods/binding. kubectl's `as=Table` Accept gets a meta.k8s.io/v1 Table
-with the real columns. Errors are `Status` objects with the real codes, reasons and messages.
+`/openapi/v3` is a stub that only tells kubectl the server validates fields itself, so that
+`kubectl create -f` needs no schemas; `/openapi/v2` is 404); get; list (label and field
+selectors, limit + continue); watch (`?watch=true` or the `/watch/` paths, bookmarks,
+timeoutSeconds, resume from a resourceVersion, 410 as an in-stream ERROR event like the watch
+cache); create; update; patch (merge, JSON, strategic merge); delete (DeleteOptions in the body or
+the query); deletecollection; the status and scale subresources; pods/log (from the store's
+`log_source`, else `DefaultLogSource`) and pods/binding. kubectl's `as=Table` Accept gets a
+meta.k8s.io/v1 Table with the real columns. Errors are `Status` objects with the real codes,
+reasons and messages.
 """
 
 from __future__ import annotations

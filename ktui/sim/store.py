@@ -28,6 +28,11 @@ Public API (all methods are thread-safe; every dict returned is the caller's own
     store.compact()                        # drop all watch history: older versions now expire
     store.resource_version -> str          # the current global resourceVersion
     store.log_source                       # a LogSource the server's pods/log reads (or None)
+    store.info(group, resource) -> ResourceInfo   # 404 StoreError for an unserved resource
+
+Used by the HTTP server: `get_raw()` (the stored JSON bytes), `list_entries()` (entries whose
+`.raw()` is the cached JSON, plus resourceVersion / continue / remaining count), `delete_ex()`
+(also says whether the object is gone), `close_watches()`.
 
 Errors raise `StoreError(code, reason, message, details)`; `.status()` is the API `Status`.
 

@@ -317,3 +317,39 @@ def test_namespace_mismatch_is_a_bad_request(api: client.ApiClient) -> None:
     with pytest.raises(ApiException) as mismatch:
         client.CoreV1Api(api).create_namespaced_pod("default", body)
     assert mismatch.value.status == 400
+
+
+def test_pod_binding_sets_the_node_once(api: client.ApiClient, sim: SimServer) -> None:
+    core = client.CoreV1Api(api)
+    core.create_namespaced_pod("default", pod("a"))
+    binding = {"metadata": {"name": "a"}, "target": {"kind": "Node", "name": "n1"}}
+    # Like the real apiserver, the answer is a Status, which the typed client cannot parse.
+    response = core.create_namespaced_pod_binding("a", "default", binding, _preload_content=False)
+    assert json.loads(response.data)["status"] == "Success"
+    bound = core.read_namespaced_pod("a", "default")
+    assert bound.spec.node_name == "n1"
+    assert [c.type for c in bound.status.conditions] == ["PodScheduled"]
+    with pytest.raises(ApiException) as again:
+        core.create_namespaced_pod_binding("a", "default", binding, _preload_content=False)
+    assert again.value.status == 409
+
+
+def test_method_not_allowed(sim: SimServer) -> None:
+    code, status = raw_request(sim, "POST", "/api/v1/namespaces/default/pods/a", pod("a"))
+    assert (code, status["reason"]) == (405, "MethodNotAllowed")
+
+
+def test_ten_thousand_pods_list_completely(api: client.ApiClient, sim: SimServer) -> None:
+    for i in range(10_000):
+        sim.store.create(
+            "",
+            "pods",
+            {
+                "metadata": {"name": f"p-{i:05d}", "namespace": "default"},
+                "spec": {"containers": [{"name": "main", "image": "busybox"}]},
+            },
+        )
+    response = client.CoreV1Api(api).list_namespaced_pod("default", _preload_content=False)
+    items = json.loads(response.data)["items"]
+    assert len(items) == 10_000
+    assert items[0]["metadata"]["name"] == "p-00000" and items[-1]["metadata"]["name"] == "p-09999"
