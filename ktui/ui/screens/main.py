@@ -187,6 +187,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         for table in self.query(LiveTable):
             table.clock = self.ktui.clock
+            table.tick()
         self._titles()
         self.workloads.focus()
         self.set_interval(1.0, self._tick)
