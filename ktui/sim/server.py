@@ -413,6 +413,7 @@ class _DroppedError(Exception):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _HTTPServer
+    _body_consumed = False
     server_version = "ktui-sim"
     sys_version = ""
 
@@ -441,6 +442,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(error.code, error.status())
 
     def _read_body(self) -> bytes:
+        if self._body_consumed:
+            return b""
+        self._body_consumed = True
         length = self.headers.get("Content-Length")
         if length:
             return self.rfile.read(int(length))
@@ -526,11 +530,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("DELETE")
 
     def _dispatch(self, method: str) -> None:
+        self._body_consumed = False
         try:
             self._handle(method)
         except _DroppedError:
             self.close_connection = True
         except StoreError as error:
+            # An unread body would be parsed as the next request on this kept-alive connection.
+            self._read_body()
             self._send_error_status(error)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             self.close_connection = True

@@ -44,6 +44,8 @@ def sim() -> Iterator[SimServer]:
 
 @pytest.fixture
 def kubeconfig(sim: SimServer, tmp_path: Path) -> str:
+    if sim.https_url is None:
+        pytest.fail("the sim has no TLS listener (is the openssl command installed?)")
     return sim.write_kubeconfig(tmp_path / "kubeconfig")
 
 

@@ -353,3 +353,23 @@ def test_ten_thousand_pods_list_completely(api: client.ApiClient, sim: SimServer
     items = json.loads(response.data)["items"]
     assert len(items) == 10_000
     assert items[0]["metadata"]["name"] == "p-00000" and items[-1]["metadata"]["name"] == "p-09999"
+
+
+def test_an_error_before_the_body_is_read_keeps_the_connection_usable(sim: SimServer) -> None:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", sim.port, timeout=10)
+    headers = {"Authorization": f"Bearer {sim.token}", "Content-Type": "application/json"}
+    try:
+        connection.request(
+            "POST", "/api/v1/namespaces/default/pods/a", json.dumps(pod("a")), headers
+        )
+        first = connection.getresponse()
+        assert first.status == 405
+        first.read()
+        connection.request("GET", "/api/v1/namespaces/default", headers=headers)
+        second = connection.getresponse()
+        assert second.status == 200
+        assert json.loads(second.read())["metadata"]["name"] == "default"
+    finally:
+        connection.close()
