@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Final
+from urllib.parse import quote
 
 from ktui.cluster.errors import KtuiError
 
@@ -65,8 +66,6 @@ class WorkloadKind:
         return f"{self.plural}.apps"
 
     def object_path(self, namespace: str, name: str) -> str:
-        from urllib.parse import quote
-
         return (
             f"/apis/apps/v1/namespaces/{quote(namespace, safe='')}/{self.plural}/"
             f"{quote(name, safe='')}"

@@ -38,7 +38,7 @@ def _fetch(
 
 
 def _refusal(workload: WorkloadKind, name: str, reason: str) -> RolloutError:
-    # kubectl: fmt.Errorf("error: %s %q %v", resource, name, err); CheckErr keeps that prefix.
+    # kubectl prints fmt.Errorf("error: %s %q %v", resource, name, err); minus its "error: ".
     return RolloutError(f"{workload.resource} {go_quote(name)} {reason}")
 
 
