@@ -1,0 +1,138 @@
+"""Rollout keys in the UI against the embedded API server: history, undo with confirmation,
+scale, and --readonly removing every mutating key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ui_support import deployment, replicaset, wait_for
+
+from ktui.cluster.connection import Connection
+from ktui.settings import Settings
+from ktui.sim.server import SimServer
+from ktui.ui.app import make_app
+from ktui.ui.live_table import LiveTable
+from ktui.ui.screens.rollout import ConfirmScreen, RolloutScreen, ScaleScreen
+
+
+def seed_two_revisions(sim: SimServer) -> dict[str, Any]:
+    """What the deployment controller leaves after an image change: two ReplicaSets."""
+    store = sim.store
+    spec = deployment("web", replicas=2, image="nginx:1.27")
+    spec["metadata"]["annotations"] = {"deployment.kubernetes.io/revision": "2"}
+    web = store.create("apps", "deployments", spec)
+    old = replicaset(
+        {
+            **web,
+            "spec": {
+                **web["spec"],
+                "template": deployment("web", image="nginx:1.26")["spec"]["template"],
+            },
+        },
+        "old111",
+        1,
+    )
+    old["metadata"]["annotations"]["kubernetes.io/change-cause"] = "first release"
+    old["spec"]["replicas"] = 0
+    store.create("apps", "replicasets", old)
+    store.create("apps", "replicasets", replicaset(web, "new222", 2))
+    return web
+
+
+def image_of(sim: SimServer) -> str:
+    web = sim.store.get("apps", "deployments", "default", "web")
+    return str(web["spec"]["template"]["spec"]["containers"][0]["image"])
+
+
+async def test_history_then_undo_to_previous_after_confirmation(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    web = seed_two_revisions(sim)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 1, "web listed")
+        workloads.move_cursor_to_key(web["metadata"]["uid"])
+        await pilot.press("h")
+        assert isinstance(app.screen, RolloutScreen)
+        history = app.screen.query_one("#history", LiveTable)
+        await wait_for(pilot, lambda: history.total_count == 2, "two revisions")
+        assert sorted(history.ordered_keys()) == ["1", "2"]
+        row = history.row("1")
+        assert row is not None and "first release" in row
+        # Undo to the previous revision asks first, showing the diff; "n" changes nothing.
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirmation")
+        body = str(app.screen.query_one("#confirm-body").render())
+        assert "nginx:1.26" in body
+        await pilot.press("n")
+        assert image_of(sim) == "nginx:1.27"
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirmation")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: image_of(sim) == "nginx:1.26", "the template rolled back")
+        # kubectl's undo removes the pod-template-hash label from the restored template.
+        restored = sim.store.get("apps", "deployments", "default", "web")
+        assert "pod-template-hash" not in restored["spec"]["template"]["metadata"]["labels"]
+
+
+async def test_undo_refused_like_kubectl_when_paused(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    web = seed_two_revisions(sim)
+    sim.store.patch("apps", "deployments", "default", "web", "merge", {"spec": {"paused": True}})
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 1, "web listed")
+        workloads.move_cursor_to_key(web["metadata"]["uid"])
+        await pilot.press("u")
+        await wait_for(
+            pilot,
+            lambda: any("paused" in str(n.message) for n in app._notifications),
+            "kubectl's paused refusal shown",
+        )
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert image_of(sim) == "nginx:1.27"
+
+
+async def test_scale_from_the_workloads_pane(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    web = seed_two_revisions(sim)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 1, "web listed")
+        workloads.move_cursor_to_key(web["metadata"]["uid"])
+        await pilot.press("s")
+        assert isinstance(app.screen, ScaleScreen)
+        replicas_input = app.screen.query_one("#replicas")
+        replicas_input.value = ""
+        await pilot.press("5", "enter")
+        await wait_for(
+            pilot,
+            lambda: sim.store.get("apps", "deployments", "default", "web")["spec"]["replicas"] == 5,
+            "scaled to 5",
+        )
+
+
+async def test_readonly_removes_mutating_keys(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    web = seed_two_revisions(sim)
+    app = make_app(Settings(readonly=True), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 1, "web listed")
+        workloads.move_cursor_to_key(web["metadata"]["uid"])
+        actions = {b.action for _, b, enabled, _ in app.screen.active_bindings.values() if enabled}
+        assert "rollout_undo" not in actions and "rollout_scale" not in actions
+        assert "rollout_screen" in actions  # reading history stays available
+        await pilot.press("u", "s", "r")
+        await pilot.pause()
+        assert not isinstance(app.screen, (ConfirmScreen, ScaleScreen))
+        assert image_of(sim) == "nginx:1.27"
+        header = str(app.screen.query_one("#header").render())
+        assert "READ-ONLY" in header
