@@ -1,0 +1,210 @@
+"""One pod, live: its lifecycle as a picture, its containers in three groups, its events.
+
+Opened with enter (or `d`, k9s's describe) on a pod. The screen follows the pod through the
+cache's change batches and says so plainly when the pod is deleted (the last known state stays
+on screen). Ages and the timeline's "now" edge move every second.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Footer, Static
+
+from ktui.ui.cells import SEVERITY_STYLE
+from ktui.ui.messages import ClusterChanged, ScopeChanged
+from ktui.ui.screens.events import EventTable, cached_events, matching_events, targets_of
+from ktui.ui.screens.inspect import InspectorScreen, kind_of, name_of, open_logs
+from ktui.ui.widgets.containers import ContainerList
+from ktui.ui.widgets.timeline import PodTimeline
+from ktui.view.age import as_utc, since
+from ktui.view.pod import pod_row
+
+Obj = dict[str, Any]
+
+
+class PodDetailScreen(InspectorScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("l", "logs", "Logs", id="pod.logs"),
+        Binding("p", "previous_logs", "Previous logs", id="pod.previous_logs"),
+        Binding("y", "yaml", "YAML", id="pod.yaml"),
+        Binding("e", "focus_events", "Events", id="pod.events"),
+    ]
+    DEFAULT_CSS = """
+    PodDetailScreen #pod-title { height: auto; padding: 0 1; background: $panel; }
+    PodDetailScreen #pod-deleted {
+        display: none; height: auto; padding: 0 1; background: $error 30%;
+    }
+    PodDetailScreen.deleted #pod-deleted { display: block; }
+    PodDetailScreen #pod-body { height: auto; max-height: 75%; }
+    PodDetailScreen #lifecycle, PodDetailScreen #containers-box {
+        height: auto; border: round $panel-lighten-2; padding: 0 1;
+    }
+    PodDetailScreen #pod-events {
+        height: 1fr; min-height: 6; border: round $panel-lighten-2; padding: 0 1;
+    }
+    PodDetailScreen #pod-events:focus { border: round $accent; }
+    PodDetailScreen #pod-body:focus-within #lifecycle { border: round $accent; }
+    """
+
+    def __init__(self, uid: str) -> None:
+        super().__init__()
+        self.pod_uid = uid
+        self.pod: Obj | None = None
+        self.deleted_at: datetime | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="pod-title")
+        yield Static(id="pod-deleted")
+        with VerticalScroll(id="pod-body"):
+            with Vertical(id="lifecycle"):
+                yield PodTimeline(id="timeline")
+            with Vertical(id="containers-box"):
+                yield ContainerList(id="containers")
+        yield EventTable(with_object=False, id="pod-events")
+        yield Footer()
+
+    @property
+    def timeline(self) -> PodTimeline:
+        return self.query_one("#timeline", PodTimeline)
+
+    @property
+    def containers(self) -> ContainerList:
+        return self.query_one("#containers", ContainerList)
+
+    @property
+    def events(self) -> EventTable:
+        return self.query_one("#pod-events", EventTable)
+
+    def on_mount(self) -> None:
+        self.events.clock = self.ktui.clock
+        cluster = self.ktui.cluster
+        self.pod = cluster.get(self.pod_uid) if cluster is not None else None
+        if self.pod is None:
+            self.deleted_at = self.ktui.clock()
+        self.render_pod()
+        self.render_events()
+        self.query_one("#pod-body").focus()
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        self.render_pod()
+        self.events.tick()
+
+    # ------------------------------------------------------------------ rendering
+
+    def render_pod(self) -> None:
+        now = self.ktui.clock()
+        self.set_class(self.deleted_at is not None, "deleted")
+        deleted = self.query_one("#pod-deleted", Static)
+        if self.deleted_at is not None:
+            when = as_utc(self.deleted_at).strftime("%H:%M:%S")
+            what = "showing its last known state" if self.pod is not None else "nothing to show"
+            deleted.update(
+                Text(f"✖ This pod was deleted ({when}, {since(self.deleted_at, now)} ago): {what}.")
+            )
+        pod = self.pod
+        if pod is None:
+            self.query_one("#pod-title", Static).update(Text("Pod not found", style="bold red"))
+            return
+        self.query_one("#pod-title", Static).update(self._title(pod, now))
+        self.timeline.show(pod, now)
+        self.containers.show(pod, now)
+        lifecycle = self.query_one("#lifecycle")
+        lifecycle.border_title = "Lifecycle"
+        groups = self.containers.groups
+        counts = (
+            f"{len(groups.init)} init · {_plural(len(groups.sidecars), 'sidecar')} · "
+            f"{_plural(len(groups.regular), 'container')}"
+            if groups
+            else ""
+        )
+        self.query_one("#containers-box").border_title = f"Containers ({counts})"
+
+    def _title(self, pod: Obj, now: datetime) -> Text:
+        row = pod_row(pod, now)
+        title = Text(no_wrap=False)
+        title.append("Pod ", style="bold")
+        title.append(row.name, style="bold cyan")
+        title.append(f"  ns {row.namespace}", style="grey62")
+        title.append("  ")
+        title.append(row.status, style=SEVERITY_STYLE[row.severity])
+        title.append(f"  ({row.phase.value})", style="grey62")
+        title.append(f"  ready {row.ready}")
+        title.append(f"  restarts {row.restarts}", style="yellow" if row.restarts else "")
+        title.append(f"  age {since(row.created, now)}")
+        title.append("\n")
+        title.append(f"node {row.node}  IP {row.ip}", style="grey62")
+        qos = (pod.get("status") or {}).get("qosClass")
+        if qos:
+            title.append(f"  QoS {qos}", style="grey62")
+        owner = self._owner_label(pod)
+        if owner:
+            title.append(f"  controlled by {owner}", style="grey62")
+        return title
+
+    def _owner_label(self, pod: Obj) -> str:
+        for ref in (pod.get("metadata") or {}).get("ownerReferences") or ():
+            if ref.get("controller"):
+                return f"{ref.get('kind')}/{ref.get('name')}"
+        return ""
+
+    def render_events(self) -> None:
+        pod = self.pod
+        if pod is None:
+            self.events.show_events([], self.ktui.clock())
+        else:
+            cluster = self.ktui.cluster
+            uids, targets = targets_of(cluster, [{**pod, "kind": kind_of(cluster, pod) or "Pod"}])
+            events = matching_events(cached_events(cluster), uids, targets)
+            self.events.show_events(events, self.ktui.clock())
+        self.events.border_title = self.events.title(f"pod {name_of(pod) if pod else ''}")
+
+    # ------------------------------------------------------------------ live updates
+
+    @on(ClusterChanged)
+    def _cluster_changed(self, message: ClusterChanged) -> None:
+        if message.generation != self.ktui.generation:
+            return
+        batch = message.batch
+        changed = batch.upserts.get("Pod", {}).get(self.pod_uid)
+        if changed is not None:
+            self.pod = changed
+            self.deleted_at = None
+            self.render_pod()
+        elif self.pod_uid in batch.deletes.get("Pod", ()):
+            self.deleted_at = self.ktui.clock()
+            self.render_pod()
+        if batch.upserts.get("Event") or batch.deletes.get("Event"):
+            self.render_events()
+
+    @on(ScopeChanged)
+    def _scope_changed(self, message: ScopeChanged) -> None:
+        # The new scope's cache may not hold this pod; keep showing what we have until it does.
+        self.render_events()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_logs(self) -> None:
+        open_logs(self, self.pod_uid)
+
+    def action_previous_logs(self) -> None:
+        open_logs(self, self.pod_uid, previous=True)
+
+    def action_yaml(self) -> None:
+        from ktui.ui.screens.yaml_view import YamlScreen
+
+        self.app.push_screen(YamlScreen(self.pod_uid, fallback=self.pod))
+
+    def action_focus_events(self) -> None:
+        self.events.focus()
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"

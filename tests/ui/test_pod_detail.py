@@ -1,0 +1,369 @@
+"""The pod detail screen, events, YAML and describe against the embedded API server."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from rich.console import Console
+from ui_support import deployment, owner_ref, pod, replicaset, wait_for
+
+from ktui.cluster.connection import Connection
+from ktui.config import Config
+from ktui.settings import Settings
+from ktui.sim.server import SimServer
+from ktui.sim.store import Store
+from ktui.ui.app import KtuiApp, make_app
+from ktui.ui.live_table import LiveTable
+from ktui.ui.screens.events import EventsScreen, EventTable
+from ktui.ui.screens.pod_detail import PodDetailScreen
+from ktui.ui.screens.yaml_view import DescribeScreen, YamlScreen
+from ktui.view.pod import BadgeState
+
+Obj = dict[str, Any]
+
+
+@pytest.fixture
+def sim() -> Iterator[SimServer]:
+    # Objects are created "two minutes ago", so the statuses written below come after creation.
+    with SimServer(port=0, store=Store(clock=lambda: time.time() - 120)) as server:
+        yield server
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def initializing_pod(rs: Obj) -> Obj:
+    obj = pod(rs, "init1")
+    obj["spec"] = {
+        "initContainers": [
+            {"name": "setup", "image": "busybox:1.36"},
+            {"name": "proxy", "image": "envoy:1.30", "restartPolicy": "Always"},
+            {"name": "migrate", "image": "migrate:4"},
+        ],
+        "containers": [{"name": "app", "image": "nginx:1.27"}],
+    }
+    return obj
+
+
+def initializing_status(now: datetime) -> Obj:
+    t = [stamp(now - timedelta(seconds=s)) for s in (60, 55, 50, 40, 30)]
+    return {
+        "phase": "Pending",
+        "conditions": [
+            {"type": "PodScheduled", "status": "True", "lastTransitionTime": t[0]},
+            {
+                "type": "Initialized",
+                "status": "False",
+                "reason": "ContainersNotInitialized",
+                "lastTransitionTime": t[0],
+            },
+            {"type": "ContainersReady", "status": "False", "lastTransitionTime": t[0]},
+            {"type": "Ready", "status": "False", "lastTransitionTime": t[0]},
+        ],
+        "initContainerStatuses": [
+            {
+                "name": "setup",
+                "image": "busybox:1.36",
+                "ready": False,
+                "restartCount": 0,
+                "state": {
+                    "terminated": {
+                        "exitCode": 0,
+                        "reason": "Completed",
+                        "startedAt": t[1],
+                        "finishedAt": t[2],
+                    }
+                },
+            },
+            {
+                "name": "proxy",
+                "image": "envoy:1.30",
+                "ready": True,
+                "started": True,
+                "restartCount": 0,
+                "state": {"running": {"startedAt": t[3]}},
+            },
+            {
+                "name": "migrate",
+                "image": "migrate:4",
+                "ready": False,
+                "restartCount": 0,
+                "state": {"running": {"startedAt": t[4]}},
+            },
+        ],
+        "containerStatuses": [
+            {
+                "name": "app",
+                "image": "nginx:1.27",
+                "ready": False,
+                "restartCount": 0,
+                "state": {"waiting": {"reason": "PodInitializing"}},
+            }
+        ],
+    }
+
+
+def running_after_init(now: datetime) -> Obj:
+    status = initializing_status(now)
+    done = stamp(now - timedelta(seconds=5))
+    migrate = status["initContainerStatuses"][2]
+    migrate["state"] = {
+        "terminated": {
+            "exitCode": 0,
+            "reason": "Completed",
+            "startedAt": migrate["state"]["running"]["startedAt"],
+            "finishedAt": done,
+        }
+    }
+    status["phase"] = "Running"
+    status["containerStatuses"][0].update(
+        ready=True, started=True, state={"running": {"startedAt": done}}
+    )
+    for condition in status["conditions"]:
+        condition.update(status="True", lastTransitionTime=done)
+        condition.pop("reason", None)
+    return status
+
+
+def seed(sim: SimServer) -> dict[str, Obj]:
+    store = sim.store
+    dep = store.create("apps", "deployments", deployment("web", replicas=1))
+    rs = store.create("apps", "replicasets", replicaset(dep, "abc12", 1))
+    created = store.create("", "pods", initializing_pod(rs))
+    now = datetime.now(UTC)
+    updated = store.update(
+        "", "pods", {**created, "status": initializing_status(now)}, subresource="status"
+    )
+    return {"dep": dep, "rs": rs, "pod": updated}
+
+
+def event(
+    name: str, involved: Obj, kind: str, *, warning: bool, reason: str, count: int, ago: int = 0
+) -> Obj:
+    now = stamp(datetime.now(UTC) - timedelta(seconds=ago))
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": name, "namespace": "default"},
+        "involvedObject": {
+            "kind": kind,
+            "name": involved["metadata"]["name"],
+            "namespace": "default",
+            "uid": involved["metadata"]["uid"],
+        },
+        "type": "Warning" if warning else "Normal",
+        "reason": reason,
+        "message": f"{reason} happened",
+        "count": count,
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "source": {"component": "kubelet"},
+    }
+
+
+def plain(renderable: Any, width: int = 160) -> str:
+    console = Console(width=width, record=True, color_system=None, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+async def open_pod(app: KtuiApp, pilot: Any, objs: dict[str, Obj]) -> PodDetailScreen:
+    workloads = app.screen.query_one("#workloads", LiveTable)
+    await wait_for(pilot, lambda: workloads.total_count == 1, "the deployment listed")
+    workloads.move_cursor_to_key(objs["dep"]["metadata"]["uid"])
+    pods = app.screen.query_one("#pods", LiveTable)
+    await wait_for(pilot, lambda: pods.total_count == 1, "its pod listed")
+    pods.focus()
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, PodDetailScreen), "pod detail open")
+    screen = app.screen
+    assert isinstance(screen, PodDetailScreen)
+    return screen
+
+
+def lane_line(text: str, name: str) -> str:
+    return next(line for line in text.splitlines() if f" {name} " in line)
+
+
+async def test_pod_detail_groups_timeline_and_live_update(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_pod(app, pilot, objs)
+        groups = screen.containers.groups
+        assert groups is not None
+        assert [c.name for c in groups.init] == ["setup", "migrate"]
+        assert [c.state for c in groups.init] == [BadgeState.SUCCEEDED, BadgeState.RUNNING]
+        assert [(c.name, c.state, c.ready) for c in groups.sidecars] == [
+            ("proxy", BadgeState.READY, True)
+        ]
+        assert [(c.name, c.state) for c in groups.regular] == [("app", BadgeState.WAITING)]
+
+        shown = plain(screen.containers.content)
+        assert "Init containers (2)" in shown
+        assert "Sidecars (1)" in shown
+        assert "Containers (1)" in shown
+        assert "Terminated: Completed (exit 0)" in shown
+        assert "Waiting: PodInitializing" in shown
+
+        # One lane per container, bars where it ran, dots where it never did.
+        assert screen.timeline.lane_names == ["setup", "migrate", "proxy", "app"]
+        picture = screen.timeline.rendered(120).plain
+        assert "█" in lane_line(picture, "setup") and "✔" in lane_line(picture, "setup")
+        assert "█" in lane_line(picture, "proxy")
+        assert "running" in lane_line(picture, "migrate")
+        app_lane = lane_line(picture, "app")
+        assert "█" not in app_lane and "·" in app_lane and "Waiting: PodInitializing" in app_lane
+        assert "PodScheduled" in picture and "Initialized ✖" in picture
+        assert "Pending" in picture.splitlines()[0]
+
+        # The kubelet finishes initialization: the screen follows.
+        name = objs["pod"]["metadata"]["name"]
+        pod_obj = sim.store.get("", "pods", "default", name)
+        now = datetime.now(UTC)
+        sim.store.update(
+            "", "pods", {**pod_obj, "status": running_after_init(now)}, subresource="status"
+        )
+
+        def app_running() -> bool:
+            g = screen.containers.groups
+            return g is not None and g.regular[0].state is BadgeState.READY
+
+        await wait_for(pilot, app_running, "the app container running and ready")
+        assert screen.containers.groups is not None
+        assert screen.containers.groups.init[1].state is BadgeState.SUCCEEDED
+        picture = screen.timeline.rendered(120).plain
+        assert "█" in lane_line(picture, "app")
+        assert "Running" in picture.splitlines()[0]
+
+        # Deleted: said plainly, the last state stays.
+        sim.store.delete("", "pods", "default", name, grace_period_seconds=0)
+        await wait_for(pilot, lambda: screen.has_class("deleted"), "the deleted banner")
+        banner = screen.query_one("#pod-deleted").content
+        assert "This pod was deleted" in str(banner)
+        assert screen.timeline.lane_names == ["setup", "migrate", "proxy", "app"]
+
+
+async def test_pod_events_newest_first_and_workload_events(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    store = sim.store
+    store.create(
+        "",
+        "events",
+        event("p1", objs["pod"], "Pod", warning=False, reason="Scheduled", count=1, ago=30),
+    )
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_pod(app, pilot, objs)
+        table = screen.query_one("#pod-events", EventTable)
+        await wait_for(pilot, lambda: table.total_count == 1, "the pod's event")
+        # A warning arrives while the screen is open; it is newest, so first.
+        store.create(
+            "",
+            "events",
+            event("p2", objs["pod"], "Pod", warning=True, reason="BackOff", count=3),
+        )
+        await wait_for(pilot, lambda: table.total_count == 2, "the new warning")
+        first = table.row(table.ordered_keys()[0])
+        assert first is not None
+        cells = [getattr(c, "plain", c) for c in first]
+        assert "Warning" in cells[0] and "BackOff" in cells[1] and "x3" in cells
+        assert "1 warnings" in str(table.border_title)
+
+        # Back on the main screen, `e` on the workload: its events and its children's.
+        store.create(
+            "",
+            "events",
+            event("d1", objs["dep"], "Deployment", warning=False, reason="ScalingUp", count=1),
+        )
+        store.create(
+            "",
+            "events",
+            event("r1", objs["rs"], "ReplicaSet", warning=False, reason="Created", count=1),
+        )
+        await pilot.press("escape")
+        app.screen.query_one("#workloads", LiveTable).focus()
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventsScreen), "events screen")
+        events = app.screen.query_one("#events", EventTable)
+        await wait_for(pilot, lambda: events.total_count == 4, "four events of web")
+        objects = {getattr(events.row(k)[2], "plain", "") for k in events.ordered_keys()}  # type: ignore[index]
+        assert objects == {
+            "deployment/web",
+            "replicaset/web-abc12",
+            f"pod/{objs['pod']['metadata']['name']}",
+        }
+
+
+async def test_yaml_and_describe_of_a_workload(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 1, "the deployment listed")
+        workloads.move_cursor_to_key(objs["dep"]["metadata"]["uid"])
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, YamlScreen), "YAML screen")
+        yaml_screen = app.screen
+        assert isinstance(yaml_screen, YamlScreen)
+        assert yaml_screen.yaml_text.startswith("apiVersion: apps/v1\nkind: Deployment\n")
+        assert "managedFields" not in yaml_screen.yaml_text
+        assert "replicas: 1" in yaml_screen.yaml_text
+
+        # The YAML follows the object.
+        dep = sim.store.get("apps", "deployments", "default", "web")
+        dep["spec"]["replicas"] = 4
+        sim.store.update("apps", "deployments", dep)
+        await wait_for(
+            pilot, lambda: "replicas: 4" in yaml_screen.yaml_text, "the YAML of the new spec"
+        )
+
+        await pilot.press("d")  # describe, from the YAML
+        await wait_for(pilot, lambda: isinstance(app.screen, DescribeScreen), "describe")
+        text = app.screen.describe_text.plain  # type: ignore[attr-defined]
+        assert "Name:" in text and "web" in text
+        assert "Selector:             app=web" in text
+        assert "Replicas:             4 desired" in text
+        assert "StrategyType:         RollingUpdate" in text
+        assert "Image:" in text and "nginx:1.27" in text
+        assert "Environment:" in text and "0 variables" in text
+        await pilot.press("escape")
+        assert app.screen.query_one("#workloads", LiveTable) is not None
+
+
+async def test_children_pane_describe_and_pod_yaml(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 1, "the deployment listed")
+        workloads.move_cursor_to_key(objs["dep"]["metadata"]["uid"])
+        children = app.screen.query_one("#children", LiveTable)
+        await wait_for(pilot, lambda: children.total_count == 1, "its ReplicaSet")
+        children.focus()
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DescribeScreen), "describe")
+        text = app.screen.describe_text.plain  # type: ignore[attr-defined]
+        assert "Kind:                 ReplicaSet" in text
+        assert "Controlled By:        Deployment/web" in text
+        await pilot.press("escape")
+        pods = app.screen.query_one("#pods", LiveTable)
+        pods.focus()
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, YamlScreen), "pod YAML")
+        assert "kind: Pod" in app.screen.yaml_text  # type: ignore[attr-defined]
+        assert owner_ref(objs["rs"])["uid"] in app.screen.yaml_text  # type: ignore[attr-defined]
