@@ -1,0 +1,855 @@
+"""Container logs, streamed live from the API server's pods/log endpoint.
+
+Each container's log is read by a `LogStream` in a thread worker: one GET with `follow=true`
+through the connection's ApiClient (`_preload_content=False`, so the body is read as it
+arrives) with a read timeout. Closing the screen shuts the socket down, so a read blocked on a
+quiet container returns at once. A follow stream that stays silent longer than the read timeout
+is opened again from where it was (`sinceSeconds`, with lines already shown skipped by their
+timestamps), so a dead connection is noticed without losing lines.
+
+Keys follow k9s: `s` toggles autoscroll, `p` the previous instance; `c` cycles containers
+(the last choice shows all containers interleaved, each line prefixed `[container]`), `/`
+searches with `n`/`N` to jump between matches, `t` shows timestamps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+import urllib3
+from kubernetes.client import CoreV1Api
+from kubernetes.client.exceptions import ApiException
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Footer, Input, Static
+
+from ktui.cluster.errors import describe_api_error
+from ktui.cluster.rawapi import abort_response
+from ktui.cluster.watch import LineSplitter
+from ktui.ui.messages import ClusterChanged
+from ktui.ui.screens.inspect import InspectorScreen
+
+Obj = dict[str, Any]
+
+ALL_CONTAINERS = "*"
+"""The container choice that shows every container's log, interleaved."""
+INITIAL_TAIL_LINES = 1000
+MAX_LINES = 20_000
+CONNECT_TIMEOUT_S = 10.0
+READ_TIMEOUT_S = 60.0
+_READ_SIZE = 64 * 1024
+
+_TIMESTAMP = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$"
+)
+_PREFIX_STYLES = ("cyan", "magenta", "green", "yellow", "dodger_blue1", "orange1", "orchid")
+
+TimestampKey = tuple[float, int]
+"""(whole seconds since the epoch, nanoseconds): log timestamps carry up to nine digits."""
+
+
+def timestamp_key(value: str) -> TimestampKey | None:
+    """Order key of an RFC 3339 timestamp as the kubelet writes it (RFC3339Nano, trailing zeros
+    trimmed, so the strings do not sort as text); None when `value` is not one."""
+    match = _TIMESTAMP.match(value)
+    if match is None:
+        return None
+    zone = "+00:00" if match.group(3) == "Z" else match.group(3)
+    try:
+        moment = datetime.fromisoformat(match.group(1) + zone)
+    except ValueError:
+        return None
+    nanos = int((match.group(2) or "0").ljust(9, "0"))
+    return (moment.timestamp(), nanos)
+
+
+@dataclass(slots=True)
+class LogLine:
+    text: str
+    container: str | None = None
+    timestamp: str | None = None
+    key: TimestampKey | None = None
+
+
+def parse_line(raw: bytes, container: str | None) -> LogLine:
+    """A line as the API sends it with `timestamps=true`: "<RFC 3339 time> <text>"."""
+    text = raw.decode("utf-8", "replace").rstrip("\r")
+    head, space, rest = text.partition(" ")
+    key = timestamp_key(head) if space else None
+    if key is None:
+        return LogLine(text, container)
+    return LogLine(rest, container, head, key)
+
+
+# ------------------------------------------------------------------------------- the stream
+
+
+@dataclass(frozen=True)
+class LogRequest:
+    namespace: str
+    pod: str
+    container: str
+    previous: bool = False
+    follow: bool = True
+    tail_lines: int | None = INITIAL_TAIL_LINES
+
+
+@dataclass
+class LogChunk:
+    """What a stream delivers: lines, or its end (with an error message when it failed)."""
+
+    stream: LogStream
+    lines: list[LogLine] = field(default_factory=list)
+    ended: bool = False
+    error: str | None = None
+
+
+class LogStream:
+    """One container's log, read on the calling thread until it ends or `stop()` is called."""
+
+    def __init__(
+        self,
+        api_client: Any,
+        request: LogRequest,
+        sink: Callable[[LogChunk], None],
+        *,
+        tag: str | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT_S,
+        read_timeout: float = READ_TIMEOUT_S,
+    ) -> None:
+        self.api_client = api_client
+        self.request = request
+        self.sink = sink
+        self.tag = tag
+        """The `[container]` prefix of its lines (all-containers mode), else None."""
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.reconnects = 0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._response: urllib3.HTTPResponse | None = None
+        self._last_key: TimestampKey | None = None
+        self._texts_at_last_key: set[str] = set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self) -> None:
+        """From any thread: end the stream now (a blocked read returns at once)."""
+        self._stop.set()
+        with self._lock:
+            response = self._response
+        if response is not None:
+            abort_response(response)
+
+    def run(self) -> None:
+        try:
+            error = self._run()
+        except Exception as exc:  # whatever happens, the screen gets one line, not a traceback
+            error = None if self._stop.is_set() else describe_api_error(exc)
+        if not self._stop.is_set():
+            self.sink(LogChunk(self, ended=True, error=error))
+
+    def _run(self) -> str | None:
+        since_seconds: int | None = None
+        opened_at = time.time()
+        while not self._stop.is_set():
+            try:
+                response = self._open(since_seconds)
+            except ApiException as exc:
+                return describe_api_error(exc)
+            with self._lock:
+                self._response = response
+            if self._stop.is_set():
+                abort_response(response)
+            try:
+                self._consume(response)
+                return None
+            except urllib3.exceptions.ReadTimeoutError:
+                if self._stop.is_set() or not self.request.follow:
+                    raise
+                # Silent for a whole read timeout: open it again from the last line shown.
+                self.reconnects += 1
+                last = self._last_key[0] if self._last_key else opened_at
+                since_seconds = max(1, math.ceil(time.time() - last) + 1)
+                opened_at = time.time()
+            finally:
+                with self._lock:
+                    self._response = None
+                response.close()
+        return None
+
+    def _open(self, since_seconds: int | None) -> urllib3.HTTPResponse:
+        request = self.request
+        options: dict[str, Any] = {}
+        if since_seconds is not None:
+            options["since_seconds"] = since_seconds
+        elif request.tail_lines is not None:
+            options["tail_lines"] = request.tail_lines
+        response: urllib3.HTTPResponse = CoreV1Api(self.api_client).read_namespaced_pod_log(
+            request.pod,
+            request.namespace,
+            container=request.container,
+            follow=request.follow,
+            previous=request.previous,
+            timestamps=True,
+            _preload_content=False,
+            _request_timeout=(self.connect_timeout, self.read_timeout),
+            **options,
+        )
+        return response
+
+    def _consume(self, response: urllib3.HTTPResponse) -> None:
+        splitter = LineSplitter()
+        while True:
+            chunk = response.read1(_READ_SIZE)
+            if self._stop.is_set():
+                return
+            raw_lines = splitter.feed(chunk) if chunk else [splitter.finish()]
+            lines = self._fresh([parse_line(raw, self.tag) for raw in raw_lines if raw])
+            if lines:
+                self.sink(LogChunk(self, lines))
+            if not chunk:
+                return
+
+    def _fresh(self, lines: list[LogLine]) -> list[LogLine]:
+        """Drop lines shown before a reconnect; remember where the log is."""
+        fresh = []
+        for line in lines:
+            key = line.key
+            if key is not None and self._last_key is not None:
+                if key < self._last_key:
+                    continue
+                if key == self._last_key and line.text in self._texts_at_last_key:
+                    continue
+            if key is not None:
+                if key != self._last_key:
+                    self._last_key = key
+                    self._texts_at_last_key = set()
+                self._texts_at_last_key.add(line.text)
+            fresh.append(line)
+        return fresh
+
+
+# ----------------------------------------------------------------------------- the widget
+
+
+class LogView(ScrollView, can_focus=True, inherit_bindings=False):
+    """Log lines drawn line by line; search matches highlighted, the current one reversed."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "scroll_up", "Up", show=False, id="logs.up"),
+        Binding("down,j", "scroll_down", "Down", show=False, id="logs.down"),
+        Binding("left,h", "scroll_left", "Left", show=False, id="logs.left"),
+        Binding("right", "scroll_right", "Right", show=False, id="logs.right"),
+        Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="logs.page_up"),
+        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="logs.page_down"),
+        Binding("home,g", "top", "Top", show=False, id="logs.top"),
+        Binding("end,G", "bottom", "Bottom (autoscroll on)", show=False, id="logs.bottom"),
+    ]
+    DEFAULT_CSS = """
+    LogView { height: 1fr; overflow-x: auto; overflow-y: auto; scrollbar-size: 1 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lines: list[LogLine] = []
+        self.autoscroll = True
+        self.show_timestamps = False
+        self.show_prefix = False
+        self.search = ""
+        self.matches: list[int] = []
+        self.current_match: int | None = None
+        """Index into `matches` of the match jumped to last."""
+        self.empty_message = "Waiting for log lines…"
+        self._width = 0
+        self._cache: dict[tuple[int, int], Strip] = {}
+        self._serial_base = 0
+        """Serial number of lines[0]: lines keep their serial when older ones are dropped."""
+
+    # ------------------------------------------------------------------ content
+
+    def clear(self) -> None:
+        self.lines = []
+        self.matches = []
+        self.current_match = None
+        self._width = 0
+        self._serial_base += MAX_LINES * 4
+        self._changed()
+
+    def add_lines(self, lines: list[LogLine], *, ordered: bool = False) -> None:
+        """Append lines; with `ordered`, lines older than the last one are merged in by time
+        (several containers' streams interleaved)."""
+        if not lines:
+            return
+        inserted = False
+        for line in lines:
+            if ordered and line.key is not None and self.lines and self._goes_before_end(line):
+                position = self._position_for(line.key)
+                self.lines.insert(position, line)
+                inserted = True
+            else:
+                self.lines.append(line)
+            self._width = max(self._width, self._line_width(line))
+        dropped = len(self.lines) - MAX_LINES
+        if dropped > 0:
+            del self.lines[:dropped]
+            self._serial_base += dropped
+        if inserted or dropped > 0:
+            self._cache.clear()
+            self._recompute_matches()
+        elif self.search:
+            start = len(self.lines) - len(lines)
+            needle = self.search.lower()
+            self.matches += [
+                i for i in range(start, len(self.lines)) if needle in self.lines[i].text.lower()
+            ]
+        self._changed()
+
+    def _goes_before_end(self, line: LogLine) -> bool:
+        last = self.lines[-1].key
+        return last is not None and line.key is not None and line.key < last
+
+    def _position_for(self, key: TimestampKey) -> int:
+        low, high = 0, len(self.lines)
+        while low < high:
+            middle = (low + high) // 2
+            other = self.lines[middle].key
+            if other is None or other <= key:
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
+    def _line_width(self, line: LogLine) -> int:
+        width = len(line.text)
+        if self.show_timestamps and line.timestamp:
+            width += len(line.timestamp) + 1
+        if self.show_prefix and line.container:
+            width += len(line.container) + 3
+        return width
+
+    def _changed(self) -> None:
+        self.virtual_size = Size(self._width, len(self.lines))
+        if self.autoscroll:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            # Before the first layout the size is unknown: follow the end once it is.
+            self.call_after_refresh(self._follow_end)
+        self.refresh()
+
+    def _follow_end(self) -> None:
+        if self.autoscroll:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def set_display(self, *, timestamps: bool | None = None, prefix: bool | None = None) -> None:
+        if timestamps is not None:
+            self.show_timestamps = timestamps
+        if prefix is not None:
+            self.show_prefix = prefix
+        self._width = max((self._line_width(line) for line in self.lines), default=0)
+        self._cache.clear()
+        self._changed()
+
+    # ------------------------------------------------------------------ search
+
+    def set_search(self, text: str) -> None:
+        self.search = text
+        self.current_match = None
+        self._recompute_matches()
+        self._cache.clear()
+        self.refresh()
+
+    def _recompute_matches(self) -> None:
+        if not self.search:
+            self.matches = []
+            return
+        needle = self.search.lower()
+        self.matches = [i for i, line in enumerate(self.lines) if needle in line.text.lower()]
+        if self.current_match is not None and self.current_match >= len(self.matches):
+            self.current_match = None
+
+    def jump(self, step: int) -> bool:
+        """Move to the next (step 1) or previous (-1) match from the current one (or from the
+        top of the screen); autoscroll stops so the match stays in view."""
+        if not self.matches:
+            return False
+        if self.current_match is None:
+            top = int(self.scroll_y)
+            if step > 0:
+                index = next((n for n, i in enumerate(self.matches) if i >= top), 0)
+            else:
+                below = [n for n, i in enumerate(self.matches) if i < top]
+                index = below[-1] if below else len(self.matches) - 1
+        else:
+            index = (self.current_match + step) % len(self.matches)
+        self.current_match = index
+        self.autoscroll = False
+        line = self.matches[index]
+        height = max(1, self.scrollable_content_region.height)
+        self.scroll_to(y=max(0, line - height // 2), animate=False, immediate=True)
+        self._cache.clear()
+        self.refresh()
+        return True
+
+    @property
+    def current_line(self) -> int | None:
+        if self.current_match is None or self.current_match >= len(self.matches):
+            return None
+        return self.matches[self.current_match]
+
+    # ------------------------------------------------------------------ rendering
+
+    def line_text(self, index: int) -> Text:
+        line = self.lines[index]
+        text = Text(no_wrap=True, end="")
+        if self.show_prefix and line.container:
+            text.append(f"[{line.container}] ", style=_prefix_style(line.container))
+        if self.show_timestamps and line.timestamp:
+            text.append(line.timestamp + " ", style="grey50")
+        start = len(text)
+        text.append(line.text)
+        if self.search:
+            needle = self.search.lower()
+            haystack = line.text.lower()
+            current = index == self.current_line
+            style = "bold black on orange1" if current else "black on yellow"
+            position = haystack.find(needle)
+            while position >= 0 and needle:
+                text.stylize(style, start + position, start + position + len(needle))
+                position = haystack.find(needle, position + len(needle))
+            if current:
+                text.stylize("on grey23", 0, len(text))
+        return text
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        index = int(self.scroll_y) + y
+        if not self.lines:
+            if y == 0:
+                return Strip([Segment(self.empty_message[:width], base + Style(italic=True))])
+            return Strip.blank(width, base)
+        if index >= len(self.lines):
+            return Strip.blank(width, base)
+        scroll_x = int(self.scroll_x)
+        serial = self._serial_base + index
+        key = (serial, scroll_x)
+        strip = self._cache.get(key)
+        if strip is None:
+            segments = list(self.line_text(index).render(self.app.console))
+            strip = Strip(segments).crop(scroll_x, scroll_x + width).simplify()
+            if len(self._cache) > 2048:
+                self._cache.clear()
+            self._cache[key] = strip
+        return strip.apply_style(base).extend_cell_length(width, base)
+
+    def on_resize(self) -> None:
+        self._cache.clear()
+        self._follow_end()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_top(self) -> None:
+        self.autoscroll = False
+        self.scroll_home(animate=False)
+
+    def action_bottom(self) -> None:
+        self.autoscroll = True
+        self.scroll_end(animate=False, x_axis=False)
+
+    def action_scroll_up(self) -> None:
+        self.autoscroll = False
+        self.scroll_relative(y=-1, animate=False)
+
+    def action_page_up(self) -> None:
+        self.autoscroll = False
+        super().action_page_up()
+
+
+def _prefix_style(container: str) -> str:
+    return _PREFIX_STYLES[sum(container.encode()) % len(_PREFIX_STYLES)]
+
+
+# ----------------------------------------------------------------------------- the screen
+
+
+def container_names(pod: Obj) -> list[str]:
+    """Init containers (sidecars included) then regular containers, in spec order."""
+    spec = pod.get("spec") or {}
+    return [
+        str(c.get("name"))
+        for c in (*(spec.get("initContainers") or ()), *(spec.get("containers") or ()))
+        if c.get("name")
+    ]
+
+
+def default_container(pod: Obj) -> str | None:
+    """The first regular container (what `kubectl logs` picks, minus the annotation)."""
+    regular = (pod.get("spec") or {}).get("containers") or ()
+    if regular and regular[0].get("name"):
+        return str(regular[0]["name"])
+    names = container_names(pod)
+    return names[0] if names else None
+
+
+def _status_of(pod: Obj, container: str) -> Obj | None:
+    status = pod.get("status") or {}
+    for item in (
+        *(status.get("initContainerStatuses") or ()),
+        *(status.get("containerStatuses") or ()),
+    ):
+        if item.get("name") == container:
+            return dict(item)
+    return None
+
+
+def run_signature(pod: Obj, container: str) -> tuple[str, str, int]:
+    """What identifies the container's current run: (state, containerID, restartCount)."""
+    status = _status_of(pod, container) or {}
+    state = status.get("state") or {}
+    kind = next(iter(state), "")
+    return (str(kind), str(status.get("containerID", "")), int(status.get("restartCount") or 0))
+
+
+def has_log(pod: Obj, container: str, previous: bool) -> bool:
+    """Whether the container ever ran (for `previous`: ran before its current run)."""
+    status = _status_of(pod, container)
+    if status is None:
+        return False
+    if previous:
+        return bool((status.get("lastState") or {}).get("terminated"))
+    state = status.get("state") or {}
+    return bool(state.get("running") or state.get("terminated")) or bool(
+        (status.get("lastState") or {}).get("terminated")
+    )
+
+
+class LogsScreen(InspectorScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "toggle_autoscroll", "Autoscroll", id="logs.autoscroll"),
+        Binding("p", "toggle_previous", "Previous", id="logs.previous"),
+        Binding("c", "next_container", "Container", id="logs.next_container"),
+        Binding("a", "all_containers", "All containers", id="logs.all_containers"),
+        Binding("t", "toggle_timestamps", "Timestamps", id="logs.timestamps"),
+        Binding("slash", "search", "Search", id="logs.search"),
+        Binding("n", "jump(1)", "Next match", id="logs.next_match"),
+        Binding("N", "jump(-1)", "Prev match", id="logs.previous_match"),
+        Binding("r", "reload", "Reload", show=False, id="logs.reload"),
+    ]
+    DEFAULT_CSS = """
+    LogsScreen #logs-status { height: 1; padding: 0 1; background: $panel; }
+    LogsScreen #logs-error {
+        display: none; height: auto; padding: 0 1; color: $text; background: $error 35%;
+    }
+    LogsScreen.failed #logs-error { display: block; }
+    LogsScreen LogView { border: round $accent; }
+    LogsScreen #logs-search { display: none; dock: bottom; margin-bottom: 1; border: tall $accent; }
+    LogsScreen #logs-search.visible { display: block; }
+    """
+
+    def __init__(
+        self,
+        uid: str,
+        *,
+        previous: bool = False,
+        container: str | None = None,
+        pod: Obj | None = None,
+        read_timeout: float = READ_TIMEOUT_S,
+    ) -> None:
+        super().__init__()
+        self.pod_uid = uid
+        self.pod: Obj | None = pod
+        self.previous = previous
+        self.container = container
+        self.read_timeout = read_timeout
+        self.streams: list[LogStream] = []
+        self.errors: dict[str, str] = {}
+        self.ended: set[str] = set()
+        self._signatures: dict[str, tuple[str, str, int]] = {}
+        self._pending: list[LogChunk] = []
+        self._pending_lock = threading.Lock()
+        self._drain_scheduled = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="logs-status")
+        yield Static(id="logs-error")
+        yield LogView(id="log")
+        yield Input(placeholder="search…", id="logs-search")
+        yield Footer()
+
+    @property
+    def view(self) -> LogView:
+        return self.query_one("#log", LogView)
+
+    def on_mount(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        cluster = self.ktui.cluster
+        found = cluster.get(self.pod_uid) if cluster is not None else None
+        self.pod = found or self.pod
+        if self.pod is not None and self.container is None:
+            self.container = default_container(self.pod)
+        self.view.focus()
+        self.start_streams()
+        # Autoscroll also changes from the view's own keys (up, home): keep the status true.
+        self.set_interval(1.0, self._update_status)
+
+    def on_unmount(self) -> None:
+        self.stop_streams()
+
+    # ------------------------------------------------------------------ streams
+
+    @property
+    def all_containers(self) -> bool:
+        return self.container == ALL_CONTAINERS
+
+    def stop_streams(self) -> None:
+        streams, self.streams = self.streams, []
+        for stream in streams:
+            stream.stop()
+        with self._pending_lock:
+            self._pending.clear()
+
+    def start_streams(self, *, keep_lines: bool = False) -> None:
+        self.stop_streams()
+        self.errors.clear()
+        self.ended.clear()
+        view = self.view
+        if keep_lines and view.lines:
+            view.add_lines([LogLine("──────── container restarted ────────", None)])
+        elif not keep_lines:
+            view.clear()
+        view.set_display(prefix=self.all_containers)
+        pod = self.pod
+        if pod is None:
+            self.errors[""] = "The pod is not in the cache (deleted?): no logs to read."
+            self._update_status()
+            return
+        names = container_names(pod)
+        if self.all_containers:
+            targets = [n for n in names if has_log(pod, n, self.previous)]
+            if not targets:
+                which = "a previous instance" if self.previous else "started"
+                self.errors[""] = f"No container of this pod has {which}: no logs yet."
+        else:
+            targets = [self.container] if self.container else []
+            if not targets:
+                self.errors[""] = "The pod has no containers."
+        metadata = pod.get("metadata") or {}
+        api_client = self.ktui.connection.api_client
+        for name in targets:
+            request = LogRequest(
+                namespace=str(metadata.get("namespace", "")),
+                pod=str(metadata.get("name", "")),
+                container=name,
+                previous=self.previous,
+                follow=not self.previous,
+            )
+            stream = LogStream(
+                api_client,
+                request,
+                self._receive,
+                tag=name if self.all_containers else None,
+                read_timeout=self.read_timeout,
+            )
+            self.streams.append(stream)
+            self._signatures[name] = run_signature(pod, name)
+            self.run_worker(stream.run, thread=True, group="logs", exit_on_error=False)
+        view.empty_message = (
+            "Reading the previous instance's log…" if self.previous else "Waiting for log lines…"
+        )
+        self._update_status()
+
+    def _receive(self, chunk: LogChunk) -> None:
+        """Called on a stream's thread: queue the chunk and wake the event loop once."""
+        with self._pending_lock:
+            self._pending.append(chunk)
+            if self._drain_scheduled:
+                return
+            self._drain_scheduled = True
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closing: nobody to show it to
+                loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        with self._pending_lock:
+            chunks, self._pending = self._pending, []
+            self._drain_scheduled = False
+        if not self.is_attached:
+            return
+        current = set(map(id, self.streams))
+        lines: list[LogLine] = []
+        for chunk in chunks:
+            if id(chunk.stream) not in current:
+                continue  # from a stream replaced by a container switch
+            lines += chunk.lines
+            if chunk.ended:
+                name = chunk.stream.request.container
+                self.ended.add(name)
+                if chunk.error:
+                    self.errors[name] = chunk.error
+        self.view.add_lines(lines, ordered=self.all_containers)
+        if self.streams and all(s.request.container in self.ended for s in self.streams):
+            self.view.empty_message = "The log is empty."
+            self.view.refresh()
+        self._update_status()
+
+    # ------------------------------------------------------------------ status
+
+    def _update_status(self) -> None:
+        view = self.view
+        pod = self.pod or {}
+        name = (pod.get("metadata") or {}).get("name", "?")
+        status = Text(no_wrap=True, overflow="ellipsis")
+        status.append("Logs ", style="bold")
+        status.append(f"pod/{name}", style="bold cyan")
+        status.append("  container ", style="grey62")
+        status.append("all" if self.all_containers else (self.container or "-"), style="bold")
+        if self.previous:
+            status.append("  PREVIOUS", style="bold magenta")
+        active = [s for s in self.streams if s.request.container not in self.ended]
+        if active and not self.previous:
+            status.append("  ● following", style="green")
+        elif self.streams and not self.errors:
+            status.append("  ■ ended", style="grey62")
+        status.append(
+            "  autoscroll on" if view.autoscroll else "  ⏸ autoscroll off",
+            style="green" if view.autoscroll else "yellow",
+        )
+        status.append(f"  {len(view.lines)} lines", style="grey62")
+        if view.search:
+            position = (view.current_match or 0) + 1 if view.current_match is not None else 0
+            status.append(f"  /{view.search} {position}/{len(view.matches)}", style="yellow")
+        self.query_one("#logs-status", Static).update(status)
+        error_line = Text(no_wrap=True, overflow="ellipsis")
+        for container, message in self.errors.items():
+            if len(error_line):
+                error_line.append("  ")
+            prefix = f"[{container}] " if container and self.all_containers else ""
+            error_line.append(f"✖ {prefix}{message}")
+        self.query_one("#logs-error", Static).update(error_line)
+        self.set_class(bool(self.errors), "failed")
+        view.border_title = (
+            f"{'all containers' if self.all_containers else self.container}"
+            f"{' (previous)' if self.previous else ''}"
+        )
+
+    @property
+    def error_text(self) -> str:
+        return "  ".join(self.errors.values())
+
+    # ------------------------------------------------------------------ live pod
+
+    @on(ClusterChanged)
+    def _cluster_changed(self, message: ClusterChanged) -> None:
+        if message.generation != self.ktui.generation:
+            return
+        pod = message.batch.upserts.get("Pod", {}).get(self.pod_uid)
+        if pod is None:
+            return
+        self.pod = pod
+        if self.previous:
+            return
+        # A container that was waiting (an error) or whose run ended started again: read anew.
+        stale = [
+            s
+            for s in self.streams
+            if s.request.container in self.ended
+            and run_signature(pod, s.request.container) != self._signatures.get(s.request.container)
+        ]
+        waiting = (
+            not self.streams
+            and self.all_containers
+            and any(has_log(pod, n, False) for n in container_names(pod))
+        )
+        if stale or waiting:
+            restarted = any(not self.errors.get(s.request.container) for s in stale)
+            self.start_streams(keep_lines=restarted)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_toggle_autoscroll(self) -> None:
+        view = self.view
+        view.autoscroll = not view.autoscroll
+        if view.autoscroll:
+            view.scroll_end(animate=False, x_axis=False)
+        self._update_status()
+
+    def action_toggle_previous(self) -> None:
+        self.previous = not self.previous
+        self.start_streams()
+
+    def action_next_container(self) -> None:
+        if self.pod is None:
+            return
+        choices = [*container_names(self.pod), ALL_CONTAINERS]
+        index = choices.index(self.container) if self.container in choices else -1
+        self.container = choices[(index + 1) % len(choices)]
+        self.start_streams()
+
+    def action_all_containers(self) -> None:
+        if self.all_containers:
+            self.container = default_container(self.pod) if self.pod else None
+        else:
+            self.container = ALL_CONTAINERS
+        self.start_streams()
+
+    def action_toggle_timestamps(self) -> None:
+        self.view.set_display(timestamps=not self.view.show_timestamps)
+
+    def action_reload(self) -> None:
+        self.start_streams()
+
+    def action_search(self) -> None:
+        search = self.query_one("#logs-search", Input)
+        search.value = self.view.search
+        search.add_class("visible")
+        search.focus()
+
+    @on(Input.Changed, "#logs-search")
+    def _search_changed(self, message: Input.Changed) -> None:
+        self.view.set_search(message.value)
+        self._update_status()
+
+    @on(Input.Submitted, "#logs-search")
+    def _search_submitted(self, message: Input.Submitted) -> None:
+        message.input.remove_class("visible")
+        self.view.focus()
+        self.view.set_search(message.value)
+        if message.value and not self.view.jump(1):
+            self.notify(f"No match for {message.value!r}", severity="warning")
+        self._update_status()
+
+    def action_jump(self, step: int) -> None:
+        if not self.view.search:
+            self.action_search()
+            return
+        if not self.view.jump(step):
+            self.notify(f"No match for {self.view.search!r}", severity="warning")
+        self._update_status()
+
+    def action_close(self) -> None:
+        search = self.query_one("#logs-search", Input)
+        if search.has_class("visible"):
+            search.remove_class("visible")
+            self.view.focus()
+            return
+        super().action_close()

@@ -1,0 +1,258 @@
+"""The logs screen against the embedded API server's pods/log endpoint (real HTTP streaming)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from ui_support import deployment, pod, replicaset, wait_for
+
+from ktui.cluster.connection import Connection
+from ktui.config import Config
+from ktui.settings import Settings
+from ktui.sim.server import SimServer
+from ktui.sim.store import StoreError
+from ktui.ui.app import KtuiApp, make_app
+from ktui.ui.live_table import LiveTable
+from ktui.ui.screens.logs import LogsScreen
+
+Obj = dict[str, Any]
+
+
+class ScriptedLogs:
+    """A LogSource (ktui.sim.store's protocol) whose lines the test writes as it goes."""
+
+    def __init__(self) -> None:
+        self._lines: dict[tuple[str, str, bool], list[tuple[str, str]]] = {}
+        self._changed = threading.Condition()
+        self.requests: list[dict[str, Any]] = []
+        self.open_streams = 0
+
+    def write(self, pod_name: str, container: str, *texts: str, previous: bool = False) -> None:
+        with self._changed:
+            lines = self._lines.setdefault((pod_name, container, previous), [])
+            for text in texts:
+                moment = datetime.fromtimestamp(time.time_ns() / 1e9, UTC)
+                stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + f"{time.time_ns() % 1000:03d}Z"
+                lines.append((stamp, text))
+            self._changed.notify_all()
+
+    def read_log(
+        self,
+        pod: Obj,
+        container: str,
+        *,
+        follow: bool,
+        previous: bool,
+        timestamps: bool,
+        tail_lines: int | None,
+    ) -> Iterator[bytes]:
+        name = pod["metadata"]["name"]
+        key = (name, container, previous)
+        self.requests.append({"container": container, "previous": previous, "follow": follow})
+        if key not in self._lines:
+            what = "previous terminated container" if previous else "container"
+            raise StoreError(400, "BadRequest", f'{what} "{container}" in pod "{name}" not found')
+        return self._stream(key, follow, timestamps)
+
+    def _stream(
+        self, key: tuple[str, str, bool], follow: bool, timestamps: bool
+    ) -> Iterator[bytes]:
+        sent = 0
+        self.open_streams += 1
+        try:
+            while True:
+                with self._changed:
+                    lines = list(self._lines[key])
+                for stamp, text in lines[sent:]:
+                    yield (f"{stamp} {text}\n" if timestamps else f"{text}\n").encode()
+                sent = len(lines)
+                if not follow:
+                    return
+                with self._changed:
+                    self._changed.wait(0.05)
+                yield b""  # lets the server notice a client that went away
+        finally:
+            self.open_streams -= 1
+
+
+def two_container_pod(rs: Obj) -> Obj:
+    obj = pod(rs, "logs1")
+    obj["spec"] = {
+        "containers": [
+            {"name": "app", "image": "web:1"},
+            {"name": "worker", "image": "worker:1"},
+        ]
+    }
+    return obj
+
+
+def running(name: str, *, restarted: bool = False) -> Obj:
+    status: Obj = {
+        "name": name,
+        "image": f"{name}:1",
+        "ready": True,
+        "started": True,
+        "restartCount": 1 if restarted else 0,
+        "containerID": f"containerd://{name}-2",
+        "state": {"running": {"startedAt": "2026-11-24T11:59:00Z"}},
+    }
+    if restarted:
+        status["lastState"] = {
+            "terminated": {
+                "exitCode": 2,
+                "reason": "Error",
+                "startedAt": "2026-11-24T11:50:00Z",
+                "finishedAt": "2026-11-24T11:58:59Z",
+            }
+        }
+    return status
+
+
+def seed(sim: SimServer, statuses: list[Obj] | None) -> Obj:
+    store = sim.store
+    dep = store.create("apps", "deployments", deployment("web", replicas=1))
+    rs = store.create("apps", "replicasets", replicaset(dep, "abc12", 1))
+    created = store.create("", "pods", two_container_pod(rs))
+    if statuses is not None:
+        status = {"phase": "Running", "containerStatuses": statuses}
+        created = store.update("", "pods", {**created, "status": status}, subresource="status")
+    return {"dep": dep, "pod": created}
+
+
+async def open_logs_from_main(app: KtuiApp, pilot: Any, objs: Obj, key: str = "l") -> LogsScreen:
+    workloads = app.screen.query_one("#workloads", LiveTable)
+    await wait_for(pilot, lambda: workloads.total_count == 1, "the deployment listed")
+    workloads.move_cursor_to_key(objs["dep"]["metadata"]["uid"])
+    pods = app.screen.query_one("#pods", LiveTable)
+    await wait_for(pilot, lambda: pods.total_count == 1, "its pod listed")
+    pods.focus()
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(app.screen, LogsScreen), "the logs screen")
+    screen = app.screen
+    assert isinstance(screen, LogsScreen)
+    return screen
+
+
+def texts(screen: LogsScreen) -> list[str]:
+    return [line.text for line in screen.view.lines]
+
+
+def log_workers(app: KtuiApp) -> list[Any]:
+    return [w for w in app.workers if w.group == "logs" and not w.is_finished]
+
+
+async def test_waiting_container_shows_the_api_error_in_one_line(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    # No log source registered: the server answers like a kubelet whose container never started.
+    objs = seed(sim, statuses=None)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs)
+        await wait_for(pilot, lambda: screen.errors, "an error from pods/log")
+        name = objs["pod"]["metadata"]["name"]
+        assert screen.error_text == (
+            f'Bad request (400): container "app" in pod "{name}" is waiting to start:'
+            " ContainerCreating"
+        )
+        assert screen.has_class("failed")
+        assert "\n" not in str(screen.query_one("#logs-error").content)
+        assert screen.view.lines == []
+
+
+async def test_stream_previous_container_switch_search_and_close(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    logs = ScriptedLogs()
+    sim.store.log_source = logs
+    objs = seed(sim, statuses=[running("app", restarted=True), running("worker")])
+    name = objs["pod"]["metadata"]["name"]
+    logs.write(name, "app", "starting", "listening on :8080")
+    logs.write(name, "app", "panic: boom", previous=True)
+    logs.write(name, "worker", "worker up")
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs)
+        assert screen.container == "app"  # the first regular container
+        await wait_for(
+            pilot, lambda: texts(screen) == ["starting", "listening on :8080"], "app's log"
+        )
+        assert logs.requests[-1] == {"container": "app", "previous": False, "follow": True}
+
+        # Streaming: lines written now show up while the screen is open.
+        logs.write(name, "app", "GET /healthz 200", "GET /api 500")
+        await wait_for(pilot, lambda: len(texts(screen)) == 4, "streamed lines")
+        assert texts(screen)[2:] == ["GET /healthz 200", "GET /api 500"]
+        assert screen.view.lines[2].timestamp is not None  # asked with timestamps=true
+
+        # Previous instance (k9s: p), and back.
+        await pilot.press("p")
+        await wait_for(pilot, lambda: texts(screen) == ["panic: boom"], "the previous log")
+        assert screen.previous and logs.requests[-1]["previous"] is True
+        await pilot.press("p")
+        await wait_for(pilot, lambda: len(texts(screen)) == 4, "the current log again")
+
+        # Next container, then all containers interleaved with a [container] prefix.
+        await pilot.press("c")
+        await wait_for(pilot, lambda: texts(screen) == ["worker up"], "worker's log")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: len(texts(screen)) == 5, "both containers' logs")
+        assert screen.all_containers
+        assert {line.container for line in screen.view.lines} == {"app", "worker"}
+        keys = [line.key for line in screen.view.lines]
+        assert keys == sorted(keys)  # interleaved by time
+        worker_index = texts(screen).index("worker up")
+        assert screen.view.line_text(worker_index).plain.startswith("[worker] worker up")
+
+        # Search highlights and jumps; n moves to the next match.
+        await pilot.press("slash", *"GET", "enter")
+        assert screen.view.search == "GET"
+        assert len(screen.view.matches) == 2
+        first = screen.view.current_line
+        assert first is not None and texts(screen)[first].startswith("GET")
+        highlighted = screen.view.line_text(first)
+        assert any("on orange1" in str(span.style) for span in highlighted.spans)
+        await pilot.press("n")
+        second = screen.view.current_line
+        assert second is not None and second != first
+        assert not screen.view.autoscroll  # jumping stops autoscroll
+        await pilot.press("s")
+        assert screen.view.autoscroll
+
+        # Closing the screen ends the follow streams at once (no wait for a read timeout).
+        assert log_workers(app)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, LogsScreen)
+        await wait_for(pilot, lambda: not log_workers(app), "log workers finished")
+        await wait_for(pilot, lambda: logs.open_streams == 0, "the server's streams closed")
+
+
+async def test_quiet_follow_stream_reconnects_without_duplicates(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    logs = ScriptedLogs()
+    sim.store.log_source = logs
+    objs = seed(sim, statuses=[running("app"), running("worker")])
+    name = objs["pod"]["metadata"]["name"]
+    logs.write(name, "app", "one", "two")
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        pods_ready = app.screen.query_one("#pods", LiveTable)
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 1, "the deployment listed")
+        workloads.move_cursor_to_key(objs["dep"]["metadata"]["uid"])
+        await wait_for(pilot, lambda: pods_ready.total_count == 1, "its pod listed")
+        screen = LogsScreen(objs["pod"]["metadata"]["uid"], read_timeout=0.3)
+        await app.push_screen(screen)
+        await wait_for(pilot, lambda: texts(screen) == ["one", "two"], "the first lines")
+        # Nothing is written for longer than the read timeout: the stream is opened again
+        # (the source then sends everything again; what was shown is skipped).
+        await wait_for(pilot, lambda: screen.streams[0].reconnects >= 1, "a reconnect")
+        logs.write(name, "app", "three")
+        await wait_for(pilot, lambda: "three" in texts(screen), "the line after the reconnect")
+        assert texts(screen) == ["one", "two", "three"]
+        assert not screen.errors
