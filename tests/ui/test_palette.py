@@ -1,0 +1,156 @@
+"""The command palette's provider: kinds, namespaces, contexts and objects, and choosing them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ui_support import deployment, pod, replicaset, running_status, wait_for
+
+from ktui.cluster.connection import Connection
+from ktui.config import Config
+from ktui.settings import Settings
+from ktui.sim.server import SimServer
+from ktui.ui.app import KtuiApp, make_app
+from ktui.ui.live_table import LiveTable
+from ktui.ui.palette import KtuiCommands
+from ktui.ui.screens.main import MainScreen
+
+Obj = dict[str, Any]
+
+
+def seed(sim: SimServer) -> dict[str, Obj]:
+    store = sim.store
+    store.create("", "namespaces", {"metadata": {"name": "team-b"}})
+    web = store.create("apps", "deployments", deployment("web", replicas=1))
+    rs = store.create("apps", "replicasets", replicaset(web, "abc12", 1))
+    created = store.create("", "pods", pod(rs, "zzzzz"))
+    store.update("", "pods", {**created, "status": running_status()}, subresource="status")
+    api = store.create("apps", "deployments", deployment("api", replicas=1))
+    db = store.create(
+        "apps",
+        "statefulsets",
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": "db", "namespace": "default"},
+            "spec": {
+                "replicas": 1,
+                "serviceName": "db",
+                "selector": {"matchLabels": {"app": "db"}},
+                "template": {
+                    "metadata": {"labels": {"app": "db"}},
+                    "spec": {"containers": [{"name": "db", "image": "postgres:16"}]},
+                },
+            },
+        },
+    )
+    return {"web": web, "api": api, "db": db, "pod": created}
+
+
+async def hits(app: KtuiApp, query: str) -> dict[str, Any]:
+    provider = KtuiCommands(app.screen)
+    await provider.startup()
+    found = {}
+    async for hit in provider.search(query):
+        found[str(hit.text)] = hit
+    return found
+
+
+async def started(app: KtuiApp, pilot: Any, objs: dict[str, Obj]) -> MainScreen:
+    main = app.screen
+    assert isinstance(main, MainScreen)
+    await wait_for(pilot, lambda: main.workloads.total_count == 3, "three workloads")
+    cluster = app.cluster
+    assert cluster is not None
+    await wait_for(
+        pilot, lambda: objs["pod"]["metadata"]["uid"] in cluster.objects("Pod"), "the pod cached"
+    )
+    return main
+
+
+async def test_provider_offers_kinds_namespaces_contexts_and_objects(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        await started(app, pilot, objs)
+        assert "kind: StatefulSets" in await hits(app, "statef")
+        namespaces = await hits(app, "namespace")
+        # Listed from the API (team-b has nothing cached) and the bootstrap namespaces.
+        assert {"namespace: team-b", "namespace: kube-system", "namespace: all namespaces"} <= set(
+            namespaces
+        )
+        contexts = await hits(app, "context")
+        assert [t for t in contexts if t.startswith("context: ")] == [
+            f"context: {name}" for name in app.connection.kubeconfig.contexts()
+        ]
+        objects = await hits(app, "web")
+        pod_name = objs["pod"]["metadata"]["name"]
+        assert "deployment web" in objects
+        assert f"pod {pod_name}" in objects
+
+        # Discovery (empty input) lists kinds and namespaces, not every object.
+        provider = KtuiCommands(app.screen)
+        await provider.startup()
+        discovered = [str(hit.text) async for hit in provider.discover()]
+        assert "kind: Deployments" in discovered
+        assert "deployment web" not in discovered
+
+
+async def test_choosing_hits_changes_the_view(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        main = await started(app, pilot, objs)
+
+        # A kind: the workloads pane shows only StatefulSets.
+        (await hits(app, "kind statefulsets"))["kind: StatefulSets"].command()
+        await pilot.pause()
+        assert main.kind_filter == "StatefulSet"
+        assert main.workloads.ordered_keys() == [objs["db"]["metadata"]["uid"]]
+
+        # An object hidden by the kind filter: the filter switches and the cursor lands on it.
+        (await hits(app, "deployment api"))["deployment api"].command()
+        await pilot.pause()
+        assert main.workloads.cursor_key == objs["api"]["metadata"]["uid"]
+        assert main.kind_filter == "Deployment"
+
+        # A pod: its workload is selected, then the pod in the pods pane.
+        pod_name = objs["pod"]["metadata"]["name"]
+        (await hits(app, pod_name))[f"pod {pod_name}"].command()
+        pods = app.screen.query_one("#pods", LiveTable)
+        await wait_for(
+            pilot, lambda: pods.cursor_key == objs["pod"]["metadata"]["uid"], "the pod selected"
+        )
+        assert main.workloads.cursor_key == objs["web"]["metadata"]["uid"]
+        assert app.screen.focused is pods
+
+        # A namespace: the scope switches.
+        (await hits(app, "namespace team-b"))["namespace: team-b"].command()
+        await wait_for(pilot, lambda: app.connection.namespace == "team-b", "scope team-b")
+
+
+async def test_palette_from_the_keyboard(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        main = await started(app, pilot, objs)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"kind: StatefulSets")
+
+        def first_option() -> str:
+            lists = app.screen.query("CommandList")
+            if not lists or lists.first().option_count == 0:  # type: ignore[attr-defined]
+                return ""
+            return str(lists.first().get_option_at_index(0).prompt)  # type: ignore[attr-defined]
+
+        await wait_for(pilot, lambda: "kind: StatefulSets" in first_option(), "the hit listed")
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: main.kind_filter == "StatefulSet", "StatefulSets shown")
+        assert app.screen is main
