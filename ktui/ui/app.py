@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.cache import ClusterCache
 from ktui.cluster.connection import Connection
+from ktui.config import Config, effective_settings, load_config_or_warning, namespace_override
 from ktui.settings import Settings
 from ktui.ui.messages import ClusterChanged
 
@@ -34,8 +35,16 @@ def default_cache_factory(
     )
 
 
+def _palette_provider() -> Any:
+    from ktui.ui.palette import KtuiCommands
+
+    return KtuiCommands
+
+
 class KtuiApp(App[int]):
     """Holds the connection and the live cache; screens render what the cache holds."""
+
+    COMMANDS: ClassVar[set[Any]] = {*App.COMMANDS, _palette_provider}
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "ktui"
@@ -53,8 +62,14 @@ class KtuiApp(App[int]):
         cache_factory: CacheFactory = default_cache_factory,
         clock: Clock | None = None,
         switch_context: Callable[[str], Connection] | None = None,
+        config: Config | None = None,
+        config_warning: str | None = None,
     ) -> None:
         super().__init__()
+        self.config = config or Config()
+        self.config_warning = config_warning
+        if self.config.keymap:
+            self.set_keymap(dict(self.config.keymap))
         self.settings = settings
         self.connection = connection
         self.cache_factory = cache_factory
@@ -75,6 +90,17 @@ class KtuiApp(App[int]):
 
         self.push_screen(MainScreen())
         self.start_cluster()
+        self._apply_config()
+
+    def _apply_config(self) -> None:
+        theme = self.config.theme
+        if theme is not None and theme in self.available_themes:
+            self.theme = theme
+        elif theme is not None:
+            known = ", ".join(sorted(self.available_themes))
+            self.notify(f"Config: unknown theme {theme!r} (known: {known})", severity="warning")
+        if self.config_warning:
+            self.notify(self.config_warning, severity="warning", timeout=10)
 
     # ------------------------------------------------------------------ cluster lifecycle
 
@@ -150,13 +176,27 @@ def make_app(
     cache_factory: CacheFactory = default_cache_factory,
     clock: Clock | None = None,
     switch_context: Callable[[str], Connection] | None = None,
+    config: Config | None = None,
     **_: Any,
 ) -> KtuiApp:
-    """The one way to build the app (CLI, demo, tests, snapshots, screenshots)."""
+    """The one way to build the app (CLI, demo, tests, snapshots, screenshots).
+
+    `config` None reads the user's config file (`ktui.paths.config_file()`); an invalid file
+    is reported as a warning once the app runs. Command-line settings win over the file.
+    """
+    warning = None
+    if config is None:
+        config, warning = load_config_or_warning()
+    settings = effective_settings(settings, config)
+    override, namespace = namespace_override(settings, config)
+    if override and namespace != connection.namespace:
+        connection = connection.with_namespace(namespace)
     return KtuiApp(
         settings,
         connection=connection,
         cache_factory=cache_factory,
         clock=clock,
         switch_context=switch_context,
+        config=config,
+        config_warning=warning,
     )

@@ -139,6 +139,11 @@ class MainScreen(Screen[None]):
         Binding("N", "sort('name')", "Sort name", show=False, id="main.sort_name"),
         Binding("A", "sort('age')", "Sort age", show=False, id="main.sort_age"),
         Binding("S", "sort('status')", "Sort status", show=False, id="main.sort_status"),
+        Binding("d", "inspect('describe')", "Describe", show=False, id="main.describe"),
+        Binding("y", "inspect('yaml')", "YAML", show=False, id="main.yaml"),
+        Binding("l", "inspect('logs')", "Logs", show=False, id="main.logs"),
+        Binding("p", "inspect('previous_logs')", "Prev logs", show=False, id="main.previous_logs"),
+        Binding("e", "inspect('events')", "Events", show=False, id="main.events"),
     ]
 
     def __init__(self) -> None:
@@ -410,6 +415,16 @@ class MainScreen(Screen[None]):
     @on(LiveTable.Selected, "#children")
     def _child_selected(self, message: LiveTable.Selected) -> None:
         self.pods.focus()
+
+    @on(LiveTable.Selected, "#pods")
+    def _pod_selected(self, message: LiveTable.Selected) -> None:
+        self.action_inspect("detail")
+
+    def action_inspect(self, what: str) -> None:
+        """Open a detail screen (pod, describe, YAML, logs, events) for the selection."""
+        from ktui.ui.screens.inspect import inspect_selection
+
+        inspect_selection(self, what)
 
     def on_descendant_focus(self) -> None:
         focused = self.focused
