@@ -30,6 +30,7 @@ class ScriptedLogs:
         self._changed = threading.Condition()
         self.requests: list[dict[str, Any]] = []
         self.open_streams = 0
+        self._runs: dict[tuple[str, str, bool], int] = {}
 
     def write(self, pod_name: str, container: str, *texts: str, previous: bool = False) -> None:
         with self._changed:
@@ -38,6 +39,15 @@ class ScriptedLogs:
                 moment = datetime.fromtimestamp(time.time_ns() / 1e9, UTC)
                 stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + f"{time.time_ns() % 1000:03d}Z"
                 lines.append((stamp, text))
+            self._changed.notify_all()
+
+    def restart(self, pod_name: str, container: str) -> None:
+        """The container's run ends (its follow streams end); its lines become the previous."""
+        with self._changed:
+            key = (pod_name, container, False)
+            self._lines[(pod_name, container, True)] = self._lines.get(key, [])
+            self._lines[key] = []
+            self._runs[key] = self._runs.get(key, 0) + 1
             self._changed.notify_all()
 
     def read_log(
@@ -54,18 +64,26 @@ class ScriptedLogs:
         key = (name, container, previous)
         self.requests.append({"container": container, "previous": previous, "follow": follow})
         if key not in self._lines:
-            what = "previous terminated container" if previous else "container"
-            raise StoreError(400, "BadRequest", f'{what} "{container}" in pod "{name}" not found')
+            message = (
+                f'previous terminated container "{container}" in pod "{name}" not found'
+                if previous
+                else f'container "{container}" in pod "{name}" is waiting to start: '
+                "ContainerCreating"
+            )
+            raise StoreError(400, "BadRequest", message)
         return self._stream(key, follow, timestamps)
 
     def _stream(
         self, key: tuple[str, str, bool], follow: bool, timestamps: bool
     ) -> Iterator[bytes]:
         sent = 0
+        run = self._runs.get(key, 0)
         self.open_streams += 1
         try:
             while True:
                 with self._changed:
+                    if self._runs.get(key, 0) != run:
+                        return  # the container stopped: the kubelet ends the stream
                     lines = list(self._lines[key])
                 for stamp, text in lines[sent:]:
                     yield (f"{stamp} {text}\n" if timestamps else f"{text}\n").encode()
@@ -90,14 +108,14 @@ def two_container_pod(rs: Obj) -> Obj:
     return obj
 
 
-def running(name: str, *, restarted: bool = False) -> Obj:
+def running(name: str, *, restarted: bool = False, run: int = 2) -> Obj:
     status: Obj = {
         "name": name,
         "image": f"{name}:1",
         "ready": True,
         "started": True,
         "restartCount": 1 if restarted else 0,
-        "containerID": f"containerd://{name}-2",
+        "containerID": f"containerd://{name}-{run}",
         "state": {"running": {"startedAt": "2026-11-24T11:59:00Z"}},
     }
     if restarted:
@@ -256,3 +274,46 @@ async def test_quiet_follow_stream_reconnects_without_duplicates(
         await wait_for(pilot, lambda: "three" in texts(screen), "the line after the reconnect")
         assert texts(screen) == ["one", "two", "three"]
         assert not screen.errors
+
+
+def waiting(name: str) -> Obj:
+    return {
+        "name": name,
+        "image": f"{name}:1",
+        "ready": False,
+        "restartCount": 0,
+        "state": {"waiting": {"reason": "ContainerCreating"}},
+    }
+
+
+async def test_logs_follow_the_container_when_it_starts_and_restarts(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    logs = ScriptedLogs()
+    sim.store.log_source = logs
+    objs = seed(sim, statuses=[waiting("app"), running("worker")])
+    name = objs["pod"]["metadata"]["name"]
+
+    def set_status(*statuses: Obj) -> None:
+        current = sim.store.get("", "pods", "default", name)
+        status = {"phase": "Running", "containerStatuses": list(statuses)}
+        sim.store.update("", "pods", {**current, "status": status}, subresource="status")
+
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs)
+        await wait_for(pilot, lambda: "is waiting to start" in screen.error_text, "waiting")
+
+        # The container starts: its log is read without a key press, the error line goes.
+        logs.write(name, "app", "first run")
+        set_status(running("app"), running("worker"))
+        await wait_for(pilot, lambda: texts(screen) == ["first run"], "the new container's log")
+        assert not screen.errors and not screen.has_class("failed")
+
+        # It exits (the follow stream ends) and the kubelet restarts it: the new run follows.
+        logs.restart(name, "app")
+        await wait_for(pilot, lambda: "app" in screen.ended, "the stream ended")
+        logs.write(name, "app", "second run")
+        set_status(running("app", restarted=True, run=3), running("worker"))
+        await wait_for(pilot, lambda: "second run" in texts(screen), "the second run's log")
+        assert texts(screen) == ["first run", "──────── app started again ────────", "second run"]

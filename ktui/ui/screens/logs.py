@@ -627,15 +627,13 @@ class LogsScreen(InspectorScreen):
         with self._pending_lock:
             self._pending.clear()
 
-    def start_streams(self, *, keep_lines: bool = False) -> None:
+    def start_streams(self) -> None:
+        """(Re)open the log of the chosen container(s) from scratch."""
         self.stop_streams()
         self.errors.clear()
         self.ended.clear()
         view = self.view
-        if keep_lines and view.lines:
-            view.add_lines([LogLine("──────── container restarted ────────", None)])
-        elif not keep_lines:
-            view.clear()
+        view.clear()
         view.set_display(prefix=self.all_containers)
         pod = self.pod
         if pod is None:
@@ -652,29 +650,42 @@ class LogsScreen(InspectorScreen):
             targets = [self.container] if self.container else []
             if not targets:
                 self.errors[""] = "The pod has no containers."
-        metadata = pod.get("metadata") or {}
-        api_client = self.ktui.connection.api_client
         for name in targets:
-            request = LogRequest(
-                namespace=str(metadata.get("namespace", "")),
-                pod=str(metadata.get("name", "")),
-                container=name,
-                previous=self.previous,
-                follow=not self.previous,
-            )
-            stream = LogStream(
-                api_client,
-                request,
-                self._receive,
-                tag=name if self.all_containers else None,
-                read_timeout=self.read_timeout,
-            )
-            self.streams.append(stream)
-            self._signatures[name] = run_signature(pod, name)
-            self.run_worker(stream.run, thread=True, group="logs", exit_on_error=False)
+            self.streams.append(self._open_stream(pod, name))
         view.empty_message = (
             "Reading the previous instance's log…" if self.previous else "Waiting for log lines…"
         )
+        self._update_status()
+
+    def _open_stream(self, pod: Obj, name: str) -> LogStream:
+        metadata = pod.get("metadata") or {}
+        request = LogRequest(
+            namespace=str(metadata.get("namespace", "")),
+            pod=str(metadata.get("name", "")),
+            container=name,
+            previous=self.previous,
+            follow=not self.previous,
+        )
+        stream = LogStream(
+            self.ktui.connection.api_client,
+            request,
+            self._receive,
+            tag=name if self.all_containers else None,
+            read_timeout=self.read_timeout,
+        )
+        self._signatures[name] = run_signature(pod, name)
+        self.run_worker(stream.run, thread=True, group="logs", exit_on_error=False)
+        return stream
+
+    def _reopen(self, pod: Obj, stale: LogStream) -> None:
+        """Follow a container's new run in place of its ended stream (the others go on)."""
+        name = stale.request.container
+        self.ended.discard(name)
+        if self.errors.pop(name, None) is None and self.view.lines:
+            # The previous run's lines stay; the new run's follow a marker.
+            marker = f"──────── {name} started again ────────"
+            self.view.add_lines([LogLine(marker, name if self.all_containers else None)])
+        self.streams[self.streams.index(stale)] = self._open_stream(pod, name)
         self._update_status()
 
     def _receive(self, chunk: LogChunk) -> None:
@@ -768,21 +779,14 @@ class LogsScreen(InspectorScreen):
         self.pod = pod
         if self.previous:
             return
-        # A container that was waiting (an error) or whose run ended started again: read anew.
-        stale = [
-            s
-            for s in self.streams
-            if s.request.container in self.ended
-            and run_signature(pod, s.request.container) != self._signatures.get(s.request.container)
-        ]
-        waiting = (
-            not self.streams
-            and self.all_containers
-            and any(has_log(pod, n, False) for n in container_names(pod))
-        )
-        if stale or waiting:
-            restarted = any(not self.errors.get(s.request.container) for s in stale)
-            self.start_streams(keep_lines=restarted)
+        # A container that was waiting (an error) or whose run ended runs again: follow it.
+        for stream in list(self.streams):
+            name = stream.request.container
+            if name in self.ended and run_signature(pod, name) != self._signatures.get(name):
+                self._reopen(pod, stream)
+        started = any(has_log(pod, n, False) for n in container_names(pod))
+        if self.all_containers and not self.streams and started:
+            self.start_streams()
 
     # ------------------------------------------------------------------ actions
 
