@@ -523,14 +523,19 @@ def _events(out: _Writer, events: list[Obj], now: datetime) -> None:
         out.field("Events", "<none>")
         return
     out.heading("Events")
-    out.line(Text(f"{'Type':<9}{'Reason':<24}{'Age':<8}{'From':<24}Message", style="grey62"), 2)
-    for row in rows[:30]:
+    shown = rows[:30]
+    ages = [row.last_seen if row.count <= 1 else f"{row.last_seen} (x{row.count})" for row in shown]
+    reason_width = max(len("Reason"), *(len(row.reason) for row in shown)) + 2
+    age_width = max(len("Age"), *map(len, ages)) + 2
+    source_width = max(len("From"), *(len(row.source) for row in shown)) + 2
+    header = f"{'Type':<9}{'Reason':<{reason_width}}{'Age':<{age_width}}{'From':<{source_width}}"
+    out.line(Text(header + "Message", style="grey62"), 2)
+    for row, seen in zip(shown, ages, strict=True):
         line = Text()
         line.append(f"{row.type:<9}", "bold red" if row.is_warning else "grey62")
-        line.append(f"{row.reason:<24}", "yellow" if row.is_warning else "")
-        seen = row.last_seen if row.count <= 1 else f"{row.last_seen} (x{row.count})"
-        line.append(f"{seen:<8} ", "grey62")
-        line.append(f"{row.source[:23]:<24}", "grey62")
+        line.append(f"{row.reason:<{reason_width}}", "yellow" if row.is_warning else "")
+        line.append(f"{seen:<{age_width}}", "grey62")
+        line.append(f"{row.source:<{source_width}}", "grey62")
         line.append(" ".join(row.message.split()), "yellow" if row.is_warning else "")
         out.line(line, 2)
     if len(rows) > 30:

@@ -233,9 +233,9 @@ def _lane_summary(lane: Lane, now: datetime) -> Text:
         style = "bold red" if state in _ERROR_WAITING else _WAITING_STYLE
         summary.append(f"… {container.state_text}", style=style)
     if container.restart_count:
-        summary.append(f" · {container.restart_count} restarts", style="yellow")
+        summary.append(f" · ↻{container.restart_count}", style="yellow")
     if container.last_termination_text:
-        summary.append(f" · last: {container.last_termination_text}", style="red")
+        summary.append(f" · last {container.last_termination_text}", style="red")
     return summary
 
 
@@ -264,9 +264,11 @@ def _axis(width: int, timeline: Timeline) -> tuple[Text, Text]:
     if width >= 5:
         axis[middle] = "┴"
     total = seconds_between(timeline.start, timeline.end)
-    left = as_utc(timeline.start).strftime("%H:%M:%S")
-    right = "now" if timeline.ends_now else as_utc(timeline.end).strftime("%H:%M:%S")
-    centre = f"+{human_duration(total / 2)}"
+    # Relative times read at a glance and match the legend's offsets.
+    if timeline.ends_now:
+        left, centre, right = f"-{human_duration(total)}", f"-{human_duration(total / 2)}", "now"
+    else:
+        left, centre, right = "0s", f"+{human_duration(total / 2)}", f"+{human_duration(total)}"
     labels = [" "] * width
     for index, char in enumerate(left[:width]):
         labels[index] = char
@@ -339,6 +341,9 @@ def render_timeline(timeline: Timeline, width: int, now: datetime) -> Text:
     pad = " " * label_width
     lines.append(Text(pad, end="") + axis)
     lines.append(Text(pad, end="") + labels)
+    for line in lines:
+        # One row per lane: a long summary is cut, never wrapped under the picture.
+        line.truncate(width, overflow="ellipsis")
     lines.append(_legend(timeline))
     return Text("\n").join(lines)
 
