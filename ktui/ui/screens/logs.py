@@ -203,7 +203,8 @@ class LogStream:
             options["since_seconds"] = since_seconds
         elif request.tail_lines is not None:
             options["tail_lines"] = request.tail_lines
-        response: urllib3.HTTPResponse = CoreV1Api(self.api_client).read_namespaced_pod_log(
+        # Annotated as str, but with _preload_content=False the client returns the raw response.
+        response: Any = CoreV1Api(self.api_client).read_namespaced_pod_log(
             request.pod,
             request.namespace,
             container=request.container,
@@ -214,6 +215,7 @@ class LogStream:
             _request_timeout=(self.connect_timeout, self.read_timeout),
             **options,
         )
+        assert isinstance(response, urllib3.HTTPResponse)
         return response
 
     def _consume(self, response: urllib3.HTTPResponse) -> None:

@@ -345,8 +345,8 @@ def _workload_fields(out: _Writer, kind: str, obj: Obj, now: datetime) -> None:
         completed = parse_time(status.get("completionTime"))
         if completed is not None:
             out.field("Completed At", _time(status.get("completionTime"), now))
-        if started is not None:
-            out.field("Duration", human_duration(seconds_between(started, completed or now)))
+            if started is not None:  # kubectl shows a duration for completed Jobs only
+                out.field("Duration", human_duration(seconds_between(started, completed)))
         out.field(
             "Pods Statuses",
             f"{_count(status.get('active'))} Active / {_count(status.get('succeeded'))} "
