@@ -13,6 +13,12 @@ from ktui.settings import Settings
 from ktui.sim.server import SimServer
 
 
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read the developer's own ~/.config/ktui/config.yaml."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+
+
 @pytest.fixture
 def sim() -> Iterator[SimServer]:
     with SimServer(port=0) as server:

@@ -26,6 +26,12 @@ from ktui.ui.cells import (
 from ktui.ui.inspector import WORKLOAD_KINDS, WorkloadTree, affected
 from ktui.ui.live_table import Column, LiveTable, Row
 from ktui.ui.messages import ClusterChanged, ScopeChanged
+from ktui.ui.screens.rollout import (
+    MUTATING_ACTIONS,
+    ROLLOUT_BINDINGS,
+    RolloutActions,
+    RolloutScreen,
+)
 from ktui.ui.widgets.header import ClusterHeader
 from ktui.view.children import controller_revision_rows, job_rows, replicaset_rows
 from ktui.view.pod import pod_row
@@ -124,7 +130,7 @@ def _count(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
-class MainScreen(Screen[None]):
+class MainScreen(RolloutActions, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "focus_next_pane", "Next pane", id="main.next_pane"),
         Binding("shift+tab", "focus_previous_pane", "Previous pane", id="main.previous_pane"),
@@ -139,6 +145,8 @@ class MainScreen(Screen[None]):
         Binding("N", "sort('name')", "Sort name", show=False, id="main.sort_name"),
         Binding("A", "sort('age')", "Sort age", show=False, id="main.sort_age"),
         Binding("S", "sort('status')", "Sort status", show=False, id="main.sort_status"),
+        Binding("h", "rollout_screen", "History", id="main.rollout"),
+        *ROLLOUT_BINDINGS,
         Binding("d", "inspect('describe')", "Describe", show=False, id="main.describe"),
         Binding("y", "inspect('yaml')", "YAML", show=False, id="main.yaml"),
         Binding("l", "inspect('logs')", "Logs", show=False, id="main.logs"),
@@ -608,6 +616,28 @@ class MainScreen(Screen[None]):
             self.ktui.set_namespace(connection.default_namespace)
         else:
             self.ktui.set_namespace(None)
+
+    # ------------------------------------------------------------------ rollouts
+
+    def rollout_target(self) -> Obj | None:
+        if self._tree is None or self.selected_workload is None:
+            return None
+        obj = self._tree.workloads.get(self.selected_workload)
+        if obj is None:
+            return None
+        kind = self._tree.workload_kind.get(self.selected_workload, "")
+        return obj if obj.get("kind") else {**obj, "kind": kind}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # --readonly removes every mutating key: hidden from the footer and `?`, inert if pressed.
+        return not (action in MUTATING_ACTIONS and self.ktui.readonly)
+
+    def action_rollout_screen(self) -> None:
+        target = self.rollout_target()
+        if target is None or target.get("kind") not in ("Deployment", "StatefulSet", "DaemonSet"):
+            self.notify("Select a Deployment, StatefulSet or DaemonSet first.", severity="warning")
+            return
+        self.app.push_screen(RolloutScreen(str(target["metadata"]["uid"])))
 
     def action_sort(self, column: str) -> None:
         table = self._focused_table()
