@@ -72,6 +72,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="write a kubeconfig for the server to PATH (for kubectl or ktui --kubeconfig)",
     )
+    sim.add_argument(
+        "--pods",
+        type=_non_negative,
+        default=0,
+        metavar="N",
+        help="load: also run N extra pods (in namespace 'load', 100 Deployments)",
+    )
+    sim.add_argument(
+        "--events-per-second",
+        type=_non_negative,
+        default=0,
+        metavar="R",
+        help="load: change R pods per second (each change is one watch event per watcher)",
+    )
+    sim.add_argument(
+        "--no-scenario", action="store_true", help="start empty, without the demo workloads"
+    )
     return parser
 
 
@@ -97,7 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.command == "sim":
-            return _run_sim(args.port, args.write_kubeconfig)
+            return _run_sim(
+                args.port,
+                args.write_kubeconfig,
+                pods=args.pods,
+                events_per_second=args.events_per_second,
+                scenario=not args.no_scenario,
+            )
         settings = settings_from_args(args)
         if settings.demo:
             return _run_demo(settings)
@@ -134,11 +157,11 @@ def _run_demo(settings: Settings) -> int:
     return result if isinstance(result, int) else 0
 
 
-def _run_sim(port: int, kubeconfig_path: str | None) -> int:
+def _run_sim(port: int, kubeconfig_path: str | None, **load: Any) -> int:
     run_sim = _load(
         "ktui.sim.cli", "run_sim", "the embedded cluster (ktui.sim.cli) is not available"
     )
-    result = run_sim(port, kubeconfig_path)
+    result = run_sim(port, kubeconfig_path, **load)
     return result if isinstance(result, int) else 0
 
 
@@ -172,6 +195,16 @@ def _namespace_name(value: str) -> str:
             f"{value!r} is not a valid namespace name (lowercase letters, digits and '-')"
         )
     return value
+
+
+def _non_negative(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {value}")
+    return number
 
 
 def _port_number(value: str) -> int:

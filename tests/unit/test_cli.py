@@ -324,12 +324,19 @@ def test_demo_and_sim_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
     install_module(
         monkeypatch,
         "ktui.sim.cli",
-        run_sim=lambda port, kubeconfig_path: calls.append((port, kubeconfig_path)) or 3,
+        run_sim=lambda port, kubeconfig_path, **load: (
+            calls.append((port, kubeconfig_path, load)) or 3
+        ),
     )
     assert cli.main(["--demo", "-n", "shop"]) == 0
     assert cli.main(["sim", "--port", "8443", "--write-kubeconfig", "/tmp/k.yaml"]) == 3
-    assert cli.main(["sim"]) == 3
-    assert calls == [Settings(demo=True, namespace="shop"), (8443, "/tmp/k.yaml"), (0, None)]
+    assert cli.main(["sim", "--pods", "10000", "--events-per-second", "1000"]) == 3
+    default_load = {"pods": 0, "events_per_second": 0, "scenario": True}
+    assert calls == [
+        Settings(demo=True, namespace="shop"),
+        (8443, "/tmp/k.yaml", default_load),
+        (0, None, {**default_load, "pods": 10000, "events_per_second": 1000}),
+    ]
 
 
 def test_errors_raised_by_the_sim_are_one_line(
@@ -337,7 +344,7 @@ def test_errors_raised_by_the_sim_are_one_line(
 ) -> None:
     from ktui.cluster.errors import KtuiError
 
-    def run_sim(port: int, kubeconfig_path: str | None) -> int:
+    def run_sim(port: int, kubeconfig_path: str | None, **load: object) -> int:
         raise KtuiError(f"port {port} is already in use")
 
     install_module(monkeypatch, "ktui.sim.cli", run_sim=run_sim)
