@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from textual.widgets import Static
 from ui_support import deployment, replicaset, wait_for
 
 from ktui.cluster.connection import Connection
@@ -61,6 +62,17 @@ async def test_history_then_undo_to_previous_after_confirmation(
         assert sorted(history.ordered_keys()) == ["1", "2"]
         row = history.row("1")
         assert row is not None and "first release" in row
+        # The selected revision's template, diffed against the current one: the image changes,
+        # the ReplicaSet's pod-template-hash label is not part of what an undo restores.
+        history.move_cursor_to_key("1")
+        await pilot.pause()
+        detail = app.screen.query_one("#revision-body", Static).content
+        rendered = "".join(
+            seg.text for seg in app.console.render(detail, app.console.options.update(width=120))
+        )
+        assert "-    image: nginx:1.27" in rendered or "- image: nginx:1.27" in rendered
+        assert "nginx:1.26" in rendered
+        assert "pod-template-hash" not in rendered
         # Undo to the previous revision asks first, showing the diff; "n" changes nothing.
         await pilot.press("u")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirmation")

@@ -39,6 +39,7 @@ from ktui.cluster.rollout import (
     scale,
     template_diff,
 )
+from ktui.cluster.rollout._common import without_hash_label
 from ktui.ui.cells import TimeCell, dim
 from ktui.ui.live_table import Column, LiveTable
 from ktui.ui.messages import ClusterChanged
@@ -86,8 +87,7 @@ def status_renderable(status: RolloutStatus) -> Group:
         parts.append(progress_bar("available", status.available, desired))
         if status.kind == "Deployment":
             # Old replicas drain towards zero: the bar empties as the rollout finishes.
-            total_old = max(status.old, 1)
-            parts.append(progress_bar("old", status.old, total_old, style="magenta"))
+            parts.append(progress_bar("old", status.old, max(desired, status.old), "magenta"))
     return Group(*parts)
 
 
@@ -476,16 +476,23 @@ class RolloutScreen(RolloutActions, Screen[None]):
             body.update("")
             return
         current = (obj.get("spec") or {}).get("template") or {}
+        # What an undo would restore: for a Deployment, kubectl drops the ReplicaSet's
+        # pod-template-hash label, so it is not part of the difference either.
+        target = (
+            without_hash_label(revision.template)
+            if obj.get("kind") == "Deployment"
+            else revision.template
+        )
         diff = template_diff(
             current,
-            revision.template,
+            target,
             from_label="current",
             to_label=f"revision {revision.revision}",
         )
         detail.border_title = (
             f"revision {revision.revision}: pod template and diff against the current one"
         )
-        template_yaml = yaml.safe_dump(revision.template, sort_keys=True)
+        template_yaml = yaml.safe_dump(target, sort_keys=True)
         parts: list[Any] = []
         if diff:
             parts.append(diff_text(diff))

@@ -1,0 +1,151 @@
+"""Regenerate screenshots/*.png from the real app running on the embedded demo cluster.
+
+    pip install -e '.[screenshots]'      # cairosvg, to turn Textual's SVG into PNG
+    apt-get install fonts-firacode       # the font Textual's SVG asks for (columns line up)
+    python scripts/screenshots.py
+
+Each picture is the app as a user sees it: `make_app` on the demo cluster, driven by key presses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from ktui.cluster.connection import connect, probe_server
+from ktui.settings import Settings
+from ktui.sim.demo import running_demo
+from ktui.sim.lifecycle import Timings
+from ktui.ui.app import KtuiApp, make_app
+from ktui.ui.live_table import LiveTable
+
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+SIZE = (170, 46)
+
+
+def check_tools() -> None:
+    try:
+        import cairosvg  # noqa: F401
+    except ImportError:
+        sys.exit("screenshots: cairosvg is missing: pip install -e '.[screenshots]'")
+    fonts = subprocess.run(["fc-list"], capture_output=True, text=True).stdout
+    if shutil.which("fc-list") is None or "Fira Code" not in fonts:
+        sys.exit("screenshots: the Fira Code font is missing: apt-get install fonts-firacode")
+
+
+async def wait_for(pilot: Any, condition: Callable[[], Any], what: str, limit: float = 60) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + limit
+    while not condition():
+        if loop.time() > end:
+            raise SystemExit(f"screenshots: timed out waiting for {what}")
+        await pilot.pause(0.2)
+
+
+def table(app: KtuiApp, selector: str) -> LiveTable:
+    return app.screen.query_one(selector, LiveTable)
+
+
+def row_key(t: LiveTable, name: str) -> str:
+    for key in t.ordered_keys():
+        row = t.row(key) or ()
+        first = row[0] if row else ""
+        if getattr(first, "plain", first) == name:
+            return key
+    raise SystemExit(f"screenshots: no row named {name}")
+
+
+async def shoot(app: KtuiApp, name: str) -> None:
+    import cairosvg
+
+    svg = OUT / f"{name}.svg"
+    app.save_screenshot(filename=svg.name, path=str(OUT))
+    cairosvg.svg2png(url=str(svg), write_to=str(OUT / f"{name}.png"), output_width=1700)
+    svg.unlink()
+    print(f"screenshots: {name}.png")
+
+
+async def scenes(app: KtuiApp, pilot: Any) -> None:
+    workloads = table(app, "#workloads")
+    await wait_for(pilot, lambda: workloads.total_count >= 7, "the demo workloads")
+    # Let the demo reach its interesting states: crash loop, image pull back-off, init done.
+    await wait_for(
+        pilot,
+        lambda: "CrashLoopBackOff" in _pod_statuses(app),
+        "a crash loop",
+    )
+    workloads.move_cursor_to_key(row_key(workloads, "web"))
+    await wait_for(pilot, lambda: table(app, "#pods").total_count >= 3, "web's pods")
+    await pilot.pause(1)
+    await shoot(app, "main")
+
+    workloads.move_cursor_to_key(row_key(workloads, "payments-worker"))
+    await pilot.pause(0.5)
+    pods = table(app, "#pods")
+    pods.focus()
+    await pilot.press("enter")
+    await pilot.pause(1)
+    await shoot(app, "pod-detail-crashloop")
+    await pilot.press("escape")
+
+    workloads.focus()
+    workloads.move_cursor_to_key(row_key(workloads, "api"))
+    await pilot.pause(0.5)
+    table(app, "#pods").focus()
+    await pilot.press("enter")
+    await pilot.pause(1)
+    await shoot(app, "pod-detail-sidecar")
+    await pilot.press("l")
+    await pilot.pause(3)
+    await shoot(app, "logs")
+    await pilot.press("escape")
+    await pilot.pause(0.5)
+    await pilot.press("escape")
+
+    workloads.focus()
+    workloads.move_cursor_to_key(row_key(workloads, "web"))
+    await pilot.press("h")
+    await pilot.pause(1.5)
+    await shoot(app, "rollout-history")
+    await pilot.press("escape")
+    await pilot.press("question_mark")
+    await pilot.pause(0.5)
+    await shoot(app, "keys")
+
+
+def _pod_statuses(app: KtuiApp) -> list[str]:
+    cluster = app.cluster
+    if cluster is None:
+        return []
+    from ktui.view.pod import pod_status_reason
+
+    return [pod_status_reason(p) for p in cluster.objects("Pod").values()]
+
+
+async def main() -> None:
+    check_tools()
+    OUT.mkdir(exist_ok=True)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_demo(timings=Timings(scale=0.5)) as cluster,
+    ):
+        path = str(Path(tmp) / "kubeconfig")
+        cluster.write_kubeconfig(path)
+        settings = Settings(kubeconfig=path, all_namespaces=True, demo=True)
+        connection = connect(settings)
+        probe_server(connection)
+        app = make_app(settings, connection=connection)
+        async with app.run_test(size=SIZE) as pilot:
+            run: Callable[[KtuiApp, Any], Awaitable[None]] = scenes
+            await run(app, pilot)
+        connection.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
