@@ -99,7 +99,7 @@ def test_conflicts_are_retried_through_the_queue() -> None:
     manager.start()
     try:
         plain.create("apps", "deployments", deployment("web", 3))
-        wait_for(lambda: available(plain, "web", 3), "the deployment became available")
+        wait_for(lambda: available(plain, "web", 3), "the deployment became available", 60)
         plain.patch(
             "apps",
             "deployments",
@@ -108,7 +108,7 @@ def test_conflicts_are_retried_through_the_queue() -> None:
             "application/merge-patch+json",
             {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "nginx:2"}]}}}},
         )
-        wait_for(lambda: available(plain, "web", 3, "2"), "the rollout finished")
+        wait_for(lambda: available(plain, "web", 3, "2"), "the rollout finished", 60)
         assert client.conflicts > 0
         # No duplicate pods although half the writes failed.
         pods, _ = plain.list("", "pods", "default", label_selector="app=web")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ktui.sim.controllers import util
-from ktui.sim.controllers.testing import Cluster, wait_for
+from ktui.sim.controllers.testing import Cluster, FakeClock, wait_for
 
 REVISION_LABEL = "controller-revision-hash"
 
@@ -354,3 +354,13 @@ def test_revision_history_limit() -> None:
             ),
             "one old revision is kept",
         )
+
+
+def test_available_replicas_wait_for_min_ready_seconds() -> None:
+    clock = FakeClock(1_600_000_000)
+    with Cluster(clock=clock) as c:
+        c.create(statefulset(replicas=2, minReadySeconds=10))
+        wait_for(lambda: sts_status(c).get("readyReplicas") == 2, "both pods ready")
+        assert sts_status(c)["availableReplicas"] == 0
+        c.advance(11)
+        wait_for(lambda: sts_status(c).get("availableReplicas") == 2, "available after 10s")

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,6 +50,8 @@ from ktui.sim.controllers.base import (
 )
 from ktui.sim.selectors import SelectorError
 from ktui.sim.store import StoreError
+
+log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
 
@@ -1107,13 +1110,20 @@ class DeploymentController(Controller):
         max_scaled_down = all_count - min_available - new_unavailable
         if max_scaled_down <= 0:
             return False
+        # Upstream swallows these errors (a conflict means a newer object is on its way and its
+        # event will bring the deployment back); a rate-limited look again covers the case where
+        # no event follows.
         try:
             old_rss, cleaned = self._cleanup_unhealthy(old_rss, d, max_scaled_down)
-        except Exception:
+        except Exception as exc:
+            log.debug("cleaning up unhealthy replicas of %s: %r", util.key_of(d), exc)
+            self.queue.add_rate_limited(util.key_of(d))
             return False
         try:
             scaled_down = self._scale_down_old_for_rolling([*old_rss, new_rs], old_rss, d)
-        except Exception:
+        except Exception as exc:
+            log.debug("scaling down old replica sets of %s: %r", util.key_of(d), exc)
+            self.queue.add_rate_limited(util.key_of(d))
             return False
         return cleaned + scaled_down > 0
 

@@ -355,6 +355,11 @@ class JobController(Controller):
                         status["startTime"] = util.rfc3339(now)
                         if spec.get("activeDeadlineSeconds") is not None:
                             after = float(spec["activeDeadlineSeconds"])
+        if after is None and not failure_reason and spec.get("activeDeadlineSeconds") is not None:
+            # Look again when the deadline passes, also after a restart of the controller.
+            start = util.parse_time(status.get("startTime"))
+            if start is not None and not suspended:
+                after = max(start + int(spec["activeDeadlineSeconds"]) - now, 0.0) + 0.001
         forget = util.int_field(status, "succeeded") < succeeded
         if (
             util.int_field(status, "active") != active

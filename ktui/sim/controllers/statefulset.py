@@ -289,7 +289,24 @@ class StatefulSetController(Controller):
         self._truncate_history(set_, pods, revisions, current, update)
         if error is not None:
             raise error
-        return None
+        return self._next_availability(set_, pods)
+
+    def _next_availability(self, set_: Obj, pods: list[Obj]) -> float | None:
+        """When a ready pod passes minReadySeconds, status.availableReplicas changes."""
+        min_ready = util.int_field(set_.get("spec"), "minReadySeconds")
+        if min_ready <= 0:
+            return None
+        now = self.clock()
+        soonest: float | None = None
+        for pod in pods:
+            at = util.available_at(pod, min_ready)
+            if at is None or not is_running_and_ready(pod):
+                continue
+            if util.is_pod_available(pod, min_ready, now):
+                continue
+            wait = max(at - now, 0.0) + 1.0
+            soonest = wait if soonest is None else min(soonest, wait)
+        return soonest
 
     def _matches(self, selector: LabelSelector, obj: Mapping[str, Any]) -> bool:
         return not selector.empty and selector.matches(util.labels_of(obj))
