@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,5 +57,26 @@ def control_plane(
             pytest.fail(f"e2e control plane required in CI: {reason}", pytrace=False)
         pytest.skip(reason)
     workdir = tmp_path_factory.mktemp("controlplane")
-    with ControlPlane.start(workdir) as cp:
+    with ControlPlane.start(workdir, node_agent=start_node_agent) as cp:
         yield cp
+
+
+def start_node_agent(cp: ControlPlane) -> Any:
+    """ktui's node agent as the kubelet of the harness's nodes: keeps them Ready (heartbeats and
+    Leases) and drives their pods through their lifecycle, over HTTP. kube-controller-manager
+    does the node lifecycle part on a real control plane, so the agent does not."""
+    from kubernetes import config
+
+    from ktui.sim.httpclient import HttpClient
+    from ktui.sim.nodeagent import NodeAgent, Timings
+
+    api = config.new_client_from_config(config_file=str(cp.kubeconfig_path), context="admin")
+    agent = NodeAgent(
+        HttpClient(api),
+        cp.node_names,
+        timings=Timings(scale=0.1),
+        create_nodes=False,
+        node_lifecycle=False,
+        register_logs=False,
+    )
+    return agent.start()
