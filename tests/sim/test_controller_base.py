@@ -208,6 +208,7 @@ def test_scaled_values_round_like_upstream() -> None:
     assert util.scaled_value("25%", 10, True) == 3
     assert util.scaled_value("25%", 10, False) == 2
     assert util.scaled_value(2, 10, True) == 2
+    assert util.scaled_value("2", 10, True) == 0, "a string must be a percentage"
     assert resolve_fenceposts("25%", "25%", 10) == (3, 2)
     # Both resolve to 0: one pod may be unavailable, so the rollout can still move.
     assert resolve_fenceposts("0%", "10%", 5) == (0, 1)

@@ -256,3 +256,35 @@ def test_controller_can_bind_without_a_scheduler() -> None:
             lambda: sorted(util.pod_node(p) for p in c.list("", "pods")) == ["n1", "n2"],
             "the controller bound each pod to its node",
         )
+
+
+def test_template_node_affinity_limits_the_nodes() -> None:
+    with Cluster(nodes=["n1", "n2", "n3"]) as c:
+        affinity = {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {
+                                    "key": "kubernetes.io/hostname",
+                                    "operator": "In",
+                                    "values": ["n1", "n3"],
+                                }
+                            ]
+                        }
+                    ]
+                }
+            }
+        }
+        c.create(daemonset(pod_spec={"affinity": affinity}))
+        wait_for(lambda: settled(c, 2), "pods on the two nodes the affinity allows")
+        assert sorted(pods_by_node(c)) == ["n1", "n3"]
+        pod = pods_by_node(c)["n1"][0]
+        # The created pod's required terms are replaced by the one naming its node.
+        terms = pod["spec"]["affinity"]["nodeAffinity"][
+            "requiredDuringSchedulingIgnoredDuringExecution"
+        ]["nodeSelectorTerms"]
+        assert terms == [
+            {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}
+        ]

@@ -124,21 +124,19 @@ def target_node(pod: Mapping[str, Any]) -> str:
 
 
 def _tolerates(tolerations: list[Obj], taint: Mapping[str, Any]) -> bool:
+    """TolerationsTolerateTaint (Toleration.ToleratesTaint for any of them)."""
     for tol in tolerations:
         effect = tol.get("effect") or ""
         if effect and effect != taint.get("effect"):
             continue
         key = tol.get("key") or ""
-        operator = tol.get("operator") or "Equal"
-        if not key:
-            if operator == "Exists":
+        if key and key != taint.get("key"):
+            continue
+        operator = tol.get("operator") or ""
+        if operator in ("", "Equal"):
+            if (tol.get("value") or "") == (taint.get("value") or ""):
                 return True
-            continue
-        if key != taint.get("key"):
-            continue
-        if operator == "Exists":
-            return True
-        if operator == "Equal" and (tol.get("value") or "") == (taint.get("value") or ""):
+        elif operator == "Exists":
             return True
     return False
 
@@ -206,8 +204,9 @@ def should_run(ds: Mapping[str, Any], node: Mapping[str, Any]) -> tuple[bool, bo
     node_name = util.name_of(node)
     if template_spec.get("nodeName") and template_spec["nodeName"] != node_name:
         return False, False
+    # NewPod: the template with the node's name and the daemon tolerations (the template's own
+    # node affinity still applies).
     add_daemon_tolerations(template_spec)
-    template_spec["affinity"] = node_affinity_for(template_spec.get("affinity"), node_name)
     if not pod_fits_node(template_spec, node):
         return False, False
     taints = [t for t in (node.get("spec") or {}).get("taints") or () if isinstance(t, dict)]

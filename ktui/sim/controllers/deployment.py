@@ -749,10 +749,9 @@ class DeploymentController(Controller):
         fresh = []
         for rs in rs_list:
             current = self.replicasets.get(util.namespace_of(rs), util.name_of(rs))
+            # Gone (or replaced by a namesake) since the sync began: no longer ours to count.
             if current is not None and util.uid_of(current) == util.uid_of(rs):
                 fresh.append(current)
-            elif current is None:
-                continue
         return fresh
 
     def _refresh_one(self, rs: Obj | None) -> Obj | None:

@@ -7,9 +7,9 @@ selector on create), counts Succeeded / Failed pods, and finishes the Job:
 - `Complete` (status True, completionTime) once `completions` pods succeeded (without
   completions: once one succeeded and none is active);
 - `Failed` reason `BackoffLimitExceeded` ("Job has reached the specified backoff limit") when a
-  new failure arrives after more than backoffLimit failure back-offs (the count of rate-limited
-  requeues, as upstream), or for restartPolicy OnFailure when the restarts of running pods reach
-  backoffLimit; reason `DeadlineExceeded` ("Job was active longer than specified deadline") once
+  new failure makes more than backoffLimit failed pods (while fewer than parallelism pods are
+  active), or for restartPolicy OnFailure when the restarts of running pods reach backoffLimit;
+  reason `DeadlineExceeded` ("Job was active longer than specified deadline") once
   activeDeadlineSeconds have passed since startTime (controller clock); active pods are deleted;
 - `suspend: true` deletes active pods and sets `Suspended=True` (JobSuspended); resuming sets it
   False (JobResumed) and restarts startTime.
@@ -266,7 +266,6 @@ class JobController(Controller):
         if is_job_finished(job):
             return True, None, None
         now = self.clock()
-        previous_retry = self.queue.num_requeues(key)
         spec = job.get("spec") or {}
         pods = self._pods_for(job)
         active_pods = [p for p in pods if util.is_pod_active(p)]
@@ -287,9 +286,7 @@ class JobController(Controller):
         parallelism = util.int_field(spec, "parallelism", 1)
         backoff_limit = util.int_field(spec, "backoffLimit", 6)
         have_new_failure = failed > util.int_field(status, "failed")
-        exceeds_backoff = (
-            have_new_failure and active != parallelism and previous_retry + 1 > backoff_limit
-        )
+        exceeds_backoff = have_new_failure and active != parallelism and failed > backoff_limit
         failure_reason = failure_message = ""
         if exceeds_backoff or _past_backoff_limit_on_failure(job, pods):
             failure_reason = "BackoffLimitExceeded"

@@ -250,26 +250,22 @@ def active_pod_sort_key(pod: Mapping[str, Any], rank: int = 0) -> tuple[Any, ...
 
 
 def scaled_value(value: Any, total: int, round_up: bool) -> int:
-    """intstr.GetScaledValueFromIntOrPercent (a non-percent string that is a number is taken as
-    that number; anything else counts as 0, which validation would have refused)."""
-    if value is None:
-        return 0
-    if isinstance(value, bool):
+    """intstr.GetScaledValueFromIntOrPercent: an int as is, "N%" of total rounded up or down.
+    Anything else is an error upstream that every caller turns into 0 (validation refuses such
+    values anyway)."""
+    if isinstance(value, bool) or value is None:
         return 0
     if isinstance(value, int | float):
         return int(value)
-    text = str(value).strip()
-    if text.endswith("%"):
-        try:
-            percent = int(text[:-1])
-        except ValueError:
-            return 0
-        scaled = percent * total / 100
-        return math.ceil(scaled) if round_up else math.floor(scaled)
+    text = str(value)
+    if not text.endswith("%"):
+        return 0
     try:
-        return int(text)
+        percent = int(text[:-1])
     except ValueError:
         return 0
+    scaled = float(percent) * float(total) / 100
+    return math.ceil(scaled) if round_up else math.floor(scaled)
 
 
 def round_half_away(value: float) -> int:
