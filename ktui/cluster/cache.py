@@ -177,6 +177,7 @@ class ResourceCache:
         self._gone_streak = 0
         """410s in a row on watches started right from a list, without any progress."""
         self._unauthorized_streak = 0
+        self._denied_streak = 0
         """401s in a row (the first is retried soon: the token may have been refreshed)."""
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -331,9 +332,15 @@ class ResourceCache:
             self._set_phase(phase, message, attempt)
             log.warning("%s: %s", self.spec.kind, message)
             self._unauthorized_streak = self._unauthorized_streak + 1 if status == 401 else 0
+            self._denied_streak = self._denied_streak + 1 if status == 403 else 0
             if self._unauthorized_streak == 1:
                 # An expired token: the client's refresh hook (exec plugin, token file) may
                 # supply a new one for the next request, so the first 401 is retried soon.
+                self._wait(self._options.backoff.delay(attempt, self._rng))
+            elif status == 403 and self._listed_version and self._denied_streak <= 5:
+                # This kind was allowed before: a restarted apiserver denies requests for a
+                # moment until its RBAC caches are loaded. Retry with the usual back-off a few
+                # times before believing it (and going quiet for `forbidden_retry`).
                 self._wait(self._options.backoff.delay(attempt, self._rng))
             else:
                 self._wait(self._options.forbidden_retry)
@@ -459,6 +466,7 @@ class ResourceCache:
             raise
         clean_end = False
         self._unauthorized_streak = 0
+        self._denied_streak = 0
         try:
             self._set_phase(CachePhase.LIVE, "", 0)
             events = self._consume(response, start_version)

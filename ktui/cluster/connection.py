@@ -236,6 +236,9 @@ def build_api_client(
     # Ten watches plus the UI's own requests: urllib3's default pool (5 x cores) would keep
     # discarding connections ("Connection pool is full") on a 2-core machine.
     configuration.connection_pool_maxsize = 32
+    # No silent urllib3 retries: the watch caches have their own back-off and states, and a
+    # failed action is reported at once rather than after four tries.
+    configuration.retries = False
     server = _server_url(cluster, cluster_label)
     configuration.host = server
 

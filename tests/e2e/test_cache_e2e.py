@@ -555,15 +555,6 @@ def test_apiserver_restart_reconnects_and_catches_up(control_plane: ControlPlane
         assert in_phase(cluster, LIVE), describe_states(cluster)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "cache bug: a restarted kube-apiserver answers 403 for a moment before its RBAC"
-        " caches are synced; ResourceCache takes any 403 as final and waits forbidden_retry"
-        " (300 s) before trying again, so an RBAC-limited user's caches stay FORBIDDEN"
-        " long after the server is back. Passes only when no retry lands in that moment."
-    ),
-)
 def test_viewer_caches_recover_after_apiserver_restart(control_plane: ControlPlane) -> None:
     cp = control_plane
     ns = "team-a"
