@@ -24,6 +24,9 @@ Lifecycle, modelled on the kubelet (v1.20 pod phases and conditions, plus v1.29 
 - Failed pulls show `ErrImagePull`, then `ImagePullBackOff` with the same back-off.
 - Phase: Pending until initialized and every main container has run once, Running, then
   Succeeded / Failed when the main containers are done for good (sidecars are then stopped).
+  Conditions: Initialized, Ready, ContainersReady (each with lastTransitionTime), plus the
+  scheduler's PodScheduled and readiness gates; the v1.29+ PodReadyToStartContainers is not
+  written (the e2e tier's apiserver is v1.20).
 - Deletion (deletionTimestamp): running containers get SIGTERM (`Killing` event) and exit 0 after
   their stop delay, or 137 when the grace period runs out first; then the pod is ready to delete.
 - Pods whose restartPolicy is OnFailure / Never (Job pods) exit 0 after `Timings.job_run` unless
@@ -459,6 +462,8 @@ class Container:
         )
 
     def waiting_reason(self, default: str) -> str:
+        if self.stage == PULLING and self.pull_failures:
+            return "ImagePullBackOff"  # a retried pull shows the back-off until it fails again
         return {
             PULL_ERROR: "ErrImagePull",
             PULL_BACKOFF: "ImagePullBackOff",
@@ -1138,7 +1143,7 @@ class PodRuntime:
             }
         elif c.stage == PULL_ERROR:
             state = {"waiting": {"reason": "ErrImagePull", "message": self._pull_error(c)}}
-        elif c.stage == PULL_BACKOFF:
+        elif c.stage == PULL_BACKOFF or (c.stage == PULLING and c.pull_failures):
             state = {
                 "waiting": {
                     "reason": "ImagePullBackOff",

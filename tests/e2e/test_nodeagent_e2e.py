@@ -71,6 +71,19 @@ def ready(pod: dict[str, Any]) -> bool:
     )
 
 
+def test_httpclient_discovers_1_20_versions(control_plane: ControlPlane) -> None:
+    api = config.new_client_from_config(
+        config_file=str(control_plane.kubeconfig_path), context="admin"
+    )
+    http = HttpClient(api)
+    assert http.version_of("batch", "cronjobs") == "v1beta1"  # batch/v1 CronJob is 1.21+
+    assert http.version_of("batch", "jobs") == "v1"
+    assert http.path("batch", "cronjobs", "default") == (
+        "/apis/batch/v1beta1/namespaces/default/cronjobs"
+    )
+    assert http.serves("coordination.k8s.io", "leases")
+
+
 def test_nodes_are_kept_ready_with_leases(control_plane: ControlPlane) -> None:
     nodes = get_json(control_plane, "nodes")["items"]
     assert sorted(n["metadata"]["name"] for n in nodes) == ["node-1", "node-2", "node-3"]

@@ -214,3 +214,8 @@ def test_event_recorder_aggregates_and_rate_limits(client: LocalClient) -> None:
     assert back_off["firstTimestamp"] and back_off["lastTimestamp"]
     assert back_off["source"]["component"] == "kubelet"
     assert recorder.stats.dropped == 1
+
+
+def test_unknown_node_names_are_refused(agent: NodeAgent) -> None:
+    with pytest.raises(ValueError, match="'node-7' is not one of this agent's nodes"):
+        agent.lose_node("node-7")

@@ -256,14 +256,22 @@ class NodeAgent:
         """The node's kubelet goes silent: no heartbeats, its pods freeze. In the embedded
         cluster (`node_lifecycle=True`) the node turns Unknown after `node_monitor_grace` and
         its pods are evicted after `pod_eviction_timeout`."""
+        self._check_node(name)
         self._command(lambda: self._lose(name))
 
     def restore_node(self, name: str) -> None:
         """The kubelet is back: heartbeats resume, the node is Ready again, its pods go on."""
+        self._check_node(name)
         self._command(lambda: self._restore(name))
 
     def is_lost(self, name: str) -> bool:
+        self._check_node(name)
         return self._nodes[name].lost
+
+    def _check_node(self, name: str) -> None:
+        if name not in self._nodes:
+            known = ", ".join(self._nodes)
+            raise ValueError(f"node {name!r} is not one of this agent's nodes ({known})")
 
     def pod_count(self) -> int:
         with self._lock:
