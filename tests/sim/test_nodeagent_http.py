@@ -3,6 +3,7 @@ lifecycle code as in-process, no store shortcuts."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -71,7 +72,28 @@ spec:
     logs = kubectl("logs", "web", "-c", "app", "--previous").stdout
     assert "[emerg]" in logs.splitlines()[-1]
     events = kubectl("get", "events", "--field-selector", "involvedObject.name=web", "-o", "json")
-    reasons = {e["reason"] for e in __import__("json").loads(events.stdout)["items"]}
+    reasons = {e["reason"] for e in json.loads(events.stdout)["items"]}
     assert {"Scheduled", "Pulling", "Created", "Started"} <= reasons
     kubectl("delete", "pod", "web", "--wait=true", timeout=60)
     assert kubectl("get", "pod", "web", check=False).returncode != 0
+
+
+def test_agent_rides_out_an_apiserver_outage(
+    sim: SimServer, driven: HttpClient, wait_until: WaitUntil
+) -> None:
+    def ready(name: str) -> bool:
+        pod = sim.store.get("", "pods", "default", name)
+        return any(
+            c["type"] == "Ready" and c["status"] == "True"
+            for c in pod["status"].get("conditions", [])
+        )
+
+    body = {
+        "metadata": {"name": "before", "namespace": "default"},
+        "spec": {"nodeName": "node-1", "containers": [{"name": "app", "image": "nginx:1.25"}]},
+    }
+    sim.store.create("", "pods", body)
+    sim.pause()  # the agent's watch is cut and its writes fail while the server is away
+    sim.store.create("", "pods", {**body, "metadata": {"name": "during", "namespace": "default"}})
+    sim.resume()
+    wait_until(lambda: ready("before") and ready("during"), "both pods Ready after the outage")

@@ -3,6 +3,7 @@ agent restart, and the event recorder's aggregation and rate limit."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -189,7 +190,7 @@ def test_stop_is_prompt_and_idempotent(client: LocalClient) -> None:
     node_agent = NodeAgent(client, ["node-1"], timings=Timings(scale=SCALE)).start()
     node_agent.stop()
     node_agent.stop()
-    alive = [t.name for t in __import__("threading").enumerate() if t.name.startswith("nodeagent")]
+    alive = [t.name for t in threading.enumerate() if t.name.startswith("nodeagent")]
     assert alive == []
 
 

@@ -154,6 +154,7 @@ class NodeAgent:
         self._cond = threading.Condition()
         self._lock = threading.Lock()
         self._stopping = False
+        self._stop_event = threading.Event()
         self._started = False
         self._loop_thread: threading.Thread | None = None
         self._recorder = EventRecorder(
@@ -193,6 +194,7 @@ class NodeAgent:
             return self
         self._started = True
         self._stopping = False
+        self._stop_event.clear()
         for node in self._nodes.values():
             self._ensure_node(node)
         if self._log_store is not None:
@@ -226,6 +228,7 @@ class NodeAgent:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+        self._stop_event.set()
         self._reflector.stop(timeout=5)
         if self._loop_thread is not None:
             self._loop_thread.join(timeout=5)
@@ -558,7 +561,7 @@ class NodeAgent:
                     continue
                 if exc.code in (429, 500, 503, 504):
                     # The apiserver is away: keep trying (a newer status replaces this one).
-                    time.sleep(min(5.0, 0.1 * 2 ** min(attempt, 6)))
+                    self._stop_event.wait(min(5.0, 0.1 * 2 ** min(attempt, 6)))
                     if self._superseded(uid):
                         return
                     continue
@@ -590,7 +593,7 @@ class NodeAgent:
                 if exc.code in (404, 409):
                     return
                 if exc.code in (429, 500, 503, 504):
-                    time.sleep(min(5.0, 0.1 * 2 ** min(attempt, 6)))
+                    self._stop_event.wait(min(5.0, 0.1 * 2 ** min(attempt, 6)))
                     continue
                 log.warning("node agent: deleting pod %s/%s: %s", namespace, name, exc.message)
                 return
