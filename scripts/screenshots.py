@@ -1,8 +1,7 @@
 """Regenerate screenshots/*.png from the real app running on the embedded demo cluster.
 
     pip install -e '.[screenshots]'      # cairosvg, to turn Textual's SVG into PNG
-    apt-get install fonts-firacode       # the font Textual's SVG asks for (columns line up)
-    python scripts/screenshots.py
+    python scripts/screenshots.py        # needs the DejaVu Sans Mono font (fonts-dejavu-core)
 
 Each picture is the app as a user sees it: `make_app` on the demo cluster, driven by key presses.
 """
@@ -27,6 +26,9 @@ from ktui.ui.live_table import LiveTable
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 SIZE = (170, 46)
+# cairo has no per-glyph font fallback: a monospace font with the box-drawing and check-mark
+# glyphs ktui uses keeps every column where the terminal puts it.
+FONT = "DejaVu Sans Mono"
 
 
 def check_tools() -> None:
@@ -34,9 +36,11 @@ def check_tools() -> None:
         import cairosvg  # noqa: F401
     except ImportError:
         sys.exit("screenshots: cairosvg is missing: pip install -e '.[screenshots]'")
+    if shutil.which("fc-list") is None:
+        sys.exit("screenshots: fontconfig is missing: apt-get install fontconfig")
     fonts = subprocess.run(["fc-list"], capture_output=True, text=True).stdout
-    if shutil.which("fc-list") is None or "Fira Code" not in fonts:
-        sys.exit("screenshots: the Fira Code font is missing: apt-get install fonts-firacode")
+    if FONT not in fonts:
+        sys.exit(f"screenshots: the {FONT} font is missing: apt-get install fonts-dejavu-core")
 
 
 async def wait_for(pilot: Any, condition: Callable[[], Any], what: str, limit: float = 60) -> None:
@@ -66,6 +70,7 @@ async def shoot(app: KtuiApp, name: str) -> None:
 
     svg = OUT / f"{name}.svg"
     app.save_screenshot(filename=svg.name, path=str(OUT))
+    svg.write_text(svg.read_text().replace("Fira Code", FONT))
     cairosvg.svg2png(url=str(svg), write_to=str(OUT / f"{name}.png"), output_width=1700)
     svg.unlink()
     print(f"screenshots: {name}.png")

@@ -102,3 +102,32 @@ def test_forbidden_workloads_are_explained_in_the_pane(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_pod_detail_with_init_containers_and_a_native_sidecar(
+    frozen_sim: SimServer, tmp_path: Path, snap_compare: Any
+) -> None:
+    from test_pod_detail import initializing_pod, initializing_status
+
+    store = frozen_sim.store
+    web = store.create("apps", "deployments", deployment("web", replicas=1))
+    rs = store.create("apps", "replicasets", replicaset(web, "7d4b9c", 1))
+    created = store.create("", "pods", initializing_pod(rs))
+    store.update("", "pods", {**created, "status": initializing_status(FROZEN_NOW)}, "status")
+    app = make_app(
+        Settings(), connection=stable_connection(frozen_sim, tmp_path), clock=lambda: FROZEN_NOW
+    )
+
+    async def run_before(pilot: Any) -> None:
+        from ktui.ui.screens.pod_detail import PodDetailScreen
+
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 1, "web listed")
+        pods = app.screen.query_one("#pods", LiveTable)
+        await wait_for(pilot, lambda: pods.total_count == 1, "its pod")
+        pods.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, PodDetailScreen), "pod detail")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
