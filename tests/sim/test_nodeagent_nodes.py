@@ -190,7 +190,8 @@ def test_stop_is_prompt_and_idempotent(client: LocalClient) -> None:
     node_agent = NodeAgent(client, ["node-1"], timings=Timings(scale=SCALE)).start()
     node_agent.stop()
     node_agent.stop()
-    alive = [t.name for t in threading.enumerate() if t.name.startswith("nodeagent")]
+    prefix = node_agent.thread_prefix + "-"
+    alive = [t.name for t in threading.enumerate() if t.name.startswith(prefix)]
     assert alive == []
 
 

@@ -53,6 +53,7 @@ _NODE_CONDITIONS = (
     ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
 )  # fmt: skip
 _ZONES = ("zone-a", "zone-b", "zone-c")
+_AGENT_IDS = itertools.count(1)
 
 
 def _rv(obj: Mapping[str, Any]) -> int:
@@ -157,20 +158,6 @@ class NodeAgent:
         self._stop_event = threading.Event()
         self._started = False
         self._loop_thread: threading.Thread | None = None
-        self._recorder = EventRecorder(
-            client,
-            component="kubelet",
-            clock=clock,
-            burst=self.timings.event_burst,
-            refill=self.timings.scaled(self.timings.event_refill),
-        )
-        self._controller_events = EventRecorder(
-            client,
-            component="node-controller",
-            clock=clock,
-            burst=self.timings.event_burst,
-            refill=self.timings.scaled(self.timings.event_refill),
-        )
         self._writers = max(1, status_writers)
         self._jobs: dict[str, _Job] = {}
         self._write_queues: list[queue.Queue[str | None]] = [
@@ -181,7 +168,27 @@ class NodeAgent:
         self._node_queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._node_thread: threading.Thread | None = None
         self._leases_served: bool | None = None
-        self._reflector = Reflector(client, "", "pods", self._on_pod_event, name="nodeagent-pods")
+        self.thread_prefix = f"nodeagent{next(_AGENT_IDS)}"
+        """Every thread of this agent is named <thread_prefix>-<role>."""
+        self._recorder = EventRecorder(
+            client,
+            component="kubelet",
+            clock=clock,
+            burst=self.timings.event_burst,
+            refill=self.timings.scaled(self.timings.event_refill),
+            thread_name=f"{self.thread_prefix}-events",
+        )
+        self._controller_events = EventRecorder(
+            client,
+            component="node-controller",
+            clock=clock,
+            burst=self.timings.event_burst,
+            refill=self.timings.scaled(self.timings.event_refill),
+            thread_name=f"{self.thread_prefix}-controller-events",
+        )
+        self._reflector = Reflector(
+            client, "", "pods", self._on_pod_event, name=f"{self.thread_prefix}-pods"
+        )
         self.writes = 0
         """Pod status writes done (for benchmarks and tests)."""
 
@@ -203,15 +210,20 @@ class NodeAgent:
         self._controller_events.start()
         for index in range(self._writers):
             thread = threading.Thread(
-                target=self._writer, args=(index,), name=f"nodeagent-writer-{index}", daemon=True
+                target=self._writer,
+                args=(index,),
+                name=f"{self.thread_prefix}-writer-{index}",
+                daemon=True,
             )
             thread.start()
             self._writer_threads.append(thread)
         self._node_thread = threading.Thread(
-            target=self._node_worker, name="nodeagent-nodes", daemon=True
+            target=self._node_worker, name=f"{self.thread_prefix}-nodes", daemon=True
         )
         self._node_thread.start()
-        self._loop_thread = threading.Thread(target=self._loop, name="nodeagent-loop", daemon=True)
+        self._loop_thread = threading.Thread(
+            target=self._loop, name=f"{self.thread_prefix}-loop", daemon=True
+        )
         self._loop_thread.start()
         now = self.clock()
         with self._cond:

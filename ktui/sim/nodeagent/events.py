@@ -83,9 +83,11 @@ class EventRecorder:
         burst: int = 25,
         refill: float = 300.0,
         cache_size: int = 50_000,
+        thread_name: str | None = None,
     ) -> None:
         self._client = client
         self.component = component
+        self._thread_name = thread_name or f"event-recorder-{component}"
         self._clock = clock
         self._burst = burst
         self._refill = max(refill, 1e-6)
@@ -104,9 +106,7 @@ class EventRecorder:
         if self._thread is not None:
             return
         self._stopping = False
-        self._thread = threading.Thread(
-            target=self._run, name=f"event-recorder-{self.component}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
