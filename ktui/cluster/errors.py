@@ -313,7 +313,10 @@ def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
 
 def _server_from_exception(exc: BaseException) -> str | None:
     for link in _exception_chain(exc):
-        pool = getattr(link, "pool", None)
+        # urllib3 2.x names the pool `conn` on connection errors (`pool` is deprecated there)
+        # and `pool` on pool errors; read the instance dict so no deprecation warning fires.
+        attributes = getattr(link, "__dict__", {})
+        pool = attributes.get("conn") or attributes.get("pool")
         host = getattr(pool, "host", None)
         if isinstance(host, str) and host:
             scheme = getattr(pool, "scheme", None) or "https"
