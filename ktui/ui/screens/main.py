@@ -15,6 +15,7 @@ from textual.widgets import Footer, Input
 
 from ktui.cluster.state import CachePhase
 from ktui.ui.cells import (
+    HEALTH_STYLE,
     TimeCell,
     badges_text,
     dim,
@@ -375,7 +376,7 @@ class MainScreen(RolloutActions, Screen[None]):
             for job in job_rows(children, now):
                 rows[job.uid] = (
                     job.name,
-                    health_text(job.health),
+                    Text(job.status, style=HEALTH_STYLE[job.health]),
                     job.completions,
                     job.duration,
                     TimeCell(job.created),
