@@ -30,7 +30,8 @@ def run_sim(
 ) -> int:
     cluster = EmbeddedCluster(port=port)
     try:
-        cluster.start()
+        # The API server alone first: a busy port fails before any load is written.
+        cluster.server.start()
     except OSError as exc:
         raise KtuiError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
     stop = threading.Event()
@@ -41,10 +42,12 @@ def run_sim(
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     driver = churn = None
     try:
+        # Before the controllers start, so that they find each load ReplicaSet already complete.
+        load_pods = create_load_pods(cluster.client, pods)
+        cluster.start()
         if scenario:
             load_scenario(cluster)
             driver = RolloutDriver(cluster).start()
-        load_pods = create_load_pods(cluster.client, pods)
         churn = Churn(cluster.client, load_pods, events_per_second).start()
         if kubeconfig_path:
             cluster.write_kubeconfig(kubeconfig_path)

@@ -2,10 +2,12 @@
 
 `create_load_pods(client, count)` writes `count` Running pods (owned by 100 ReplicaSets of 100
 paused Deployments whose replica counts already match, so the controllers leave them alone and
-the ownership index and the panes have real trees to follow), bound to `load-node-N` names that
-no kubelet owns, with a Running status: no controller or kubelet work is needed for them.
-`Churn(client, rate)` then changes `rate` of those pods per second (an annotation and a status
-condition), so every watcher sees `rate` MODIFIED events per second.
+the ownership index and the panes have real trees to follow), bound to ten `load-node-N` nodes
+that no kubelet owns, with a Running status: no controller or kubelet work is needed for them.
+Call it before the controllers start: a ReplicaSet controller that is already running would see
+each ReplicaSet before its pods and create (then delete) pods of its own.
+`Churn(client, pods, rate)` then changes `rate` of those pods per second (an annotation), so
+every watcher sees `rate` MODIFIED events per second.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from ktui.sim.store import StoreError
 Obj = dict[str, Any]
 LOAD_NAMESPACE = "load"
 GROUPS = 100
+LOAD_NODES = 10
+LOAD_TAINT = {"key": "sim.ktui.dev/load", "value": "true", "effect": "NoSchedule"}
 
 
 def _owner(kind: str, obj: Obj) -> Obj:
@@ -35,8 +39,46 @@ def _owner(kind: str, obj: Obj) -> Obj:
     }
 
 
+def _create_load_node(client: SimClient, name: str, started: str) -> None:
+    """A hollow node for the load pods. It must exist, or the pod garbage collector deletes
+    the pods bound to it; its taint keeps the scheduler and DaemonSets off it."""
+    try:
+        node = client.create(
+            "",
+            "nodes",
+            {
+                "metadata": {
+                    "name": name,
+                    "labels": {"kubernetes.io/hostname": name, "sim.ktui.dev/load": "true"},
+                },
+                "spec": {"taints": [dict(LOAD_TAINT)]},
+            },
+        )
+    except StoreError as exc:
+        if exc.code != 409:
+            raise
+        return
+    node["status"] = {
+        "capacity": {"cpu": "1000", "memory": "4000Gi", "pods": "10000"},
+        "allocatable": {"cpu": "1000", "memory": "4000Gi", "pods": "10000"},
+        "conditions": [
+            {
+                "type": "Ready",
+                "status": "True",
+                "reason": "KubeletReady",
+                "message": "hollow node for load pods",
+                "lastHeartbeatTime": started,
+                "lastTransitionTime": started,
+            }
+        ],
+    }
+    client.update_status("", "nodes", node)
+
+
 def create_load_pods(client: SimClient, count: int) -> list[tuple[str, str]]:
-    """Create `count` running pods in namespace `load`; returns their (namespace, name)."""
+    """Create `count` running pods in namespace `load`; returns their (namespace, name).
+
+    Call it before the cluster's controllers start (see the module docstring)."""
     if count <= 0:
         return []
     try:
@@ -44,6 +86,9 @@ def create_load_pods(client: SimClient, count: int) -> list[tuple[str, str]]:
     except StoreError as exc:
         if exc.code != 409:
             raise
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    for n in range(LOAD_NODES):
+        _create_load_node(client, f"load-node-{n}", started)
     groups = min(GROUPS, count)
     owners = []
     for g in range(groups):
@@ -87,7 +132,6 @@ def create_load_pods(client: SimClient, count: int) -> list[tuple[str, str]]:
             },
         )
         owners.append((replicaset, rs_labels))
-    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     created = []
     for i in range(count):
         replicaset, labels = owners[i % groups]
@@ -104,7 +148,7 @@ def create_load_pods(client: SimClient, count: int) -> list[tuple[str, str]]:
                 },
                 "spec": {
                     "containers": [{"name": "app", "image": "busybox:1.36"}],
-                    "nodeName": f"load-node-{i % 10}",
+                    "nodeName": f"load-node-{i % LOAD_NODES}",
                 },
             },
         )
