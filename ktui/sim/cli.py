@@ -10,6 +10,7 @@ namespace `load` and changes 1,000 of them per second.
 from __future__ import annotations
 
 import signal
+import socket
 import sys
 import threading
 from types import FrameType
@@ -28,12 +29,15 @@ def run_sim(
     events_per_second: int = 0,
     scenario: bool = True,
 ) -> int:
+    _check_port(port)
     cluster = EmbeddedCluster(port=port)
     try:
         # The API server alone first: a busy port fails before any load is written.
         cluster.server.start()
     except OSError as exc:
-        raise KtuiError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+        # SimServer's own message already names the address.
+        message = f"cannot listen on 127.0.0.1:{port}: {exc.strerror}" if exc.strerror else exc
+        raise KtuiError(str(message)) from None
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -67,3 +71,16 @@ def run_sim(
             signal.signal(sig, handler)
     print("ktui sim: stopped", file=sys.stderr)
     return 0
+
+
+def _check_port(port: int) -> None:
+    """Fail at once on a port that is taken: the server retries a bind for seconds (it is
+    meant to get its own port back after a restart)."""
+    if port == 0:
+        return
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise KtuiError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
