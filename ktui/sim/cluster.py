@@ -18,7 +18,7 @@ from ktui.sim.client import LocalClient
 from ktui.sim.lifecycle import Timings
 from ktui.sim.nodeagent import NodeAgent
 from ktui.sim.scheduler import Scheduler
-from ktui.sim.server import SimServer
+from ktui.sim.server import SimServer, tls_files
 from ktui.sim.store import Store
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,12 @@ class EmbeddedCluster:
     ) -> None:
         self.store = Store(clock=clock)
         self.client = LocalClient(self.store)
-        self.server = SimServer(port=port, token=token, store=self.store)
+        # `port` is the one kubeconfigs and `url` name: the TLS listener's when there is one
+        # (kubectl sends no token over plain HTTP); the plain listener then takes any free port.
+        tls = tls_files() is not None
+        self.server = SimServer(
+            port=0 if tls else port, tls_port=port if tls else 0, token=token, store=self.store
+        )
         self.timings = timings or Timings()
         self.clock = clock
         self.seed = seed
