@@ -276,8 +276,10 @@ def running_demo(
         cluster.stop()
 
 
-def run_demo_app(settings: Settings) -> int:
-    """Start the embedded cluster, open ktui on it (all namespaces), stop it on exit."""
+def run_demo_app(settings: Settings, *, run_app: Callable[[Any], object] | None = None) -> int:
+    """Start the embedded cluster, open ktui on it (all namespaces), stop it on exit.
+
+    `run_app(app)` runs the app instead of `app.run()` (tests run it headless)."""
     from ktui.cluster.connection import connect, probe_server
     from ktui.ui.app import make_app
 
@@ -295,7 +297,10 @@ def run_demo_app(settings: Settings) -> int:
         probe_server(connection)
         try:
             app = make_app(demo_settings, connection=connection)
-            app.run()
+            if run_app is None:
+                app.run()
+            else:
+                run_app(app)
             return int(app.return_code or 0)
         finally:
             connection.close()
