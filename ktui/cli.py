@@ -111,6 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Imported here, not at module level, so `--version` and `--help` stay instant.
     from ktui.cluster.errors import KtuiError
+    from ktui.logs import configure_logging
+
+    configure_logging()
 
     try:
         if args.command == "sim":
