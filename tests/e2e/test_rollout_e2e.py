@@ -1,0 +1,188 @@
+"""ktui's rollout operations side by side with kubectl v1.32 on the real control plane
+(kube-apiserver and kube-controller-manager v1.20.2; ktui's node agent makes the pods Ready).
+
+- status: ktui's status, recomputed on every watch event of a Deployment through a rolling
+  update, says what `kubectl rollout status --watch` printed, and ends where kubectl ends;
+- history and undo on twins ("web-a" changed by kubectl, "web-b" by ktui) for a Deployment, a
+  StatefulSet and a DaemonSet: the same history text, then the same template, revision and
+  history after an undo to the previous revision and to a chosen one, and the same skip;
+- restart / pause / resume / scale on twins: the same output, errors and resulting objects;
+- the viewer context, which may read but not patch Deployments in its namespace: ktui's undo
+  and restart fail with the server's 403 message, the text kubectl shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from controlplane import VIEWER_NAMESPACE, ControlPlane
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sim"))
+
+from rollout_support import (
+    KUBECTL_TYPES,
+    StatusWatch,
+    Workbench,
+    assert_kubectl_tail,
+    assert_restart_pause_resume_scale_twins,
+    assert_twins_agree,
+    change_image,
+    dedup,
+    ktui_undo,
+    make_twins,
+    manifest,
+    poll,
+    untwin,
+)
+
+from ktui.cluster.connection import Connection, connect
+from ktui.cluster.rollout import (
+    RolloutError,
+    execute_undo,
+    fetch_workload,
+    plan_undo,
+    restart,
+    rollout_history,
+    rollout_status,
+)
+from ktui.settings import Settings
+
+pytestmark = pytest.mark.e2e
+
+# Rollouts on the real controllers take a few seconds each; these are generous deadlines.
+SETTLE = 90.0
+_NAMESPACE_NUMBERS = itertools.count(1)
+NAME = "rollout-undo"
+
+
+@pytest.fixture(scope="module")
+def admin(control_plane: ControlPlane) -> Iterator[Connection]:
+    conn = connect(Settings(kubeconfig=str(control_plane.kubeconfig_path), context="admin"))
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def bench(control_plane: ControlPlane, admin: Connection) -> Workbench:
+    namespace = f"rollout-{next(_NAMESPACE_NUMBERS)}"
+    workbench = Workbench(
+        str(control_plane.kubeconfig_path),
+        admin.api_client,
+        namespace,
+        context="admin",
+        settle_timeout=SETTLE,
+    )
+    workbench.kubectl("create", "namespace", namespace)
+    return workbench
+
+
+def test_deployment_status_matches_kubectl_through_a_rolling_update(bench: Workbench) -> None:
+    """Held with `rollout pause` until both watchers saw the object, then resumed: kubectl and
+    ktui follow the same rolling update event by event and finish on the same event."""
+    bench.create(manifest("Deployment", "web"))
+    bench.settled("Deployment", "web")
+    bench.kubectl("rollout", "pause", "deployment/web")
+    bench.kubectl("set", "image", "deployment/web", "c=img:v2")
+    poll(
+        lambda: rollout_status(bench.get("Deployment", "web")).observed,
+        "kube-controller-manager observed the paused change",
+        SETTLE,
+    )
+    ours = StatusWatch(bench.api, "Deployment", bench.ns, "web").start()
+    theirs = bench.kubectl_in_background("rollout", "status", "deployment/web", "--watch")
+    poll(lambda: theirs.lines and ours.messages, "both watchers printed the paused status", 60)
+    bench.kubectl("rollout", "resume", "deployment/web")
+
+    code, lines, stderr = theirs.wait(SETTLE)
+    messages = ours.wait(30)
+    assert (code, stderr) == (0, "")
+    assert_kubectl_tail(lines, messages)
+    assert dedup(lines) == dedup(messages)
+    assert lines[-1] == messages[-1] == 'deployment "web" successfully rolled out\n'
+    assert (
+        'Waiting for deployment "web" rollout to finish: 1 out of 3 new replicas have been '
+        "updated...\n" in messages
+    )
+
+
+@pytest.mark.parametrize("kind", ["Deployment", "StatefulSet", "DaemonSet"])
+def test_history_and_undo_twins_match_kubectl(bench: Workbench, kind: str) -> None:
+    make_twins(bench, kind)
+    assert_twins_agree(bench, kind)
+    kind_arg = KUBECTL_TYPES[kind]
+    for to_revision, image in ((0, "img:v2"), (1, "img:v1")):
+        theirs = bench.kubectl(
+            "rollout", "undo", f"{kind_arg}/web-a", f"--to-revision={to_revision}"
+        )
+        ours = ktui_undo(bench, kind, "web-b", to_revision)
+        assert (untwin(ours[0], "web-b"), ours[1]) == (untwin(theirs.stdout, "web-a"), "")
+        assert theirs.stdout.endswith(" rolled back\n")
+        settled = bench.settled(kind, "web-b")
+        assert settled["spec"]["template"]["spec"]["containers"][0]["image"] == image
+        assert_twins_agree(bench, kind)
+    # The revision each twin is at now: both skip, with the same words.
+    current = rollout_history(kind, *fetch_workload(bench.api, kind, bench.ns, "web-a"))
+    at = max(r.revision for r in current if r.is_current)
+    theirs = bench.kubectl("rollout", "undo", f"{kind_arg}/web-a", f"--to-revision={at}")
+    ours = ktui_undo(bench, kind, "web-b", at)
+    assert (untwin(ours[0], "web-b"), ours[1]) == (untwin(theirs.stdout, "web-a"), "")
+    assert "skipped rollback" in theirs.stdout
+    assert_twins_agree(bench, kind)
+
+
+@pytest.mark.parametrize("kind", ["Deployment", "StatefulSet", "DaemonSet"])
+def test_restart_pause_resume_scale_twins_match_kubectl(bench: Workbench, kind: str) -> None:
+    assert_restart_pause_resume_scale_twins(bench, kind)
+
+
+def test_viewer_undo_is_forbidden_with_the_servers_message(
+    control_plane: ControlPlane, admin: Connection
+) -> None:
+    """The viewer may get/list Deployments and ReplicaSets in its namespace but not patch."""
+    ns = VIEWER_NAMESPACE
+    # Other e2e tests share this namespace: a name of its own.
+    bench = Workbench(
+        str(control_plane.kubeconfig_path),
+        admin.api_client,
+        ns,
+        context="admin",
+        settle_timeout=SETTLE,
+    )
+    bench.create(manifest("Deployment", NAME, replicas=1))
+    bench.settled("Deployment", NAME)
+    change_image(bench, "Deployment", NAME, "img:v2", None)
+    bench.settled("Deployment", NAME)
+
+    theirs = bench.kubectl("rollout", "undo", f"deployment/{NAME}", context="viewer", check=False)
+    viewer = connect(Settings(kubeconfig=str(control_plane.kubeconfig_path), context="viewer"))
+    try:
+        obj, children = fetch_workload(viewer.api_client, "Deployment", ns, NAME)
+        plan = plan_undo("Deployment", obj, children)
+        assert not plan.skipped and plan.target_revision == 1
+        with pytest.raises(RolloutError) as denied:
+            execute_undo(viewer.api_client, plan)
+        theirs_restart = bench.kubectl(
+            "rollout", "restart", f"deployment/{NAME}", context="viewer", check=False
+        )
+        with pytest.raises(RolloutError) as denied_restart:
+            restart(viewer.api_client, "Deployment", ns, NAME, dt.datetime.now().astimezone())
+    finally:
+        viewer.close()
+    assert denied_restart.value.status == 403
+    assert theirs_restart.stderr == f"error: {denied_restart.value.message}\n"
+    assert (denied.value.status, denied.value.reason) == (403, "Forbidden")
+    assert theirs.returncode == 1
+    assert theirs.stderr == f"error: {denied.value.message}\n"
+    assert 'User "viewer" cannot patch resource "deployments"' in denied.value.message
+    # Nothing changed: still at revision 2.
+    assert (
+        bench.get("Deployment", NAME)["metadata"]["annotations"][
+            "deployment.kubernetes.io/revision"
+        ]
+        == "2"
+    )
