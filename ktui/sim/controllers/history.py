@@ -17,6 +17,7 @@ cluster) match a real cluster's for the same defaulted template. The store drops
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -109,7 +110,9 @@ def new_revision(
             "labels": labels,
             "ownerReferences": [util.new_controller_ref(parent, api_version, kind)],
         },
-        "data": patch,
+        # Upstream keeps json.Marshal's bytes of the patch map (keys sorted at every level), and
+        # kubectl's undo compares them byte for byte with its own: stored in that key order.
+        "data": json.loads(util.go_json(patch)),
         "revision": revision,
     }
 
