@@ -9,14 +9,13 @@ kubelet. The ground truth is `kubectl get -o json` of the same objects.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from controlplane import ControlPlane
-from e2e_support import controlled_by, get_items, kubectl, uid_of, wait_for
+from e2e_support import controlled_by, create, get_items, kubectl, uid_of, wait_for
 
 from ktui.cluster.connection import connect
 from ktui.settings import Settings
@@ -87,20 +86,17 @@ async def ui_wait(
         await pilot.pause(0.05)
 
 
-def labels_of(name: str) -> dict[str, str]:
-    return {"app": name}
-
-
 def deployment(name: str, namespace: str, replicas: int, image: str) -> dict[str, Any]:
+    labels = {"app": name}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels_of(name)},
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
         "spec": {
             "replicas": replicas,
-            "selector": {"matchLabels": labels_of(name)},
+            "selector": {"matchLabels": labels},
             "template": {
-                "metadata": {"labels": labels_of(name)},
+                "metadata": {"labels": labels},
                 "spec": {"containers": [{"name": "app", "image": image}]},
             },
         },
@@ -108,36 +104,33 @@ def deployment(name: str, namespace: str, replicas: int, image: str) -> dict[str
 
 
 def statefulset(name: str, namespace: str, replicas: int, image: str) -> dict[str, Any]:
+    labels = {"app": name}
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels_of(name)},
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
         "spec": {
             "replicas": replicas,
             "serviceName": name,
-            "selector": {"matchLabels": labels_of(name)},
+            "selector": {"matchLabels": labels},
             "template": {
-                "metadata": {"labels": labels_of(name)},
+                "metadata": {"labels": labels},
                 "spec": {"containers": [{"name": "db", "image": image}]},
             },
         },
     }
 
 
-def create(cp: ControlPlane, manifest: dict[str, Any]) -> dict[str, Any]:
-    out = kubectl(cp, "create", "-f", "-", "-o", "json", stdin=json.dumps(manifest)).stdout
-    created: dict[str, Any] = json.loads(out)
-    return created
-
-
-def rolled_out(cp: ControlPlane, namespace: str, kind: str, name: str, timeout: float) -> None:
-    kubectl(cp, "-n", namespace, "rollout", "status", f"{kind}/{name}", f"--timeout={timeout}s")
+def rolled_out(cp: ControlPlane, namespace: str, kind: str, name: str) -> None:
+    # Within e2e_support.kubectl's own 60 s limit on the command.
+    kubectl(cp, "-n", namespace, "rollout", "status", f"{kind}/{name}", "--timeout=50s")
 
 
 def owned(cp: ControlPlane, namespace: str, owners: set[str]) -> list[dict[str, Any]]:
     """The pods whose controller is one of `owners` (the server's view)."""
     pods = get_items(cp, "pods", namespace)
-    return [p for p in pods if any(uid_of(p) in controlled_by([p], o) for o in owners)]
+    uids = set().union(*(controlled_by(pods, owner) for owner in owners))
+    return [p for p in pods if uid_of(p) in uids]
 
 
 def owned_pods(cp: ControlPlane, namespace: str, owners: set[str]) -> set[str]:
@@ -159,11 +152,11 @@ async def test_deployment_row_lists_exactly_its_replicasets_and_pods(
     cp = control_plane
     web = create(cp, deployment("web", namespace, replicas=2, image=f"{IMAGES}/web:1"))
     other = create(cp, deployment("api", namespace, replicas=1, image=f"{IMAGES}/web:1"))
-    rolled_out(cp, namespace, "deployment", "web", 120)
+    rolled_out(cp, namespace, "deployment", "web")
     # A second revision: the pane must list both ReplicaSets, the scaled-down one too.
     kubectl(cp, "-n", namespace, "set", "image", "deployment/web", f"app={IMAGES}/web:2")
-    rolled_out(cp, namespace, "deployment", "web", 120)
-    rolled_out(cp, namespace, "deployment", "api", 120)
+    rolled_out(cp, namespace, "deployment", "web")
+    rolled_out(cp, namespace, "deployment", "api")
 
     replicasets = get_items(cp, "replicasets", namespace)
     web_rs = controlled_by(replicasets, uid_of(web))
@@ -221,9 +214,9 @@ async def test_statefulset_row_lists_its_controller_revisions(
 ) -> None:
     cp = control_plane
     db = create(cp, statefulset("db", namespace, replicas=2, image=f"{IMAGES}/db:1"))
-    rolled_out(cp, namespace, "statefulset", "db", 120)
+    rolled_out(cp, namespace, "statefulset", "db")
     kubectl(cp, "-n", namespace, "set", "image", "statefulset/db", f"db={IMAGES}/db:2")
-    rolled_out(cp, namespace, "statefulset", "db", 120)
+    rolled_out(cp, namespace, "statefulset", "db")
 
     revisions = controlled_by(get_items(cp, "controllerrevisions", namespace), uid_of(db))
     assert len(revisions) == 2
