@@ -3,12 +3,18 @@
 `RESOURCES` maps `(group, resource)` to a `ResourceInfo`; `lookup()` finds one by key and
 `by_path()` by the URL pieces of a request. `apply_defaults()` fills the fields the real apiserver
 defaults on write (pod spec, workload strategies, ...), so that objects read back look like a real
-cluster's and controllers can rely on them being present.
+cluster's and controllers can rely on them being present. Pod specs get v1.20's
+pkg/apis/core/v1 defaults (SetDefaults_PodSpec, _Container with the image pull policy from
+docker's reference grammar, _Probe, _HTTPGetAction, _Volume and the volume sources, field refs,
+host-network ports) wherever they are: in pods and in every workload's pod template, so a
+StatefulSet's revision hash covers the same template as on a real cluster. SetDefaults_Pod
+(requests from limits, enableServiceLinks) applies to pods only.
 """
 
 from __future__ import annotations
 
 import calendar
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -244,33 +250,202 @@ def subresource_verbs(subresource: str) -> list[str]:
     return ["get", "patch", "update"]
 
 
+DAEMONSET_TEMPLATE_GENERATION_ANNOTATION = "deprecated.daemonset.template.generation"
+"""apps/v1's form of a DaemonSet's spec.templateGeneration (the store maintains it)."""
+DEPLOYMENT_ROLLBACK_TO_ANNOTATION = "deprecated.deployment.rollback.to"
+"""apps/v1's form of a Deployment's spec.rollbackTo (part of the spec inside the apiserver)."""
+
+
 # --- defaulting (what the real apiserver fills on write) ----------------------------------------
 
 
-def _default_container(container: dict[str, Any]) -> None:
-    image = str(container.get("image", ""))
-    if "imagePullPolicy" not in container:
-        last = image.rsplit("/", 1)[-1]
-        tagged = ":" in last and not last.endswith(":latest")
-        container["imagePullPolicy"] = "IfNotPresent" if (tagged or "@" in image) else "Always"
-    container.setdefault("terminationMessagePath", "/dev/termination-log")
-    container.setdefault("terminationMessagePolicy", "File")
-    container.setdefault("resources", {})
+# Docker's reference grammar (github.com/docker/distribution/reference), which the apiserver's
+# image pull policy default parses image names with.
+_ALPHANUMERIC = r"[a-z0-9]+"
+_SEPARATOR = r"(?:[._]|__|[-]*)"
+_PATH_COMPONENT = rf"{_ALPHANUMERIC}(?:{_SEPARATOR}{_ALPHANUMERIC})*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*(?::[0-9]+)?"
+_IMAGE_NAME = re.compile(rf"^(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*$")
+_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_IMAGE_DIGEST = re.compile(r"^(sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})$")
+_RESERVED_IMAGE_ID = re.compile(r"^[a-f0-9]{64}$")
+
+
+def image_tag(image: str) -> str | None:
+    """parsers.ParseImageName's tag: "latest" when the image names neither a tag nor a digest,
+    "" with a digest only, None when docker's reference grammar does not parse it."""
+    if _RESERVED_IMAGE_ID.match(image):
+        return None
+    name, at, digest = image.partition("@")
+    if at and not _IMAGE_DIGEST.match(digest):
+        return None
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    tag = ""
+    if colon > slash:
+        name, tag = name[:colon], name[colon + 1 :]
+        if not _IMAGE_TAG.match(tag):
+            return None
+    first, _, rest = name.partition("/")
+    # ParseNormalizedNamed: everything after the registry must be lowercase.
+    has_domain = bool(rest) and ("." in first or ":" in first or first == "localhost")
+    path = rest if has_domain else name
+    if path != path.lower() or len(name) > 255 or not _IMAGE_NAME.match(name):
+        return None
+    if not tag and not at:
+        return "latest"
+    return tag
+
+
+def _default_str(obj: dict[str, Any], key: str, value: str) -> None:
+    """A string field Go defaults when it is empty ("" and missing alike)."""
+    if not obj.get(key):
+        obj[key] = value
+
+
+def _default_int(obj: dict[str, Any], key: str, value: int) -> None:
+    """An int field Go defaults when it is 0 (0 and missing alike)."""
+    if not obj.get(key):
+        obj[key] = value
+
+
+def _default_http_get(handler: Any) -> None:
+    http_get = handler.get("httpGet") if isinstance(handler, dict) else None
+    if isinstance(http_get, dict):
+        _default_str(http_get, "path", "/")
+        _default_str(http_get, "scheme", "HTTP")
+
+
+def _default_probe(probe: Any) -> None:
+    """SetDefaults_Probe and SetDefaults_HTTPGetAction."""
+    if not isinstance(probe, dict):
+        return
+    _default_int(probe, "timeoutSeconds", 1)
+    _default_int(probe, "periodSeconds", 10)
+    _default_int(probe, "successThreshold", 1)
+    _default_int(probe, "failureThreshold", 3)
+    _default_http_get(probe)
+
+
+def _default_field_ref(holder: Any) -> None:
+    field_ref = holder.get("fieldRef") if isinstance(holder, dict) else None
+    if isinstance(field_ref, dict):
+        _default_str(field_ref, "apiVersion", "v1")
+
+
+def _default_container(container: dict[str, Any], host_network: bool) -> None:
+    """SetDefaults_Container plus what the generated defaulters do for its parts."""
+    if not container.get("imagePullPolicy"):
+        tag = image_tag(str(container.get("image") or ""))
+        container["imagePullPolicy"] = "Always" if tag == "latest" else "IfNotPresent"
+    _default_str(container, "terminationMessagePath", "/dev/termination-log")
+    _default_str(container, "terminationMessagePolicy", "File")
+    resources = container.setdefault("resources", {})
+    if isinstance(resources, dict):
+        for key in ("limits", "requests"):
+            # Empty ResourceLists are omitted from Go's JSON.
+            if key in resources and not resources[key]:
+                del resources[key]
     for port in container.get("ports") or ():
         if isinstance(port, dict):
-            port.setdefault("protocol", "TCP")
+            _default_str(port, "protocol", "TCP")
+            if host_network and not port.get("hostPort"):
+                # With host networking every container port is a host port.
+                port["hostPort"] = port.get("containerPort", 0)
+    for env in container.get("env") or ():
+        if isinstance(env, dict):
+            _default_field_ref(env.get("valueFrom"))
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        _default_probe(container.get(probe))
+    lifecycle = container.get("lifecycle")
+    if isinstance(lifecycle, dict):
+        for hook in ("postStart", "preStop"):
+            _default_http_get(lifecycle.get(hook))
+
+
+_DEFAULT_MODE = 420  # 0644
+# (source, field, default, is a plain string in Go): strings are defaulted when empty, pointers
+# only when missing.
+_VOLUME_SOURCE_DEFAULTS: tuple[tuple[str, str, Any, bool], ...] = (
+    ("secret", "defaultMode", _DEFAULT_MODE, False),
+    ("configMap", "defaultMode", _DEFAULT_MODE, False),
+    ("downwardAPI", "defaultMode", _DEFAULT_MODE, False),
+    ("projected", "defaultMode", _DEFAULT_MODE, False),
+    ("hostPath", "type", "", False),
+    ("iscsi", "iscsiInterface", "default", True),
+    ("rbd", "pool", "rbd", True),
+    ("rbd", "user", "admin", True),
+    ("rbd", "keyring", "/etc/ceph/keyring", True),
+    ("azureDisk", "cachingMode", "ReadWrite", False),
+    ("azureDisk", "kind", "Shared", False),
+    ("azureDisk", "fsType", "ext4", False),
+    ("azureDisk", "readOnly", False, False),
+    ("scaleIO", "storageMode", "ThinProvisioned", True),
+    ("scaleIO", "fsType", "xfs", True),
+)
+
+
+def _default_volume(volume: dict[str, Any]) -> None:
+    """SetDefaults_Volume and the volume sources' defaults."""
+    if not any(key != "name" and value is not None for key, value in volume.items()):
+        volume["emptyDir"] = {}
+    for source_key, key, value, is_string in _VOLUME_SOURCE_DEFAULTS:
+        source = volume.get(source_key)
+        if not isinstance(source, dict):
+            continue
+        if is_string:
+            _default_str(source, key, value)
+        else:
+            source.setdefault(key, value)
+    for item in (volume.get("downwardAPI") or {}).get("items") or ():
+        _default_field_ref(item)
+    for projection in (volume.get("projected") or {}).get("sources") or ():
+        if not isinstance(projection, dict):
+            continue
+        for item in (projection.get("downwardAPI") or {}).get("items") or ():
+            _default_field_ref(item)
+        token = projection.get("serviceAccountToken")
+        if isinstance(token, dict):
+            token.setdefault("expirationSeconds", 3600)
+    claim = (volume.get("ephemeral") or {}).get("volumeClaimTemplate")
+    if isinstance(claim, dict) and isinstance(claim.get("spec"), dict):
+        claim["spec"].setdefault("volumeMode", "Filesystem")
 
 
 def default_pod_spec(spec: dict[str, Any], restart_policy: str = "Always") -> None:
-    spec.setdefault("restartPolicy", restart_policy)
-    spec.setdefault("terminationGracePeriodSeconds", 30)
-    spec.setdefault("dnsPolicy", "ClusterFirst")
-    spec.setdefault("schedulerName", "default-scheduler")
+    """SetDefaults_PodSpec and the defaults of its containers and volumes (what a pod template
+    inside any workload gets, as well as a pod)."""
+    _default_str(spec, "dnsPolicy", "ClusterFirst")
+    _default_str(spec, "restartPolicy", restart_policy)
     spec.setdefault("securityContext", {})
-    for key in ("initContainers", "containers"):
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    _default_str(spec, "schedulerName", "default-scheduler")
+    host_network = spec.get("hostNetwork") is True
+    for volume in spec.get("volumes") or ():
+        if isinstance(volume, dict):
+            _default_volume(volume)
+    for key in ("initContainers", "containers", "ephemeralContainers"):
         for container in spec.get(key) or ():
             if isinstance(container, dict):
-                _default_container(container)
+                _default_container(container, host_network and key != "ephemeralContainers")
+
+
+def _default_pod(spec: dict[str, Any]) -> None:
+    """SetDefaults_Pod: what only a pod gets, not a pod template."""
+    for key in ("containers", "initContainers"):
+        for container in spec.get(key) or ():
+            if not isinstance(container, dict):
+                continue
+            resources = container.get("resources")
+            limits = resources.get("limits") if isinstance(resources, dict) else None
+            # An empty limits map makes an empty requests map, which JSON leaves out.
+            if isinstance(limits, dict) and limits and isinstance(resources, dict):
+                requests = resources.setdefault("requests", {})
+                if isinstance(requests, dict):
+                    for name, value in limits.items():
+                        requests.setdefault(name, value)
+    spec.setdefault("enableServiceLinks", True)
 
 
 def _default_template(spec: dict[str, Any]) -> None:
@@ -280,6 +455,19 @@ def _default_template(spec: dict[str, Any]) -> None:
         pod_spec = template.setdefault("spec", {})
         if isinstance(pod_spec, dict):
             default_pod_spec(pod_spec)
+
+
+def _default_claim_templates(spec: dict[str, Any]) -> None:
+    """SetDefaults_PersistentVolumeClaim(Spec) on a StatefulSet's volumeClaimTemplates."""
+    for claim in spec.get("volumeClaimTemplates") or ():
+        if not isinstance(claim, dict):
+            continue
+        claim_spec = claim.setdefault("spec", {})
+        if isinstance(claim_spec, dict):
+            claim_spec.setdefault("volumeMode", "Filesystem")
+        status = claim.setdefault("status", {})
+        if isinstance(status, dict):
+            _default_str(status, "phase", "Pending")
 
 
 def _default_job_spec(spec: dict[str, Any]) -> None:
@@ -300,6 +488,7 @@ def apply_defaults(info: ResourceInfo, obj: dict[str, Any]) -> None:
         if not isinstance(spec, dict):
             spec = obj["spec"] = {}
         default_pod_spec(spec)
+        _default_pod(spec)
         return
     if info.key == ("", "namespaces"):
         ns_spec = obj.setdefault("spec", {})
@@ -335,6 +524,7 @@ def apply_defaults(info: ResourceInfo, obj: dict[str, Any]) -> None:
             {"whenDeleted": "Retain", "whenScaled": "Retain"},
         )
         _default_template(spec)
+        _default_claim_templates(spec)
     elif info.key == ("apps", "daemonsets"):
         strategy = spec.setdefault("updateStrategy", {})
         strategy.setdefault("type", "RollingUpdate")
