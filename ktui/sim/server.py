@@ -69,17 +69,17 @@ from ktui.sim.store import (
     _Entry,
     bad_request,
     encode_event,
+    go_json_encode,
 )
 
 log = logging.getLogger(__name__)
 
 GIT_VERSION = "v1.30.0-ktui-sim"
 DEFAULT_USER = "system:serviceaccount:default:ktui"
-_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _json(obj: Any) -> bytes:
-    return _encode(obj).encode()
+    return go_json_encode(obj)
 
 
 # --- logs ---------------------------------------------------------------------------------------

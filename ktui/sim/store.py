@@ -36,14 +36,28 @@ Used by the HTTP server: `get_raw()` (the stored JSON bytes), `list_entries()` (
 
 Errors raise `StoreError(code, reason, message, details)`; `.status()` is the API `Status`.
 
-Write semantics follow the real apiserver: create assigns uid / resourceVersion /
-creationTimestamp / generation (workload kinds) and `generateName`, fills defaults, resets status
+Write semantics follow the real apiserver (v1.20): create assigns uid / resourceVersion /
+creationTimestamp / generation (workload kinds) and `generateName`, fills defaults
+(`resources.apply_defaults`: pod specs and the pod templates of every workload), resets status
 (pods start `Pending`) and requires the namespace to exist; jobs get the generated
 `batch.kubernetes.io/controller-uid` selector. `update` 409s on a stale
-`metadata.resourceVersion` (an empty one means unconditional), keeps the old status (use
-`subresource="status"` to write status; that ignores everything else) and bumps
-`metadata.generation` on spec changes (deployments: on annotation changes too). A write that
-changes nothing is a no-op without a new resourceVersion.
+`metadata.resourceVersion` (an empty one means unconditional), keeps the old status and bumps
+`metadata.generation` on spec changes (compared as Go's Semantic.DeepEqual does: null, empty and
+missing alike; deployments: on annotation changes too). A write that changes nothing is a no-op
+without a new resourceVersion.
+
+Status writes (`subresource="status"`, PUT or PATCH) are the status strategies' PrepareForUpdate:
+everything but the spec comes from the request, metadata included, and the generation stays; a
+Deployment keeps its stored labels and `deprecated.deployment.rollback.to` annotation, a Pod its
+stored ownerReferences. (The Deployment controller writes its revision annotation this way.)
+
+DaemonSets carry `deprecated.daemonset.template.generation` (spec.templateGeneration inside the
+apiserver): the request's value on create (at least 1), then the stored value, +1 whenever
+`spec.template` changes; what a write sends for it is ignored (a non-integer is a 400).
+
+Nulls are dropped on write, as decoding into Go types does, except inside a ControllerRevision's
+`data` (a RawExtension: kept as sent, key order included). Objects are served as Go's encoder
+writes them: compact, UTF-8, with <, >, & escaped (kubectl compares revision data bytes).
 
 Deletion: objects with finalizers, and pods bound to a node (grace: the argument, else
 spec.terminationGracePeriodSeconds) get `deletionTimestamp` + `deletionGracePeriodSeconds` and stay
@@ -259,12 +273,25 @@ def strip_nulls(value: Any) -> None:
 
 
 _OMITTED_WHEN_EMPTY = ("labels", "annotations", "finalizers", "ownerReferences")
+_RAW_FIELDS: dict[ResourceKey, str] = {("apps", "controllerrevisions"): "data"}
+"""Fields that are a runtime.RawExtension in the Go type: the apiserver keeps their JSON as it
+was sent (nulls and key order included), so the store does too."""
 
 
-def _normalize(obj: Obj) -> None:
+_RAW_PLACEHOLDER = object()
+
+
+def _normalize(info: ResourceInfo, obj: Obj) -> None:
     """What a round trip through the API's Go types does: nulls and empty omitempty metadata
-    fields disappear."""
-    strip_nulls(obj)
+    fields disappear (raw fields are kept verbatim)."""
+    raw_field = _RAW_FIELDS.get(info.key)
+    raw = obj.get(raw_field) if raw_field is not None else None
+    if raw_field is not None and raw is not None:
+        obj[raw_field] = _RAW_PLACEHOLDER  # stays in place, so the key order stays too
+        strip_nulls(obj)
+        obj[raw_field] = raw
+    else:
+        strip_nulls(obj)
     meta = obj.get("metadata")
     if isinstance(meta, dict):
         for key in _OMITTED_WHEN_EMPTY:
@@ -272,7 +299,36 @@ def _normalize(obj: Obj) -> None:
                 del meta[key]
 
 
-_encode = json.JSONEncoder(separators=(",", ":")).encode
+_go_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+_ascii_encoder = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+_GO_HTML_ESCAPES = (
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("&", "\\u0026"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
+)
+
+
+def go_json_encode(value: Any) -> bytes:
+    """Compact JSON as the apiserver's Go encoder writes it: UTF-8 kept as is, and <, >, &,
+    U+2028 and U+2029 escaped (kubectl compares ControllerRevision data with its own
+    json.Marshal output byte for byte)."""
+    text = _go_encoder.encode(value)
+    for char, escape in _GO_HTML_ESCAPES:
+        if char in text:
+            text = text.replace(char, escape)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        # A lone surrogate (sent as a \ud800 escape) has no UTF-8 form: keep it escaped.
+        text = _ascii_encoder.encode(value)
+        for char, escape in _GO_HTML_ESCAPES[:3]:
+            text = text.replace(char, escape)
+        return text.encode()
+
+
+_encode = go_json_encode
 
 
 class _Entry:
@@ -287,7 +343,7 @@ class _Entry:
     def raw(self) -> bytes:
         raw = self._raw
         if raw is None:
-            raw = self._raw = _encode(self.obj).encode()
+            raw = self._raw = _encode(self.obj)
         return raw
 
     @property
@@ -323,6 +379,68 @@ def encode_event(type_: str, entry: _Entry) -> bytes:
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     meta = obj.get("metadata")
     return meta if isinstance(meta, Mapping) else {}
+
+
+def _keep(
+    new_meta: dict[str, Any], cur_meta: Mapping[str, Any], key: str, sub_key: str | None = None
+) -> None:
+    """Set new_meta[key] (or only new_meta[key][sub_key]) to the stored value, or drop it."""
+    if sub_key is None:
+        if key in cur_meta:
+            new_meta[key] = clone(cur_meta[key])
+        else:
+            new_meta.pop(key, None)
+        return
+    stored = (cur_meta.get(key) or {}).get(sub_key)
+    values = dict(new_meta.get(key) or {})
+    if stored is None:
+        values.pop(sub_key, None)
+    else:
+        values[sub_key] = stored
+    if values:
+        new_meta[key] = values
+    else:
+        new_meta.pop(key, None)
+
+
+def _template_generation_of(annotations: Mapping[str, Any]) -> int | None:
+    """The DaemonSet template generation annotation's value; a value that is not an int64 is
+    refused, as the apiserver's conversion into its internal type refuses it."""
+    value = annotations.get(res.DAEMONSET_TEMPLATE_GENERATION_ANNOTATION)
+    if value is None:
+        return None
+    text = str(value)
+    problem = None
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        problem = "invalid syntax"
+    elif not -(2**63) <= int(text) < 2**63:
+        problem = "value out of range"
+    if problem is not None:
+        raise bad_request(
+            'DaemonSet in version "v1" cannot be handled as a DaemonSet: strconv.ParseInt:'
+            f" parsing {json.dumps(text)}: {problem}"
+        )
+    return int(text)
+
+
+def semantic_equal(a: Any, b: Any) -> bool:
+    """apiequality.Semantic.DeepEqual on decoded JSON: null, an empty map or list and a missing
+    field are all the same."""
+    return bool(_semantic(a) == _semantic(b))
+
+
+def _semantic(value: Any) -> Any:
+    if type(value) is dict:
+        out = {}
+        for key, child in value.items():
+            child = _semantic(child)
+            if child is None or (type(child) in (dict, list) and not child):
+                continue
+            out[key] = child
+        return out
+    if type(value) is list:
+        return [_semantic(child) for child in value]
+    return value
 
 
 def _owner_uids(obj: Mapping[str, Any]) -> set[str]:
@@ -731,7 +849,7 @@ class Store:
             )
 
     def _create_locked(self, info: ResourceInfo, obj: Obj) -> _Entry:
-        _normalize(obj)
+        _normalize(info, obj)
         meta = obj.get("metadata")
         if not isinstance(meta, dict):
             meta = obj["metadata"] = {}
@@ -783,6 +901,8 @@ class Store:
             self._default_job_selector(obj, uid, name)
         res.apply_defaults(info, obj)
         self._validate_spec(info, obj, name)
+        if info.key == ("apps", "daemonsets"):
+            self._template_generation(info, obj, None, template_changed=False)
         if info.key in _STATUS_ON_CREATE:
             obj["status"] = clone(_STATUS_ON_CREATE[info.key])
         elif info.key == ("", "pods"):
@@ -999,7 +1119,7 @@ class Store:
         return self._update_locked(info, patched, subresource)
 
     def _update_locked(self, info: ResourceInfo, obj: Obj, subresource: str | None) -> _Entry:
-        _normalize(obj)
+        _normalize(info, obj)
         meta = obj.get("metadata")
         if not isinstance(meta, dict) or not meta.get("name"):
             raise invalid(info, "", [("metadata.name", "FieldValueRequired", "Required value")])
@@ -1016,11 +1136,24 @@ class Store:
         if subresource == "status":
             if not info.has_status:
                 raise unknown_resource()
-            new = clone(cur_obj)
-            if "status" in obj:
-                new["status"] = obj["status"]
-            else:
-                new.pop("status", None)
+            # The status strategies' PrepareForUpdate: everything but the spec comes from the
+            # request (metadata included: the Deployment controller writes its revision
+            # annotation this way), with a few per-kind exceptions.
+            new = obj
+            new.pop("spec", None)
+            if "spec" in cur_obj:
+                new["spec"] = clone(cur_obj["spec"])
+            self._carry_system_meta(info, new, cur_meta)
+            new_meta = new["metadata"]
+            if info.key == ("apps", "deployments"):
+                _keep(new_meta, cur_meta, "labels")
+                # The rollback-to annotation is spec.rollbackTo inside the apiserver.
+                _keep(new_meta, cur_meta, "annotations", res.DEPLOYMENT_ROLLBACK_TO_ANNOTATION)
+            elif info.key == ("", "pods"):
+                # Old kubelets corrupted owner references through pods/status.
+                _keep(new_meta, cur_meta, "ownerReferences")
+            elif info.key == ("apps", "daemonsets"):
+                self._template_generation(info, new, cur_obj, template_changed=False)
         elif subresource == "scale":
             if info.key not in _SCALABLE:
                 raise unknown_resource()
@@ -1047,42 +1180,72 @@ class Store:
                 new.pop("status", None)
                 if "status" in cur_obj:
                     new["status"] = clone(cur_obj["status"])
-            new_meta = new["metadata"]
-            new_meta.pop("managedFields", None)
-            for kept in (
-                "uid",
-                "creationTimestamp",
-                "deletionTimestamp",
-                "deletionGracePeriodSeconds",
-                "generation",
-                "generateName",
-            ):
-                if kept in cur_meta:
-                    new_meta[kept] = cur_meta[kept]
-                else:
-                    new_meta.pop(kept, None)
-            if info.namespaced:
-                new_meta["namespace"] = cur_meta["namespace"]
-            else:
-                new_meta.pop("namespace", None)
-            new["apiVersion"] = info.api_version
-            new["kind"] = info.kind
+            self._carry_system_meta(info, new, cur_meta)
             res.apply_defaults(info, new)
             self._validate_spec(info, new, name)
+            if info.key == ("apps", "daemonsets"):
+                old_template = (cur_obj.get("spec") or {}).get("template")
+                new_template = (new.get("spec") or {}).get("template")
+                changed = not semantic_equal(old_template, new_template)
+                self._template_generation(info, new, cur_obj, template_changed=changed)
         else:
             raise unknown_resource()
 
         new_meta = new["metadata"]
         new_meta["resourceVersion"] = cur_meta["resourceVersion"]
         if info.has_generation:
-            bump = new.get("spec") != cur_obj.get("spec")
-            if info.key == ("apps", "deployments"):
+            # Status writes never bump it (the status strategies do not; their spec is the old).
+            bump = subresource != "status" and not semantic_equal(
+                new.get("spec"), cur_obj.get("spec")
+            )
+            if info.key == ("apps", "deployments") and subresource is None:
+                # Annotations are copied to the ReplicaSets, so they count as desired state.
                 bump = bump or new_meta.get("annotations") != cur_meta.get("annotations")
             generation = int(cur_meta.get("generation") or 1)
             new_meta["generation"] = generation + 1 if bump else generation
         if new == cur_obj:
             return current
         return self._write(info, new, current)
+
+    @staticmethod
+    def _carry_system_meta(info: ResourceInfo, new: Obj, cur_meta: Mapping[str, Any]) -> None:
+        """What rest.BeforeUpdate keeps from the stored object whatever the request says."""
+        new_meta = new["metadata"]
+        new_meta.pop("managedFields", None)
+        for kept in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+            "generateName",
+        ):
+            _keep(new_meta, cur_meta, kept)
+        if info.namespaced:
+            new_meta["namespace"] = cur_meta["namespace"]
+        else:
+            new_meta.pop("namespace", None)
+        new["apiVersion"] = info.api_version
+        new["kind"] = info.kind
+
+    @staticmethod
+    def _template_generation(
+        info: ResourceInfo, new: Obj, current: Obj | None, template_changed: bool
+    ) -> None:
+        """A DaemonSet's spec.templateGeneration, which apps/v1 shows as the
+        `deprecated.daemonset.template.generation` annotation: the request's value on create
+        (at least 1), then the stored one, plus one whenever the template changes."""
+        annotations = new["metadata"].get("annotations") or {}
+        requested = _template_generation_of(annotations)
+        if current is None:
+            generation = max(requested or 0, 1)
+        else:
+            stored = _template_generation_of(_meta(current).get("annotations") or {})
+            generation = (stored or 0) + (1 if template_changed else 0)
+        new["metadata"]["annotations"] = {
+            **annotations,
+            res.DAEMONSET_TEMPLATE_GENERATION_ANNOTATION: str(generation),
+        }
 
     def _write(self, info: ResourceInfo, new: Obj, current: _Entry) -> _Entry:
         """Store a modified object, or remove it when that completes a pending deletion."""
