@@ -178,7 +178,11 @@ def seed_revision_workload(api: Any, kind: str, name: str) -> None:
                     "annotations": annotations,
                     "ownerReferences": [owner_ref(owner, owner["kind"])],
                 },
-                "data": {"spec": {"template": data_template}},
+                # As the controllers write it (Go's json.Marshal of a map: keys sorted); the
+                # apiserver keeps these bytes and kubectl compares them with its own.
+                "data": json.loads(
+                    json.dumps({"spec": {"template": data_template}}, sort_keys=True)
+                ),
                 "revision": revision,
             },
         )
