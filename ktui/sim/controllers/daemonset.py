@@ -27,6 +27,7 @@ numberUnavailable, observedGeneration.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -656,7 +657,9 @@ class DaemonSetController(Controller):
         return keep
 
     def _snapshot(self, ds: Obj, number: int) -> Obj:
-        patch = history.template_patch(ds)
+        # Upstream's getPatch is json.Marshal of a map: keys sorted at every level. The
+        # apiserver keeps those bytes, and kubectl's undo compares them with its own.
+        patch = json.loads(util.go_json(history.template_patch(ds)))
         template = (ds.get("spec") or {}).get("template") or {}
         collision = (ds.get("status") or {}).get("collisionCount")
         hash_ = util.compute_hash(template, collision)

@@ -26,10 +26,9 @@ One sync of a Deployment, as upstream:
   DeploymentResumed, ReplicaSetCreateError), ReplicaFailure promoted from the RSs; a rollout
   that shows no progress is looked at again when its deadline passes (controller clock).
 
-Divergence: upstream writes the Deployment's revision annotation through the status
-subresource (the apiserver keeps metadata other than labels on a Deployment status update). If
-the store drops it there, the annotation is written with a metadata merge patch instead, which
-this store (like the apiserver) counts as a generation bump.
+As upstream, the Deployment's revision annotation is written through the status subresource
+(a v1.20 apiserver keeps the request's metadata, labels aside, on a Deployment status update), so
+it does not bump `metadata.generation`.
 """
 
 from __future__ import annotations
@@ -767,19 +766,7 @@ class DeploymentController(Controller):
     def _write_status(self, d: Obj) -> Obj:
         """UpdateStatus of the Deployment (status + revision annotation); keeps `d`'s
         resourceVersion current so later writes of this sync do not conflict."""
-        wanted_revision = util.annotations_of(d).get(REVISION)
         result = self.api_update_status("apps", "deployments", d)
-        if wanted_revision is not None and util.annotations_of(result).get(REVISION) != (
-            wanted_revision
-        ):
-            result = self.api_patch(
-                "apps",
-                "deployments",
-                util.namespace_of(d),
-                util.name_of(d),
-                "application/merge-patch+json",
-                {"metadata": {"annotations": {REVISION: wanted_revision}}},
-            )
         d["metadata"]["resourceVersion"] = util.meta(result).get("resourceVersion")
         return result
 
