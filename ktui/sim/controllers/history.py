@@ -11,8 +11,9 @@ The revision data upstream is the JSON that Go's encoding/json prints for the pa
 keys, compact), computed from the typed object — so the template carries the fields Go always
 prints (`metadata.creationTimestamp: null`, `resources: {}`). `template_patch` reproduces those
 bytes, so a StatefulSet's revision names (`<sts>-<hash>`, checked against a real v1.20.2
-cluster) match a real cluster's for the same defaulted template. The store drops nulls inside
-`data` (a real apiserver keeps RawExtension bytes verbatim), so comparisons here ignore nulls.
+cluster) match a real cluster's for the same defaulted template. The store keeps `data` verbatim,
+as a real apiserver keeps RawExtension bytes; comparisons here still ignore nulls so revisions
+written by other clients (without Go's `creationTimestamp: null`) compare by content.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def template_patch(obj: Mapping[str, Any]) -> Obj:
 
 
 def revision_raw(revision: Mapping[str, Any]) -> bytes:
-    """The revision's data as canonical bytes (nulls dropped: see the module note)."""
+    """The revision's data as canonical bytes, nulls dropped (see the module note)."""
     return util.go_json(_strip_nulls(revision.get("data")))
 
 
