@@ -41,7 +41,7 @@ def _palette_provider() -> Any:
     return KtuiCommands
 
 
-class KtuiApp(App[int]):
+class KtuiApp(App[int], inherit_bindings=False):
     """Holds the connection and the live cache; screens render what the cache holds."""
 
     COMMANDS: ClassVar[set[Any]] = {*App.COMMANDS, _palette_provider}

@@ -65,7 +65,7 @@ def _sort_value(cell: Cell) -> Any:
     return (1, cell.sort_value)
 
 
-class LiveTable(ScrollView, can_focus=True):
+class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
     """Rows keyed by a string, sorted and filtered, drawn line by line."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -116,3 +116,21 @@ async def test_filter_and_namespace_switch(
             lambda: workloads.total_count == 1 and app.connection.namespace == "team-b",
             "only team-b",
         )
+
+
+async def test_every_active_binding_has_an_id_for_the_keymap(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    seed(sim)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        for table_id in ("#workloads", "#children", "#pods"):
+            app.screen.query_one(table_id, LiveTable).focus()
+            await pilot.pause()
+            missing = [
+                (key, binding.action)
+                for key, (_, binding, _, _) in app.screen.active_bindings.items()
+                if not binding.id
+            ]
+            assert missing == [], f"bindings without an id while {table_id} has focus"

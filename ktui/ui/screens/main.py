@@ -131,7 +131,7 @@ def _count(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
-class MainScreen(RolloutActions, Screen[None]):
+class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "focus_next_pane", "Next pane", id="main.next_pane"),
         Binding("shift+tab", "focus_previous_pane", "Previous pane", id="main.previous_pane"),
