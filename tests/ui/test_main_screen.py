@@ -134,3 +134,27 @@ async def test_every_active_binding_has_an_id_for_the_keymap(
                 if not binding.id
             ]
             assert missing == [], f"bindings without an id while {table_id} has focus"
+
+
+async def test_detail_and_rollout_screens_bind_only_keys_with_ids(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        pods = app.screen.query_one("#pods", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 2, "deployments listed")
+        workloads.move_cursor_to_key(objs["web"]["metadata"]["uid"])
+        await wait_for(pilot, lambda: pods.total_count == 3, "pods listed")
+        seen = []
+        for keys in (("h",), ("tab", "tab", "enter"), ("question_mark",)):
+            await pilot.press(*keys)
+            await pilot.pause()
+            screen = app.screen
+            seen.append(type(screen).__name__)
+            missing = [key for key, (_, b, _, _) in screen.active_bindings.items() if not b.id]
+            assert missing == [], f"{type(screen).__name__}: keys without an id: {missing}"
+            await pilot.press("escape")
+            await pilot.pause()
+        assert seen == ["RolloutScreen", "PodDetailScreen", "HelpScreen"]

@@ -7,9 +7,10 @@ from typing import ClassVar
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
+
+from ktui.ui.widgets.scroll import Scroll
 
 
 def binding_table(screen: Screen[object]) -> Table:
@@ -29,7 +30,7 @@ def binding_table(screen: Screen[object]) -> Table:
     return table
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(ModalScreen[None], inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q", "dismiss", "Close", id="help.close"),
     ]
@@ -46,6 +47,6 @@ class HelpScreen(ModalScreen[None]):
         self.target = target
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll() as scroll:
+        with Scroll() as scroll:
             scroll.border_title = "Keys (remap them by id in config.yaml: keymap)"
             yield Static(binding_table(self.target), id="bindings")

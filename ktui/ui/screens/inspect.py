@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from ktui.ui.bindings import FOCUS_BINDINGS
+
 if TYPE_CHECKING:
     from ktui.cluster.cache import ClusterCache
     from ktui.ui.app import KtuiApp
@@ -23,11 +25,12 @@ Obj = dict[str, Any]
 PANE_IDS = ("workloads", "children", "pods")
 
 
-class InspectorScreen(Screen[None]):
+class InspectorScreen(Screen[None], inherit_bindings=False):
     """A full screen about one object, above the main screen; escape goes back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back", id="inspector.close"),
+        *FOCUS_BINDINGS,
     ]
 
     @property

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.widgets import Footer, Static
 
 from ktui.ui.cells import SEVERITY_STYLE
@@ -22,6 +22,7 @@ from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.events import EventTable, cached_events, matching_events, targets_of
 from ktui.ui.screens.inspect import InspectorScreen, kind_of, name_of, open_logs
 from ktui.ui.widgets.containers import ContainerList
+from ktui.ui.widgets.scroll import Scroll
 from ktui.ui.widgets.timeline import PodTimeline
 from ktui.view.age import as_utc, since
 from ktui.view.pod import pod_row
@@ -62,7 +63,7 @@ class PodDetailScreen(InspectorScreen):
     def compose(self) -> ComposeResult:
         yield Static(id="pod-title")
         yield Static(id="pod-deleted")
-        with VerticalScroll(id="pod-body"):
+        with Scroll(id="pod-body"):
             with Vertical(id="lifecycle"):
                 yield PodTimeline(id="timeline")
             with Vertical(id="containers-box"):

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Static
 from textual.worker import get_current_worker
@@ -40,9 +40,11 @@ from ktui.cluster.rollout import (
     template_diff,
 )
 from ktui.cluster.rollout._common import without_hash_label
+from ktui.ui.bindings import FOCUS_BINDINGS
 from ktui.ui.cells import TimeCell, dim
 from ktui.ui.live_table import Column, LiveTable
 from ktui.ui.messages import ClusterChanged
+from ktui.ui.widgets.scroll import Scroll
 from ktui.view.age import parse_time
 
 if TYPE_CHECKING:
@@ -94,12 +96,13 @@ def status_renderable(status: RolloutStatus) -> Group:
 # ---------------------------------------------------------------------- modals
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(ModalScreen[bool], inherit_bindings=False):
     """Yes/no with the consequences spelled out (e.g. the template diff of an undo)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+        *FOCUS_BINDINGS,
     ]
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
@@ -120,7 +123,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = self.title_text
-            with VerticalScroll():
+            with Scroll():
                 yield Static(self.body, id="confirm-body")
             with Horizontal():
                 yield Button("Yes (y)", variant="warning", id="yes")
@@ -134,7 +137,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
-class ScaleScreen(ModalScreen[int | None]):
+class ScaleScreen(ModalScreen[int | None], inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="scale.cancel")
     ]
@@ -356,10 +359,11 @@ HISTORY_COLUMNS = [
 ]
 
 
-class RolloutScreen(RolloutActions, Screen[None]):
+class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
     """Status, history and diffs of one workload, live."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *FOCUS_BINDINGS,
         Binding("escape", "app.pop_screen", "Back", id="rollout_screen.back"),
         Binding("enter", "undo_selected", "Undo to selected", id="rollout_screen.undo_selected"),
         *ROLLOUT_BINDINGS,
@@ -378,7 +382,7 @@ class RolloutScreen(RolloutActions, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="rollout-status")
         yield LiveTable(HISTORY_COLUMNS, id="history", empty_message="No rollout history.")
-        with VerticalScroll(id="revision-detail"):
+        with Scroll(id="revision-detail"):
             yield Static("", id="revision-body")
         yield Footer()
 
@@ -469,7 +473,7 @@ class RolloutScreen(RolloutActions, Screen[None]):
 
     def _show_revision(self, key: str | None) -> None:
         body = self.query_one("#revision-body", Static)
-        detail = self.query_one("#revision-detail", VerticalScroll)
+        detail = self.query_one("#revision-detail", Scroll)
         obj = self.rollout_target()
         revision = self.revisions.get(key or "")
         if revision is None or obj is None:

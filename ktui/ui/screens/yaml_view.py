@@ -16,7 +16,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
 from ktui.ui.messages import ClusterChanged
@@ -28,6 +27,7 @@ from ktui.ui.screens.inspect import (
     label_of,
     namespace_of,
 )
+from ktui.ui.widgets.scroll import Scroll
 from ktui.view.age import age, human_duration, parse_time, seconds_between, since
 from ktui.view.events import event_rows
 from ktui.view.images import pod_template
@@ -73,7 +73,7 @@ class ObjectScreen(InspectorScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(classes="object-title", id="object-title")
-        with VerticalScroll(id="object-scroll"):
+        with Scroll(id="object-scroll"):
             yield Static(id="object-body")
         yield Footer()
 
