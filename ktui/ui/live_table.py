@@ -142,6 +142,7 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.columns: tuple[Column, ...] = tuple(columns)
         self._rows: dict[str, Row] = {}
         self._search_text: dict[str, str] = {}
+        self._sort_values: dict[str, Any] = {}
         self._natural_widths = [len(c.label) for c in self.columns]
         self._sort_key = sort_key
         self._sort_column: int | None = None
@@ -178,23 +179,50 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         return self._rows.get(key)
 
     def apply(self, upserts: Mapping[str, Row], deletes: Iterable[str] = ()) -> None:
-        """Apply a keyed diff: only rows whose cells changed are touched."""
+        """Apply a keyed diff: only rows whose cells changed are touched.
+
+        The order is recomputed only when it can have changed (rows added, or a row's sort
+        value or filter match changed), from sort values cached per row; removals alone keep
+        the order; cell changes elsewhere only repaint.
+        """
         changed = False
+        resort = False
+        removed = False
+        needle = self.filter_text.lower().strip()
         for key in deletes:
             if self._rows.pop(key, None) is not None:
                 self._search_text.pop(key, None)
-                changed = True
+                self._sort_values.pop(key, None)
+                changed = removed = True
         for key, row in upserts.items():
-            if self._rows.get(key) == row:
+            old = self._rows.get(key)
+            if old == row:
                 continue
             self._rows[key] = row
-            self._search_text[key] = "\t".join(_plain(c) for c in row).lower()
+            text = "\t".join(_plain(c) for c in row).lower()
+            if needle and (needle in text) != (needle in self._search_text.get(key, "")):
+                resort = True
+            self._search_text[key] = text
+            value = self._row_sort_value(key, row)
+            if old is None or self._sort_values.get(key) != value:
+                resort = True
+            self._sort_values[key] = value
             self._grow_widths(row)
             changed = True
         if changed:
             self._strip_cache.clear()
-            self._order_dirty = True
+            if resort:
+                self._order_dirty = True
+            elif removed and not self._order_dirty:
+                self._order = [k for k in self._order if k in self._rows]
+                self._index = {k: i for i, k in enumerate(self._order)}
             self._after_change()
+
+    def _row_sort_value(self, key: str, row: Row) -> Any:
+        if self._sort_key is not None and self._sort_column is None:
+            return self._sort_key(key, row)
+        column = self._sort_column or 0
+        return (_sort_value(row[column]) if column < len(row) else (0, ()), key)
 
     def replace_all(self, rows: Mapping[str, Row]) -> None:
         """Make the table hold exactly `rows`, by keyed diff against what it holds."""
@@ -212,6 +240,7 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         else:
             self._sort_column = [c.key for c in self.columns].index(column_key)
         self._sort_reverse = reverse
+        self._sort_values = {k: self._row_sort_value(k, row) for k, row in self._rows.items()}
         self._order_dirty = True
         self._after_change()
 
@@ -252,13 +281,7 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
             if needle
             else list(self._rows)
         )
-        rows = self._rows
-        if self._sort_key is not None and self._sort_column is None:
-            sort_key = self._sort_key
-            keys.sort(key=lambda k: sort_key(k, rows[k]))
-        else:
-            column = self._sort_column or 0
-            keys.sort(key=lambda k: (_sort_value(rows[k][column]), k))
+        keys.sort(key=self._sort_values.__getitem__)
         if self._sort_reverse:
             keys.reverse()
         self._order = keys

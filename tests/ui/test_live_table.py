@@ -111,3 +111,25 @@ async def test_renders_visible_rows_and_empty_message() -> None:
         await pilot.pause()
         last_line = table.render_line(table.size.height - 1).text
         assert "pod-999" in last_line
+
+
+async def test_updates_reorder_only_when_the_sort_value_or_filter_match_changes() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        table.apply(rows(5))
+        table.sort_by("status")
+        table.apply({"uid-3": ("pod-3", "Pending")})  # the sort value changed: moves first
+        await pilot.pause()
+        assert table.ordered_keys()[0] == "uid-3"
+        table.apply({"uid-3": ("pod-3-renamed", "Pending")})  # another cell: stays first
+        assert table.ordered_keys()[0] == "uid-3"
+        assert table.row("uid-3") == ("pod-3-renamed", "Pending")
+        table.filter_text = "pending"
+        assert table.ordered_keys() == ["uid-3"]
+        table.apply({"uid-1": ("pod-1", "Pending")})  # starts matching the filter
+        assert table.ordered_keys() == ["uid-1", "uid-3"]
+        table.apply({"uid-3": ("pod-3", "Running")})  # stops matching it
+        assert table.ordered_keys() == ["uid-1"]
+        table.apply({}, ["uid-1"])
+        assert table.ordered_keys() == []
