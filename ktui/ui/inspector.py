@@ -61,6 +61,9 @@ class WorkloadTree:
         self.child_kind: dict[str, str] = {}
         self.pods_of: dict[str, set[str]] = {}
         self.children_of: dict[str, set[str]] = {}
+        self._counts: dict[str, dict[Phase, int]] = {}
+        self._counted: dict[str, tuple[tuple[str, ...], Phase]] = {}
+        """Pod uid -> the workloads its phase is counted in, and that phase."""
 
     # ------------------------------------------------------------------ queries
 
@@ -69,16 +72,43 @@ class WorkloadTree:
         return self.workload_kind.get(uid) != "Job" or self.child_owner.get(uid) is None
 
     def phase_counts(self, workload_uid: str) -> dict[Phase, int]:
+        """Pods per phase, kept current pod by pod (no walk over the workload's pods)."""
         counts = dict.fromkeys(Phase, 0)
-        for pod_uid in self.pods_of.get(workload_uid, ()):
-            counts[self.pod_phase.get(pod_uid, Phase.UNKNOWN)] += 1
+        counts.update(self._counts.get(workload_uid, {}))
         return counts
+
+    def _recount(self, pod_uid: str) -> None:
+        """Move the pod's contribution to the workloads that now hold it, in its phase now."""
+        phase = self.pod_phase.get(pod_uid)
+        targets: tuple[str, ...] = ()
+        if phase is not None:
+            targets = tuple(
+                w
+                for w in (self.pod_owner.get(pod_uid), self.pod_parent.get(pod_uid))
+                if w is not None and pod_uid in self.pods_of.get(w, ())
+            )
+        new = (tuple(dict.fromkeys(targets)), phase) if phase is not None else None
+        old = self._counted.get(pod_uid)
+        if old == new:
+            return
+        if old is not None:
+            for workload in old[0]:
+                bucket = self._counts.get(workload)
+                if bucket is not None:
+                    bucket[old[1]] = bucket.get(old[1], 0) - 1
+        if new is None:
+            self._counted.pop(pod_uid, None)
+            return
+        for workload in new[0]:
+            bucket = self._counts.setdefault(workload, {})
+            bucket[new[1]] = bucket.get(new[1], 0) + 1
+        self._counted[pod_uid] = new
 
     def pods(self, workload_uid: str, parent_uid: str | None = None) -> list[Obj]:
         """The workload's pods, or only those of one of its children."""
         result = []
         for pod_uid in self.pods_of.get(workload_uid, ()):
-            if parent_uid is not None and not self._under(pod_uid, parent_uid):
+            if parent_uid is not None and not self.under(pod_uid, parent_uid):
                 continue
             pod = self.source.get(pod_uid)
             if pod is not None:
@@ -93,7 +123,7 @@ class WorkloadTree:
                 result.append(child)
         return result
 
-    def _under(self, pod_uid: str, parent_uid: str) -> bool:
+    def under(self, pod_uid: str, parent_uid: str) -> bool:
         if self.pod_parent.get(pod_uid) == parent_uid:
             return True
         return parent_uid in self.source.index.owner_chain(pod_uid)
@@ -132,6 +162,7 @@ class WorkloadTree:
                 self.workload_kind.pop(uid, None)
                 self.pods_of.pop(uid, None)
                 self.children_of.pop(uid, None)
+                self._counts.pop(uid, None)
         for kind in CHILD_KINDS:
             for uid in batch.upserts.get(kind, {}):
                 self.child_kind[uid] = kind
@@ -163,6 +194,7 @@ class WorkloadTree:
                 self.pods_of.get(owner, set()).discard(uid)
                 changes.removed_pods.setdefault(owner, set()).add(uid)
                 changes.workloads.add(owner)
+            self._recount(uid)
         changes.workloads &= set(self.workloads)
         return changes
 
@@ -210,6 +242,7 @@ class WorkloadTree:
             if parent is not None and parent != owner and parent in self.workloads:
                 self.pods_of.setdefault(parent, set()).add(uid)
                 changes.workloads.add(parent)
+        self._recount(uid)
 
 
 def affected(changes: TreeChanges, workload_uid: str | None) -> bool:

@@ -24,7 +24,7 @@ from ktui.ui.cells import (
     restarts_since,
     status_text,
 )
-from ktui.ui.inspector import WORKLOAD_KINDS, WorkloadTree, affected
+from ktui.ui.inspector import WORKLOAD_KINDS, TreeChanges, WorkloadTree, affected
 from ktui.ui.live_table import Column, LiveTable, Row
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.rollout import (
@@ -265,7 +265,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
                     deletes.add(uid)
             self.workloads.apply(upserts, deletes)
             if affected(changes, self.selected_workload):
-                self._refresh_lower(now)
+                self._update_lower(changes, now)
         if changes.states:
             self.query_one(ClusterHeader).refresh_states()
             self._explain_empty()
@@ -309,7 +309,27 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         }
         self.workloads.replace_all(rows)
 
-    def _refresh_lower(self, now: datetime | None = None) -> None:
+    def _update_lower(self, changes: TreeChanges, now: datetime) -> None:
+        """Apply one batch to the panes below the selection: the (few) children are
+        recomputed, the pods pane only gets the pods that changed."""
+        tree = self._tree
+        uid = self.selected_workload
+        if tree is None or uid is None or uid not in tree.workloads:
+            self._refresh_lower(now)
+            return
+        self._refresh_lower(now, pods=False)
+        parent = self.selected_child if self._pods_follow_child else None
+        upserts: dict[str, Row] = {}
+        deletes = set(changes.removed_pods.get(uid, ()))
+        for pod_uid in changes.pods.get(uid, ()):
+            pod = tree.source.get(pod_uid)
+            if pod is None or (parent is not None and not tree.under(pod_uid, parent)):
+                deletes.add(pod_uid)
+            else:
+                upserts[pod_uid] = self._pod_cells(pod, now)
+        self.pods.apply(upserts, deletes)
+
+    def _refresh_lower(self, now: datetime | None = None, *, pods: bool = True) -> None:
         """Recompute the children and pods panes for the selected workload."""
         tree = self._tree
         now = now or self.ktui.clock()
@@ -330,6 +350,8 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         children = [c for c in tree.children(uid) if _kind_of(c, tree, child_kind) == child_kind]
         self._set_child_columns(child_kind)
         self.children_table.replace_all(self._child_rows(obj, child_kind, children, now))
+        if not pods:
+            return
         parent = self.selected_child if self._pods_follow_child else None
         pods = tree.pods(uid, parent)
         self.pods.replace_all({_uid(p): self._pod_cells(p, now) for p in pods})

@@ -105,4 +105,9 @@ class ClusterHeader(Static):
                 details.append(f"{_SHORT.get(kind, kind)}: {state.message}")
         if details:
             line2.append(" · " + "; ".join(dict.fromkeys(details)), style="yellow")
-        self.update(Text("\n").join([line1, line2]))
+        text = Text("\n").join([line1, line2])
+        # Every batch carries cache states; an update re-lays out the screen, so skip it when
+        # nothing the header shows has changed.
+        if text != getattr(self, "_shown", None):
+            self._shown = text
+            self.update(text)
