@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--no-scenario", action="store_true", help="start empty, without the demo workloads"
     )
+    sim.add_argument(
+        "--no-rollouts",
+        action="store_true",
+        help="do not roll shop/web by itself every few minutes (for scripted kubectl sessions)",
+    )
     return parser
 
 
@@ -123,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 pods=args.pods,
                 events_per_second=args.events_per_second,
                 scenario=not args.no_scenario,
+                rollouts=not args.no_rollouts,
             )
         settings = settings_from_args(args)
         if settings.demo:

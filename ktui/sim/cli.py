@@ -28,6 +28,7 @@ def run_sim(
     pods: int = 0,
     events_per_second: int = 0,
     scenario: bool = True,
+    rollouts: bool = True,
 ) -> int:
     _check_port(port)
     cluster = EmbeddedCluster(port=port)
@@ -51,7 +52,8 @@ def run_sim(
         cluster.start()
         if scenario:
             load_scenario(cluster)
-            driver = RolloutDriver(cluster).start()
+            if rollouts:
+                driver = RolloutDriver(cluster).start()
         churn = Churn(cluster.client, load_pods, events_per_second).start()
         if kubeconfig_path:
             cluster.write_kubeconfig(kubeconfig_path)

@@ -330,12 +330,12 @@ def test_demo_and_sim_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert cli.main(["--demo", "-n", "shop"]) == 0
     assert cli.main(["sim", "--port", "8443", "--write-kubeconfig", "/tmp/k.yaml"]) == 3
-    assert cli.main(["sim", "--pods", "10000", "--events-per-second", "1000"]) == 3
-    default_load = {"pods": 0, "events_per_second": 0, "scenario": True}
+    assert cli.main(["sim", "--pods", "10000", "--events-per-second", "1000", "--no-rollouts"]) == 3
+    default_load = {"pods": 0, "events_per_second": 0, "scenario": True, "rollouts": True}
     assert calls == [
         Settings(demo=True, namespace="shop"),
         (8443, "/tmp/k.yaml", default_load),
-        (0, None, {**default_load, "pods": 10000, "events_per_second": 1000}),
+        (0, None, {**default_load, "pods": 10000, "events_per_second": 1000, "rollouts": False}),
     ]
 
 
