@@ -41,6 +41,7 @@ from typing import Any
 
 from ktui.sim.client import SimClient
 from ktui.sim.controllers import util
+from ktui.sim.selectors import SelectorError
 from ktui.sim.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -965,6 +966,134 @@ def recheck_owner(
         return util.uid_of(fresh) == util.uid_of(owner) and not util.is_deleting(fresh)
 
     return check
+
+
+def resolve_owner(
+    owners: Informer, kind: str, namespace: str, ref: Mapping[str, Any] | None
+) -> Obj | None:
+    """resolveControllerRef: the cached owner `ref` names, or None when the ref is of another
+    kind or the cached object of that name is a different one (another uid)."""
+    if ref is None or ref.get("kind") != kind:
+        return None
+    owner = owners.get(namespace, str(ref.get("name") or ""))
+    if owner is None or util.uid_of(owner) != ref.get("uid"):
+        return None
+    return owner
+
+
+def min_ready_requeue(queue: WorkQueue, slack: int) -> Callable[[Obj, Obj, Obj], None]:
+    """An `OwnedObjects` after-update hook: a pod that just became ready turns available after
+    the owner's minReadySeconds, so look at the owner again then, `slack` seconds late
+    (upstream's ReplicaSet controller adds one second, the DaemonSet controller none)."""
+
+    def requeue(owner: Obj, old: Obj, new: Obj) -> None:
+        min_ready = util.int_field(owner.get("spec"), "minReadySeconds")
+        if not util.is_pod_ready(old) and util.is_pod_ready(new) and min_ready > 0:
+            queue.add_after(util.key_of(owner), min_ready + slack)
+
+    return requeue
+
+
+class OwnedObjects:
+    """Turns watch events on owned objects (pods, or a Deployment's ReplicaSets) into enqueues
+    of their owners of `kind`, like upstream's addPod / updatePod / deletePod handlers.
+
+    An orphan (no controller ref) enqueues every owner whose selector matches its labels, so
+    one of them can adopt it. Each handler takes an optional `enqueue` for controllers whose
+    enqueue depends on the event (the Job controller's back-off).
+
+    `deleting_update_is_delete`: an update to an object being deleted only enqueues its owner
+    (and the old object's owner if the labels changed), as the ReplicaSet and Job controllers
+    do. `after_owner_update(owner, old, new)` runs after an update enqueued the new controller
+    owner (see `min_ready_requeue`).
+    """
+
+    def __init__(
+        self,
+        owners: Informer,
+        kind: str,
+        enqueue: Callable[[Obj], None],
+        *,
+        deleting_update_is_delete: bool = False,
+        after_owner_update: Callable[[Obj, Obj, Obj], None] | None = None,
+    ) -> None:
+        self.owners = owners
+        self.kind = kind
+        self.enqueue = enqueue
+        self.deleting_update_is_delete = deleting_update_is_delete
+        self.after_owner_update = after_owner_update
+
+    def owner_of(self, obj: Mapping[str, Any]) -> Obj | None:
+        return resolve_owner(
+            self.owners, self.kind, util.namespace_of(obj), util.controller_ref(obj)
+        )
+
+    def candidates(self, obj: Mapping[str, Any]) -> list[Obj]:
+        """The owners whose non-empty selector matches the orphan's labels."""
+        labels = util.labels_of(obj)
+        if not labels:
+            return []
+        found = []
+        for owner in self.owners.list(util.namespace_of(obj)):
+            try:
+                selector = util.selector_of(owner)
+            except SelectorError:
+                continue
+            if not selector.empty and selector.matches(labels):
+                found.append(owner)
+        return found
+
+    def enqueue_owner(self, obj: Obj, enqueue: Callable[[Obj], None] | None = None) -> None:
+        """Only the controller owner (for a deletion: a deleted orphan cannot be adopted)."""
+        enqueue = enqueue or self.enqueue
+        owner = self.owner_of(obj)
+        if owner is not None:
+            enqueue(owner)
+
+    def changed(self, obj: Obj, enqueue: Callable[[Obj], None] | None = None) -> None:
+        """The controller owner, or for an orphan the owners that could adopt it."""
+        enqueue = enqueue or self.enqueue
+        owner = self.owner_of(obj)
+        if owner is not None:
+            enqueue(owner)
+            return
+        if util.controller_ref(obj) is None:
+            for candidate in self.candidates(obj):
+                enqueue(candidate)
+
+    def added(self, obj: Obj, enqueue: Callable[[Obj], None] | None = None) -> None:
+        """Like `changed`, except that an object already being deleted counts as deleted."""
+        if util.is_deleting(obj):
+            self.enqueue_owner(obj, enqueue)
+            return
+        self.changed(obj, enqueue)
+
+    def updated(self, old: Obj, new: Obj, enqueue: Callable[[Obj], None] | None = None) -> None:
+        """The old controller owner if the controller ref changed, then the new one (or, for an
+        orphan whose ref or labels changed, the owners that could adopt it)."""
+        enqueue = enqueue or self.enqueue
+        labels_changed = util.labels_of(old) != util.labels_of(new)
+        if self.deleting_update_is_delete and util.is_deleting(new):
+            self.enqueue_owner(new, enqueue)
+            if labels_changed:
+                self.enqueue_owner(old, enqueue)
+            return
+        old_ref, new_ref = util.controller_ref(old), util.controller_ref(new)
+        if old_ref != new_ref and old_ref is not None:
+            old_owner = resolve_owner(self.owners, self.kind, util.namespace_of(old), old_ref)
+            if old_owner is not None:
+                enqueue(old_owner)
+        if new_ref is not None:
+            owner = resolve_owner(self.owners, self.kind, util.namespace_of(new), new_ref)
+            if owner is None:
+                return
+            enqueue(owner)
+            if self.after_owner_update is not None:
+                self.after_owner_update(owner, old, new)
+            return
+        if old_ref != new_ref or labels_changed:
+            for candidate in self.candidates(new):
+                enqueue(candidate)
 
 
 def owner_key_for(obj: Mapping[str, Any], kind: str) -> str | None:

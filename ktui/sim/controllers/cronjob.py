@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ktui.sim.controllers import util
-from ktui.sim.controllers.base import Controller, Informer, deep_copy
+from ktui.sim.controllers.base import Controller, Informer, OwnedObjects, deep_copy
 from ktui.sim.controllers.cron import CronError, Schedule, parse_standard
 from ktui.sim.controllers.job import finished_condition
 from ktui.sim.store import StoreError
@@ -87,34 +87,22 @@ class CronJobController(Controller):
         self.cronjobs.add_handler(
             on_add=self.enqueue, on_update=self._cronjob_updated, on_delete=self.enqueue
         )
+        self.owned_jobs = OwnedObjects(self.cronjobs, self.kind, self.enqueue)
         self.jobs.add_handler(
-            on_add=self._job_changed,
+            on_add=self.owned_jobs.enqueue_owner,
             on_update=self._job_updated,
-            on_delete=self._job_changed,
+            on_delete=self.owned_jobs.enqueue_owner,
         )
 
     def resync(self) -> None:
         for cronjob in self.cronjobs.list():
             self.enqueue(cronjob)
 
-    def _resolve(self, job: Mapping[str, Any]) -> Obj | None:
-        ref = util.controller_ref(job)
-        if ref is None or ref.get("kind") != self.kind:
-            return None
-        cronjob = self.cronjobs.get(util.namespace_of(job), str(ref.get("name") or ""))
-        if cronjob is None or util.uid_of(cronjob) != ref.get("uid"):
-            return None
-        return cronjob
-
-    def _job_changed(self, job: Obj) -> None:
-        cronjob = self._resolve(job)
-        if cronjob is not None:
-            self.enqueue(cronjob)
-
     def _job_updated(self, old: Obj, new: Obj) -> None:
+        # Jobs are never adopted by a CronJob: only their controller owners are looked at.
         if util.controller_ref(old) != util.controller_ref(new):
-            self._job_changed(old)
-        self._job_changed(new)
+            self.owned_jobs.enqueue_owner(old)
+        self.owned_jobs.enqueue_owner(new)
 
     def _cronjob_updated(self, old: Obj, new: Obj) -> None:
         old_schedule = (old.get("spec") or {}).get("schedule")

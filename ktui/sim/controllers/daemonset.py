@@ -38,14 +38,16 @@ from ktui.sim.controllers.base import (
     Controller,
     ControllerContext,
     Informer,
+    OwnedObjects,
     claim_objects,
     create_pod_from_template,
     deep_copy,
     delete_pod,
+    min_ready_requeue,
     recheck_owner,
     slow_start_batch,
 )
-from ktui.sim.selectors import LabelSelector, SelectorError
+from ktui.sim.selectors import LabelSelector
 from ktui.sim.store import StoreError
 
 Obj = dict[str, Any]
@@ -262,10 +264,16 @@ class DaemonSetController(Controller):
             on_update=lambda old, new: self.enqueue(new),
             on_delete=self.enqueue,
         )
+        self.owned_pods = OwnedObjects(
+            self.sets,
+            self.kind,
+            self.enqueue,
+            after_owner_update=min_ready_requeue(self.queue, slack=0),
+        )
         self.pods.add_handler(
-            on_add=self._pod_changed,
-            on_update=self._pod_updated,
-            on_delete=self._pod_changed,
+            on_add=self.owned_pods.changed,
+            on_update=self.owned_pods.updated,
+            on_delete=self.owned_pods.changed,
         )
         self.nodes.add_handler(
             on_add=lambda node: self.resync(),
@@ -284,44 +292,8 @@ class DaemonSetController(Controller):
 
     # --- events ----------------------------------------------------------------------------
 
-    def _resolve(self, namespace: str, ref: Mapping[str, Any] | None) -> Obj | None:
-        if ref is None or ref.get("kind") != self.kind:
-            return None
-        ds = self.sets.get(namespace, str(ref.get("name") or ""))
-        if ds is None or util.uid_of(ds) != ref.get("uid"):
-            return None
-        return ds
-
-    def _pod_changed(self, pod: Obj) -> None:
-        ds = self._resolve(util.namespace_of(pod), util.controller_ref(pod))
-        if ds is not None:
-            self.enqueue(ds)
-            return
-        if util.controller_ref(pod) is None:
-            for candidate in self._sets_for(pod):
-                self.enqueue(candidate)
-
-    def _pod_updated(self, old: Obj, new: Obj) -> None:
-        old_ref, new_ref = util.controller_ref(old), util.controller_ref(new)
-        if old_ref != new_ref and old_ref is not None:
-            old_ds = self._resolve(util.namespace_of(old), old_ref)
-            if old_ds is not None:
-                self.enqueue(old_ds)
-        if new_ref is not None:
-            ds = self._resolve(util.namespace_of(new), new_ref)
-            if ds is None:
-                return
-            self.enqueue(ds)
-            min_ready = util.int_field(ds.get("spec"), "minReadySeconds")
-            if not util.is_pod_ready(old) and util.is_pod_ready(new) and min_ready > 0:
-                self.queue.add_after(util.key_of(ds), min_ready)
-            return
-        if old_ref != new_ref or util.labels_of(old) != util.labels_of(new):
-            for candidate in self._sets_for(new):
-                self.enqueue(candidate)
-
     def _revision_changed(self, revision: Obj) -> None:
-        ds = self._resolve(util.namespace_of(revision), util.controller_ref(revision))
+        ds = self.owned_pods.owner_of(revision)
         if ds is not None:
             self.enqueue(ds)
 
@@ -332,20 +304,6 @@ class DaemonSetController(Controller):
 
         if relevant(old) != relevant(new):
             self.resync()
-
-    def _sets_for(self, obj: Obj) -> list[Obj]:
-        labels = util.labels_of(obj)
-        if not labels:
-            return []
-        found = []
-        for ds in self.sets.list(util.namespace_of(obj)):
-            try:
-                selector = util.selector_of(ds)
-            except SelectorError:
-                continue
-            if not selector.empty and selector.matches(labels):
-                found.append(ds)
-        return found
 
     # --- sync ------------------------------------------------------------------------------
 

@@ -43,11 +43,12 @@ from ktui.sim.controllers import util
 from ktui.sim.controllers.base import (
     Controller,
     Informer,
+    OwnedObjects,
     claim_objects,
     deep_copy,
     recheck_owner,
+    resolve_owner,
 )
-from ktui.sim.selectors import SelectorError
 from ktui.sim.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -585,8 +586,11 @@ class DeploymentController(Controller):
             on_update=lambda old, new: self.enqueue(new),
             on_delete=self.enqueue,
         )
+        self.owned_replicasets = OwnedObjects(self.deployments, self.kind, self.enqueue)
         self.replicasets.add_handler(
-            on_add=self._rs_added, on_update=self._rs_updated, on_delete=self._rs_deleted
+            on_add=self.owned_replicasets.added,
+            on_update=self.owned_replicasets.updated,
+            on_delete=self.owned_replicasets.enqueue_owner,
         )
         self.pods.add_handler(on_delete=self._pod_deleted)
 
@@ -596,73 +600,14 @@ class DeploymentController(Controller):
 
     # --- event handlers --------------------------------------------------------------------
 
-    def _resolve(self, namespace: str, ref: Mapping[str, Any] | None) -> Obj | None:
-        if ref is None or ref.get("kind") != self.kind:
-            return None
-        d = self.deployments.get(namespace, str(ref.get("name") or ""))
-        if d is None or util.uid_of(d) != ref.get("uid"):
-            return None
-        return d
-
-    def _deployments_for_orphan(self, rs: Obj) -> list[Obj]:
-        labels = util.labels_of(rs)
-        if not labels:
-            return []
-        found = []
-        for d in self.deployments.list(util.namespace_of(rs)):
-            try:
-                selector = util.selector_of(d)
-            except SelectorError:
-                continue
-            if not selector.empty and selector.matches(labels):
-                found.append(d)
-        return found
-
-    def _rs_added(self, rs: Obj) -> None:
-        if util.is_deleting(rs):
-            self._rs_deleted(rs)
-            return
-        ref = util.controller_ref(rs)
-        if ref is not None:
-            d = self._resolve(util.namespace_of(rs), ref)
-            if d is not None:
-                self.enqueue(d)
-            return
-        for d in self._deployments_for_orphan(rs):
-            self.enqueue(d)
-
-    def _rs_updated(self, old: Obj, new: Obj) -> None:
-        namespace = util.namespace_of(new)
-        old_ref, new_ref = util.controller_ref(old), util.controller_ref(new)
-        ref_changed = old_ref != new_ref
-        if ref_changed and old_ref is not None:
-            d = self._resolve(namespace, old_ref)
-            if d is not None:
-                self.enqueue(d)
-        if new_ref is not None:
-            d = self._resolve(namespace, new_ref)
-            if d is not None:
-                self.enqueue(d)
-            return
-        if ref_changed or util.labels_of(old) != util.labels_of(new):
-            for d in self._deployments_for_orphan(new):
-                self.enqueue(d)
-
-    def _rs_deleted(self, rs: Obj) -> None:
-        d = self._resolve(util.namespace_of(rs), util.controller_ref(rs))
-        if d is not None:
-            self.enqueue(d)
-
     def _pod_deleted(self, pod: Obj) -> None:
         # A Recreate rollout waits for the old pods to be gone: look again once none is left.
-        ref = util.controller_ref(pod)
-        if ref is None or ref.get("kind") != "ReplicaSet":
+        rs = resolve_owner(
+            self.replicasets, "ReplicaSet", util.namespace_of(pod), util.controller_ref(pod)
+        )
+        if rs is None:
             return
-        namespace = util.namespace_of(pod)
-        rs = self.replicasets.get(namespace, str(ref.get("name") or ""))
-        if rs is None or util.uid_of(rs) != ref.get("uid"):
-            return
-        d = self._resolve(namespace, util.controller_ref(rs))
+        d = self.owned_replicasets.owner_of(rs)
         if d is None or strategy_type(d) != "Recreate":
             return
         for sibling in self.replicasets.controlled_by(util.uid_of(d)):

@@ -28,13 +28,13 @@ from ktui.sim.controllers.base import (
     Controller,
     ControllerContext,
     Informer,
+    OwnedObjects,
     claim_objects,
     create_pod_from_template,
     deep_copy,
     delete_pod,
     recheck_owner,
 )
-from ktui.sim.selectors import SelectorError
 from ktui.sim.store import StoreError
 
 Obj = dict[str, Any]
@@ -119,8 +119,16 @@ class JobController(Controller):
         self.jobs.add_handler(
             on_add=self.enqueue, on_update=self._job_updated, on_delete=self.enqueue
         )
+        self.owned_pods = OwnedObjects(
+            self.jobs,
+            self.kind,
+            lambda job: self._enqueue_job(job, True),
+            deleting_update_is_delete=True,
+        )
         self.pods.add_handler(
-            on_add=self._pod_added, on_update=self._pod_updated, on_delete=self._pod_deleted
+            on_add=self.owned_pods.added,
+            on_update=self._pod_updated,
+            on_delete=self.owned_pods.enqueue_owner,
         )
 
     def resync(self) -> None:
@@ -139,14 +147,6 @@ class JobController(Controller):
                 remaining = start + int(new_deadline) - self.clock()
                 self.queue.add_after(util.key_of(new), max(remaining, 0.0))
 
-    def _resolve(self, namespace: str, ref: Mapping[str, Any] | None) -> Obj | None:
-        if ref is None or ref.get("kind") != self.kind:
-            return None
-        job = self.jobs.get(namespace, str(ref.get("name") or ""))
-        if job is None or util.uid_of(job) != ref.get("uid"):
-            return None
-        return job
-
     def _enqueue_job(self, job: Obj, immediate: bool) -> None:
         key = util.key_of(job)
         if immediate:
@@ -159,57 +159,10 @@ class JobController(Controller):
         backoff = min(self.queue.base_delay * 2 ** (requeues - 1), self.queue.max_delay)
         self.queue.add_after_real(key, backoff)
 
-    def _jobs_for_orphan(self, pod: Obj) -> list[Obj]:
-        labels = util.labels_of(pod)
-        if not labels:
-            return []
-        found = []
-        for job in self.jobs.list(util.namespace_of(pod)):
-            try:
-                selector = util.selector_of(job)
-            except SelectorError:
-                continue
-            if not selector.empty and selector.matches(labels):
-                found.append(job)
-        return found
-
-    def _pod_added(self, pod: Obj) -> None:
-        if util.is_deleting(pod):
-            self._pod_deleted(pod)
-            return
-        job = self._resolve(util.namespace_of(pod), util.controller_ref(pod))
-        if job is not None:
-            self._enqueue_job(job, True)
-            return
-        if util.controller_ref(pod) is None:
-            for job in self._jobs_for_orphan(pod):
-                self._enqueue_job(job, True)
-
     def _pod_updated(self, old: Obj, new: Obj) -> None:
+        # A failed pod backs the job off; any other change is looked at right away.
         immediate = util.pod_phase(new) != "Failed"
-        if util.is_deleting(new):
-            self._pod_deleted(new, immediate)
-            if util.labels_of(old) != util.labels_of(new):
-                self._pod_deleted(old, immediate)
-            return
-        old_ref, new_ref = util.controller_ref(old), util.controller_ref(new)
-        if old_ref != new_ref and old_ref is not None:
-            old_job = self._resolve(util.namespace_of(old), old_ref)
-            if old_job is not None:
-                self._enqueue_job(old_job, immediate)
-        if new_ref is not None:
-            job = self._resolve(util.namespace_of(new), new_ref)
-            if job is not None:
-                self._enqueue_job(job, immediate)
-            return
-        if old_ref != new_ref or util.labels_of(old) != util.labels_of(new):
-            for job in self._jobs_for_orphan(new):
-                self._enqueue_job(job, immediate)
-
-    def _pod_deleted(self, pod: Obj, immediate: bool = True) -> None:
-        job = self._resolve(util.namespace_of(pod), util.controller_ref(pod))
-        if job is not None:
-            self._enqueue_job(job, immediate)
+        self.owned_pods.updated(old, new, lambda job: self._enqueue_job(job, immediate))
 
     # --- the loop --------------------------------------------------------------------------
 

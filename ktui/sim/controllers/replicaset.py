@@ -19,14 +19,15 @@ from ktui.sim.controllers import util
 from ktui.sim.controllers.base import (
     Controller,
     Informer,
+    OwnedObjects,
     claim_objects,
     create_pod_from_template,
     deep_copy,
     delete_pod,
+    min_ready_requeue,
     recheck_owner,
     slow_start_batch,
 )
-from ktui.sim.selectors import SelectorError
 from ktui.sim.store import StoreError
 
 Obj = dict[str, Any]
@@ -49,80 +50,21 @@ class ReplicaSetController(Controller):
             on_update=lambda old, new: self.enqueue(new),
             on_delete=self.enqueue,
         )
+        self.owned_pods = OwnedObjects(
+            self.replicasets,
+            self.kind,
+            self.enqueue,
+            deleting_update_is_delete=True,
+            after_owner_update=min_ready_requeue(self.queue, slack=1),
+        )
         self.pods.add_handler(
-            on_add=self._pod_added, on_update=self._pod_updated, on_delete=self._pod_deleted
+            on_add=self.owned_pods.added,
+            on_update=self.owned_pods.updated,
+            on_delete=self.owned_pods.enqueue_owner,
         )
 
     def resync(self) -> None:
         for rs in self.replicasets.list():
-            self.enqueue(rs)
-
-    # --- pod events ------------------------------------------------------------------------
-
-    def _resolve(self, namespace: str, ref: Mapping[str, Any] | None) -> Obj | None:
-        if ref is None or ref.get("kind") != self.kind:
-            return None
-        rs = self.replicasets.get(namespace, str(ref.get("name") or ""))
-        if rs is None or util.uid_of(rs) != ref.get("uid"):
-            return None
-        return rs
-
-    def _matching_replicasets(self, pod: Obj) -> list[Obj]:
-        labels = util.labels_of(pod)
-        if not labels:
-            return []
-        found = []
-        for rs in self.replicasets.list(util.namespace_of(pod)):
-            try:
-                selector = util.selector_of(rs)
-            except SelectorError:
-                continue
-            if not selector.empty and selector.matches(labels):
-                found.append(rs)
-        return found
-
-    def _pod_added(self, pod: Obj) -> None:
-        if util.is_deleting(pod):
-            self._pod_deleted(pod)
-            return
-        rs = self._resolve(util.namespace_of(pod), util.controller_ref(pod))
-        if rs is not None:
-            self.enqueue(rs)
-            return
-        if util.controller_ref(pod) is None:
-            for rs in self._matching_replicasets(pod):
-                self.enqueue(rs)
-
-    def _pod_updated(self, old: Obj, new: Obj) -> None:
-        labels_changed = util.labels_of(old) != util.labels_of(new)
-        if util.is_deleting(new):
-            self._pod_deleted(new)
-            if labels_changed:
-                self._pod_deleted(old)
-            return
-        namespace = util.namespace_of(new)
-        old_ref, new_ref = util.controller_ref(old), util.controller_ref(new)
-        ref_changed = old_ref != new_ref
-        if ref_changed and old_ref is not None:
-            old_rs = self._resolve(namespace, old_ref)
-            if old_rs is not None:
-                self.enqueue(old_rs)
-        if new_ref is not None:
-            rs = self._resolve(namespace, new_ref)
-            if rs is None:
-                return
-            self.enqueue(rs)
-            min_ready = util.int_field(rs.get("spec"), "minReadySeconds")
-            if not util.is_pod_ready(old) and util.is_pod_ready(new) and min_ready > 0:
-                self.queue.add_after(util.key_of(rs), min_ready + 1)
-            return
-        if labels_changed or ref_changed:
-            for rs in self._matching_replicasets(new):
-                self.enqueue(rs)
-
-    def _pod_deleted(self, pod: Obj) -> None:
-        rs = self._resolve(util.namespace_of(pod), util.controller_ref(pod))
-        if rs is not None:
             self.enqueue(rs)
 
     # --- sync ------------------------------------------------------------------------------

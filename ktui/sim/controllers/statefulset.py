@@ -35,12 +35,13 @@ from ktui.sim.controllers.base import (
     STRATEGIC,
     Controller,
     Informer,
+    OwnedObjects,
     claim_objects,
     deep_copy,
     pod_from_template,
     recheck_owner,
 )
-from ktui.sim.selectors import LabelSelector, SelectorError
+from ktui.sim.selectors import LabelSelector
 from ktui.sim.store import StoreError
 
 Obj = dict[str, Any]
@@ -210,63 +211,16 @@ class StatefulSetController(Controller):
             on_update=lambda old, new: self.enqueue(new),
             on_delete=self.enqueue,
         )
+        self.owned_pods = OwnedObjects(self.sets, self.kind, self.enqueue)
         self.pods.add_handler(
-            on_add=self._pod_changed,
-            on_update=self._pod_updated,
-            on_delete=self._pod_changed,
+            on_add=self.owned_pods.changed,
+            on_update=self.owned_pods.updated,
+            on_delete=self.owned_pods.changed,
         )
 
     def resync(self) -> None:
         for set_ in self.sets.list():
             self.enqueue(set_)
-
-    # --- events ----------------------------------------------------------------------------
-
-    def _resolve(self, namespace: str, ref: Mapping[str, Any] | None) -> Obj | None:
-        if ref is None or ref.get("kind") != self.kind:
-            return None
-        set_ = self.sets.get(namespace, str(ref.get("name") or ""))
-        if set_ is None or util.uid_of(set_) != ref.get("uid"):
-            return None
-        return set_
-
-    def _pod_changed(self, pod: Obj) -> None:
-        set_ = self._resolve(util.namespace_of(pod), util.controller_ref(pod))
-        if set_ is not None:
-            self.enqueue(set_)
-            return
-        if util.controller_ref(pod) is None:
-            for candidate in self._sets_for_orphan(pod):
-                self.enqueue(candidate)
-
-    def _pod_updated(self, old: Obj, new: Obj) -> None:
-        old_ref, new_ref = util.controller_ref(old), util.controller_ref(new)
-        if old_ref != new_ref and old_ref is not None:
-            old_set = self._resolve(util.namespace_of(old), old_ref)
-            if old_set is not None:
-                self.enqueue(old_set)
-        if new_ref is not None:
-            set_ = self._resolve(util.namespace_of(new), new_ref)
-            if set_ is not None:
-                self.enqueue(set_)
-            return
-        if old_ref != new_ref or util.labels_of(old) != util.labels_of(new):
-            for candidate in self._sets_for_orphan(new):
-                self.enqueue(candidate)
-
-    def _sets_for_orphan(self, pod: Obj) -> list[Obj]:
-        labels = util.labels_of(pod)
-        if not labels:
-            return []
-        found = []
-        for set_ in self.sets.list(util.namespace_of(pod)):
-            try:
-                selector = util.selector_of(set_)
-            except SelectorError:
-                continue
-            if not selector.empty and selector.matches(labels):
-                found.append(set_)
-        return found
 
     # --- sync ------------------------------------------------------------------------------
 
