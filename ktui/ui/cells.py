@@ -151,4 +151,5 @@ def badges_text(badges: tuple[ContainerBadge, ...] | list[ContainerBadge]) -> Te
 
 
 def dim(value: str) -> Text:
-    return Text(value, style="bright_black")
+    # "dim" rather than a grey colour: it stays readable on the cursor row's background.
+    return Text(value, style="dim")

@@ -50,6 +50,14 @@ async def test_history_then_undo_to_previous_after_confirmation(
     sim: SimServer, connect_to: Callable[..., Connection]
 ) -> None:
     web = seed_two_revisions(sim)
+    status = {
+        "observedGeneration": web["metadata"]["generation"],
+        "replicas": 2,
+        "updatedReplicas": 2,
+        "readyReplicas": 2,
+        "availableReplicas": 2,
+    }
+    sim.store.update("apps", "deployments", {**web, "status": status}, subresource="status")
     app = make_app(Settings(), connection=connect_to())
     async with app.run_test(size=(160, 50)) as pilot:
         workloads = app.screen.query_one("#workloads", LiveTable)
@@ -59,6 +67,14 @@ async def test_history_then_undo_to_previous_after_confirmation(
         assert isinstance(app.screen, RolloutScreen)
         history = app.screen.query_one("#history", LiveTable)
         await wait_for(pilot, lambda: history.total_count == 2, "two revisions")
+        # The live status is kubectl's message for this object, with the bars below it.
+        status = app.screen.query_one("#rollout-status", Static).content
+        status_text = "".join(
+            seg.text for seg in app.console.render(status, app.console.options.update(width=120))
+        )
+        assert 'deployment "web" successfully rolled out' in status_text
+        assert "available" in status_text and "2/2" in status_text
+        assert "unavailable" not in status_text
         assert sorted(history.ordered_keys()) == ["1", "2"]
         row = history.row("1")
         assert row is not None and "first release" in row

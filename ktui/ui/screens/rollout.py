@@ -68,7 +68,9 @@ def error_text(exc: BaseException) -> str:
 # ---------------------------------------------------------------------- status rendering
 
 
-def progress_bar(label: str, value: int, total: int, width: int = 30, style: str = "green") -> Text:
+def progress_bar(
+    label: str, value: int, total: int, *, width: int = 30, style: str = "green"
+) -> Text:
     text = Text(no_wrap=True)
     text.append(f"{label:<10}", style="bold")
     filled = 0 if total <= 0 else min(width, round(width * value / total))
@@ -89,7 +91,7 @@ def status_renderable(status: RolloutStatus) -> Group:
         parts.append(progress_bar("available", status.available, desired))
         if status.kind == "Deployment":
             # Old replicas drain towards zero: the bar empties as the rollout finishes.
-            parts.append(progress_bar("old", status.old, max(desired, status.old), "magenta"))
+            parts.append(progress_bar("old", status.old, max(desired, status.old), style="magenta"))
     return Group(*parts)
 
 
