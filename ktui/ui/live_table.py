@@ -233,6 +233,22 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.apply({}, list(self._rows))
         self._natural_widths = [len(c.label) for c in self.columns]
 
+    def set_columns(self, columns: Iterable[Column]) -> None:
+        """Show other columns (rows are dropped: they were built for the old ones). A sort by a
+        column that the new set also has is kept."""
+        new = tuple(columns)
+        if new == self.columns:
+            return
+        sort_column, reverse = self.sort_state
+        self.clear()
+        self.columns = new
+        self._natural_widths = [len(c.label) for c in new]
+        keys = [c.key for c in new]
+        self._sort_column = keys.index(sort_column) if sort_column in keys else None
+        self._sort_reverse = reverse if self._sort_column is not None else False
+        self._strip_cache.clear()
+        self.refresh()
+
     def sort_by(self, column_key: str | None, reverse: bool = False) -> None:
         """Sort by a column's plain text (None: the table's own sort key)."""
         if column_key is None:

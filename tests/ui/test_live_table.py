@@ -133,3 +133,22 @@ async def test_updates_reorder_only_when_the_sort_value_or_filter_match_changes(
         assert table.ordered_keys() == ["uid-1"]
         table.apply({}, ["uid-1"])
         assert table.ordered_keys() == []
+
+
+async def test_set_columns_drops_rows_and_keeps_a_sort_the_new_columns_share() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        table.apply(rows(3))
+        table.sort_by("status", reverse=True)
+        table.set_columns(
+            [Column("ns", "NAMESPACE"), Column("name", "NAME"), Column("status", "STATUS")]
+        )
+        await pilot.pause()
+        assert table.total_count == 0
+        assert table.sort_state == ("status", True)
+        table.apply({"a": ("x", "pod-a", "Running"), "b": ("x", "pod-b", "Pending")})
+        assert table.ordered_keys() == ["a", "b"]
+        assert "NAMESPACE" in table.render_line(0).text
+        table.set_columns([Column("name", "NAME")])
+        assert table.sort_state == (None, False)

@@ -228,7 +228,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
     @on(ScopeChanged)
     def _scope_changed(self, message: ScopeChanged) -> None:
         all_namespaces = self.ktui.connection.namespace is None
-        self.workloads.columns = tuple(workload_columns(all_namespaces))
+        self.workloads.set_columns(workload_columns(all_namespaces))
         self._reset()
         self._titles()
 
@@ -358,11 +358,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     def _set_child_columns(self, child_kind: str | None) -> None:
         table = self.children_table
-        columns = tuple(CHILD_COLUMNS.get(child_kind or "", CHILD_COLUMNS["ReplicaSet"]))
-        if table.columns != columns:
-            table.clear()
-            table.columns = columns
-            table._natural_widths = [len(c.label) for c in columns]
+        table.set_columns(CHILD_COLUMNS.get(child_kind or "", CHILD_COLUMNS["ReplicaSet"]))
         table.empty_message = (
             "A Job has no ReplicaSets: its pods are below."
             if child_kind is None
