@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from textual import on
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.cache import ClusterCache
 from ktui.cluster.connection import Connection
 from ktui.config import Config, effective_settings, load_config_or_warning, namespace_override
+from ktui.model.workloads import WorkloadTree
 from ktui.settings import Settings
-from ktui.ui.messages import ClusterChanged
+from ktui.ui.messages import BatchArrived, ClusterChanged, ScopeChanged
+from ktui.ui.palette import KtuiCommands
+from ktui.ui.screens.events import EventsScreen
+from ktui.ui.screens.help import HelpScreen
+from ktui.ui.screens.logs import LogsScreen
+from ktui.ui.screens.main import MainScreen
+from ktui.ui.screens.pod_detail import PodDetailScreen
+from ktui.ui.screens.rollout import RolloutScreen
+from ktui.ui.screens.yaml_view import DescribeScreen, YamlScreen
 
 log = logging.getLogger(__name__)
 
@@ -28,23 +38,20 @@ CacheFactory = Callable[[Connection, Callable[[ChangeBatch], None]], ClusterCach
 def default_cache_factory(
     connection: Connection, on_batch: Callable[[ChangeBatch], None]
 ) -> ClusterCache:
-    # wait_for_ack: the next batch is built only once the main screen has applied this one, so a
+    # wait_for_ack: the next batch is built only once the main screen has drawn this one, so a
     # slow repaint makes batches larger, never a queue of messages.
     return ClusterCache(
         connection.api_client, connection.namespace, on_batch=on_batch, wait_for_ack=True
     )
 
 
-def _palette_provider() -> Any:
-    from ktui.ui.palette import KtuiCommands
-
-    return KtuiCommands
+Obj = dict[str, Any]
 
 
 class KtuiApp(App[int], inherit_bindings=False):
     """Holds the connection and the live cache; screens render what the cache holds."""
 
-    COMMANDS: ClassVar[set[Any]] = {*App.COMMANDS, _palette_provider}
+    COMMANDS: ClassVar[set[Any]] = {*App.COMMANDS, KtuiCommands}
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "ktui"
@@ -76,6 +83,9 @@ class KtuiApp(App[int], inherit_bindings=False):
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self._switch_context = switch_context or (lambda name: self.connection.for_context(name))
         self.cluster: ClusterCache | None = None
+        """The running watch caches; screens never read them (they read `model`)."""
+        self.model = WorkloadTree()
+        """What the screens show, fed only by the batches of the current cache."""
         self.generation = 0
         """Bumped on every namespace/context switch, so late batches of an old cache are ignored."""
         if self.settings.readonly:
@@ -86,8 +96,6 @@ class KtuiApp(App[int], inherit_bindings=False):
         return self.settings.readonly
 
     def on_mount(self) -> None:
-        from ktui.ui.screens.main import MainScreen
-
         self.push_screen(MainScreen())
         self.start_cluster()
         self._apply_config()
@@ -109,19 +117,26 @@ class KtuiApp(App[int], inherit_bindings=False):
         generation = self.generation
 
         def on_batch(batch: ChangeBatch) -> None:
-            # Called on the batcher thread; the message is applied on the event loop. Waiting for
-            # it (call_from_thread) is the back-pressure: the next batch coalesces meanwhile.
-            with contextlib.suppress(RuntimeError):  # the app is shutting down
-                self.call_from_thread(self._deliver, generation, batch)
+            # On the batcher thread: only post. The batcher builds the next batch once the main
+            # screen acks this one (ClusterChanged.ack), so batches grow, messages never queue.
+            self.post_message(BatchArrived(generation, batch))
 
+        self.model = WorkloadTree()
         self.cluster = self.cache_factory(self.connection, on_batch)
+        # The states the header shows before the first batch (every kind "syncing").
+        self.model.objects.states.update(self.cluster.states())
         self.cluster.start()
 
-    def _deliver(self, generation: int, batch: ChangeBatch) -> None:
-        if generation != self.generation or not self.screen_stack:
+    @on(BatchArrived)
+    def _batch_arrived(self, message: BatchArrived) -> None:
+        cluster = self.cluster
+        # The one generation check: a batch of a cache replaced by a namespace or context
+        # switch is dropped here, so screens only ever see batches of the current model.
+        if message.generation != self.generation or cluster is None:
             return
+        changes = self.model.apply(message.batch)
         for screen in self.screen_stack:
-            screen.post_message(ClusterChanged(generation, batch))
+            screen.post_message(ClusterChanged(message.batch, changes, cluster.ack_batch))
 
     def stop_cluster(self) -> None:
         cluster, self.cluster = self.cluster, None
@@ -152,10 +167,8 @@ class KtuiApp(App[int], inherit_bindings=False):
         self._announce_scope()
 
     def _announce_scope(self) -> None:
-        from ktui.ui.messages import ScopeChanged
-
         for screen in self.screen_stack:
-            screen.post_message(ScopeChanged(self.generation))
+            screen.post_message(ScopeChanged())
 
     def on_unmount(self) -> None:
         cluster, self.cluster = self.cluster, None
@@ -163,10 +176,51 @@ class KtuiApp(App[int], inherit_bindings=False):
             cluster.stop()
 
     def action_help(self) -> None:
-        from ktui.ui.screens.help import HelpScreen
-
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
+
+    # ------------------------------------------------------------------ screens
+
+    def open_screen(
+        self,
+        what: str,
+        uid: str,
+        *,
+        previous: bool = False,
+        fallback: Obj | None = None,
+        replace: bool = False,
+    ) -> None:
+        """The one place that opens a screen about an object (screens import no other screen):
+        "detail" (a pod), "describe", "yaml" (`fallback`: the object to show if it is gone),
+        "events", "logs" (`previous`: of the previous container instance), "rollout".
+        `replace`: instead of the current screen (YAML <-> describe), not above it."""
+        screens: dict[str, Callable[[], Screen[Any]]] = {
+            "detail": lambda: PodDetailScreen(uid),
+            "describe": lambda: DescribeScreen(uid),
+            "yaml": lambda: YamlScreen(uid, fallback=fallback),
+            "events": lambda: EventsScreen(uid),
+            "logs": lambda: LogsScreen(uid, previous=previous),
+            "rollout": lambda: RolloutScreen(uid),
+        }
+        screen = screens[what]()
+        if replace:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    @property
+    def main_screen(self) -> MainScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise RuntimeError("the main screen is not mounted")
+
+    def back_to_main(self) -> MainScreen:
+        """Close the screens above the main screen (detail screens, help); the main screen."""
+        main = self.main_screen
+        while self.screen is not main and len(self.screen_stack) > 1:
+            self.pop_screen()
+        return main
 
 
 def make_app(
@@ -177,7 +231,6 @@ def make_app(
     clock: Clock | None = None,
     switch_context: Callable[[str], Connection] | None = None,
     config: Config | None = None,
-    **_: Any,
 ) -> KtuiApp:
     """The one way to build the app (CLI, demo, tests, snapshots, screenshots).
 

@@ -387,7 +387,7 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         if self.cursor_key is not None:
             self.post_message(self.Selected(self, self.cursor_key))
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         row = event.y - 1 + int(self.scroll_y)
         if event.y >= 1 and 0 <= row < len(self._order):
             self._move_to(row)

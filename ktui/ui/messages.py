@@ -1,14 +1,17 @@
-"""Small messages from the cluster layer to the screens."""
+"""Small messages from the cluster layer to the app, and from the app to the screens."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from textual.message import Message
 
 from ktui.cluster.batcher import ChangeBatch
+from ktui.model.workloads import TreeChanges
 
 
-class ClusterChanged(Message):
-    """A coalesced batch of changes from the watch caches."""
+class BatchArrived(Message):
+    """Posted by the batcher thread to the app: a coalesced batch from the watch caches."""
 
     def __init__(self, generation: int, batch: ChangeBatch) -> None:
         super().__init__()
@@ -16,9 +19,19 @@ class ClusterChanged(Message):
         self.batch = batch
 
 
+class ClusterChanged(Message):
+    """The app applied a batch to its model (`app.model`); screens update from the model.
+
+    `ack` tells the cache the batch is on screen; only the main screen calls it, once it drew
+    the batch, and only then is the next batch built (the one back-pressure of the pipeline).
+    """
+
+    def __init__(self, batch: ChangeBatch, changes: TreeChanges, ack: Callable[[], None]) -> None:
+        super().__init__()
+        self.batch = batch
+        self.changes = changes
+        self.ack = ack
+
+
 class ScopeChanged(Message):
     """The namespace or context changed: screens drop what they show and reload."""
-
-    def __init__(self, generation: int) -> None:
-        super().__init__()
-        self.generation = generation

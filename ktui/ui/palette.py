@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from ktui.cluster.kinds import KINDS_BY_NAME, WORKLOAD_KINDS
 from ktui.cluster.rawapi import get_json
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
 Obj = dict[str, Any]
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 MAX_OBJECTS = 5000
 """Objects offered at most (fuzzy matching every keystroke over more would lag)."""
 NAMESPACE_LIST_TIMEOUT = (2.0, 3.0)
@@ -37,70 +37,15 @@ class Candidate:
     discoverable: bool = True
 
 
-def main_screen(app: Any) -> MainScreen | None:
-    from ktui.ui.screens.main import MainScreen
+def after_close(app: KtuiApp, select: Callable[[MainScreen], object]) -> Callable[[], None]:
+    """A command that selects on the main screen once the palette has closed (closing gives the
+    focus back to what had it before, which would undo the selection's focus)."""
 
-    for screen in app.screen_stack:
-        if isinstance(screen, MainScreen):
-            return screen
-    return None
+    def run() -> None:
+        main = app.back_to_main()
+        main.call_after_refresh(select, main)
 
-
-def back_to_main(app: Any) -> MainScreen | None:
-    """Close the screens above the main screen (detail screens, help); the main screen."""
-    main = main_screen(app)
-    if main is None:
-        return None
-    while app.screen is not main and len(app.screen_stack) > 1:
-        app.pop_screen()
-    return main
-
-
-def show_kind(app: Any, kind: str | None) -> None:
-    main = back_to_main(app)
-    if main is not None:
-        main.show_kind(kind)
-        main.workloads.focus()
-
-
-def select_workload(app: Any, uid: str, kind: str) -> bool:
-    """Move the workloads cursor onto `uid`, switching the kind filter (and clearing the text
-    filter) when they hide it."""
-    main = back_to_main(app)
-    if main is None:
-        return False
-    table = main.workloads
-    if table.move_cursor_to_key(uid):
-        table.focus()
-        return True
-    table.filter_text = ""
-    if table.move_cursor_to_key(uid):
-        table.focus()
-        return True
-    main.show_kind(kind)
-    found = table.move_cursor_to_key(uid)
-    table.focus()
-    if not found:
-        app.notify("That object is not shown any more.", severity="warning")
-    return found
-
-
-async def select_pod(app: Any, pod_uid: str, workload_uid: str | None, kind: str | None) -> None:
-    """Select the pod's workload, wait for the pods pane to list it, then put the cursor on it."""
-    main = main_screen(app)
-    if main is None:
-        return
-    if workload_uid is not None and kind is not None:
-        select_workload(app, workload_uid, kind)
-    pods = main.pods
-    pods.filter_text = ""
-    # The pods pane is refilled when the workload highlight is handled: a few event-loop turns.
-    for _ in range(40):
-        if pods.move_cursor_to_key(pod_uid):
-            pods.focus()
-            return
-        await asyncio.sleep(0.025)
-    app.notify("That pod belongs to no workload shown here.", severity="warning")
+    return run
 
 
 class KtuiCommands(Provider):
@@ -118,23 +63,26 @@ class KtuiCommands(Provider):
 
     def _kinds(self, app: KtuiApp) -> list[Candidate]:
         def show(kind: str | None) -> Callable[[], None]:
-            return lambda: show_kind(app, kind)
+            def run() -> None:
+                main = app.back_to_main()
+                main.show_kind(kind)
+                main.workloads.focus()
+
+            return run
 
         found = [Candidate("kind: all workloads", "Show every workload kind (:all)", show(None))]
         for kind in WORKLOAD_KINDS:
-            found.append(Candidate(f"kind: {kind}s", f"Show only {kind}s", show(kind)))
+            label = KINDS_BY_NAME[kind].label
+            found.append(Candidate(f"kind: {label}", f"Show only {label}", show(kind)))
         return found
 
     async def _namespace_names(self, app: KtuiApp) -> list[str]:
         names: set[str] = set()
-        cluster = app.cluster
-        if cluster is not None:
-            for kind in ("Pod", *WORKLOAD_KINDS):
-                with contextlib.suppress(KeyError):
-                    for obj in cluster.objects(kind).values():
-                        namespace = (obj.get("metadata") or {}).get("namespace")
-                        if namespace:
-                            names.add(str(namespace))
+        for kind in ("Pod", *WORKLOAD_KINDS):
+            for obj in app.model.objects.objects(kind).values():
+                namespace = (obj.get("metadata") or {}).get("namespace")
+                if namespace:
+                    names.add(str(namespace))
         api_client = app.connection.api_client
         with contextlib.suppress(Exception):  # forbidden or unreachable: the cache's will do
             listed = await asyncio.to_thread(
@@ -151,7 +99,7 @@ class KtuiCommands(Provider):
     def _namespaces(self, app: KtuiApp, names: list[str]) -> list[Candidate]:
         def switch(namespace: str | None) -> Callable[[], None]:
             def run() -> None:
-                back_to_main(app)
+                app.back_to_main()
                 app.set_namespace(namespace)
 
             return run
@@ -172,7 +120,7 @@ class KtuiCommands(Provider):
     def _contexts(self, app: KtuiApp) -> list[Candidate]:
         def switch(name: str) -> Callable[[], None]:
             def run() -> None:
-                back_to_main(app)
+                app.back_to_main()
                 app.set_context(name)
 
             return run
@@ -192,26 +140,17 @@ class KtuiCommands(Provider):
         ]
 
     def _objects(self, app: KtuiApp) -> list[Candidate]:
-        cluster = app.cluster
-        if cluster is None:
-            return []
+        objects = app.model.objects
         found: list[Candidate] = []
-        workload_kind: dict[str, str] = {}
         for kind in WORKLOAD_KINDS:
-            with contextlib.suppress(KeyError):
-                for uid, obj in cluster.objects(kind).items():
-                    workload_kind[uid] = kind
-                    if len(found) < MAX_OBJECTS:
-                        found.append(self._workload(app, uid, kind, obj))
-        with contextlib.suppress(KeyError):
-            for uid, obj in cluster.objects("Pod").items():
+            for uid, obj in objects.objects(kind).items():
                 if len(found) >= MAX_OBJECTS:
-                    break
-                owner = None
-                for owner_uid in cluster.index.owner_chain(uid):
-                    if owner_uid in workload_kind:
-                        owner = owner_uid  # the outermost workload: CronJob over its Job
-                found.append(self._pod(app, uid, obj, owner, workload_kind.get(owner or "")))
+                    return found
+                found.append(self._workload(app, uid, kind, obj))
+        for uid, obj in objects.objects("Pod").items():
+            if len(found) >= MAX_OBJECTS:
+                break
+            found.append(self._pod(app, uid, obj))
         return found
 
     def _workload(self, app: KtuiApp, uid: str, kind: str, obj: Obj) -> Candidate:
@@ -220,20 +159,19 @@ class KtuiCommands(Provider):
         return Candidate(
             f"{kind.lower()} {name}",
             f"{kind} in {namespace}: select it",
-            lambda: select_workload(app, uid, kind),
+            after_close(app, lambda main: main.select_workload(uid)),
             discoverable=False,
         )
 
-    def _pod(
-        self, app: KtuiApp, uid: str, obj: Obj, owner: str | None, owner_kind: str | None
-    ) -> Candidate:
+    def _pod(self, app: KtuiApp, uid: str, obj: Obj) -> Candidate:
         metadata = obj.get("metadata") or {}
         name, namespace = metadata.get("name", ""), metadata.get("namespace", "")
-
-        def run() -> None:
-            app.run_worker(select_pod(app, uid, owner, owner_kind), group="palette-select")
-
-        return Candidate(f"pod {name}", f"Pod in {namespace}: select it", run, False)
+        return Candidate(
+            f"pod {name}",
+            f"Pod in {namespace}: select it",
+            after_close(app, lambda main: main.select_pod(uid)),
+            discoverable=False,
+        )
 
     # ------------------------------------------------------------------ Provider
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.ownership import OwnershipIndex
-from ktui.ui.inspector import WorkloadTree
+from ktui.model.workloads import WorkloadTree
 from ktui.view.pod import Phase, pod_phase
 
 Obj = dict[str, Any]
@@ -64,7 +64,7 @@ def brute_counts(source: Source, tree: WorkloadTree, workload: str) -> dict[Phas
 def test_counts_match_a_recount_after_random_churn() -> None:
     rng = random.Random(7)
     source = Source()
-    tree = WorkloadTree(source)
+    tree = WorkloadTree()
     workloads = []
     for d in range(3):
         tree.apply(source.put("Deployment", obj("Deployment", f"d{d}")))
@@ -106,7 +106,7 @@ def test_counts_match_a_recount_after_random_churn() -> None:
 
 def test_pods_arriving_before_their_owner_are_counted_once_it_arrives() -> None:
     source = Source()
-    tree = WorkloadTree(source)
+    tree = WorkloadTree()
     tree.apply(source.put("Pod", obj("Pod", "p1", ("ReplicaSet", "rs"), "Running")))
     assert tree.phase_counts("d") == dict.fromkeys(Phase, 0)
     tree.apply(source.put("ReplicaSet", obj("ReplicaSet", "rs", ("Deployment", "d"))))

@@ -43,7 +43,7 @@ from ktui.cluster.errors import describe_api_error
 from ktui.cluster.rawapi import abort_response
 from ktui.cluster.watch import LineSplitter
 from ktui.ui.messages import ClusterChanged
-from ktui.ui.screens.inspect import InspectorScreen
+from ktui.ui.screens.base import InspectorScreen
 
 Obj = dict[str, Any]
 
@@ -603,9 +603,7 @@ class LogsScreen(InspectorScreen):
 
     def on_mount(self) -> None:
         self._loop = asyncio.get_running_loop()
-        cluster = self.ktui.cluster
-        found = cluster.get(self.pod_uid) if cluster is not None else None
-        self.pod = found or self.pod
+        self.pod = self.ktui.model.objects.get(self.pod_uid) or self.pod
         if self.pod is not None and self.container is None:
             self.container = default_container(self.pod)
         self.view.focus()
@@ -773,8 +771,6 @@ class LogsScreen(InspectorScreen):
 
     @on(ClusterChanged)
     def _cluster_changed(self, message: ClusterChanged) -> None:
-        if message.generation != self.ktui.generation:
-            return
         pod = message.batch.upserts.get("Pod", {}).get(self.pod_uid)
         if pod is None:
             return

@@ -13,7 +13,10 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
+from ktui.cluster.kinds import KINDS_BY_NAME, ROLLOUT_KINDS, WORKLOAD_KINDS, kind_named
 from ktui.cluster.state import CachePhase
+from ktui.model.objects import name_of, uid_of
+from ktui.model.workloads import TreeChanges, WorkloadTree, affected
 from ktui.ui.cells import (
     HEALTH_STYLE,
     TimeCell,
@@ -24,15 +27,9 @@ from ktui.ui.cells import (
     restarts_since,
     status_text,
 )
-from ktui.ui.inspector import WORKLOAD_KINDS, TreeChanges, WorkloadTree, affected
 from ktui.ui.live_table import Column, LiveTable, Row
 from ktui.ui.messages import ClusterChanged, ScopeChanged
-from ktui.ui.screens.rollout import (
-    MUTATING_ACTIONS,
-    ROLLOUT_BINDINGS,
-    RolloutActions,
-    RolloutScreen,
-)
+from ktui.ui.screens.rollout import MUTATING_ACTIONS, ROLLOUT_BINDINGS, RolloutActions
 from ktui.ui.widgets.header import ClusterHeader
 from ktui.view.children import controller_revision_rows, job_rows, replicaset_rows
 from ktui.view.pod import pod_row
@@ -44,33 +41,24 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 
 KIND_FILTERS: tuple[str | None, ...] = (None, *WORKLOAD_KINDS)
-KIND_ALIASES = {
-    "all": None,
-    "workloads": None,
-    "deploy": "Deployment",
-    "deployment": "Deployment",
-    "deployments": "Deployment",
-    "dp": "Deployment",
-    "sts": "StatefulSet",
-    "statefulset": "StatefulSet",
-    "statefulsets": "StatefulSet",
-    "ds": "DaemonSet",
-    "daemonset": "DaemonSet",
-    "daemonsets": "DaemonSet",
-    "job": "Job",
-    "jobs": "Job",
-    "cj": "CronJob",
-    "cronjob": "CronJob",
-    "cronjobs": "CronJob",
-}
-_PLURAL = {
-    None: "Workloads",
-    "Deployment": "Deployments",
-    "StatefulSet": "StatefulSets",
-    "DaemonSet": "DaemonSets",
-    "Job": "Jobs",
-    "CronJob": "CronJobs",
-}
+ALL_WORKLOADS_WORDS = ("all", "workloads")
+"""Command words that show every workload kind at once."""
+PANE_IDS = ("workloads", "children", "pods")
+
+
+def workload_kind_named(word: str) -> tuple[bool, str | None]:
+    """(whether `word` names a workload view, its kind: None for all workloads)."""
+    if word in ALL_WORKLOADS_WORDS:
+        return True, None
+    spec = kind_named(word)
+    if spec is None or not spec.workload:
+        return False, None
+    return True, spec.kind
+
+
+def kind_label(kind: str | None) -> str:
+    """The workloads pane's title word: "Workloads" for all kinds, else the kind's plural."""
+    return "Workloads" if kind is None else KINDS_BY_NAME[kind].label
 
 
 def workload_columns(all_namespaces: bool) -> list[Column]:
@@ -161,12 +149,15 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self.selected_workload: str | None = None
         self.selected_child: str | None = None
         self._pods_follow_child = False
-        self._tree: WorkloadTree | None = None
-        self._generation = 0
+        self._filter_target: LiveTable | None = None
 
     @property
     def ktui(self) -> KtuiApp:
         return self.app  # type: ignore[return-value]
+
+    @property
+    def _tree(self) -> WorkloadTree:
+        return self.ktui.model
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader(id="header")
@@ -215,9 +206,6 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
     # ------------------------------------------------------------------ data
 
     def _reset(self) -> None:
-        cluster = self.ktui.cluster
-        self._generation = self.ktui.generation
-        self._tree = WorkloadTree(cluster) if cluster is not None else None
         self.workloads.clear()
         self.children_table.clear()
         self.pods.clear()
@@ -234,23 +222,14 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     @on(ClusterChanged)
     def _cluster_changed(self, message: ClusterChanged) -> None:
-        if message.generation != self.ktui.generation:
-            return
         try:
-            self._apply_batch(message)
+            self._apply_changes(message.changes)
         finally:
             # The main screen paces the cache: the next batch comes once this one is shown.
-            cluster = self.ktui.cluster
-            if cluster is not None:
-                cluster.ack_batch()
+            message.ack()
 
-    def _apply_batch(self, message: ClusterChanged) -> None:
-        if self._tree is None or message.generation != self._generation:
-            self._reset()
+    def _apply_changes(self, changes: TreeChanges) -> None:
         tree = self._tree
-        if tree is None:
-            return
-        changes = tree.apply(message.batch)
         now = self.ktui.clock()
         with self.app.batch_update():
             upserts: dict[str, Row] = {}
@@ -272,16 +251,12 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self._titles()
 
     def _shown(self, uid: str, obj: Obj) -> bool:
-        assert self._tree is not None
-        kind = obj.get("kind") or self._tree.workload_kind.get(uid)
+        kind = obj.get("kind")
         if self.kind_filter is None:
             return self._tree.is_top_level(uid)
         return kind == self.kind_filter
 
     def _workload_cells(self, uid: str, obj: Obj, now: datetime) -> Row:
-        assert self._tree is not None
-        kind = self._tree.workload_kind.get(uid, str(obj.get("kind", "")))
-        obj = obj if obj.get("kind") else {**obj, "kind": kind}
         row = workload_row(obj, now)
         cells: list[Any] = [row.name]
         if self.ktui.connection.namespace is None:
@@ -299,8 +274,6 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         return tuple(cells)
 
     def _reload_workloads(self) -> None:
-        if self._tree is None:
-            return
         now = self.ktui.clock()
         rows = {
             uid: self._workload_cells(uid, obj, now)
@@ -314,7 +287,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         recomputed, the pods pane only gets the pods that changed."""
         tree = self._tree
         uid = self.selected_workload
-        if tree is None or uid is None or uid not in tree.workloads:
+        if uid is None or uid not in tree.workloads:
             self._refresh_lower(now)
             return
         self._refresh_lower(now, pods=False)
@@ -322,7 +295,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         upserts: dict[str, Row] = {}
         deletes = set(changes.removed_pods.get(uid, ()))
         for pod_uid in changes.pods.get(uid, ()):
-            pod = tree.source.get(pod_uid)
+            pod = tree.objects.get(pod_uid)
             if pod is None or (parent is not None and not tree.under(pod_uid, parent)):
                 deletes.add(pod_uid)
             else:
@@ -334,27 +307,22 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         tree = self._tree
         now = now or self.ktui.clock()
         uid = self.selected_workload
-        obj = tree.workloads.get(uid) if (tree is not None and uid is not None) else None
-        if tree is None or uid is None or obj is None:
+        obj = tree.workloads.get(uid) if uid is not None else None
+        if uid is None or obj is None:
             self.children_table.replace_all({})
             self.children_table.empty_message = "Select a workload."
             self.pods.replace_all({})
             return
-        kind = tree.workload_kind.get(uid, "")
-        child_kind = {
-            "Deployment": "ReplicaSet",
-            "StatefulSet": "ControllerRevision",
-            "DaemonSet": "ControllerRevision",
-            "CronJob": "Job",
-        }.get(kind)
-        children = [c for c in tree.children(uid) if _kind_of(c, tree, child_kind) == child_kind]
+        spec = KINDS_BY_NAME.get(tree.workload_kind.get(uid, ""))
+        child_kind = spec.child_kind if spec is not None else None
+        children = [c for c in tree.children(uid) if c.get("kind") == child_kind]
         self._set_child_columns(child_kind)
         self.children_table.replace_all(self._child_rows(obj, child_kind, children, now))
         if not pods:
             return
         parent = self.selected_child if self._pods_follow_child else None
-        pods = tree.pods(uid, parent)
-        self.pods.replace_all({_uid(p): self._pod_cells(p, now) for p in pods})
+        shown = tree.pods(uid, parent)
+        self.pods.replace_all({uid_of(p): self._pod_cells(p, now) for p in shown})
 
     def _set_child_columns(self, child_kind: str | None) -> None:
         table = self.children_table
@@ -418,9 +386,13 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     @on(LiveTable.Highlighted, "#workloads")
     def _workload_highlighted(self, message: LiveTable.Highlighted) -> None:
-        if message.key == self.selected_workload:
+        self._follow_workload(message.key)
+
+    def _follow_workload(self, key: str | None) -> None:
+        """Show the children and pods of the workload `key` (the workloads cursor's row)."""
+        if key == self.selected_workload:
             return
-        self.selected_workload = message.key
+        self.selected_workload = key
         self.selected_child = None
         self._pods_follow_child = False
         self.children_table.cursor_key = None
@@ -448,10 +420,30 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self.action_inspect("detail")
 
     def action_inspect(self, what: str) -> None:
-        """Open a detail screen (pod, describe, YAML, logs, events) for the selection."""
-        from ktui.ui.screens.inspect import inspect_selection
-
-        inspect_selection(self, what)
+        """Open a screen about the row under the cursor of the focused pane: "detail" (enter on
+        a pod), "describe", "yaml", "logs", "previous_logs" or "events". Logs always take the
+        pods pane's pod; describe on a pod is the pod screen, as in k9s."""
+        focused = self.focused
+        table = (
+            focused if isinstance(focused, LiveTable) and focused.id in PANE_IDS else self.workloads
+        )
+        if what in ("logs", "previous_logs"):
+            pod_uid = table.cursor_key if table is self.pods else self.pods.cursor_key
+            if pod_uid is None:
+                self.notify("No pod selected: logs are per pod.", severity="warning")
+                return
+            self.ktui.open_screen("logs", pod_uid, previous=what == "previous_logs")
+            return
+        uid = table.cursor_key
+        if uid is None:
+            self.notify("Nothing selected.", severity="warning")
+            return
+        if what in ("events", "yaml"):
+            self.ktui.open_screen(what, uid)
+        elif table is self.pods:
+            self.ktui.open_screen("detail", uid)
+        else:
+            self.ktui.open_screen("describe", uid)
 
     def on_descendant_focus(self) -> None:
         focused = self.focused
@@ -465,37 +457,66 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
             self._refresh_lower()
             self._titles()
 
+    def select_workload(self, uid: str) -> bool:
+        """Put the workloads cursor on `uid`, switching the kind filter (and clearing the text
+        filter) when they hide it; the panes below follow at once. False if it is not shown."""
+        table = self.workloads
+        found = table.move_cursor_to_key(uid)
+        if not found:
+            table.filter_text = ""
+            found = table.move_cursor_to_key(uid)
+        obj = self._tree.workloads.get(uid)
+        if not found and obj is not None:
+            self.show_kind(str(obj.get("kind", "")) or None)
+            found = table.move_cursor_to_key(uid)
+        table.focus()
+        if not found:
+            self.notify("That object is not shown any more.", severity="warning")
+            return False
+        self._follow_workload(uid)
+        self._titles()
+        return True
+
+    def select_pod(self, pod_uid: str) -> bool:
+        """Select the pod's workload, then put the pods pane's cursor on the pod."""
+        owner = self._tree.pod_owner.get(pod_uid)
+        if owner is None or not self.select_workload(owner):
+            self.notify("That pod belongs to no workload shown here.", severity="warning")
+            return False
+        self.pods.filter_text = ""
+        if not self.pods.move_cursor_to_key(pod_uid):
+            self.notify("That pod belongs to no workload shown here.", severity="warning")
+            return False
+        self.pods.focus()
+        return True
+
     # ------------------------------------------------------------------ titles, states
 
     def _titles(self) -> None:
         tree = self._tree
         shown = self.workloads.row_count
         total = self.workloads.total_count
-        name = _PLURAL[self.kind_filter]
+        name = kind_label(self.kind_filter)
         scope = self.ktui.connection.namespace or "all namespaces"
         suffix = f" /{self.workloads.filter_text}" if self.workloads.filter_text else ""
         count = f"{shown}" if shown == total else f"{shown} of {total}"
         self.workloads.border_title = f"{name} [{count}] · {scope}{suffix}"
-        selected = tree.workloads.get(self.selected_workload or "") if tree else None
+        selected = tree.workloads.get(self.selected_workload or "")
         if selected is None:
             self.children_table.border_title = "ReplicaSets · Revisions · Jobs"
             self.pods.border_title = "Pods"
             return
-        kind = tree.workload_kind.get(self.selected_workload or "", "") if tree else ""
-        label = f"{kind}/{_name(selected)}"
+        label = f"{selected.get('kind', '')}/{name_of(selected)}"
         self.children_table.border_title = f"{label} [{self.children_table.row_count}]"
-        child = tree.source.get(self.selected_child) if tree and self.selected_child else None
+        child = tree.objects.get(self.selected_child) if self.selected_child else None
         if self._pods_follow_child and child is not None:
-            self.pods.border_title = f"Pods of {_name(child)} [{self.pods.row_count}]"
+            self.pods.border_title = f"Pods of {name_of(child)} [{self.pods.row_count}]"
         else:
             self.pods.border_title = f"Pods of {label} [{self.pods.row_count}]"
 
     def _explain_empty(self) -> None:
         """Say in the pane why it is empty: forbidden, still syncing, unreachable."""
-        cluster = self.ktui.cluster
-        if cluster is None:
-            return
-        states = cluster.states()
+        states = self._tree.objects.states
         problems = []
         for kind in WORKLOAD_KINDS:
             state = states.get(kind)
@@ -532,7 +553,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
     def _cycle_focus(self, step: int) -> None:
         panes = [self.workloads, self.children_table, self.pods]
         focused = self.focused
-        index = panes.index(focused) if focused in panes else 0  # type: ignore[arg-type]
+        index = panes.index(focused) if isinstance(focused, LiveTable) and focused in panes else 0
         panes[(index + step) % len(panes)].focus()
 
     def _focused_table(self) -> LiveTable:
@@ -549,14 +570,14 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, message: Input.Changed) -> None:
-        table = getattr(self, "_filter_target", self.workloads)
+        table = self._filter_target or self.workloads
         table.filter_text = message.value
         self._titles()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, message: Input.Submitted) -> None:
         message.input.remove_class("visible")
-        getattr(self, "_filter_target", self.workloads).focus()
+        (self._filter_target or self.workloads).focus()
 
     def action_back(self) -> None:
         for input_id in ("#filter", "#command"):
@@ -564,7 +585,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
             if widget.has_class("visible"):
                 widget.remove_class("visible")
                 if input_id == "#filter":
-                    getattr(self, "_filter_target", self.workloads).focus()
+                    (self._filter_target or self.workloads).focus()
                 else:
                     self.workloads.focus()
                 return
@@ -596,8 +617,9 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         if not words:
             return
         head, args = words[0].lower(), words[1:]
-        if head in KIND_ALIASES:
-            self.show_kind(KIND_ALIASES[head])
+        is_kind, kind = workload_kind_named(head)
+        if is_kind:
+            self.show_kind(kind)
             if args:
                 self.ktui.set_namespace(None if args[0] == "all" else args[0])
         elif head in ("ns", "namespace", "namespaces"):
@@ -639,13 +661,9 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
     # ------------------------------------------------------------------ rollouts
 
     def rollout_target(self) -> Obj | None:
-        if self._tree is None or self.selected_workload is None:
+        if self.selected_workload is None:
             return None
-        obj = self._tree.workloads.get(self.selected_workload)
-        if obj is None:
-            return None
-        kind = self._tree.workload_kind.get(self.selected_workload, "")
-        return obj if obj.get("kind") else {**obj, "kind": kind}
+        return self._tree.workloads.get(self.selected_workload)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # --readonly removes every mutating key: hidden from the footer and `?`, inert if pressed.
@@ -653,10 +671,10 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     def action_rollout_screen(self) -> None:
         target = self.rollout_target()
-        if target is None or target.get("kind") not in ("Deployment", "StatefulSet", "DaemonSet"):
+        if target is None or target.get("kind") not in ROLLOUT_KINDS:
             self.notify("Select a Deployment, StatefulSet or DaemonSet first.", severity="warning")
             return
-        self.app.push_screen(RolloutScreen(str(target["metadata"]["uid"])))
+        self.ktui.open_screen("rollout", uid_of(target))
 
     def action_sort(self, column: str) -> None:
         table = self._focused_table()
@@ -665,18 +683,3 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
             return
         current, reverse = table.sort_state
         table.sort_by(column, reverse=not reverse if current == column else False)
-
-
-def _uid(obj: Obj) -> str:
-    return str(obj.get("metadata", {}).get("uid", ""))
-
-
-def _name(obj: Obj) -> str:
-    return str(obj.get("metadata", {}).get("name", ""))
-
-
-def _kind_of(obj: Obj, tree: WorkloadTree, default: str | None) -> str | None:
-    kind = obj.get("kind")
-    if kind:
-        return str(kind)
-    return tree.child_kind.get(_uid(obj), default)

@@ -17,11 +17,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Footer, Static
 
+from ktui.model.objects import name_of
 from ktui.ui.cells import SEVERITY_STYLE
 from ktui.ui.messages import ClusterChanged, ScopeChanged
-from ktui.ui.screens.events import EventTable, cached_events, matching_events, targets_of
-from ktui.ui.screens.inspect import InspectorScreen, kind_of, name_of, open_logs
+from ktui.ui.screens.base import InspectorScreen
 from ktui.ui.widgets.containers import ContainerList
+from ktui.ui.widgets.events import EventTable
 from ktui.ui.widgets.scroll import Scroll
 from ktui.ui.widgets.timeline import PodTimeline
 from ktui.view.age import as_utc, since
@@ -85,8 +86,7 @@ class PodDetailScreen(InspectorScreen):
 
     def on_mount(self) -> None:
         self.events.clock = self.ktui.clock
-        cluster = self.ktui.cluster
-        self.pod = cluster.get(self.pod_uid) if cluster is not None else None
+        self.pod = self.ktui.model.objects.get(self.pod_uid)
         if self.pod is None:
             self.deleted_at = self.ktui.clock()
         self.render_pod()
@@ -161,9 +161,7 @@ class PodDetailScreen(InspectorScreen):
         if pod is None:
             self.events.show_events([], self.ktui.clock())
         else:
-            cluster = self.ktui.cluster
-            uids, targets = targets_of(cluster, [{**pod, "kind": kind_of(cluster, pod) or "Pod"}])
-            events = matching_events(cached_events(cluster), uids, targets)
+            events = self.ktui.model.objects.events_about([pod])
             self.events.show_events(events, self.ktui.clock())
         self.events.border_title = self.events.title(f"pod {name_of(pod) if pod else ''}")
 
@@ -171,8 +169,6 @@ class PodDetailScreen(InspectorScreen):
 
     @on(ClusterChanged)
     def _cluster_changed(self, message: ClusterChanged) -> None:
-        if message.generation != self.ktui.generation:
-            return
         batch = message.batch
         changed = batch.upserts.get("Pod", {}).get(self.pod_uid)
         if changed is not None:
@@ -193,15 +189,13 @@ class PodDetailScreen(InspectorScreen):
     # ------------------------------------------------------------------ actions
 
     def action_logs(self) -> None:
-        open_logs(self, self.pod_uid)
+        self.ktui.open_screen("logs", self.pod_uid)
 
     def action_previous_logs(self) -> None:
-        open_logs(self, self.pod_uid, previous=True)
+        self.ktui.open_screen("logs", self.pod_uid, previous=True)
 
     def action_yaml(self) -> None:
-        from ktui.ui.screens.yaml_view import YamlScreen
-
-        self.app.push_screen(YamlScreen(self.pod_uid, fallback=self.pod))
+        self.ktui.open_screen("yaml", self.pod_uid, fallback=self.pod)
 
     def action_focus_events(self) -> None:
         self.events.focus()

@@ -23,6 +23,7 @@ from textual.widgets import Button, Footer, Input, Static
 from textual.worker import get_current_worker
 
 from ktui.cluster.errors import KtuiError, describe_api_error
+from ktui.cluster.kinds import ROLLOUT_KINDS
 from ktui.cluster.rollout import (
     HistoryRevision,
     RolloutError,
@@ -51,7 +52,8 @@ if TYPE_CHECKING:
     from ktui.ui.app import KtuiApp
 
 Obj = dict[str, Any]
-ROLLOUT_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+REVISION_KINDS = ("ReplicaSet", "ControllerRevision")
+"""The kinds that hold a workload's revisions."""
 
 
 def _meta(obj: Obj) -> Obj:
@@ -188,7 +190,10 @@ class RolloutActions:
     Mixed into a Screen; `rollout_target()` names the workload the keys act on.
     """
 
-    app: KtuiApp  # type: ignore[assignment]
+    if TYPE_CHECKING:
+
+        @property
+        def ktui(self) -> KtuiApp: ...
 
     def rollout_target(self) -> Obj | None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -197,7 +202,7 @@ class RolloutActions:
         obj = self.rollout_target()
         kind = str(obj.get("kind", "")) if obj else ""
         if obj is None or kind not in ROLLOUT_KINDS:
-            self.app.notify(
+            self.ktui.notify(
                 "Select a Deployment, StatefulSet or DaemonSet first.", severity="warning"
             )
             return None
@@ -212,25 +217,25 @@ class RolloutActions:
         try:
             result = call()
         except Exception as exc:  # one line on screen, never a traceback
-            self.app.call_from_thread(
-                self.app.notify, f"{describe}: {error_text(exc)}", severity="error", timeout=10
+            self.ktui.call_from_thread(
+                self.ktui.notify, f"{describe}: {error_text(exc)}", severity="error", timeout=10
             )
             return
-        self.app.call_from_thread(self.app.notify, result, timeout=6)
+        self.ktui.call_from_thread(self.ktui.notify, result, timeout=6)
 
     def action_rollout_restart(self) -> None:
         target = self._target_or_say()
         if target is None:
             return
         kind, namespace, name = target
-        api = self.app.connection.api_client
-        now = self.app.clock()
+        api = self.ktui.connection.api_client
+        now = self.ktui.clock()
 
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._mutation(f"restart {name}", lambda: restart(api, kind, namespace, name, now))
 
-        self.app.push_screen(
+        self.ktui.push_screen(
             ConfirmScreen(
                 f"Restart {kind.lower()}/{name}?",
                 "Sets kubectl.kubernetes.io/restartedAt on the pod template, like "
@@ -246,14 +251,16 @@ class RolloutActions:
         kind, namespace, name = target
         obj = self.rollout_target() or {}
         paused = bool((obj.get("spec") or {}).get("paused"))
-        api = self.app.connection.api_client
+        api = self.ktui.connection.api_client
         verb, call = ("resume", resume) if paused else ("pause", pause)
 
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._mutation(f"{verb} {name}", lambda: call(api, kind, namespace, name))
 
-        self.app.push_screen(ConfirmScreen(f"{verb.title()} {kind.lower()}/{name}?", ""), confirmed)
+        self.ktui.push_screen(
+            ConfirmScreen(f"{verb.title()} {kind.lower()}/{name}?", ""), confirmed
+        )
 
     def action_rollout_scale(self) -> None:
         target = self._target_or_say()
@@ -263,7 +270,7 @@ class RolloutActions:
         obj = self.rollout_target() or {}
         current = int((obj.get("spec") or {}).get("replicas", 1) or 0)
         resource_version = str(_meta(obj).get("resourceVersion", "")) or None
-        api = self.app.connection.api_client
+        api = self.ktui.connection.api_client
 
         def chosen(replicas: int | None) -> None:
             if replicas is None or replicas == current:
@@ -275,7 +282,7 @@ class RolloutActions:
                 lambda: scale(api, kind, namespace, name, replicas, resource_version),
             )
 
-        self.app.push_screen(ScaleScreen(f"{kind.lower()}/{name}", current), chosen)
+        self.ktui.push_screen(ScaleScreen(f"{kind.lower()}/{name}", current), chosen)
 
     def action_rollout_undo(self, to_revision: int = 0) -> None:
         target = self._target_or_say()
@@ -286,30 +293,30 @@ class RolloutActions:
     @work(thread=True, group="rollout-plan", exclusive=True, exit_on_error=False)
     def _plan_undo(self, kind: str, namespace: str, name: str, to_revision: int) -> None:
         # Plan on what the server has now, as kubectl does, not on the cache.
-        api = self.app.connection.api_client
+        api = self.ktui.connection.api_client
         try:
             obj, children = fetch_workload(api, kind, namespace, name)
             plan = plan_undo(kind, obj, children, to_revision)
         except Exception as exc:
-            self.app.call_from_thread(
-                self.app.notify, f"undo {name}: {error_text(exc)}", severity="error", timeout=10
+            self.ktui.call_from_thread(
+                self.ktui.notify, f"undo {name}: {error_text(exc)}", severity="error", timeout=10
             )
             return
         if get_current_worker().is_cancelled:
             return
-        self.app.call_from_thread(self._confirm_undo, plan)
+        self.ktui.call_from_thread(self._confirm_undo, plan)
 
     def _confirm_undo(self, plan: UndoPlan) -> None:
         if plan.skipped:
-            self.app.notify(plan.message, severity="warning", timeout=8)
+            self.ktui.notify(plan.message, severity="warning", timeout=8)
             return
-        api = self.app.connection.api_client
+        api = self.ktui.connection.api_client
 
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._mutation(f"undo {plan.name}", lambda: execute_undo(api, plan))
 
-        self.app.push_screen(
+        self.ktui.push_screen(
             ConfirmScreen(
                 f"Roll {plan.kind.lower()}/{plan.name} back to revision {plan.target_revision}?",
                 diff_text(plan.diff) if plan.diff else Text("(no template change)"),
@@ -380,6 +387,12 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         super().__init__()
         self.uid = uid
         self.revisions: dict[str, HistoryRevision] = {}
+        self._child_uids: set[str] = set()
+        """The ReplicaSets / ControllerRevisions the history was last computed from."""
+
+    @property
+    def ktui(self) -> KtuiApp:
+        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static("", id="rollout-status")
@@ -389,15 +402,14 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         yield Footer()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in MUTATING_ACTIONS and self.app.readonly)
+        return not (action in MUTATING_ACTIONS and self.ktui.readonly)
 
     def rollout_target(self) -> Obj | None:
-        cluster = self.app.cluster
-        return cluster.get(self.uid) if cluster is not None else None
+        return self.ktui.model.objects.get(self.uid)
 
     def on_mount(self) -> None:
         table = self.query_one("#history", LiveTable)
-        table.clock = self.app.clock
+        table.clock = self.ktui.clock
         table.tick()
         table.focus()
         self.refresh_view()
@@ -405,29 +417,24 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
     @on(ClusterChanged)
     def _changed(self, message: ClusterChanged) -> None:
         batch = message.batch
-        cluster = self.app.cluster
-        if cluster is None:
-            return
+        model = self.ktui.model.objects
         touched = any(self.uid in uids for uids in batch.upserts.values()) or any(
             self.uid in uids for uids in batch.deletes.values()
         )
-        for kind in ("ReplicaSet", "ControllerRevision"):
-            for uid in (*batch.upserts.get(kind, {}), *batch.deletes.get(kind, ())):
-                if cluster.index.controller_of(uid) == self.uid or uid in self.revisions:
-                    touched = True
+        for kind in REVISION_KINDS:
+            for uid in batch.upserts.get(kind, {}):
+                touched = touched or model.controller_of(uid) == self.uid
+            touched = touched or not self._child_uids.isdisjoint(batch.deletes.get(kind, ()))
         if touched:
             self.refresh_view()
 
     def _children(self) -> list[Obj]:
-        cluster = self.app.cluster
-        if cluster is None:
-            return []
-        kinds = ("ReplicaSet", "ControllerRevision")
-        children = []
-        for uid in cluster.index.children(self.uid):
-            child = cluster.get(uid)
-            if child is not None and child.get("kind") in kinds:
-                children.append(child)
+        children = [
+            child
+            for child in self.ktui.model.objects.children(self.uid)
+            if child.get("kind") in REVISION_KINDS
+        ]
+        self._child_uids = {str(child["metadata"]["uid"]) for child in children}
         return children
 
     def refresh_view(self) -> None:

@@ -18,15 +18,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Static
 
+from ktui.model.objects import kind_of, label_of, namespace_of
 from ktui.ui.messages import ClusterChanged
-from ktui.ui.screens.events import cached_events, matching_events, targets_of
-from ktui.ui.screens.inspect import (
-    InspectorScreen,
-    complete_object,
-    kind_of,
-    label_of,
-    namespace_of,
-)
+from ktui.ui.screens.base import InspectorScreen
 from ktui.ui.widgets.scroll import Scroll
 from ktui.view.age import age, human_duration, parse_time, seconds_between, since
 from ktui.view.events import event_rows
@@ -48,8 +42,11 @@ def without_managed_fields(obj: Obj) -> Obj:
 
 
 def object_yaml(obj: Obj) -> str:
+    """The object as kubectl prints it: `apiVersion` and `kind` first, no managedFields."""
+    head: Obj = {key: obj[key] for key in ("apiVersion", "kind") if key in obj}
+    ordered: Obj = {**head, **{k: v for k, v in obj.items() if k not in head}}
     return yaml.safe_dump(
-        without_managed_fields(obj),
+        without_managed_fields(ordered),
         sort_keys=False,
         default_flow_style=False,
         allow_unicode=True,
@@ -78,10 +75,9 @@ class ObjectScreen(InspectorScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        cluster = self.ktui.cluster
-        found = cluster.get(self.object_uid) if cluster is not None else None
+        found = self.ktui.model.objects.get(self.object_uid)
         if found is not None:
-            self.obj = complete_object(cluster, found)
+            self.obj = found
         self.deleted = found is None
         self.query_one("#object-scroll").focus()
         self.show()
@@ -98,7 +94,7 @@ class ObjectScreen(InspectorScreen):
             self.query_one("#object-title", Static).update(title)
             self.body.update("")
             return
-        title.append(label_of(self.ktui.cluster, self.obj), style="bold cyan")
+        title.append(label_of(self.obj), style="bold cyan")
         if namespace_of(self.obj):
             title.append(f"  ns {namespace_of(self.obj)}", style="grey62")
         if self.deleted:
@@ -113,13 +109,11 @@ class ObjectScreen(InspectorScreen):
 
     @on(ClusterChanged)
     def _cluster_changed(self, message: ClusterChanged) -> None:
-        if message.generation != self.ktui.generation:
-            return
         batch = message.batch
         for objects in batch.upserts.values():
             changed = objects.get(self.object_uid)
             if changed is not None:
-                self.obj = complete_object(self.ktui.cluster, changed)
+                self.obj = changed
                 self.deleted = False
                 self.show()
                 return
@@ -153,10 +147,8 @@ class YamlScreen(ObjectScreen):
         )
 
     def action_describe(self) -> None:
-        if self.obj is not None and kind_of(self.ktui.cluster, self.obj) == "Pod":
-            from ktui.ui.screens.pod_detail import PodDetailScreen
-
-            self.app.switch_screen(PodDetailScreen(self.object_uid))
+        if self.obj is not None and kind_of(self.obj) == "Pod":
+            self.ktui.open_screen("detail", self.object_uid, replace=True)
         else:
             self.app.switch_screen(DescribeScreen(self.object_uid, fallback=self.obj))
 
@@ -176,10 +168,8 @@ class DescribeScreen(ObjectScreen):
             self.render_body(self.obj)
 
     def render_body(self, obj: Obj) -> None:
-        cluster = self.ktui.cluster
-        kind = kind_of(cluster, obj)
-        uids, targets = targets_of(cluster, [{**obj, "kind": kind}])
-        events = matching_events(cached_events(cluster), uids, targets)
+        kind = kind_of(obj)
+        events = self.ktui.model.objects.events_about([obj])
         self.describe_text = describe(obj, kind, events, self.ktui.clock())
         self.body.update(self.describe_text)
 

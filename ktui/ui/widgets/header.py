@@ -90,8 +90,7 @@ class ClusterHeader(Static):
             line1.append("  READ-ONLY", style="bold yellow")
         line2 = Text(no_wrap=True, overflow="ellipsis")
         line2.append("watches ", style="bright_black")
-        cluster = app.cluster
-        states = cluster.states() if cluster is not None else {}
+        states = app.model.objects.states
         line2.append_text(watch_states_text(states))
         now = app.clock()
         details = []

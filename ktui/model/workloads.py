@@ -1,34 +1,24 @@
 """What the three linked panes show, kept current batch by batch (no Textual here).
 
-`WorkloadTree` follows the cache's change batches and remembers, for every Pod and every
-ReplicaSet / ControllerRevision / Job, which top-level workload it belongs to. A batch then
-touches only the workloads whose own object or whose pods changed, so the work per batch scales
-with the changes, not with the cache. Deleted objects are resolved through the remembered
-mapping (the ownership index has already forgotten them by the time the batch arrives).
+`WorkloadTree` is fed only by the cache's change batches: it applies each batch to its
+`ObjectMirror` (objects and an ownership index built from the same batch) and remembers, for
+every Pod and every ReplicaSet / ControllerRevision / Job, which top-level workload it belongs
+to. A batch then touches only the workloads whose own object or whose pods changed, so the work
+per batch scales with the changes, not with the cache. Deleted objects are resolved through the
+remembered mapping (the mirror forgets them as the batch is applied).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from ktui.cluster.batcher import ChangeBatch
-from ktui.cluster.ownership import OwnershipIndex
+from ktui.cluster.kinds import CHILD_KINDS, WORKLOAD_KINDS
+from ktui.model.objects import ObjectMirror
 from ktui.view.pod import Phase, pod_phase
 
 Obj = dict[str, Any]
-
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
-CHILD_KINDS = ("ReplicaSet", "ControllerRevision", "Job")
-
-
-class ObjectSource(Protocol):
-    index: OwnershipIndex
-
-    def objects(self, kind: str) -> Mapping[str, Obj]: ...
-
-    def get(self, uid: str) -> Obj | None: ...
 
 
 @dataclass
@@ -49,8 +39,9 @@ class TreeChanges:
 
 
 class WorkloadTree:
-    def __init__(self, source: ObjectSource) -> None:
-        self.source = source
+    def __init__(self) -> None:
+        self.objects = ObjectMirror()
+        """Everything the batches delivered; screens read objects, events and owners here."""
         self.workloads: dict[str, Obj] = {}
         self.workload_kind: dict[str, str] = {}
         self.pod_owner: dict[str, str | None] = {}
@@ -110,7 +101,7 @@ class WorkloadTree:
         for pod_uid in self.pods_of.get(workload_uid, ()):
             if parent_uid is not None and not self.under(pod_uid, parent_uid):
                 continue
-            pod = self.source.get(pod_uid)
+            pod = self.objects.get(pod_uid)
             if pod is not None:
                 result.append(pod)
         return result
@@ -118,7 +109,7 @@ class WorkloadTree:
     def children(self, workload_uid: str) -> list[Obj]:
         result = []
         for child_uid in self.children_of.get(workload_uid, ()):
-            child = self.source.get(child_uid)
+            child = self.objects.get(child_uid)
             if child is not None:
                 result.append(child)
         return result
@@ -126,29 +117,12 @@ class WorkloadTree:
     def under(self, pod_uid: str, parent_uid: str) -> bool:
         if self.pod_parent.get(pod_uid) == parent_uid:
             return True
-        return parent_uid in self.source.index.owner_chain(pod_uid)
+        return parent_uid in self.objects.owner_chain(pod_uid)
 
     # ------------------------------------------------------------------ updates
 
-    def load(self) -> TreeChanges:
-        """Take in everything the cache holds now (after a reset or a scope switch)."""
-        batch = ChangeBatch(
-            upserts={
-                kind: dict(self.source.objects(kind))
-                for kind in (*WORKLOAD_KINDS, "ReplicaSet", "ControllerRevision", "Pod")
-                if self._has_kind(kind)
-            }
-        )
-        return self.apply(batch)
-
-    def _has_kind(self, kind: str) -> bool:
-        try:
-            self.source.objects(kind)
-        except KeyError:
-            return False
-        return True
-
     def apply(self, batch: ChangeBatch) -> TreeChanges:
+        self.objects.apply(batch)
         changes = TreeChanges(events=bool(batch.upserts.get("Event") or batch.deletes.get("Event")))
         changes.states = bool(batch.states)
         for kind in WORKLOAD_KINDS:
@@ -177,7 +151,7 @@ class WorkloadTree:
         if changes.workloads or any(batch.upserts.get(k) for k in CHILD_KINDS):
             unplaced = [uid for uid, owner in self.pod_owner.items() if owner is None]
             for uid in unplaced:
-                self._place_pod(uid, self.source.get(uid), changes)
+                self._place_pod(uid, self.objects.get(uid), changes)
             for uid in [u for u, owner in self.child_owner.items() if owner is None]:
                 self._place_child(uid, changes)
         for uid, pod in batch.upserts.get("Pod", {}).items():
@@ -200,7 +174,7 @@ class WorkloadTree:
 
     def _top_workload(self, uid: str) -> str | None:
         """The outermost workload in the owner chain of `uid` (CronJob over its Job)."""
-        chain = self.source.index.owner_chain(uid)
+        chain = self.objects.owner_chain(uid)
         top = None
         for owner_uid in chain:
             if owner_uid in self.workloads:
@@ -231,7 +205,7 @@ class WorkloadTree:
             changes.removed_pods.setdefault(previous, set()).add(uid)
             changes.workloads.add(previous)
         self.pod_owner[uid] = owner
-        chain = self.source.index.owner_chain(uid)
+        chain = self.objects.owner_chain(uid)
         self.pod_parent[uid] = chain[0] if chain else None
         if owner is not None:
             self.pods_of.setdefault(owner, set()).add(uid)
@@ -257,7 +231,3 @@ def affected(changes: TreeChanges, workload_uid: str | None) -> bool:
         or workload_uid in changes.pods
         or workload_uid in changes.removed_pods
     )
-
-
-def uids(objects: Iterable[Obj]) -> set[str]:
-    return {str(o.get("metadata", {}).get("uid", "")) for o in objects}

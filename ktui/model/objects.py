@@ -1,0 +1,148 @@
+"""Every object the change batches delivered, by kind and uid, plus who owns whom.
+
+The UI never reads the watch caches: they run ahead of the batches. The mirror is filled only
+by `apply(batch)`, and its `OwnershipIndex` is fed from the same batch, so an owner chain never
+names an object the screens have not been told about yet. Objects are shared with the cache
+(never copied): treat them as read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ktui.cluster.batcher import ChangeBatch
+from ktui.cluster.ownership import OwnershipIndex
+from ktui.cluster.state import CacheState
+
+Obj = dict[str, Any]
+Target = tuple[str, str, str]
+"""(kind, namespace, name): how an Event names the object it is about."""
+
+_EMPTY: Mapping[str, Obj] = {}
+
+
+def uid_of(obj: Mapping[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("uid", "") or "")
+
+
+def name_of(obj: Mapping[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("name", "") or "")
+
+
+def namespace_of(obj: Mapping[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("namespace", "") or "")
+
+
+def kind_of(obj: Mapping[str, Any]) -> str:
+    """The object's kind (the cache fills `kind` in on arrival, list items included)."""
+    kind = obj.get("kind")
+    return kind if isinstance(kind, str) else ""
+
+
+def label_of(obj: Mapping[str, Any]) -> str:
+    """ "Deployment/web"."""
+    return f"{kind_of(obj) or 'Object'}/{name_of(obj)}"
+
+
+def batch_touches(batch: ChangeBatch, uids: Iterable[str], kinds: Iterable[str] = ()) -> bool:
+    """Whether a batch upserts or deletes any of `uids`, or anything of `kinds`."""
+    for kind in kinds:
+        if batch.upserts.get(kind) or batch.deletes.get(kind):
+            return True
+    wanted = set(uids)
+    for objects in batch.upserts.values():
+        if not wanted.isdisjoint(objects):
+            return True
+    return any(not wanted.isdisjoint(deleted) for deleted in batch.deletes.values())
+
+
+class ObjectMirror:
+    """What the UI knows of the cluster: kind -> uid -> object, as of the last batch applied."""
+
+    def __init__(self) -> None:
+        self._by_kind: dict[str, dict[str, Obj]] = {}
+        self.index = OwnershipIndex()
+        self.states: dict[str, CacheState] = {}
+        """kind -> the cache state the last batch that mentioned it carried."""
+
+    def apply(self, batch: ChangeBatch) -> None:
+        for kind, upserts in batch.upserts.items():
+            self._by_kind.setdefault(kind, {}).update(upserts)
+            self.index.apply(kind, ((uid, obj, True) for uid, obj in upserts.items()))
+        for kind, uids in batch.deletes.items():
+            objects = self._by_kind.get(kind)
+            if objects is not None:
+                for uid in uids:
+                    objects.pop(uid, None)
+            self.index.apply(kind, ((uid, None, True) for uid in uids))
+        self.states.update(batch.states)
+
+    # ------------------------------------------------------------------ queries
+
+    def objects(self, kind: str) -> Mapping[str, Obj]:
+        """uid -> object of `kind` (empty when none arrived, or the kind is not watched)."""
+        return self._by_kind.get(kind, _EMPTY)
+
+    def get(self, uid: str) -> Obj | None:
+        kind = self.index.kind_of(uid)
+        if kind is None:
+            return None
+        return self._by_kind.get(kind, _EMPTY).get(uid)
+
+    def kind_of(self, uid: str) -> str | None:
+        return self.index.kind_of(uid)
+
+    def owner_chain(self, uid: str) -> list[str]:
+        return self.index.owner_chain(uid)
+
+    def controller_of(self, uid: str) -> str | None:
+        return self.index.controller_of(uid)
+
+    def children(self, uid: str, kind: str | None = None) -> list[Obj]:
+        """The objects that name `uid` as an owner (optionally only of `kind`)."""
+        found = []
+        for child_uid in self.index.children(uid, kind):
+            child = self.get(child_uid)
+            if child is not None:
+                found.append(child)
+        return found
+
+    def descendants(self, uid: str, depth: int = 3) -> list[str]:
+        """Objects owned by `uid`, their own dependents, ... (CronJob -> Job -> Pod is depth 2)."""
+        found: list[str] = []
+        frontier = [uid]
+        seen = {uid}
+        for _ in range(depth):
+            next_frontier: list[str] = []
+            for owner in frontier:
+                for child in self.index.children(owner):
+                    if child not in seen:
+                        seen.add(child)
+                        found.append(child)
+                        next_frontier.append(child)
+            frontier = next_frontier
+        return found
+
+    def events_about(self, objects: Iterable[Mapping[str, Any]]) -> list[Obj]:
+        """Events whose involved object is one of `objects`, by uid, or by (kind, namespace,
+        name) for events recorded before the object had a uid or by tools that leave it out."""
+        uids: set[str] = set()
+        targets: set[Target] = set()
+        for obj in objects:
+            uid = uid_of(obj)
+            if uid:
+                uids.add(uid)
+            targets.add((kind_of(obj), namespace_of(obj), name_of(obj)))
+        found = []
+        for event in self.objects("Event").values():
+            involved = event.get("involvedObject") or event.get("regarding") or {}
+            involved_uid = involved.get("uid")
+            if involved_uid and involved_uid in uids:
+                found.append(event)
+                continue
+            namespace = involved.get("namespace") or namespace_of(event)
+            key = (str(involved.get("kind", "")), str(namespace), str(involved.get("name", "")))
+            if key in targets:
+                found.append(event)
+        return found

@@ -1,0 +1,81 @@
+"""The events table: events as rows keyed by uid, newest (last seen) first, warnings standing out.
+
+Used by the events screen and the pod detail screen.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+
+from ktui.ui.cells import TimeCell
+from ktui.ui.live_table import Column, LiveTable, Row
+from ktui.view.events import EventRow, event_rows
+
+Obj = dict[str, Any]
+
+
+def event_columns(with_object: bool) -> list[Column]:
+    columns = [
+        Column("type", "TYPE", min_width=7),
+        Column("reason", "REASON", max_width=28),
+    ]
+    if with_object:
+        columns.append(Column("object", "OBJECT", max_width=48))
+    columns += [
+        Column("count", "COUNT", justify="right"),
+        Column("last", "LAST SEEN", justify="right"),
+        Column("first", "FIRST SEEN", justify="right"),
+        Column("message", "MESSAGE", min_width=20, max_width=400, flexible=True),
+    ]
+    return columns
+
+
+def _type_cell(row: EventRow) -> Text:
+    if row.is_warning:
+        return Text("⚠ Warning", style="bold red")
+    return Text(row.type or "-", style="grey62")
+
+
+def event_cells(row: EventRow, with_object: bool) -> Row:
+    warning = row.is_warning
+    cells: list[Any] = [
+        _type_cell(row),
+        Text(row.reason, style="bold yellow" if warning else "bold"),
+    ]
+    if with_object:
+        cells.append(Text(row.object, style="cyan"))
+    cells += [
+        Text(f"x{row.count}", style="yellow" if row.count > 1 else "grey50"),
+        TimeCell(row.last_seen_at),
+        TimeCell(row.first_seen_at, style="grey50"),
+        Text(" ".join(row.message.split()), style="yellow" if warning else ""),
+    ]
+    return tuple(cells)
+
+
+class EventTable(LiveTable):
+    """Events as rows keyed by the event's uid, newest (last seen) first."""
+
+    def __init__(self, *, with_object: bool, id: str | None = None) -> None:
+        columns = event_columns(with_object)
+        last = [c.key for c in columns].index("last")
+
+        def newest_first(key: str, row: Row) -> Any:
+            cell = row[last]
+            return (cell.sort_value if isinstance(cell, TimeCell) else 0.0, key)
+
+        super().__init__(columns, sort_key=newest_first, empty_message="No events.", id=id)
+        self.with_object = with_object
+        self.warning_count = 0
+
+    def show_events(self, events: list[Obj], now: datetime) -> None:
+        rows = event_rows(events, now)
+        self.warning_count = sum(1 for row in rows if row.is_warning)
+        self.replace_all({row.uid or row.name: event_cells(row, self.with_object) for row in rows})
+
+    def title(self, what: str) -> str:
+        warnings = f", {self.warning_count} warnings" if self.warning_count else ""
+        return f"Events of {what} [{self.total_count}{warnings}]"
