@@ -60,7 +60,7 @@ from ktui.settings import Settings
 from ktui.ui.app import make_app
 from ktui.ui.live_table import LiveTable, Row
 from ktui.ui.messages import ClusterChanged
-from ktui.ui.screens.main import POD_COLUMNS, MainScreen
+from ktui.ui.screens.main import POD_COLUMNS, MainScreen, pod_cells
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -76,7 +76,6 @@ class Meter:
     render_seconds: float = 0.0
     layout_seconds: float = 0.0
     layouts: int = 0
-    live_lines: int = 0
     datatable_lines: int = 0
     batches: int = 0
     pod_changes: int = 0
@@ -85,7 +84,7 @@ class Meter:
 
     def reset(self) -> None:
         self.apply_seconds = self.render_seconds = self.layout_seconds = 0.0
-        self.live_lines = self.datatable_lines = self.batches = self.pod_changes = 0
+        self.datatable_lines = self.batches = self.pod_changes = 0
         self.layouts = 0
 
 
@@ -111,35 +110,33 @@ def _counted(original: F, attribute: str) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def observe_batch(message: ClusterChanged, seconds: float) -> None:
+    """`MainScreen.batch_observer`: called after each batch the main screen applied."""
+    METER.apply_seconds += seconds
+    upserts = message.batch.upserts.get("Pod", {})
+    deletes = message.batch.deletes.get("Pod", set())
+    METER.batches += 1
+    METER.pod_changes += len(upserts) + len(deletes)
+    if METER.recording:
+        METER.recorded.append((upserts, deletes))
+
+
+def lines_drawn(tables: list[LiveTable]) -> int:
+    return sum(table.lines_drawn for table in tables)
+
+
 def instrument() -> None:
-    """Wrap the main screen's batch handler, the screen refresh and the tables' line drawing.
+    """Time Textual's screen refresh and count full layouts and DataTable's lines.
 
-    `_apply_batch` is what `MainScreen`'s ClusterChanged handler runs (the handler itself is
-    registered with @on at class creation, so wrapping it would not be seen); the ack that
-    follows it only sets an event.
+    ktui's own numbers come from public hooks: `MainScreen.batch_observer` (apply time and the
+    batches) and `LiveTable.lines_drawn`. The screen refresh and layout are Textual's, and
+    DataTable is the comparison, so those are wrapped.
     """
-    original_apply = MainScreen._apply_batch
-
-    def apply_batch(self: MainScreen, message: ClusterChanged) -> None:
-        start = time.perf_counter()
-        try:
-            original_apply(self, message)
-        finally:
-            METER.apply_seconds += time.perf_counter() - start
-            upserts = message.batch.upserts.get("Pod", {})
-            deletes = message.batch.deletes.get("Pod", set())
-            METER.batches += 1
-            METER.pod_changes += len(upserts) + len(deletes)
-            if METER.recording:
-                METER.recorded.append((upserts, deletes))
-
-    MainScreen._apply_batch = apply_batch  # type: ignore[method-assign]
     Screen._on_timer_update = _timed(Screen._on_timer_update, "render_seconds")  # type: ignore[method-assign]
     # A full layout (a widget asked for refresh(layout=True)) re-renders the whole screen.
     Screen._refresh_layout = _counted(  # type: ignore[method-assign]
         _timed(Screen._refresh_layout, "layout_seconds"), "layouts"
     )
-    LiveTable.render_line = _counted(LiveTable.render_line, "live_lines")  # type: ignore[method-assign]
     DataTable.render_line = _counted(DataTable.render_line, "datatable_lines")  # type: ignore[method-assign]
 
 
@@ -191,6 +188,8 @@ async def run_app(
             assert isinstance(screen, MainScreen)
             workloads = screen.query_one("#workloads", LiveTable)
             pods_pane = screen.query_one("#pods", LiveTable)
+            tables = list(screen.query(LiveTable))
+            screen.batch_observer = observe_batch
 
             def synced() -> bool:
                 cluster = app.cluster
@@ -213,6 +212,7 @@ async def run_app(
             assert cluster is not None
             start_pods = dict(cluster.objects("Pod"))
             METER.reset()
+            lines0 = lines_drawn(tables)
             METER.recording = True
             profiler = cProfile.Profile() if profile else None
             t0, changes0 = time.perf_counter(), sim.changes()
@@ -239,7 +239,7 @@ async def run_app(
                 METER.pod_changes,
                 METER.apply_seconds,
                 METER.render_seconds,
-                METER.live_lines,
+                lines_drawn(tables) - lines0,
                 METER.layouts,
                 METER.layout_seconds,
             )
@@ -286,11 +286,6 @@ async def run_app(
 
 
 # ---------------------------------------------------------------------------- the replays
-
-
-def pod_cells(pod: Obj, now: datetime) -> Row:
-    # The main screen's own pod cells (the method reads nothing from the screen).
-    return MainScreen._pod_cells(None, pod, now)  # type: ignore[arg-type]
 
 
 def display_cells(row: Row, now: datetime) -> tuple[str | Text, ...]:
@@ -343,6 +338,7 @@ async def replay(
         await pilot.pause()
         fill_seconds = time.perf_counter() - fill_start
         METER.reset()
+        live_lines0 = live.lines_drawn if kind == "live" else 0
         apply_s = wall_s = 0.0
         thread0 = time.thread_time()
         for upserts, deletes in batches:
@@ -373,6 +369,7 @@ async def replay(
         thread1 = time.thread_time()
         per = max(1, len(batches))
         rows = live.total_count if kind == "live" else data.row_count
+        live_lines = live.lines_drawn - live_lines0 if kind == "live" else 0
         return ReplayResult(
             kind=kind,
             rows=rows,
@@ -381,7 +378,7 @@ async def replay(
             render_ms=1000 * METER.render_seconds / per,
             wall_ms=1000 * wall_s / per,
             ui_cpu_ms=1000 * (thread1 - thread0) / per,
-            lines=(METER.live_lines + METER.datatable_lines) / per,
+            lines=(live_lines + METER.datatable_lines) / per,
             fill_seconds=fill_seconds,
         )
 

@@ -154,6 +154,8 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._last_cursor_index = 0
         self._announced_key: str | None = None
         self.empty_message = empty_message
+        self.lines_drawn = 0
+        """Lines rendered so far (the bench reads it: display work per batch)."""
         self._strip_cache: dict[tuple[str, bool, bool, int], Strip] = {}
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._now = self.clock()
@@ -424,6 +426,7 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         return widths
 
     def render_line(self, y: int) -> Strip:
+        self.lines_drawn += 1
         width = self.size.width
         base = self.rich_style
         if y == 0:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -115,6 +117,21 @@ POD_COLUMNS = [
 ]
 
 
+def pod_cells(pod: Obj, now: datetime) -> Row:
+    """The pods pane's cells of one pod."""
+    row = pod_row(pod, now)
+    return (
+        row.name,
+        row.ready,
+        status_text(row.status, row.severity),
+        badges_text(row.badges),
+        TimeCell(row.last_restart, restarts_since(row.restarts)),
+        TimeCell(row.created),
+        dim(row.node) if row.node == "<none>" else row.node,
+        row.ip,
+    )
+
+
 def _count(value: int | None) -> str:
     return "-" if value is None else str(value)
 
@@ -150,6 +167,8 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self.selected_child: str | None = None
         self._pods_follow_child = False
         self._filter_target: LiveTable | None = None
+        self.batch_observer: Callable[[ClusterChanged, float], None] | None = None
+        """Called after each batch is applied, with the seconds it took (the bench's hook)."""
 
     @property
     def ktui(self) -> KtuiApp:
@@ -222,11 +241,14 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     @on(ClusterChanged)
     def _cluster_changed(self, message: ClusterChanged) -> None:
+        start = time.perf_counter()
         try:
             self._apply_changes(message.changes)
         finally:
             # The main screen paces the cache: the next batch comes once this one is shown.
             message.ack()
+            if self.batch_observer is not None:
+                self.batch_observer(message, time.perf_counter() - start)
 
     def _apply_changes(self, changes: TreeChanges) -> None:
         tree = self._tree
@@ -299,7 +321,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
             if pod is None or (parent is not None and not tree.under(pod_uid, parent)):
                 deletes.add(pod_uid)
             else:
-                upserts[pod_uid] = self._pod_cells(pod, now)
+                upserts[pod_uid] = pod_cells(pod, now)
         self.pods.apply(upserts, deletes)
 
     def _refresh_lower(self, now: datetime | None = None, *, pods: bool = True) -> None:
@@ -322,7 +344,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
             return
         parent = self.selected_child if self._pods_follow_child else None
         shown = tree.pods(uid, parent)
-        self.pods.replace_all({uid_of(p): self._pod_cells(p, now) for p in shown})
+        self.pods.replace_all({uid_of(p): pod_cells(p, now) for p in shown})
 
     def _set_child_columns(self, child_kind: str | None) -> None:
         table = self.children_table
@@ -368,19 +390,6 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
                     TimeCell(job.created),
                 )
         return rows
-
-    def _pod_cells(self, pod: Obj, now: datetime) -> Row:
-        row = pod_row(pod, now)
-        return (
-            row.name,
-            row.ready,
-            status_text(row.status, row.severity),
-            badges_text(row.badges),
-            TimeCell(row.last_restart, restarts_since(row.restarts)),
-            TimeCell(row.created),
-            dim(row.node) if row.node == "<none>" else row.node,
-            row.ip,
-        )
 
     # ------------------------------------------------------------------ selection
 
