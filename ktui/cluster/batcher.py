@@ -64,11 +64,12 @@ Change = tuple[str, Obj | None, bool]
 class ChangeBatcher:
     """Collects changes from any thread; delivers coalesced batches from its own thread.
 
-    `on_batch` is called from the flusher thread (a UI hops onto its event loop from there, e.g.
-    Textual's `call_from_thread`, which also blocks until the batch is applied: natural
-    back-pressure). With `wait_for_ack=True` the flusher also waits for `ack()` before the next
-    batch, for consumers that only post a message and apply it later. `on_batch` must not
-    raise; if it does, the error is logged and that batch is lost to the consumer.
+    `on_batch` is called from the flusher thread. With `wait_for_ack=True` the flusher then
+    waits for `ack()` before it builds the next batch: a consumer that only posts the batch to
+    its event loop acks once it has applied it, and that ack is the back-pressure (ktui's app
+    posts a message; the main screen acks after drawing). Without it, the next batch waits only
+    for `on_batch` to return. `on_batch` must not raise; if it does, the error is logged and
+    that batch is lost to the consumer.
     """
 
     def __init__(
