@@ -159,9 +159,7 @@ def _run_app(settings: Settings) -> int:
 
 
 def _run_demo(settings: Settings) -> int:
-    run_demo_app = _load(
-        "ktui.sim.demo", "run_demo_app", "the demo cluster (ktui.sim.demo) is not available"
-    )
+    run_demo_app = _load("ktui.demo", "run_demo_app", "the demo (ktui.demo) is not available")
     result = run_demo_app(settings)
     return result if isinstance(result, int) else 0
 

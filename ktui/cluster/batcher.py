@@ -48,9 +48,6 @@ class ChangeBatch:
     coalesced: int = 0
     """How many object changes were recorded for this batch (>= objects in it)."""
 
-    def is_empty(self) -> bool:
-        return not (self.upserts or self.deletes or self.states)
-
     def object_count(self) -> int:
         return sum(map(len, self.upserts.values())) + sum(map(len, self.deletes.values()))
 

@@ -1,9 +1,11 @@
-"""`ktui --demo`: the embedded cluster with a small shop running on it, and the app on top.
+"""`ktui --demo`'s cluster: the embedded cluster with a small shop running on it.
 
 The scenario is meant to show ktui's job within seconds: pods going through init containers and
 sidecars, a crash loop, a mistyped image, a database StatefulSet starting in order, a DaemonSet
 on every node, a CronJob firing every minute, and a rollout of `shop/web` every few minutes that
 the user can watch and undo.
+
+The app on top of it is wired in `ktui.demo`; nothing here knows about the UI.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ktui.settings import Settings
 from ktui.sim.cluster import EmbeddedCluster
 from ktui.sim.lifecycle import BEHAVIOR_ANNOTATION, CONTAINER_BEHAVIOR_PREFIX, Timings
 from ktui.sim.store import StoreError
@@ -276,31 +277,12 @@ def running_demo(
         cluster.stop()
 
 
-def run_demo_app(settings: Settings, *, run_app: Callable[[Any], object] | None = None) -> int:
-    """Start the embedded cluster, open ktui on it (all namespaces), stop it on exit.
+@contextlib.contextmanager
+def demo_kubeconfig() -> Iterator[str]:
+    """The demo cluster running (with its rollouts), and the path of a kubeconfig for it.
 
-    `run_app(app)` runs the app instead of `app.run()` (tests run it headless)."""
-    from ktui.cluster.connection import connect, probe_server
-    from ktui.ui.app import make_app
-
+    The kubeconfig lives in a temporary directory; both go away when the block exits."""
     with tempfile.TemporaryDirectory(prefix="ktui-demo-") as tmp, running_demo() as cluster:
         path = str(Path(tmp) / "kubeconfig")
         cluster.write_kubeconfig(path)
-        demo_settings = Settings(
-            kubeconfig=path,
-            namespace=settings.namespace,
-            all_namespaces=settings.namespace is None,
-            readonly=settings.readonly,
-            demo=True,
-        )
-        connection = connect(demo_settings)
-        probe_server(connection)
-        try:
-            app = make_app(demo_settings, connection=connection)
-            if run_app is None:
-                app.run()
-            else:
-                run_app(app)
-            return int(app.return_code or 0)
-        finally:
-            connection.close()
+        yield path

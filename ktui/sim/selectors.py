@@ -262,10 +262,3 @@ class FieldSelector:
 
     def __str__(self) -> str:
         return ",".join(f"{p}{'=' if eq else '!='}{v}" for p, eq, v in self.requirements)
-
-    def exact_value(self, path: str) -> str | None:
-        """The value an `=` requirement pins `path` to, if any (lets the store skip scans)."""
-        for p, equal, value in self.requirements:
-            if p == path and equal:
-                return value
-        return None

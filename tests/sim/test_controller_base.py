@@ -7,12 +7,12 @@ import time
 from typing import Any
 
 import pytest
+from controller_testing import FakeClock, wait_for
 
 from ktui.sim.client import LocalClient
 from ktui.sim.controllers import history, util
 from ktui.sim.controllers.base import Informer, WorkQueue
 from ktui.sim.controllers.deployment import resolve_fenceposts
-from ktui.sim.controllers.testing import FakeClock, wait_for
 from ktui.sim.store import Store
 
 # --- work queue ---------------------------------------------------------------------------------

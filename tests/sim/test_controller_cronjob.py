@@ -7,9 +7,9 @@ import time
 from typing import Any
 
 import pytest
+from controller_testing import Cluster, FakeClock, wait_for
 
 from ktui.sim.controllers import util
-from ktui.sim.controllers.testing import Cluster, FakeClock, wait_for
 
 START = float(calendar.timegm(time.strptime("2020-09-13 12:26:40", "%Y-%m-%d %H:%M:%S")))
 

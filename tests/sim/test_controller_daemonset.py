@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from controller_testing import Cluster, make_node, wait_for
+
 from ktui.sim.controllers import util
 from ktui.sim.controllers.daemonset import target_node
-from ktui.sim.controllers.testing import Cluster, make_node, wait_for
 
 HASH = "controller-revision-hash"
 

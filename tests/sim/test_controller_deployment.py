@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from controller_testing import Cluster, FakeClock, MiniKubelet, wait_for
 
 from ktui.sim.client import LocalClient
 from ktui.sim.controllers import ControllerManager, util
-from ktui.sim.controllers.testing import Cluster, FakeClock, MiniKubelet, wait_for
 
 REVISION = "deployment.kubernetes.io/revision"
 HISTORY = "deployment.kubernetes.io/revision-history"

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from controller_testing import MiniKubelet, wait_for
+
 from ktui.sim.client import LocalClient
 from ktui.sim.cluster import EmbeddedCluster
 from ktui.sim.controllers import ControllerManager, util
-from ktui.sim.controllers.testing import MiniKubelet, wait_for
 from ktui.sim.httpclient import HttpClient
 from ktui.sim.lifecycle import Timings
 

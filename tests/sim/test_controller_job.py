@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from controller_testing import Cluster, FakeClock, wait_for
+
 from ktui.sim.controllers import util
-from ktui.sim.controllers.testing import Cluster, FakeClock, wait_for
 
 
 def job(name: str = "work", restart: str = "Never", **spec: Any) -> dict[str, Any]:

@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from controller_testing import Cluster, MiniKubelet, wait_for
 
 from ktui.sim.client import LocalClient
 from ktui.sim.controllers import ControllerManager, util
-from ktui.sim.controllers.testing import Cluster, MiniKubelet, wait_for
 from ktui.sim.store import Store, StoreError
 
 

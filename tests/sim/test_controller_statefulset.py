@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from controller_testing import Cluster, FakeClock, wait_for
+
 from ktui.sim.controllers import util
-from ktui.sim.controllers.testing import Cluster, FakeClock, wait_for
 
 REVISION_LABEL = "controller-revision-hash"
 

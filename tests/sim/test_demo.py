@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 import pytest
 
 from ktui.cluster.connection import connect
+from ktui.demo import run_demo_app
 from ktui.settings import Settings
 from ktui.sim.cluster import EmbeddedCluster
 from ktui.sim.demo import (
@@ -25,7 +26,6 @@ from ktui.sim.demo import (
     NAMESPACES,
     WEB_IMAGES,
     RolloutDriver,
-    run_demo_app,
     running_demo,
     scenario,
 )

@@ -319,7 +319,7 @@ def test_missing_ui_module_is_one_line(
 def test_demo_and_sim_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[Any] = []
     install_module(
-        monkeypatch, "ktui.sim.demo", run_demo_app=lambda settings: calls.append(settings) or 0
+        monkeypatch, "ktui.demo", run_demo_app=lambda settings: calls.append(settings) or 0
     )
     install_module(
         monkeypatch,

@@ -1096,15 +1096,6 @@ class OwnedObjects:
                 enqueue(candidate)
 
 
-def owner_key_for(obj: Mapping[str, Any], kind: str) -> str | None:
-    """The queue key of the object's controller if it is of `kind` (resolveControllerRef)."""
-    ref = util.controller_ref(obj)
-    if ref is None or ref.get("kind") != kind or not ref.get("name"):
-        return None
-    namespace = util.namespace_of(obj)
-    return f"{namespace}/{ref['name']}" if namespace else str(ref["name"])
-
-
 def create_pod_from_template(
     controller: Controller,
     template: Mapping[str, Any],
