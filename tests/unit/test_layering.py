@@ -219,7 +219,7 @@ def _is_private_cluster_module(module: str) -> bool:
     return any(part.startswith("_") for part in module.split(".")[2:])
 
 
-@pytest.mark.xfail(strict=True, reason="ui import cycle removed by the lead's refactor")
+@pytest.mark.xfail(strict=True, reason="rollout._common is being split into public modules")
 def test_ui_uses_only_public_cluster_modules(imports: list[Import]) -> None:
     offending = [
         i for i in imports if _in(i.source, "ktui.ui") and _is_private_cluster_module(i.target)
@@ -235,18 +235,11 @@ def test_headless_packages_do_not_import_textual(imports: list[Import], package:
     assert not offending, f"{package} must not import textual:\n{_listing(offending)}"
 
 
-@pytest.mark.xfail(strict=True, reason="ui import cycle removed by the lead's refactor")
 def test_no_import_cycle_in_the_ui(imports: list[Import]) -> None:
     cycles = _cycles(imports, "ktui.ui")
     assert not cycles, f"import cycles in ktui.ui:\n{_cycle_report(cycles, imports)}"
 
 
 def test_no_import_cycle_in_ktui(imports: list[Import]) -> None:
-    # A cycle among ktui.ui modules only is test_no_import_cycle_in_the_ui's to report (and,
-    # until that one passes, known); every other cycle fails here.
-    cycles = [
-        cycle
-        for cycle in _cycles(imports, "ktui")
-        if not all(_in(module, "ktui.ui") for module in cycle)
-    ]
+    cycles = _cycles(imports, "ktui")
     assert not cycles, f"import cycles in ktui:\n{_cycle_report(cycles, imports)}"
