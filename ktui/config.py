@@ -10,10 +10,14 @@ namespace:
   default: all     # all | context | NAME: the scope when no -n/-A is given
 ```
 
-Every field is optional. A file that cannot be read or does not have this shape gives
-`ConfigError` with one line naming the file and the problem; `load_config_or_warning` turns that
-into the defaults plus the warning, so the app still starts. Settings from the command line win:
-`-n`/`-A` over `namespace.default`; `--readonly` or the file's `readonly` makes ktui read-only.
+Every field is optional. `load_config` is strict: a file that cannot be read or does not have
+this shape gives `ConfigError` with one line naming the file and the problem. The app uses
+`load_config_or_warning`, which validates field by field: an invalid field (or keymap entry) is
+ignored with a warning naming it and the rest applies, so one typo never drops `readonly`.
+Read-only fails closed: an invalid `readonly` value, or a file that cannot be read or parsed at
+all and may hold `readonly`, starts ktui read-only and says why. Settings from the command line
+win: `-n`/`-A` over `namespace.default`; `--readonly` or the file's `readonly` makes ktui
+read-only.
 """
 
 from __future__ import annotations
@@ -53,24 +57,58 @@ class Config:
 
 
 def parse_config(data: Any, path: Path | None = None) -> Config:
-    """Validate the parsed YAML of a config file (None, from an empty file, is the defaults)."""
+    """Validate the parsed YAML of a config file (None, from an empty file, is the defaults);
+    the first problem raises `ConfigError`."""
+    config, problems = parse_config_fields(data, path)
+    if problems:
+        raise ConfigError(problems[0])
+    return config
+
+
+def parse_config_fields(data: Any, path: Path | None = None) -> tuple[Config, list[str]]:
+    """Validate field by field: the config of the valid fields, and one line per problem.
+
+    An invalid field keeps its default, except `readonly`, which fails closed (true)."""
     where = str(path) if path is not None else "config"
     if data is None:
-        return Config(path=path)
+        return Config(path=path), []
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{where}: expected a mapping at the top level, got {_type(data)}")
-    unknown = [str(key) for key in data if key not in _KNOWN_FIELDS]
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown field {unknown[0]!r} (known: {', '.join(_KNOWN_FIELDS)})"
-        )
-    return Config(
-        keymap=_keymap(data.get("keymap"), where),
-        theme=_theme(data.get("theme"), where),
-        readonly=_readonly(data.get("readonly", False), where),
-        default_namespace=_namespace(data.get("namespace"), where),
+        problem = f"{where}: expected a mapping at the top level, got {_type(data)}"
+        return Config(path=path), [problem]
+    problems = [
+        f"{where}: unknown field {str(key)!r} (known: {', '.join(_KNOWN_FIELDS)})"
+        for key in data
+        if key not in _KNOWN_FIELDS
+    ]
+    keymap: dict[str, str] = {}
+    theme: str | None = None
+    readonly = False
+    namespace = NAMESPACE_CONTEXT
+    try:
+        keymap = _keymap(data.get("keymap"), where, problems)
+    except ConfigError as exc:
+        problems.append(str(exc))
+    try:
+        theme = _theme(data.get("theme"), where)
+    except ConfigError as exc:
+        problems.append(str(exc))
+    try:
+        readonly = _readonly(data.get("readonly", False), where)
+    except ConfigError as exc:
+        problems.append(f"{exc}: starting read-only")
+        readonly = True
+    try:
+        namespace = _namespace(data.get("namespace"), where)
+    except ConfigError as exc:
+        problems.append(str(exc))
+    config = Config(
+        keymap=keymap,
+        theme=theme,
+        readonly=readonly,
+        default_namespace=namespace,
         path=path,
     )
+    return config, problems
 
 
 def _type(value: Any) -> str:
@@ -83,26 +121,34 @@ def _type(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def _keymap(value: Any, where: str) -> dict[str, str]:
+def _keymap(value: Any, where: str, problems: list[str]) -> dict[str, str]:
+    """The valid entries; each invalid entry is left out and named in `problems`."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise ConfigError(f"{where}: keymap must map binding ids to keys, got {_type(value)}")
     keymap: dict[str, str] = {}
     for binding_id, keys in value.items():
-        if not isinstance(binding_id, str) or not _BINDING_ID.match(binding_id):
-            raise ConfigError(f"{where}: keymap: {binding_id!r} is not a binding id")
-        if not isinstance(keys, str) or not keys.strip():
-            raise ConfigError(
-                f'{where}: keymap.{binding_id}: expected keys like "ctrl+l" or "f,right", '
-                f"got {_type(keys)}"
-            )
-        parts = [part.strip() for part in keys.split(",")]
-        for part in parts:
-            if not part or not _KEY.match(part):
-                raise ConfigError(f"{where}: keymap.{binding_id}: {part!r} is not a key")
-        keymap[binding_id] = ",".join(parts)
+        try:
+            keymap[binding_id] = _keys(binding_id, keys, where)
+        except ConfigError as exc:
+            problems.append(str(exc))
     return keymap
+
+
+def _keys(binding_id: Any, keys: Any, where: str) -> str:
+    if not isinstance(binding_id, str) or not _BINDING_ID.match(binding_id):
+        raise ConfigError(f"{where}: keymap: {binding_id!r} is not a binding id")
+    if not isinstance(keys, str) or not keys.strip():
+        raise ConfigError(
+            f'{where}: keymap.{binding_id}: expected keys like "ctrl+l" or "f,right", '
+            f"got {_type(keys)}"
+        )
+    parts = [part.strip() for part in keys.split(",")]
+    for part in parts:
+        if not part or not _KEY.match(part):
+            raise ConfigError(f"{where}: keymap.{binding_id}: {part!r} is not a key")
+    return ",".join(parts)
 
 
 def _theme(value: Any, where: str) -> str | None:
@@ -141,31 +187,56 @@ def _namespace(value: Any, where: str) -> str:
 
 
 def load_config(path: Path | None = None) -> Config:
-    """Read and validate the config file; a missing file is the defaults."""
+    """Read and validate the config file strictly; a missing file is the defaults."""
     path = path if path is not None else config_file()
+    return parse_config(_read_yaml(path), path)
+
+
+def _read_yaml(path: Path) -> Any:
+    """The parsed YAML of the file (None for a missing or empty one); ConfigError otherwise."""
     try:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return Config(path=path)
+        return None
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ConfigError(f"{path}: cannot read: {reason}") from None
     try:
-        data = yaml.safe_load(raw)
+        return yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "invalid YAML"
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         raise ConfigError(f"{path}: not valid YAML{at}: {problem}") from None
-    return parse_config(data, path)
 
 
 def load_config_or_warning(path: Path | None = None) -> tuple[Config, str | None]:
-    """The config, or the defaults and a one-line warning when the file is invalid."""
+    """The config with every valid field applied, and one warning line naming what was ignored
+    (None when nothing was). Read-only fails closed: see the module docstring."""
+    path = path if path is not None else config_file()
     try:
-        return load_config(path), None
+        data = _read_yaml(path)
     except ConfigError as exc:
+        if _may_hold_readonly(path):
+            return Config(readonly=True, path=path), (
+                f"Config ignored: {exc}; starting read-only (the file may set readonly)"
+            )
         return Config(path=path), f"Config ignored: {exc}"
+    config, problems = parse_config_fields(data, path)
+    if not isinstance(data, Mapping | None) and _may_hold_readonly(path):
+        config = replace(config, readonly=True)
+        problems[-1] += "; starting read-only (the file may set readonly)"
+    if not problems:
+        return config, None
+    return config, "Config ignored: " + "; ".join(problems)
+
+
+def _may_hold_readonly(path: Path) -> bool:
+    """Whether a file that could not be parsed mentions readonly (or could not be read at all)."""
+    try:
+        return "readonly" in path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True
 
 
 def effective_settings(settings: Settings, config: Config) -> Settings:

@@ -91,3 +91,33 @@ async def test_unknown_theme_is_a_warning(
         warnings = [m for m, severity in notifications(app) if severity == "warning"]
         assert any("unknown theme 'no-such-theme'" in w for w in warnings)
         assert app.theme != "no-such-theme"
+
+
+async def test_readonly_survives_an_invalid_keymap_entry(
+    sim: SimServer,
+    connect_to: Callable[..., Connection],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    (tmp_path / "ktui").mkdir()
+    (tmp_path / "ktui" / "config.yaml").write_text(
+        "readonly: true\nkeymap:\n  rollout.undo: 5\n", encoding="utf-8"
+    )
+    web = sim.store.create("apps", "deployments", deployment("web"))
+    app = make_app(Settings(), connection=connect_to())  # reads the file from the XDG path
+    async with app.run_test(size=(140, 40)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: main.workloads.total_count == 1, "the deployment")
+        assert app.readonly
+        warnings = [m for m, severity in notifications(app) if severity == "warning"]
+        assert len(warnings) == 1 and "keymap.rollout.undo" in warnings[0]
+        # The mutating keys are removed: `s` opens no scale dialog, `u` plans no undo.
+        await pilot.press("s", "u")
+        await pilot.pause()
+        assert app.screen is main
+        assert (
+            web["spec"]["replicas"]
+            == sim.store.get("apps", "deployments", "default", "web")["spec"]["replicas"]
+        )

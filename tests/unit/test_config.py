@@ -90,10 +90,13 @@ def test_unreadable_file(tmp_path: Path) -> None:
 
 
 def test_warning_instead_of_error(tmp_path: Path) -> None:
+    # An invalid readonly value fails closed: read-only, and the warning says so.
     path = write(tmp_path, "readonly: maybe\n")
     config, warning = load_config_or_warning(path)
-    assert config == Config(path=path)
+    assert config == Config(readonly=True, path=path)
     assert warning is not None and warning.startswith("Config ignored: ")
+    assert "readonly must be true or false" in warning
+    assert warning.endswith("starting read-only")
     good = write(tmp_path, "readonly: false\n")
     assert load_config_or_warning(good) == (Config(path=good), None)
 
@@ -111,3 +114,50 @@ def test_cli_wins_over_config() -> None:
     named = parse_config({"namespace": {"default": "team-b"}})
     assert namespace_override(Settings(), named) == (True, "team-b")
     assert namespace_override(Settings(), Config()) == (False, None)
+
+
+def test_one_invalid_field_never_drops_readonly(tmp_path: Path) -> None:
+    path = write(tmp_path, "readonly: true\nkeymap:\n  rollout.undo: 5\n  main.next_kind: x\n")
+    config, warning = load_config_or_warning(path)
+    assert config.readonly is True
+    assert config.keymap == {"main.next_kind": "x"}
+    assert warning is not None and "\n" not in warning
+    assert "keymap.rollout.undo: expected keys" in warning
+    assert "main.next_kind" not in warning
+
+
+def test_each_invalid_field_is_named_and_the_rest_applies(tmp_path: Path) -> None:
+    path = write(tmp_path, "colour: red\ntheme: nord\nnamespace: all\nreadonly: false\n")
+    config, warning = load_config_or_warning(path)
+    assert config == Config(theme="nord", path=path)
+    assert warning is not None
+    assert "unknown field 'colour'" in warning
+    assert "namespace must be a mapping" in warning
+    assert "read-only" not in warning
+
+
+@pytest.mark.parametrize(
+    ("text", "readonly"),
+    [
+        ("readonly: true\nkeymap: {a: [\n", True),
+        ("theme: nord\nkeymap: {a: [\n", False),
+        ("- readonly\n- true\n", True),
+        ("- theme\n", False),
+    ],
+)
+def test_a_file_that_cannot_be_parsed_fails_closed_if_it_may_set_readonly(
+    tmp_path: Path, text: str, readonly: bool
+) -> None:
+    path = write(tmp_path, text)
+    config, warning = load_config_or_warning(path)
+    assert config == Config(readonly=readonly, path=path)
+    assert warning is not None and warning.startswith("Config ignored: ")
+    assert warning.endswith("starting read-only (the file may set readonly)") is readonly
+
+
+def test_an_unreadable_file_starts_read_only(tmp_path: Path) -> None:
+    directory = tmp_path / "config.yaml"
+    directory.mkdir()
+    config, warning = load_config_or_warning(directory)
+    assert config.readonly is True
+    assert warning is not None and "cannot read" in warning and "starting read-only" in warning
