@@ -8,7 +8,6 @@ prefixed `ktui: ` with exit status 1; usage errors exit 2, as argparse does.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -18,8 +17,6 @@ from ktui.settings import Settings
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
-
-_NAMESPACE_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 class _StartupError(Exception):
@@ -197,10 +194,11 @@ def _print_error(message: str) -> None:
 
 
 def _namespace_name(value: str) -> str:
-    if len(value) > 63 or not _NAMESPACE_PATTERN.match(value):
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a valid namespace name (lowercase letters, digits and '-')"
-        )
+    from ktui.names import namespace_name_problem
+
+    problem = namespace_name_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
     return value
 
 

@@ -30,12 +30,12 @@ from typing import Any, Final
 
 import yaml
 
+from ktui.names import is_namespace_name
 from ktui.paths import config_file
 from ktui.settings import Settings
 
 NAMESPACE_ALL: Final = "all"
 NAMESPACE_CONTEXT: Final = "context"
-_NAMESPACE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _BINDING_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _KEY = re.compile(r"^[A-Za-z0-9_+\-]+$|^.$")
 _KNOWN_FIELDS = ("keymap", "theme", "readonly", "namespace")
@@ -177,8 +177,7 @@ def _namespace(value: Any, where: str) -> str:
         raise ConfigError(f"{where}: namespace: unknown field {unknown[0]!r} (known: default)")
     default = value.get("default", NAMESPACE_CONTEXT)
     if not isinstance(default, str) or not (
-        default in (NAMESPACE_ALL, NAMESPACE_CONTEXT)
-        or (len(default) <= 63 and _NAMESPACE_NAME.match(default))
+        default in (NAMESPACE_ALL, NAMESPACE_CONTEXT) or is_namespace_name(default)
     ):
         raise ConfigError(
             f"{where}: namespace.default must be all, context or a namespace name, got {default!r}"

@@ -116,6 +116,14 @@ async def test_filter_and_namespace_switch(
             lambda: workloads.total_count == 1 and app.connection.namespace == "team-b",
             "only team-b",
         )
+        # A name no namespace can have is refused with one line; the scope stays.
+        await pilot.press("colon", *"ns Bad_NS!", "enter")
+        await pilot.pause()
+        assert app.connection.namespace == "team-b"
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors == [
+            "'Bad_NS!' is not a valid namespace name (lowercase letters, digits and '-')"
+        ]
 
 
 async def test_every_active_binding_has_an_id_for_the_keymap(

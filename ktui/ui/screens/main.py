@@ -19,6 +19,7 @@ from ktui.cluster.kinds import KINDS_BY_NAME, ROLLOUT_KINDS, WORKLOAD_KINDS, kin
 from ktui.cluster.state import CachePhase
 from ktui.model.objects import name_of, uid_of
 from ktui.model.workloads import TreeChanges, WorkloadTree, affected
+from ktui.names import namespace_name_problem
 from ktui.ui.cells import (
     HEALTH_STYLE,
     TimeCell,
@@ -630,12 +631,12 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         if is_kind:
             self.show_kind(kind)
             if args:
-                self.ktui.set_namespace(None if args[0] == "all" else args[0])
+                self._switch_namespace(args[0])
         elif head in ("ns", "namespace", "namespaces"):
             if not args:
                 self.notify("Usage: :ns NAME (or :ns all)", severity="warning")
                 return
-            self.ktui.set_namespace(None if args[0] in ("all", "-A") else args[0])
+            self._switch_namespace(args[0])
         elif head in ("ctx", "context", "contexts"):
             if not args:
                 names = ", ".join(self.ktui.connection.kubeconfig.contexts())
@@ -646,6 +647,16 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
             self.app.exit()
         else:
             self.notify(f"Unknown command: {text.strip()}", severity="error")
+
+    def _switch_namespace(self, word: str) -> None:
+        if word in ("all", "-A"):
+            self.ktui.set_namespace(None)
+            return
+        problem = namespace_name_problem(word)
+        if problem is not None:
+            self.notify(problem, severity="error")
+            return
+        self.ktui.set_namespace(word)
 
     def show_kind(self, kind: str | None) -> None:
         self.kind_filter = kind
