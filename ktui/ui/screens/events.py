@@ -18,7 +18,7 @@ from textual.binding import BindingType
 from textual.widgets import Footer, Static
 
 from ktui.cluster.cache import ClusterCache
-from ktui.ui.cells import TimeCell
+from ktui.render.cells import TimeCell
 from ktui.ui.live_table import Column, LiveTable, Row
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.inspect import (

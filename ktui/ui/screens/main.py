@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from ktui.cluster.state import CachePhase
-from ktui.ui.cells import (
+from ktui.render.cells import (
     HEALTH_STYLE,
     TimeCell,
     badges_text,

@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Footer, Static
 
-from ktui.ui.cells import SEVERITY_STYLE
+from ktui.render.cells import SEVERITY_STYLE
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.events import EventTable, cached_events, matching_events, targets_of
 from ktui.ui.screens.inspect import InspectorScreen, kind_of, name_of, open_logs

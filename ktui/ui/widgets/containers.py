@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from ktui.ui.cells import BADGE_STYLE, badges_text
+from ktui.render.cells import BADGE_STYLE, badges_text
 from ktui.view.age import human_duration, since
 from ktui.view.pod import (
     BadgeState,
