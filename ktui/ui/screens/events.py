@@ -19,6 +19,7 @@ from textual.widgets import Footer, Static
 
 from ktui.cluster.cache import ClusterCache
 from ktui.render.cells import TimeCell
+from ktui.render.events import event_cells, events_title
 from ktui.ui.live_table import Column, LiveTable, Row
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.inspect import (
@@ -30,7 +31,7 @@ from ktui.ui.screens.inspect import (
     name_of,
     namespace_of,
 )
-from ktui.view.events import EventRow, event_rows
+from ktui.view.events import event_rows
 
 Obj = dict[str, Any]
 Target = tuple[str, str, str]
@@ -81,29 +82,6 @@ def targets_of(
             uids.add(uid)
         targets.add((kind_of(cluster, obj), namespace_of(obj), name_of(obj)))
     return uids, targets
-
-
-def _type_cell(row: EventRow) -> Text:
-    if row.is_warning:
-        return Text("⚠ Warning", style="bold red")
-    return Text(row.type or "-", style="grey62")
-
-
-def event_cells(row: EventRow, with_object: bool) -> Row:
-    warning = row.is_warning
-    cells: list[Any] = [
-        _type_cell(row),
-        Text(row.reason, style="bold yellow" if warning else "bold"),
-    ]
-    if with_object:
-        cells.append(Text(row.object, style="cyan"))
-    cells += [
-        Text(f"x{row.count}", style="yellow" if row.count > 1 else "grey50"),
-        TimeCell(row.last_seen_at),
-        TimeCell(row.first_seen_at, style="grey50"),
-        Text(" ".join(row.message.split()), style="yellow" if warning else ""),
-    ]
-    return tuple(cells)
 
 
 class EventTable(LiveTable):
@@ -192,13 +170,7 @@ class EventsScreen(InspectorScreen):
         kinds = sorted({kind_of(cluster, o) for o in objects[1:]})
         scope = f"{label} and its {', '.join(k + 's' for k in kinds)}" if kinds else label
         self.table.border_title = self.table.title(scope)
-        title = Text(no_wrap=True, overflow="ellipsis")
-        title.append("Events ", style="bold")
-        title.append(label, style="bold cyan")
-        if namespace_of(self.target):
-            title.append(f"  ns {namespace_of(self.target)}", style="grey62")
-        if target is None:
-            title.append("  (deleted: showing what is left)", style="bold red")
+        title = events_title(label, namespace_of(self.target), deleted=target is None)
         self.query_one("#events-title", Static).update(title)
 
     @on(ClusterChanged)
