@@ -7,12 +7,16 @@ that style includes every attribute of a style string ("bold red" includes "red"
 
 from __future__ import annotations
 
+import io
+
 from rich.console import Console, RenderableType
 from rich.style import Style
 
 
 def _console(width: int) -> Console:
-    return Console(width=width, record=True, color_system=None, force_terminal=False)
+    return Console(
+        file=io.StringIO(), width=width, record=True, color_system=None, force_terminal=False
+    )
 
 
 def plain(renderable: RenderableType, width: int = 80) -> str:
