@@ -1,4 +1,4 @@
-"""The headless packages (cluster, model, view, sim) must import without pulling in Textual.
+"""The headless packages (cluster, model, view, render, sim) must import without Textual.
 
 They run in the watch threads, the embedded cluster and benchmarks, where a UI toolkit is dead
 weight; a stray `import textual` would also make them untestable without a terminal.
@@ -11,7 +11,7 @@ import subprocess
 import sys
 import textwrap
 
-HEADLESS_PACKAGES = ("ktui.cluster", "ktui.model", "ktui.view", "ktui.sim")
+HEADLESS_PACKAGES = ("ktui.cluster", "ktui.model", "ktui.view", "ktui.render", "ktui.sim")
 
 PROBE = textwrap.dedent(
     """\

@@ -17,6 +17,7 @@ from textual.widgets import Footer, Static
 
 from ktui.cluster.kinds import CHILD_KINDS
 from ktui.model.objects import batch_touches, kind_of, label_of, namespace_of
+from ktui.render.events import events_title
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.base import InspectorScreen
 from ktui.ui.widgets.events import EventTable
@@ -73,13 +74,7 @@ class EventsScreen(InspectorScreen):
         kinds = sorted({kind_of(o) for o in objects[1:]})
         scope = f"{label} and its {', '.join(k + 's' for k in kinds)}" if kinds else label
         self.table.border_title = self.table.title(scope)
-        title = Text(no_wrap=True, overflow="ellipsis")
-        title.append("Events ", style="bold")
-        title.append(label, style="bold cyan")
-        if namespace_of(self.target):
-            title.append(f"  ns {namespace_of(self.target)}", style="grey62")
-        if target is None:
-            title.append("  (deleted: showing what is left)", style="bold red")
+        title = events_title(label, namespace_of(self.target), deleted=target is None)
         self.query_one("#events-title", Static).update(title)
 
     @on(ClusterChanged)

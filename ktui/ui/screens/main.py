@@ -20,7 +20,7 @@ from ktui.cluster.state import CachePhase
 from ktui.model.objects import name_of, uid_of
 from ktui.model.workloads import TreeChanges, WorkloadTree, affected
 from ktui.names import namespace_name_problem
-from ktui.ui.cells import (
+from ktui.render.cells import (
     HEALTH_STYLE,
     TimeCell,
     badges_text,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -18,15 +17,14 @@ from textual.containers import Vertical
 from textual.widgets import Footer, Static
 
 from ktui.model.objects import name_of
-from ktui.ui.cells import SEVERITY_STYLE
+from ktui.render.containers import container_counts
+from ktui.render.pod import deleted_notice, pod_not_found, pod_title
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.base import InspectorScreen
 from ktui.ui.widgets.containers import ContainerList
 from ktui.ui.widgets.events import EventTable
 from ktui.ui.widgets.scroll import Scroll
 from ktui.ui.widgets.timeline import PodTimeline
-from ktui.view.age import as_utc, since
-from ktui.view.pod import pod_row
 
 Obj = dict[str, Any]
 
@@ -105,56 +103,19 @@ class PodDetailScreen(InspectorScreen):
         self.set_class(self.deleted_at is not None, "deleted")
         deleted = self.query_one("#pod-deleted", Static)
         if self.deleted_at is not None:
-            when = as_utc(self.deleted_at).strftime("%H:%M:%S")
-            what = "showing its last known state" if self.pod is not None else "nothing to show"
-            deleted.update(
-                Text(f"✖ This pod was deleted ({when}, {since(self.deleted_at, now)} ago): {what}.")
-            )
+            deleted.update(deleted_notice(self.deleted_at, now, last_known=self.pod is not None))
         pod = self.pod
         if pod is None:
-            self.query_one("#pod-title", Static).update(Text("Pod not found", style="bold red"))
+            self.query_one("#pod-title", Static).update(pod_not_found())
             return
-        self.query_one("#pod-title", Static).update(self._title(pod, now))
+        self.query_one("#pod-title", Static).update(pod_title(pod, now))
         self.timeline.show(pod, now)
         self.containers.show(pod, now)
         lifecycle = self.query_one("#lifecycle")
         lifecycle.border_title = "Lifecycle"
         groups = self.containers.groups
-        counts = (
-            f"{len(groups.init)} init · {_plural(len(groups.sidecars), 'sidecar')} · "
-            f"{_plural(len(groups.regular), 'container')}"
-            if groups
-            else ""
-        )
+        counts = container_counts(groups) if groups else ""
         self.query_one("#containers-box").border_title = f"Containers ({counts})"
-
-    def _title(self, pod: Obj, now: datetime) -> Text:
-        row = pod_row(pod, now)
-        title = Text(no_wrap=False)
-        title.append("Pod ", style="bold")
-        title.append(row.name, style="bold cyan")
-        title.append(f"  ns {row.namespace}", style="grey62")
-        title.append("  ")
-        title.append(row.status, style=SEVERITY_STYLE[row.severity])
-        title.append(f"  ({row.phase.value})", style="grey62")
-        title.append(f"  ready {row.ready}")
-        title.append(f"  restarts {row.restarts}", style="yellow" if row.restarts else "")
-        title.append(f"  age {since(row.created, now)}")
-        title.append("\n")
-        title.append(f"node {row.node}  IP {row.ip}", style="grey62")
-        qos = (pod.get("status") or {}).get("qosClass")
-        if qos:
-            title.append(f"  QoS {qos}", style="grey62")
-        owner = self._owner_label(pod)
-        if owner:
-            title.append(f"  controlled by {owner}", style="grey62")
-        return title
-
-    def _owner_label(self, pod: Obj) -> str:
-        for ref in (pod.get("metadata") or {}).get("ownerReferences") or ():
-            if ref.get("controller"):
-                return f"{ref.get('kind')}/{ref.get('name')}"
-        return ""
 
     def render_events(self) -> None:
         pod = self.pod
@@ -199,7 +160,3 @@ class PodDetailScreen(InspectorScreen):
 
     def action_focus_events(self) -> None:
         self.events.focus()
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"

@@ -10,9 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import yaml
-from rich.console import Group
-from rich.syntax import Syntax
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -27,7 +24,6 @@ from ktui.cluster.kinds import ROLLOUT_KINDS
 from ktui.cluster.rollout import (
     HistoryRevision,
     RolloutError,
-    RolloutStatus,
     UndoPlan,
     execute_undo,
     fetch_workload,
@@ -41,8 +37,9 @@ from ktui.cluster.rollout import (
     template_diff,
 )
 from ktui.cluster.rollout._common import without_hash_label
+from ktui.render.cells import TimeCell, dim
+from ktui.render.rollout import diff_text, revision_detail, status_renderable
 from ktui.ui.bindings import FOCUS_BINDINGS
-from ktui.ui.cells import TimeCell, dim
 from ktui.ui.live_table import Column, LiveTable
 from ktui.ui.messages import ClusterChanged
 from ktui.ui.widgets.scroll import Scroll
@@ -65,36 +62,6 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, KtuiError):
         return exc.message
     return describe_api_error(exc)
-
-
-# ---------------------------------------------------------------------- status rendering
-
-
-def progress_bar(
-    label: str, value: int, total: int, *, width: int = 30, style: str = "green"
-) -> Text:
-    text = Text(no_wrap=True)
-    text.append(f"{label:<10}", style="bold")
-    filled = 0 if total <= 0 else min(width, round(width * value / total))
-    text.append("█" * filled, style=style)
-    text.append("░" * (width - filled), style="bright_black")
-    text.append(f" {value}/{total}")
-    return text
-
-
-def status_renderable(status: RolloutStatus) -> Group:
-    """kubectl's message, then bars for updated / ready / available and old replicas draining."""
-    style = "bold red" if status.failed or status.error else ("green" if status.done else "yellow")
-    parts: list[Any] = [Text(status.error or status.message.rstrip("\n"), style=style)]
-    desired = status.desired or 0
-    if status.desired is not None:
-        parts.append(progress_bar("updated", status.updated, desired, style="dodger_blue1"))
-        parts.append(progress_bar("ready", status.ready, desired))
-        parts.append(progress_bar("available", status.available, desired))
-        if status.kind == "Deployment":
-            # Old replicas drain towards zero: the bar empties as the rollout finishes.
-            parts.append(progress_bar("old", status.old, max(desired, status.old), style="magenta"))
-    return Group(*parts)
 
 
 # ---------------------------------------------------------------------- modals
@@ -325,24 +292,6 @@ class RolloutActions:
         )
 
 
-def diff_text(lines: list[str]) -> Text:
-    text = Text()
-    for line in lines:
-        line = line.rstrip("\n")
-        if line.startswith(("+++", "---")):
-            style = "bold"
-        elif line.startswith("+"):
-            style = "green"
-        elif line.startswith("-"):
-            style = "red"
-        elif line.startswith("@@"):
-            style = "cyan"
-        else:
-            style = ""
-        text.append(line + "\n", style=style)
-    return text
-
-
 MUTATING_ACTIONS = frozenset(
     {"rollout_restart", "rollout_pause", "rollout_scale", "rollout_undo", "undo_selected"}
 )
@@ -505,14 +454,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         detail.border_title = (
             f"revision {revision.revision}: pod template and diff against the current one"
         )
-        template_yaml = yaml.safe_dump(target, sort_keys=True)
-        parts: list[Any] = []
-        if diff:
-            parts.append(diff_text(diff))
-        else:
-            parts.append(Text("Same pod template as the current one.\n", style="green"))
-        parts.append(Syntax(template_yaml, "yaml", theme="ansi_dark", background_color="default"))
-        body.update(Group(*parts))
+        body.update(revision_detail(diff, target))
 
     def action_undo_selected(self) -> None:
         key = self.query_one("#history", LiveTable).cursor_key

@@ -8,11 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from rich.text import Text
-
-from ktui.ui.cells import TimeCell
+from ktui.render.cells import TimeCell
+from ktui.render.events import event_cells
 from ktui.ui.live_table import Column, LiveTable, Row
-from ktui.view.events import EventRow, event_rows
+from ktui.view.events import event_rows
 
 Obj = dict[str, Any]
 
@@ -31,29 +30,6 @@ def event_columns(with_object: bool) -> list[Column]:
         Column("message", "MESSAGE", min_width=20, max_width=400, flexible=True),
     ]
     return columns
-
-
-def _type_cell(row: EventRow) -> Text:
-    if row.is_warning:
-        return Text("⚠ Warning", style="bold red")
-    return Text(row.type or "-", style="grey62")
-
-
-def event_cells(row: EventRow, with_object: bool) -> Row:
-    warning = row.is_warning
-    cells: list[Any] = [
-        _type_cell(row),
-        Text(row.reason, style="bold yellow" if warning else "bold"),
-    ]
-    if with_object:
-        cells.append(Text(row.object, style="cyan"))
-    cells += [
-        Text(f"x{row.count}", style="yellow" if row.count > 1 else "grey50"),
-        TimeCell(row.last_seen_at),
-        TimeCell(row.first_seen_at, style="grey50"),
-        Text(" ".join(row.message.split()), style="yellow" if warning else ""),
-    ]
-    return tuple(cells)
 
 
 class EventTable(LiveTable):

@@ -1,0 +1,437 @@
+"""Any object as text: kubectl-describe-like (`describe`) and as highlighted YAML (`object_yaml`,
+`yaml_syntax`). `metadata.managedFields` is never shown (it is dropped on arrival anyway; objects
+from elsewhere may still carry it). The screens showing them are in `ktui.ui.screens.yaml_view`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import yaml
+from rich.syntax import Syntax
+from rich.text import Text
+
+from ktui.view.age import age, human_duration, parse_time, seconds_between, since
+from ktui.view.events import event_rows
+from ktui.view.images import pod_template
+
+Obj = dict[str, Any]
+
+# Annotations that hold whole objects; describe shows that they exist, not their content.
+_BULKY_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
+_LABEL_WIDTH = 22
+
+
+def without_managed_fields(obj: Obj) -> Obj:
+    metadata = obj.get("metadata")
+    if isinstance(metadata, Mapping) and "managedFields" in metadata:
+        metadata = {k: v for k, v in metadata.items() if k != "managedFields"}
+        return {**obj, "metadata": metadata}
+    return obj
+
+
+def object_yaml(obj: Obj) -> str:
+    """The object as kubectl prints it: `apiVersion` and `kind` first, no managedFields."""
+    head: Obj = {key: obj[key] for key in ("apiVersion", "kind") if key in obj}
+    ordered: Obj = {**head, **{k: v for k, v in obj.items() if k not in head}}
+    return yaml.safe_dump(
+        without_managed_fields(ordered),
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=120,
+    )
+
+
+def yaml_syntax(yaml_text: str) -> Syntax:
+    """YAML highlighted, with line numbers, long lines wrapped."""
+    return Syntax(
+        yaml_text,
+        "yaml",
+        theme="monokai",
+        background_color="default",
+        line_numbers=True,
+        word_wrap=True,
+    )
+
+
+# ----------------------------------------------------------------------------- describe
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.text = Text()
+
+    def field(self, label: str, value: Any, indent: int = 0, style: str = "") -> None:
+        pad = " " * indent
+        self.text.append(
+            f"{pad}{label + ':':<{max(_LABEL_WIDTH - indent, len(label) + 2)}}", "bold"
+        )
+        self.text.append(f"{value if value not in (None, '') else '<none>'}\n", style)
+
+    def heading(self, label: str, indent: int = 0) -> None:
+        self.text.append(f"{' ' * indent}{label}:\n", "bold")
+
+    def line(self, value: str | Text, indent: int = 0) -> None:
+        self.text.append(" " * indent)
+        if isinstance(value, Text):
+            self.text.append_text(value)
+            self.text.append("\n")
+        else:
+            self.text.append(value + "\n")
+
+
+def _pairs(mapping: Any) -> str:
+    if not isinstance(mapping, Mapping) or not mapping:
+        return "<none>"
+    return ", ".join(f"{k}={v}" for k, v in mapping.items())
+
+
+def _selector(selector: Any) -> str:
+    if not isinstance(selector, Mapping):
+        return "<none>"
+    parts = [f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()]
+    for expression in selector.get("matchExpressions") or ():
+        values = ",".join(map(str, expression.get("values") or ()))
+        parts.append(f"{expression.get('key')} {expression.get('operator')} ({values})")
+    return ", ".join(parts) or "<none>"
+
+
+def _time(value: Any, now: datetime) -> str:
+    moment = parse_time(value)
+    if moment is None:
+        return "<none>"
+    return f"{value} ({since(moment, now)} ago)"
+
+
+def _annotations(metadata: Mapping[str, Any]) -> str:
+    annotations = metadata.get("annotations") or {}
+    shown = {
+        k: (f"<{len(str(v))} bytes>" if k in _BULKY_ANNOTATIONS or len(str(v)) > 80 else v)
+        for k, v in annotations.items()
+    }
+    return _pairs(shown)
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _workload_fields(out: _Writer, kind: str, obj: Obj, now: datetime) -> None:
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    if kind != "CronJob" and "selector" in spec:
+        out.field("Selector", _selector(spec.get("selector")))
+    if kind == "Deployment":
+        desired = spec.get("replicas", 1)
+        out.field(
+            "Replicas",
+            f"{desired} desired | {_count(status.get('updatedReplicas'))} updated | "
+            f"{_count(status.get('replicas'))} total | "
+            f"{_count(status.get('availableReplicas'))} available | "
+            f"{_count(status.get('unavailableReplicas'))} unavailable",
+        )
+        strategy = spec.get("strategy") or {}
+        out.field("StrategyType", strategy.get("type", "RollingUpdate"))
+        out.field("MinReadySeconds", spec.get("minReadySeconds", 0))
+        rolling = strategy.get("rollingUpdate")
+        if strategy.get("type", "RollingUpdate") == "RollingUpdate":
+            rolling = rolling or {}
+            out.field(
+                "RollingUpdateStrategy",
+                f"{rolling.get('maxUnavailable', '25%')} max unavailable, "
+                f"{rolling.get('maxSurge', '25%')} max surge",
+            )
+        if spec.get("paused"):
+            out.field("Paused", "true", style="magenta")
+    elif kind == "StatefulSet":
+        out.field("Service", spec.get("serviceName"))
+        out.field(
+            "Replicas",
+            f"{spec.get('replicas', 1)} desired | {_count(status.get('replicas'))} total | "
+            f"{_count(status.get('readyReplicas'))} ready | "
+            f"{_count(status.get('updatedReplicas'))} updated",
+        )
+        update = spec.get("updateStrategy") or {}
+        out.field("Update Strategy", update.get("type", "RollingUpdate"))
+        partition = (update.get("rollingUpdate") or {}).get("partition")
+        if partition:
+            out.field("Partition", partition, indent=2)
+        out.field("Pod Management Policy", spec.get("podManagementPolicy", "OrderedReady"))
+        out.field("Current Revision", status.get("currentRevision"))
+        out.field("Update Revision", status.get("updateRevision"))
+    elif kind == "DaemonSet":
+        template_spec = (pod_template(obj).get("spec")) or {}
+        out.field("Node-Selector", _pairs(template_spec.get("nodeSelector")))
+        out.field("Desired Number of Nodes Scheduled", _count(status.get("desiredNumberScheduled")))
+        out.field("Current Number of Nodes Scheduled", _count(status.get("currentNumberScheduled")))
+        out.field(
+            "Number of Nodes Scheduled with Up-to-date Pods",
+            _count(status.get("updatedNumberScheduled")),
+        )
+        out.field(
+            "Number of Nodes Scheduled with Available Pods", _count(status.get("numberAvailable"))
+        )
+        out.field("Number of Nodes Misscheduled", _count(status.get("numberMisscheduled")))
+        out.field(
+            "Pods Status",
+            f"{_count(status.get('numberReady'))} ready / "
+            f"{_count(status.get('numberUnavailable'))} unavailable",
+        )
+        out.field(
+            "Update Strategy", (spec.get("updateStrategy") or {}).get("type", "RollingUpdate")
+        )
+    elif kind == "ReplicaSet":
+        out.field(
+            "Replicas",
+            f"{_count(status.get('replicas'))} current / {spec.get('replicas', 1)} desired",
+        )
+        out.field(
+            "Pods Status",
+            f"{_count(status.get('readyReplicas'))} ready / "
+            f"{_count(status.get('availableReplicas'))} available",
+        )
+        revision = ((obj.get("metadata") or {}).get("annotations") or {}).get(
+            "deployment.kubernetes.io/revision"
+        )
+        if revision:
+            out.field("Revision", revision)
+    elif kind == "Job":
+        out.field("Parallelism", spec.get("parallelism", 1))
+        out.field("Completions", spec.get("completions", "<unset>"))
+        out.field("Completion Mode", spec.get("completionMode", "NonIndexed"))
+        out.field("Backoff Limit", spec.get("backoffLimit", 6))
+        if spec.get("suspend"):
+            out.field("Suspend", "true", style="magenta")
+        out.field("Start Time", _time(status.get("startTime"), now))
+        started = parse_time(status.get("startTime"))
+        completed = parse_time(status.get("completionTime"))
+        if completed is not None:
+            out.field("Completed At", _time(status.get("completionTime"), now))
+            if started is not None:  # kubectl shows a duration for completed Jobs only
+                out.field("Duration", human_duration(seconds_between(started, completed)))
+        out.field(
+            "Pods Statuses",
+            f"{_count(status.get('active'))} Active / {_count(status.get('succeeded'))} "
+            f"Succeeded / {_count(status.get('failed'))} Failed",
+            style="red" if _count(status.get("failed")) else "",
+        )
+    elif kind == "CronJob":
+        out.field("Schedule", spec.get("schedule"))
+        if spec.get("timeZone"):
+            out.field("Time Zone", spec.get("timeZone"))
+        out.field("Concurrency Policy", spec.get("concurrencyPolicy", "Allow"))
+        out.field(
+            "Suspend",
+            "true" if spec.get("suspend") else "false",
+            style="magenta" if spec.get("suspend") else "",
+        )
+        out.field("Successful Job History Limit", spec.get("successfulJobsHistoryLimit", 3))
+        out.field("Failed Job History Limit", spec.get("failedJobsHistoryLimit", 1))
+        out.field("Last Schedule Time", _time(status.get("lastScheduleTime"), now))
+        out.field("Last Successful Time", _time(status.get("lastSuccessfulTime"), now))
+        active = [str(ref.get("name")) for ref in status.get("active") or ()]
+        out.field("Active Jobs", ", ".join(active) or "<none>")
+    elif kind == "ControllerRevision":
+        out.field("Revision", obj.get("revision"))
+    elif kind == "Pod":
+        out.field("Node", spec.get("nodeName"))
+        out.field("Status", status.get("phase"))
+        out.field("IP", status.get("podIP"))
+        out.field("QoS Class", status.get("qosClass"))
+
+
+def _conditions(out: _Writer, obj: Obj, now: datetime) -> None:
+    conditions = (obj.get("status") or {}).get("conditions") or ()
+    if not conditions:
+        return
+    out.heading("Conditions")
+    width = max(len(str(c.get("type", ""))) for c in conditions) + 2
+    out.line(Text(f"{'Type':<{width}}{'Status':<8}{'Reason':<28}Age", style="grey62"), 2)
+    for condition in conditions:
+        ok = condition.get("status") == "True"
+        line = Text(f"{condition.get('type', ''):<{width}}")
+        line.append(f"{condition.get('status', ''):<8}", "green" if ok else "yellow")
+        line.append(f"{condition.get('reason', '') or '-':<28}")
+        line.append(age(condition.get("lastTransitionTime"), now), "grey62")
+        if condition.get("message"):
+            line.append(f"  {condition['message']}", "grey62")
+        out.line(line, 2)
+
+
+def _env_summary(container: Mapping[str, Any]) -> str:
+    env = container.get("env") or ()
+    secrets = sum(1 for e in env if "secretKeyRef" in (e.get("valueFrom") or {}))
+    config = sum(1 for e in env if "configMapKeyRef" in (e.get("valueFrom") or {}))
+    fields = sum(1 for e in env if {"fieldRef", "resourceFieldRef"} & set(e.get("valueFrom") or {}))
+    parts = [f"{len(env)} variables"]
+    details = [
+        f"{n} {what}"
+        for n, what in (
+            (secrets, "from secrets"),
+            (config, "from config maps"),
+            (fields, "from fields"),
+        )
+        if n
+    ]
+    if details:
+        parts.append(f"({', '.join(details)})")
+    sources = [
+        f"{'secret' if 'secretRef' in s else 'configmap'} "
+        f"{(s.get('secretRef') or s.get('configMapRef') or {}).get('name')}"
+        for s in container.get("envFrom") or ()
+    ]
+    if sources:
+        parts.append(f"+ all of {', '.join(sources)}")
+    return " ".join(parts)
+
+
+def _probe(probe: Any) -> str | None:
+    if not isinstance(probe, Mapping):
+        return None
+    if "httpGet" in probe:
+        http = probe["httpGet"]
+        scheme = str(http.get("scheme", "HTTP")).lower()
+        what = f"http-get {scheme}://:{http.get('port')}{http.get('path', '/')}"
+    elif "tcpSocket" in probe:
+        what = f"tcp-socket :{probe['tcpSocket'].get('port')}"
+    elif "exec" in probe:
+        what = "exec " + " ".join(map(str, probe["exec"].get("command") or ()))
+    elif "grpc" in probe:
+        what = f"grpc :{probe['grpc'].get('port')}"
+    else:
+        what = "?"
+    return (
+        f"{what} delay={probe.get('initialDelaySeconds', 0)}s "
+        f"timeout={probe.get('timeoutSeconds', 1)}s period={probe.get('periodSeconds', 10)}s "
+        f"#failure={probe.get('failureThreshold', 3)}"
+    )
+
+
+def _containers(out: _Writer, label: str, containers: Iterable[Mapping[str, Any]]) -> None:
+    containers = list(containers)
+    if not containers:
+        return
+    out.heading(label, 2)
+    for container in containers:
+        name = str(container.get("name", ""))
+        sidecar = " (sidecar)" if container.get("restartPolicy") == "Always" else ""
+        out.line(Text(f"{name}{sidecar}:", style="bold cyan"), 3)
+        out.field("Image", container.get("image"), indent=4)
+        ports = [
+            f"{p.get('containerPort')}/{p.get('protocol', 'TCP')}"
+            for p in container.get("ports") or ()
+        ]
+        if ports:
+            out.field("Ports", ", ".join(ports), indent=4)
+        if container.get("command"):
+            out.field("Command", " ".join(map(str, container["command"])), indent=4)
+        if container.get("args"):
+            out.field("Args", " ".join(map(str, container["args"])), indent=4)
+        resources = container.get("resources") or {}
+        if resources.get("limits"):
+            out.field("Limits", _pairs(resources["limits"]), indent=4)
+        if resources.get("requests"):
+            out.field("Requests", _pairs(resources["requests"]), indent=4)
+        for probe_name in ("liveness", "readiness", "startup"):
+            text = _probe(container.get(f"{probe_name}Probe"))
+            if text:
+                out.field(probe_name.capitalize(), text, indent=4)
+        out.field("Environment", _env_summary(container), indent=4)
+        mounts = [
+            f"{m.get('mountPath')} from {m.get('name')}{' (ro)' if m.get('readOnly') else ''}"
+            for m in container.get("volumeMounts") or ()
+        ]
+        out.field("Mounts", ", ".join(mounts) or "<none>", indent=4)
+
+
+def _volume_type(volume: Mapping[str, Any]) -> str:
+    for key in volume:
+        if key != "name":
+            return key
+    return "?"
+
+
+def _template(out: _Writer, kind: str, obj: Obj) -> None:
+    if kind == "Pod":
+        template: Mapping[str, Any] = obj
+        out.heading("Pod")
+    else:
+        template = pod_template(obj)
+        if not template:
+            return
+        out.heading("Pod Template")
+        out.field("Labels", _pairs((template.get("metadata") or {}).get("labels")), indent=2)
+    spec = template.get("spec") or {}
+    if spec.get("serviceAccountName"):
+        out.field("Service Account", spec.get("serviceAccountName"), indent=2)
+    _containers(out, "Init Containers", spec.get("initContainers") or ())
+    _containers(out, "Containers", spec.get("containers") or ())
+    volumes = spec.get("volumes") or ()
+    if volumes:
+        out.field(
+            "Volumes",
+            ", ".join(f"{v.get('name')} ({_volume_type(v)})" for v in volumes),
+            indent=2,
+        )
+    if spec.get("nodeSelector"):
+        out.field("Node-Selectors", _pairs(spec.get("nodeSelector")), indent=2)
+    if spec.get("tolerations"):
+        out.field("Tolerations", f"{len(spec['tolerations'])}", indent=2)
+
+
+def _events(out: _Writer, events: list[Obj], now: datetime) -> None:
+    rows = event_rows(events, now)
+    if not rows:
+        out.field("Events", "<none>")
+        return
+    out.heading("Events")
+    shown = rows[:30]
+    ages = [row.last_seen if row.count <= 1 else f"{row.last_seen} (x{row.count})" for row in shown]
+    reason_width = max(len("Reason"), *(len(row.reason) for row in shown)) + 2
+    age_width = max(len("Age"), *map(len, ages)) + 2
+    source_width = max(len("From"), *(len(row.source) for row in shown)) + 2
+    header = f"{'Type':<9}{'Reason':<{reason_width}}{'Age':<{age_width}}{'From':<{source_width}}"
+    out.line(Text(header + "Message", style="grey62"), 2)
+    for row, seen in zip(shown, ages, strict=True):
+        line = Text()
+        line.append(f"{row.type:<9}", "bold red" if row.is_warning else "grey62")
+        line.append(f"{row.reason:<{reason_width}}", "yellow" if row.is_warning else "")
+        line.append(f"{seen:<{age_width}}", "grey62")
+        line.append(f"{row.source:<{source_width}}", "grey62")
+        line.append(" ".join(row.message.split()), "yellow" if row.is_warning else "")
+        out.line(line, 2)
+    if len(rows) > 30:
+        out.line(Text(f"… and {len(rows) - 30} older events (e: all events)", "grey50"), 2)
+
+
+def describe(obj: Obj, kind: str, events: list[Obj], now: datetime) -> Text:
+    """kubectl-describe-like text: metadata, selector, replicas/strategy, conditions, the pod
+    template's containers (images, env count, probes), and the object's own events."""
+    out = _Writer()
+    metadata = obj.get("metadata") or {}
+    out.field("Name", metadata.get("name"), style="bold cyan")
+    if metadata.get("namespace"):
+        out.field("Namespace", metadata.get("namespace"))
+    out.field("Kind", kind)
+    out.field("CreationTimestamp", _time(metadata.get("creationTimestamp"), now))
+    out.field("Labels", _pairs(metadata.get("labels")))
+    out.field("Annotations", _annotations(metadata))
+    owners = [
+        f"{ref.get('kind')}/{ref.get('name')}"
+        for ref in metadata.get("ownerReferences") or ()
+        if ref.get("controller")
+    ]
+    if owners:
+        out.field("Controlled By", ", ".join(owners))
+    if metadata.get("deletionTimestamp"):
+        out.field("Deleting since", _time(metadata["deletionTimestamp"], now), style="magenta")
+    _workload_fields(out, kind, obj, now)
+    _conditions(out, obj, now)
+    _template(out, kind, obj)
+    _events(out, events, now)
+    text = out.text
+    text.rstrip()
+    return text

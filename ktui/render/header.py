@@ -1,0 +1,110 @@
+"""The header's two lines: which cluster and scope, and the state of each watch.
+
+Pure functions of plain values (the connection's names, the caches' states, the time), so the
+header widget only gathers them and shows the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from rich.text import Text
+
+from ktui.cluster.kinds import short_name
+from ktui.cluster.state import CachePhase, CacheState
+from ktui.view.age import since
+
+PHASE_STYLE: Mapping[CachePhase, str] = {
+    CachePhase.LIVE: "green",
+    CachePhase.SYNCING: "dodger_blue1",
+    CachePhase.RECONNECTING: "yellow",
+    CachePhase.FORBIDDEN: "bold red",
+    CachePhase.ERROR: "bold red",
+}
+
+
+def watch_states_text(states: Mapping[str, CacheState], now_text: str = "") -> Text:
+    """All live: one green word. Otherwise: each kind that is not live, with why and since when."""
+    text = Text()
+    if states and all(s.phase is CachePhase.LIVE for s in states.values()):
+        text.append("● live", style="green")
+        return text
+    if not states:
+        text.append("○ not connected", style="bright_black")
+        return text
+    groups: dict[tuple[CachePhase, str], list[str]] = {}
+    for kind, state in states.items():
+        if state.phase is CachePhase.LIVE:
+            continue
+        groups.setdefault((state.phase, state.message), []).append(short_name(kind))
+    live = sum(1 for s in states.values() if s.phase is CachePhase.LIVE)
+    if live:
+        text.append(f"● {live} live ", style="green")
+    for (phase, _message), kinds in groups.items():
+        text.append(f"● {','.join(kinds)} {phase.value} ", style=PHASE_STYLE[phase])
+    return text
+
+
+def watch_details(states: Mapping[str, CacheState], now: datetime) -> list[str]:
+    """Why the watches that are not live are not: reconnecting since when, or the error."""
+    details = []
+    for kind, state in states.items():
+        if state.phase is CachePhase.RECONNECTING:
+            details.append(
+                f"{short_name(kind)} reconnecting since {since(state.since, now)} "
+                f"(attempt {state.attempt})"
+            )
+        elif state.phase in (CachePhase.FORBIDDEN, CachePhase.ERROR) and state.message:
+            details.append(f"{short_name(kind)}: {state.message}")
+    return list(dict.fromkeys(details))
+
+
+def cluster_line(
+    context: str,
+    server: str,
+    server_version: str | None,
+    namespace: str | None,
+    *,
+    readonly: bool,
+) -> Text:
+    """The first line: context, server (and its version), the namespace scope, READ-ONLY."""
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append("⎈ ktui ", style="bold")
+    line.append(" ctx ", style="bright_black")
+    line.append(context, style="bold cyan")
+    line.append("  server ", style="bright_black")
+    line.append(server)
+    if server_version:
+        line.append(f" ({server_version})", style="bright_black")
+    line.append("  ns ", style="bright_black")
+    line.append(namespace or "all namespaces", style="bold")
+    if readonly:
+        line.append("  READ-ONLY", style="bold yellow")
+    return line
+
+
+def watches_line(states: Mapping[str, CacheState], now: datetime) -> Text:
+    """The second line: the watch states, then the details of those that are not live."""
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append("watches ", style="bright_black")
+    line.append_text(watch_states_text(states))
+    details = watch_details(states, now)
+    if details:
+        line.append(" · " + "; ".join(details), style="yellow")
+    return line
+
+
+def header_text(
+    context: str,
+    server: str,
+    server_version: str | None,
+    namespace: str | None,
+    states: Mapping[str, CacheState],
+    now: datetime,
+    *,
+    readonly: bool,
+) -> Text:
+    """Both header lines."""
+    first = cluster_line(context, server, server_version, namespace, readonly=readonly)
+    return Text("\n").join([first, watches_line(states, now)])

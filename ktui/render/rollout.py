@@ -1,0 +1,73 @@
+"""Rollouts as pictures: kubectl's status message with progress bars, template diffs, and one
+revision's detail (its diff against the current template, then the template as YAML)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import yaml
+from rich.console import Group, RenderableType
+from rich.syntax import Syntax
+from rich.text import Text
+
+from ktui.cluster.rollout import RolloutStatus
+
+
+def progress_bar(
+    label: str, value: int, total: int, *, width: int = 30, style: str = "green"
+) -> Text:
+    text = Text(no_wrap=True)
+    text.append(f"{label:<10}", style="bold")
+    filled = 0 if total <= 0 else min(width, round(width * value / total))
+    text.append("█" * filled, style=style)
+    text.append("░" * (width - filled), style="bright_black")
+    text.append(f" {value}/{total}")
+    return text
+
+
+def status_renderable(status: RolloutStatus) -> Group:
+    """kubectl's message, then bars for updated / ready / available and old replicas draining."""
+    style = "bold red" if status.failed or status.error else ("green" if status.done else "yellow")
+    parts: list[RenderableType] = [Text(status.error or status.message.rstrip("\n"), style=style)]
+    desired = status.desired or 0
+    if status.desired is not None:
+        parts.append(progress_bar("updated", status.updated, desired, style="dodger_blue1"))
+        parts.append(progress_bar("ready", status.ready, desired))
+        parts.append(progress_bar("available", status.available, desired))
+        if status.kind == "Deployment":
+            # Old replicas drain towards zero: the bar empties as the rollout finishes.
+            parts.append(progress_bar("old", status.old, max(desired, status.old), style="magenta"))
+    return Group(*parts)
+
+
+def diff_text(lines: Sequence[str]) -> Text:
+    """A unified diff, coloured: headers bold, additions green, removals red, hunks cyan."""
+    text = Text()
+    for line in lines:
+        line = line.rstrip("\n")
+        if line.startswith(("+++", "---")):
+            style = "bold"
+        elif line.startswith("+"):
+            style = "green"
+        elif line.startswith("-"):
+            style = "red"
+        elif line.startswith("@@"):
+            style = "cyan"
+        else:
+            style = ""
+        text.append(line + "\n", style=style)
+    return text
+
+
+def revision_detail(diff: Sequence[str], template: Mapping[str, Any]) -> Group:
+    """A revision's pod template: its diff against the current one (or that there is none),
+    then the whole template as highlighted YAML."""
+    template_yaml = yaml.safe_dump(dict(template), sort_keys=True)
+    parts: list[RenderableType] = []
+    if diff:
+        parts.append(diff_text(diff))
+    else:
+        parts.append(Text("Same pod template as the current one.\n", style="green"))
+    parts.append(Syntax(template_yaml, "yaml", theme="ansi_dark", background_color="default"))
+    return Group(*parts)

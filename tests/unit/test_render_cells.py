@@ -1,0 +1,121 @@
+"""ktui.render.cells: statuses, health, phase bars and container badges, rendered as text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from render_support import has_style, plain, style_at
+from rich.style import Style
+
+from ktui.render.cells import (
+    TimeCell,
+    badges_text,
+    dim,
+    health_text,
+    phase_bar_text,
+    restarts_since,
+    status_text,
+)
+from ktui.view.pod import BadgeState, ContainerBadge, Phase, Severity
+from ktui.view.workload import Health
+
+NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def badge(name: str, group: str, state: BadgeState) -> ContainerBadge:
+    return ContainerBadge(
+        name=name,
+        group=group,  # type: ignore[arg-type]
+        state=state,
+        reason=None,
+        exit_code=None,
+        restarts=0,
+        ready=state is BadgeState.READY,
+        started_at=None,
+        finished_at=None,
+        image="app:1",
+        last_termination_reason=None,
+        last_exit_code=None,
+    )
+
+
+def test_status_text_is_coloured_by_severity() -> None:
+    text = status_text("CrashLoopBackOff", Severity.ERROR)
+    assert text.plain == "CrashLoopBackOff"
+    assert has_style(text, "Crash", "bold red")
+    assert has_style(status_text("Running", Severity.OK), "Running", "green")
+    assert has_style(status_text("Init:1/2", Severity.PROGRESS), "Init", "dodger_blue1")
+    assert has_style(status_text("Completed", Severity.DONE), "Completed", "bright_black")
+    assert not has_style(status_text("Running", Severity.OK), "Running", "red")
+
+
+def test_health_text_has_a_glyph_and_a_colour() -> None:
+    assert health_text(Health.HEALTHY).plain == "● healthy"
+    assert has_style(health_text(Health.HEALTHY), "●", "green")
+    failed = health_text(Health.FAILED)
+    assert failed.plain == "✖ failed"
+    assert has_style(failed, "✖", "bold red")
+    assert health_text(Health.PAUSED).plain.startswith("‖ ")
+    assert has_style(health_text(Health.PAUSED), "‖", "magenta")
+
+
+def test_phase_bar_splits_the_width_by_phase_then_counts() -> None:
+    text = phase_bar_text({Phase.RUNNING: 3, Phase.PENDING: 1}, width=12)
+    assert plain(text) == "█" * 12 + " 4\n"
+    # Running first (green), then pending (blue), in proportion 3:1.
+    assert has_style(text, "█" * 9, "green")
+    assert [span.style for span in text.spans][:2] == ["green", "dodger_blue1"]
+    assert [span.end - span.start for span in text.spans][:2] == [9, 3]
+    assert has_style(text, " 4", "bold")
+
+
+def test_phase_bar_without_pods_is_dotted_and_grey() -> None:
+    text = phase_bar_text({}, width=6)
+    assert text.plain == "······ 0"
+    assert has_style(text, "·", "bright_black")
+    assert has_style(text, " 0", "bright_black")
+
+
+def test_badges_one_glyph_per_container_shaped_by_group() -> None:
+    text = badges_text(
+        [
+            badge("setup", "init", BadgeState.SUCCEEDED),
+            badge("proxy", "sidecar", BadgeState.READY),
+            badge("app", "main", BadgeState.CRASHLOOP),
+            badge("metrics", "main", BadgeState.WAITING),
+        ]
+    )
+    # Filled when running or done, hollow when not there yet; groups separated by a bar.
+    assert text.plain == "■│◆│○○"
+    assert has_style(text, "■", "bright_black")
+    assert has_style(text, "◆", "green")
+    assert has_style(text, "○", "bold red")
+    assert has_style(text, "│", "bright_black")
+    assert badges_text([]).plain == ""
+
+
+def test_dim_is_dim_not_grey() -> None:
+    text = dim("web-7d9f8b6c5d")
+    assert text.plain == "web-7d9f8b6c5d"
+    assert style_at(text, "web") == Style(dim=True)
+
+
+def test_time_cells_tick_and_sort_oldest_first() -> None:
+    created = NOW - timedelta(seconds=150)
+    cell = TimeCell(created, style="grey50")
+    assert cell.text(NOW).plain == "2m30s"
+    assert cell.text(NOW + timedelta(seconds=30)).plain == "3m"
+    assert has_style(cell.text(NOW), "2m", "grey50")
+    older = TimeCell(NOW - timedelta(hours=1))
+    # Sorted ascending, the youngest comes first (the smallest age).
+    assert cell.sort_value < older.sort_value
+    assert TimeCell(None).text(NOW).plain == "<unknown>"
+    assert TimeCell(None).sort_value == float("inf")
+
+
+def test_restarts_since_says_when_the_last_restart_was() -> None:
+    last = NOW - timedelta(seconds=45)
+    assert restarts_since(3)(last, NOW) == "3 (45s ago)"
+    assert restarts_since(0)(last, NOW) == "0"
+    assert restarts_since(2)(None, NOW) == "2"
+    assert TimeCell(last, restarts_since(5)).text(NOW).plain == "5 (45s ago)"

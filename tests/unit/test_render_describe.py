@@ -1,0 +1,160 @@
+"""ktui.render.describe: kubectl-describe-like text and YAML of objects as the API returns them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pods_fixtures as fx
+from render_support import has_style, plain
+
+from ktui.render.describe import describe, object_yaml, without_managed_fields, yaml_syntax
+
+NOW = fx.NOW
+
+
+def deployment() -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": "web",
+            "namespace": "shop",
+            "uid": "uid-web",
+            "creationTimestamp": fx.ts(3600),
+            "labels": {"app": "web"},
+            "annotations": {
+                "deployment.kubernetes.io/revision": "3",
+                "kubectl.kubernetes.io/last-applied-configuration": "{" + "x" * 50 + "}",
+            },
+            "managedFields": [{"manager": "kubectl"}],
+        },
+        "spec": {
+            "replicas": 3,
+            "selector": {
+                "matchLabels": {"app": "web"},
+                "matchExpressions": [{"key": "tier", "operator": "In", "values": ["a", "b"]}],
+            },
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+            },
+            "paused": True,
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "web",
+                            "image": "web:1.4.2",
+                            "ports": [{"containerPort": 8080}],
+                            "env": [
+                                {"name": "A", "value": "1"},
+                                {"name": "B", "valueFrom": {"secretKeyRef": {"name": "s"}}},
+                            ],
+                            "readinessProbe": {"httpGet": {"port": 8080, "path": "/ready"}},
+                        }
+                    ]
+                },
+            },
+        },
+        "status": {
+            "replicas": 3,
+            "updatedReplicas": 2,
+            "availableReplicas": 2,
+            "unavailableReplicas": 1,
+            "conditions": [
+                {
+                    "type": "Available",
+                    "status": "False",
+                    "reason": "MinimumReplicasUnavailable",
+                    "lastTransitionTime": fx.ts(120),
+                }
+            ],
+        },
+    }
+
+
+def warning_event() -> dict[str, Any]:
+    return {
+        "kind": "Event",
+        "metadata": {"name": "web.1", "namespace": "shop", "uid": "uid-ev"},
+        "involvedObject": {"kind": "Deployment", "name": "web", "namespace": "shop"},
+        "type": "Warning",
+        "reason": "FailedCreate",
+        "message": "quota   exceeded",
+        "source": {"component": "deployment-controller"},
+        "count": 4,
+        "firstTimestamp": fx.ts(600),
+        "lastTimestamp": fx.ts(30),
+    }
+
+
+def field(text: str, label: str) -> str:
+    line = next(line for line in text.splitlines() if line.lstrip().startswith(label + ":"))
+    return line.split(":", 1)[1].strip()
+
+
+def test_describe_a_deployment() -> None:
+    text = describe(deployment(), "Deployment", [warning_event()], NOW)
+    shown = text.plain
+    assert shown.startswith("Name:                 web\nNamespace:            shop\n")
+    assert field(shown, "Kind") == "Deployment"
+    assert field(shown, "CreationTimestamp") == f"{fx.ts(3600)} (60m ago)"
+    assert field(shown, "Selector") == "app=web, tier In (a,b)"
+    assert field(shown, "Replicas") == (
+        "3 desired | 2 updated | 3 total | 2 available | 1 unavailable"
+    )
+    assert field(shown, "RollingUpdateStrategy") == "0 max unavailable, 1 max surge"
+    assert field(shown, "Paused") == "true"
+    # A bulky annotation shows its size, not its content.
+    assert "kubectl.kubernetes.io/last-applied-configuration=<52 bytes>" in shown
+    assert "Available  False   MinimumReplicasUnavailable  2m" in shown
+    assert field(shown, "Image") == "web:1.4.2"
+    assert field(shown, "Ports") == "8080/TCP"
+    assert field(shown, "Readiness") == (
+        "http-get http://:8080/ready delay=0s timeout=1s period=10s #failure=3"
+    )
+    assert field(shown, "Environment") == "2 variables (1 from secrets)"
+    assert "Warning  FailedCreate  30s (x4)  deployment-controller  quota exceeded" in shown
+    assert not shown.endswith("\n")
+    assert has_style(text, "web\n", "bold cyan", width=120)
+    assert has_style(text, "Name:", "bold", width=120)
+    assert has_style(text, "true", "magenta", width=120)
+    assert has_style(text, "False   ", "yellow", width=120)
+    assert has_style(text, "Warning  ", "bold red", width=120)
+    assert has_style(text, "FailedCreate", "yellow", width=120)
+
+
+def test_describe_a_pod_without_events() -> None:
+    shown = describe(fx.crash_loop_back_off(), "Pod", [], NOW).plain
+    assert field(shown, "Controlled By") == "ReplicaSet/web-7d9f8b6c5d"
+    assert field(shown, "Node") == "node-1"
+    assert field(shown, "QoS Class") == "BestEffort"
+    assert "\nPod:\n" in shown and "Pod Template" not in shown
+    assert shown.endswith("Events:               <none>")
+
+
+def test_describe_an_object_with_nothing_set() -> None:
+    shown = describe({"metadata": {"name": "x"}}, "ConfigMap", [], NOW).plain
+    assert field(shown, "Labels") == "<none>"
+    assert field(shown, "Annotations") == "<none>"
+    assert field(shown, "CreationTimestamp") == "<none>"
+
+
+def test_yaml_never_shows_managed_fields() -> None:
+    obj = deployment()
+    text = object_yaml(obj)
+    assert text.startswith("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n")
+    assert "managedFields" not in text
+    assert "managedFields" in obj["metadata"]  # the object itself is left alone
+    assert without_managed_fields({"kind": "X"}) == {"kind": "X"}
+
+
+def test_yaml_syntax_has_line_numbers() -> None:
+    shown = plain(yaml_syntax("a: 1\nb:\n  - c\n"), width=40)
+    assert [line.split() for line in shown.splitlines()] == [
+        ["1", "a:", "1"],
+        ["2", "b:"],
+        ["3", "-", "c"],
+        ["4"],
+    ]

@@ -1,0 +1,113 @@
+"""ktui.render.header: the cluster line and the watch states, from plain values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from render_support import has_style
+
+from ktui.cluster.state import CachePhase, CacheState
+from ktui.render.header import (
+    cluster_line,
+    header_text,
+    watch_details,
+    watch_states_text,
+    watches_line,
+)
+
+NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+LIVE = CacheState(CachePhase.LIVE)
+
+
+def test_all_live_is_one_green_word() -> None:
+    text = watch_states_text({"Deployment": LIVE, "Pod": LIVE})
+    assert text.plain == "● live"
+    assert has_style(text, "live", "green")
+
+
+def test_no_watches_is_not_connected() -> None:
+    text = watch_states_text({})
+    assert text.plain == "○ not connected"
+    assert has_style(text, "not connected", "bright_black")
+
+
+def test_kinds_not_live_are_grouped_by_phase_with_short_names() -> None:
+    lost = CacheState(CachePhase.RECONNECTING, attempt=2, since=NOW, message="connection reset")
+    states = {
+        "Deployment": lost,
+        "ReplicaSet": lost,
+        "ControllerRevision": LIVE,
+        "Pod": LIVE,
+        "Event": CacheState(CachePhase.FORBIDDEN, message="events is forbidden"),
+        "Widget": CacheState(CachePhase.SYNCING),
+    }
+    text = watch_states_text(states)
+    assert text.plain == (
+        f"● 2 live ● deploy,rs {CachePhase.RECONNECTING.value} "
+        f"● ev {CachePhase.FORBIDDEN.value} ● Widget {CachePhase.SYNCING.value} "
+    )
+    assert has_style(text, "● 2 live", "green")
+    assert has_style(text, "● deploy,rs", "yellow")
+    assert has_style(text, "● ev", "bold red")
+    assert has_style(text, "● Widget", "dodger_blue1")
+
+
+def test_details_say_since_when_and_why() -> None:
+    since = NOW - timedelta(seconds=75)
+    states = {
+        "Deployment": CacheState(CachePhase.RECONNECTING, attempt=3, since=since),
+        "StatefulSet": CacheState(CachePhase.RECONNECTING, attempt=3, since=since),
+        "Pod": LIVE,
+        "Event": CacheState(CachePhase.FORBIDDEN, message="events is forbidden"),
+        "Node": CacheState(CachePhase.ERROR, message=""),
+    }
+    assert watch_details(states, NOW) == [
+        "deploy reconnecting since 75s (attempt 3)",
+        "sts reconnecting since 75s (attempt 3)",
+        "ev: events is forbidden",
+    ]
+    # The same detail twice is said once.
+    twice = {"A": CacheState(CachePhase.ERROR, message="x"), "B": LIVE}
+    assert watch_details({**twice, "Job": twice["A"], "CronJob": twice["A"]}, NOW) == [
+        "A: x",
+        "job: x",
+        "cj: x",
+    ]
+    assert watch_details({"Pod": LIVE}, NOW) == []
+
+
+def test_watches_line_appends_the_details_in_yellow() -> None:
+    states = {
+        "Pod": LIVE,
+        "Event": CacheState(CachePhase.ERROR, message="boom"),
+    }
+    line = watches_line(states, NOW)
+    assert line.plain == f"watches ● 1 live ● ev {CachePhase.ERROR.value}  · ev: boom"
+    assert has_style(line, "watches", "bright_black")
+    assert has_style(line, " · ev: boom", "yellow")
+    assert watches_line({"Pod": LIVE}, NOW).plain == "watches ● live"
+
+
+def test_cluster_line_names_context_server_and_scope() -> None:
+    line = cluster_line("kind-dev", "https://127.0.0.1:6443", "v1.32.0", "shop", readonly=False)
+    assert line.plain == ("⎈ ktui  ctx kind-dev  server https://127.0.0.1:6443 (v1.32.0)  ns shop")
+    assert has_style(line, "kind-dev", "bold cyan")
+    everywhere = cluster_line("kind-dev", "https://h", None, None, readonly=True)
+    assert (
+        everywhere.plain == "⎈ ktui  ctx kind-dev  server https://h  ns all namespaces  READ-ONLY"
+    )
+    assert has_style(everywhere, "READ-ONLY", "bold yellow")
+
+
+def test_header_is_both_lines() -> None:
+    text = header_text("ctx", "https://h", None, "default", {"Pod": LIVE}, NOW, readonly=False)
+    assert text.plain == "⎈ ktui  ctx ctx  server https://h  ns default\nwatches ● live"
+    assert has_style(text, "default", "bold")
+
+
+def test_each_line_is_cut_not_wrapped() -> None:
+    line = cluster_line("a-very-long-context-name", "https://h", None, None, readonly=True)
+    assert line.no_wrap and line.overflow == "ellipsis"
+    assert watches_line({}, NOW).no_wrap
+    line.truncate(30, overflow=line.overflow)
+    assert line.plain == "⎈ ktui  ctx a-very-long-conte…"
