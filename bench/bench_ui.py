@@ -60,7 +60,8 @@ from ktui.settings import Settings
 from ktui.ui.app import make_app
 from ktui.ui.live_table import LiveTable, Row
 from ktui.ui.messages import ClusterChanged
-from ktui.ui.screens.main import POD_COLUMNS, MainScreen, pod_cells
+from ktui.render.panes import POD_COLUMNS, pod_cells
+from ktui.ui.screens.main import MainScreen
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -10,7 +10,6 @@ its key, not its index, and keeps its place on screen while rows move under it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -25,6 +24,10 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ktui.render.panes import Column
+
+__all__ = ["Cell", "ClockCell", "Column", "LiveTable", "Row"]
+
 
 @runtime_checkable
 class ClockCell(Protocol):
@@ -38,17 +41,6 @@ class ClockCell(Protocol):
 
 Cell = str | Text | ClockCell
 Row = tuple[Cell, ...]
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    min_width: int = 3
-    max_width: int = 60
-    flexible: bool = False
-    """A flexible column takes the width the others leave (at most one per table)."""
-    justify: str = "left"
 
 
 def _plain(cell: Cell) -> str:

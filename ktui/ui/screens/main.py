@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -20,23 +19,18 @@ from ktui.cluster.state import CachePhase
 from ktui.model.objects import name_of, uid_of
 from ktui.model.workloads import TreeChanges, WorkloadTree, affected
 from ktui.names import namespace_name_problem
-from ktui.render.cells import (
-    HEALTH_STYLE,
-    TimeCell,
-    badges_text,
-    dim,
-    health_text,
-    phase_bar_text,
-    restarts_since,
-    status_text,
+from ktui.render.panes import (
+    CHILD_PANES,
+    POD_COLUMNS,
+    Row,
+    pod_cells,
+    workload_cells,
+    workload_columns,
 )
-from ktui.ui.live_table import Column, LiveTable, Row
+from ktui.ui.live_table import LiveTable
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.rollout import MUTATING_ACTIONS, ROLLOUT_BINDINGS, RolloutActions
 from ktui.ui.widgets.header import ClusterHeader
-from ktui.view.children import controller_revision_rows, job_rows, replicaset_rows
-from ktui.view.pod import pod_row
-from ktui.view.workload import workload_row
 
 if TYPE_CHECKING:
     from ktui.ui.app import KtuiApp
@@ -62,79 +56,6 @@ def workload_kind_named(word: str) -> tuple[bool, str | None]:
 def kind_label(kind: str | None) -> str:
     """The workloads pane's title word: "Workloads" for all kinds, else the kind's plural."""
     return "Workloads" if kind is None else KINDS_BY_NAME[kind].label
-
-
-def workload_columns(all_namespaces: bool) -> list[Column]:
-    columns = [Column("name", "NAME", min_width=12, max_width=48, flexible=True)]
-    if all_namespaces:
-        columns.append(Column("namespace", "NAMESPACE", max_width=24))
-    columns += [
-        Column("kind", "KIND", max_width=11),
-        Column("ready", "READY", justify="right"),
-        Column("uptodate", "UP-TO-DATE", justify="right"),
-        Column("available", "AVAILABLE", justify="right"),
-        Column("health", "HEALTH", min_width=13),
-        Column("pods", "PODS", min_width=16),
-        Column("images", "IMAGES", max_width=40),
-        Column("age", "AGE", justify="right"),
-    ]
-    return columns
-
-
-CHILD_COLUMNS = {
-    "ReplicaSet": [
-        Column("name", "REPLICASET", min_width=12, max_width=60, flexible=True),
-        Column("revision", "REVISION", justify="right"),
-        Column("desired", "DESIRED", justify="right"),
-        Column("current", "CURRENT", justify="right"),
-        Column("ready", "READY", justify="right"),
-        Column("images", "IMAGES", max_width=50),
-        Column("age", "AGE", justify="right"),
-    ],
-    "ControllerRevision": [
-        Column("name", "CONTROLLERREVISION", min_width=12, max_width=60, flexible=True),
-        Column("revision", "REVISION", justify="right"),
-        Column("images", "IMAGES", max_width=60),
-        Column("age", "AGE", justify="right"),
-    ],
-    "Job": [
-        Column("name", "JOB", min_width=12, max_width=60, flexible=True),
-        Column("status", "STATUS"),
-        Column("completions", "COMPLETIONS", justify="right"),
-        Column("duration", "DURATION", justify="right"),
-        Column("age", "AGE", justify="right"),
-    ],
-}
-
-POD_COLUMNS = [
-    Column("name", "POD", min_width=12, max_width=60, flexible=True),
-    Column("ready", "READY", justify="right"),
-    Column("status", "STATUS", min_width=8, max_width=26),
-    Column("containers", "CONTAINERS", min_width=10, max_width=24),
-    Column("restarts", "RESTARTS", max_width=18),
-    Column("age", "AGE", justify="right"),
-    Column("node", "NODE", max_width=24),
-    Column("ip", "IP", max_width=16),
-]
-
-
-def pod_cells(pod: Obj, now: datetime) -> Row:
-    """The pods pane's cells of one pod."""
-    row = pod_row(pod, now)
-    return (
-        row.name,
-        row.ready,
-        status_text(row.status, row.severity),
-        badges_text(row.badges),
-        TimeCell(row.last_restart, restarts_since(row.restarts)),
-        TimeCell(row.created),
-        dim(row.node) if row.node == "<none>" else row.node,
-        row.ip,
-    )
-
-
-def _count(value: int | None) -> str:
-    return "-" if value is None else str(value)
 
 
 class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
@@ -188,7 +109,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
                 empty_message="No workloads yet.",
             )
             yield LiveTable(
-                CHILD_COLUMNS["ReplicaSet"], id="children", empty_message="Select a workload."
+                CHILD_PANES["ReplicaSet"].columns, id="children", empty_message="Select a workload."
             )
             yield LiveTable(POD_COLUMNS, id="pods", empty_message="No pods.")
         yield Input(placeholder="filter…", id="filter")
@@ -280,21 +201,12 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         return kind == self.kind_filter
 
     def _workload_cells(self, uid: str, obj: Obj, now: datetime) -> Row:
-        row = workload_row(obj, now)
-        cells: list[Any] = [row.name]
-        if self.ktui.connection.namespace is None:
-            cells.append(row.namespace)
-        cells += [
-            row.kind,
-            row.ready,
-            _count(row.up_to_date),
-            _count(row.available),
-            health_text(row.health),
-            phase_bar_text(self._tree.phase_counts(uid)),
-            dim(row.images),
-            TimeCell(row.created),
-        ]
-        return tuple(cells)
+        return workload_cells(
+            obj,
+            self._tree.phase_counts(uid),
+            now,
+            all_namespaces=self.ktui.connection.namespace is None,
+        )
 
     def _reload_workloads(self) -> None:
         now = self.ktui.clock()
@@ -340,7 +252,8 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         child_kind = spec.child_kind if spec is not None else None
         children = [c for c in tree.children(uid) if c.get("kind") == child_kind]
         self._set_child_columns(child_kind)
-        self.children_table.replace_all(self._child_rows(obj, child_kind, children, now))
+        rows = CHILD_PANES[child_kind].rows(obj, children, now) if child_kind else {}
+        self.children_table.replace_all(rows)
         if not pods:
             return
         parent = self.selected_child if self._pods_follow_child else None
@@ -349,48 +262,12 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     def _set_child_columns(self, child_kind: str | None) -> None:
         table = self.children_table
-        table.set_columns(CHILD_COLUMNS.get(child_kind or "", CHILD_COLUMNS["ReplicaSet"]))
+        table.set_columns(CHILD_PANES[child_kind or "ReplicaSet"].columns)
         table.empty_message = (
             "A Job has no ReplicaSets: its pods are below."
             if child_kind is None
             else f"No {child_kind}s."
         )
-
-    def _child_rows(
-        self, owner: Obj, child_kind: str | None, children: list[Obj], now: datetime
-    ) -> dict[str, Row]:
-        rows: dict[str, Row] = {}
-        if child_kind == "ReplicaSet":
-            for rs in replicaset_rows(owner, children, now):
-                mark = Text("● ", style="green") if rs.is_current else Text("  ")
-                rows[rs.uid] = (
-                    mark + Text(rs.name),
-                    _count(rs.revision),
-                    str(rs.desired),
-                    str(rs.current),
-                    str(rs.ready),
-                    dim(rs.images),
-                    TimeCell(rs.created),
-                )
-        elif child_kind == "ControllerRevision":
-            for cr in controller_revision_rows(owner, children, now):
-                mark = Text("● ", style="green") if cr.is_current else Text("  ")
-                rows[cr.uid] = (
-                    mark + Text(cr.name),
-                    _count(cr.revision),
-                    dim(cr.images),
-                    TimeCell(cr.created),
-                )
-        elif child_kind == "Job":
-            for job in job_rows(children, now):
-                rows[job.uid] = (
-                    job.name,
-                    Text(job.status, style=HEALTH_STYLE[job.health]),
-                    job.completions,
-                    job.duration,
-                    TimeCell(job.created),
-                )
-        return rows
 
     # ------------------------------------------------------------------ selection
 

@@ -1,0 +1,211 @@
+"""What the main screen's panes show, per kind: the columns and the cells of each row.
+
+`CHILD_PANES` is keyed by the child kinds of the kind registry (`KindSpec.child_kind`): adding
+a kind below a workload is one registry entry plus one entry here (its columns and its row
+function). Cells are plain strings, Rich `Text` or `TimeCell` (ages that tick).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+
+from ktui.render.cells import (
+    HEALTH_STYLE,
+    TimeCell,
+    badges_text,
+    dim,
+    health_text,
+    phase_bar_text,
+    restarts_since,
+    status_text,
+)
+from ktui.view.children import controller_revision_rows, job_rows, replicaset_rows
+from ktui.view.pod import Phase, pod_row
+from ktui.view.workload import workload_row
+
+Obj = dict[str, Any]
+Cell = str | Text | TimeCell
+Row = tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    min_width: int = 3
+    max_width: int = 60
+    flexible: bool = False
+    """A flexible column takes the width the others leave (at most one per table)."""
+    justify: str = "left"
+
+
+def count_text(value: int | None) -> str:
+    """A count, or `-` when the object does not say."""
+    return "-" if value is None else str(value)
+
+
+# ---------------------------------------------------------------------- workloads
+
+
+def workload_columns(all_namespaces: bool) -> list[Column]:
+    columns = [Column("name", "NAME", min_width=12, max_width=48, flexible=True)]
+    if all_namespaces:
+        columns.append(Column("namespace", "NAMESPACE", max_width=24))
+    columns += [
+        Column("kind", "KIND", max_width=11),
+        Column("ready", "READY", justify="right"),
+        Column("uptodate", "UP-TO-DATE", justify="right"),
+        Column("available", "AVAILABLE", justify="right"),
+        Column("health", "HEALTH", min_width=13),
+        Column("pods", "PODS", min_width=16),
+        Column("images", "IMAGES", max_width=40),
+        Column("age", "AGE", justify="right"),
+    ]
+    return columns
+
+
+def workload_cells(
+    obj: Obj, phase_counts: Mapping[Phase, int], now: datetime, *, all_namespaces: bool
+) -> Row:
+    """A workload's row (any workload kind), with its pods' phases as a bar."""
+    row = workload_row(obj, now)
+    cells: list[Cell] = [row.name]
+    if all_namespaces:
+        cells.append(row.namespace)
+    cells += [
+        row.kind,
+        row.ready,
+        count_text(row.up_to_date),
+        count_text(row.available),
+        health_text(row.health),
+        phase_bar_text(phase_counts),
+        dim(row.images),
+        TimeCell(row.created),
+    ]
+    return tuple(cells)
+
+
+# ---------------------------------------------------------------------- children
+
+
+def _current_mark(current: bool) -> Text:
+    return Text("● ", style="green") if current else Text("  ")
+
+
+def replicaset_cells(owner: Obj, children: Sequence[Obj], now: datetime) -> dict[str, Row]:
+    return {
+        rs.uid: (
+            _current_mark(rs.is_current) + Text(rs.name),
+            count_text(rs.revision),
+            str(rs.desired),
+            str(rs.current),
+            str(rs.ready),
+            dim(rs.images),
+            TimeCell(rs.created),
+        )
+        for rs in replicaset_rows(owner, list(children), now)
+    }
+
+
+def controller_revision_cells(owner: Obj, children: Sequence[Obj], now: datetime) -> dict[str, Row]:
+    return {
+        cr.uid: (
+            _current_mark(cr.is_current) + Text(cr.name),
+            count_text(cr.revision),
+            dim(cr.images),
+            TimeCell(cr.created),
+        )
+        for cr in controller_revision_rows(owner, list(children), now)
+    }
+
+
+def job_cells(owner: Obj, children: Sequence[Obj], now: datetime) -> dict[str, Row]:
+    return {
+        job.uid: (
+            job.name,
+            Text(job.status, style=HEALTH_STYLE[job.health]),
+            job.completions,
+            job.duration,
+            TimeCell(job.created),
+        )
+        for job in job_rows(list(children), now)
+    }
+
+
+@dataclass(frozen=True)
+class ChildPane:
+    """The middle pane for one child kind."""
+
+    columns: tuple[Column, ...]
+    rows: Callable[[Obj, Sequence[Obj], datetime], dict[str, Row]]
+    """(the workload, its children of this kind, now) -> uid -> cells."""
+
+
+CHILD_PANES: dict[str, ChildPane] = {
+    "ReplicaSet": ChildPane(
+        (
+            Column("name", "REPLICASET", min_width=12, max_width=60, flexible=True),
+            Column("revision", "REVISION", justify="right"),
+            Column("desired", "DESIRED", justify="right"),
+            Column("current", "CURRENT", justify="right"),
+            Column("ready", "READY", justify="right"),
+            Column("images", "IMAGES", max_width=50),
+            Column("age", "AGE", justify="right"),
+        ),
+        replicaset_cells,
+    ),
+    "ControllerRevision": ChildPane(
+        (
+            Column("name", "CONTROLLERREVISION", min_width=12, max_width=60, flexible=True),
+            Column("revision", "REVISION", justify="right"),
+            Column("images", "IMAGES", max_width=60),
+            Column("age", "AGE", justify="right"),
+        ),
+        controller_revision_cells,
+    ),
+    "Job": ChildPane(
+        (
+            Column("name", "JOB", min_width=12, max_width=60, flexible=True),
+            Column("status", "STATUS"),
+            Column("completions", "COMPLETIONS", justify="right"),
+            Column("duration", "DURATION", justify="right"),
+            Column("age", "AGE", justify="right"),
+        ),
+        job_cells,
+    ),
+}
+"""child kind -> its pane; the keys are the registry's child kinds (a test checks it)."""
+
+
+# ---------------------------------------------------------------------- pods
+
+POD_COLUMNS = (
+    Column("name", "POD", min_width=12, max_width=60, flexible=True),
+    Column("ready", "READY", justify="right"),
+    Column("status", "STATUS", min_width=8, max_width=26),
+    Column("containers", "CONTAINERS", min_width=10, max_width=24),
+    Column("restarts", "RESTARTS", max_width=18),
+    Column("age", "AGE", justify="right"),
+    Column("node", "NODE", max_width=24),
+    Column("ip", "IP", max_width=16),
+)
+
+
+def pod_cells(pod: Obj, now: datetime) -> Row:
+    """The pods pane's cells of one pod."""
+    row = pod_row(pod, now)
+    return (
+        row.name,
+        row.ready,
+        status_text(row.status, row.severity),
+        badges_text(row.badges),
+        TimeCell(row.last_restart, restarts_since(row.restarts)),
+        TimeCell(row.created),
+        dim(row.node) if row.node == "<none>" else row.node,
+        row.ip,
+    )
