@@ -56,11 +56,11 @@ from ktui.cluster.batcher import Obj
 from ktui.cluster.connection import connect
 from ktui.cluster.state import CachePhase
 from ktui.config import Config
+from ktui.render.panes import POD_COLUMNS, pod_cells
 from ktui.settings import Settings
 from ktui.ui.app import make_app
 from ktui.ui.live_table import LiveTable, Row
 from ktui.ui.messages import ClusterChanged
-from ktui.render.panes import POD_COLUMNS, pod_cells
 from ktui.ui.screens.main import MainScreen
 
 F = TypeVar("F", bound=Callable[..., Any])

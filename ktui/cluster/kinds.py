@@ -33,6 +33,8 @@ class KindSpec:
     """Shown in the workloads pane."""
     rollout: bool = False
     """Has `rollout status|history|undo|restart` (Deployment, StatefulSet, DaemonSet)."""
+    scalable: bool = False
+    """Has a `/scale` subresource (`kubectl scale`): Deployment, StatefulSet, ReplicaSet."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -63,6 +65,7 @@ DEPLOYMENT = KindSpec(
     child_kind="ReplicaSet",
     workload=True,
     rollout=True,
+    scalable=True,
 )
 REPLICA_SET = KindSpec(
     "ReplicaSet",
@@ -73,6 +76,7 @@ REPLICA_SET = KindSpec(
     short="rs",
     aliases=("rs",),
     label="ReplicaSets",
+    scalable=True,
 )
 STATEFUL_SET = KindSpec(
     "StatefulSet",
@@ -86,6 +90,7 @@ STATEFUL_SET = KindSpec(
     child_kind="ControllerRevision",
     workload=True,
     rollout=True,
+    scalable=True,
 )
 DAEMON_SET = KindSpec(
     "DaemonSet",

@@ -164,3 +164,57 @@ async def test_readonly_removes_mutating_keys(
         assert image_of(sim) == "nginx:1.27"
         header = str(app.screen.query_one("#header").render())
         assert "READ-ONLY" in header
+
+
+async def test_scale_refuses_what_is_not_a_count_and_asks_again_for_a_large_change(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    web = seed_two_revisions(sim)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 1, "web listed")
+        workloads.move_cursor_to_key(web["metadata"]["uid"])
+        await pilot.press("s")
+        dialog = app.screen
+        assert isinstance(dialog, ScaleScreen)
+        replicas_input = dialog.query_one("#replicas")
+        error = dialog.query_one("#scale-error", Static)
+
+        def replicas() -> int:
+            return int(sim.store.get("apps", "deployments", "default", "web")["spec"]["replicas"])
+
+        for typed, problem in (
+            ("1e3", "'1e3' is not a whole number"),
+            ("99999999999", "more than the largest count"),
+        ):
+            replicas_input.value = ""
+            await pilot.press(*typed, "enter")
+            assert app.screen is dialog
+            assert problem in str(error.render())
+        replicas_input.value = ""
+        await pilot.press(*"500", "enter")
+        assert app.screen is dialog
+        assert "large change (2 -> 500)" in str(error.render())
+        assert replicas() == 2
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: replicas() == 500, "scaled to 500 once confirmed")
+
+
+async def test_scaling_a_daemonset_is_refused_before_any_dialog(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    spec = deployment("agent")
+    spec["kind"] = "DaemonSet"
+    del spec["spec"]["replicas"]
+    agent = sim.store.create("apps", "daemonsets", spec)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 1, "the daemonset listed")
+        workloads.move_cursor_to_key(agent["metadata"]["uid"])
+        await pilot.press("s")
+        await pilot.pause()
+        assert not isinstance(app.screen, ScaleScreen)
+        warnings = [str(n.message) for n in app._notifications if n.severity == "warning"]
+        assert warnings == ["A DaemonSet cannot be scaled: it runs one pod on each eligible node."]

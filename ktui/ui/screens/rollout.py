@@ -20,7 +20,7 @@ from textual.widgets import Button, Footer, Input, Static
 from textual.worker import get_current_worker
 
 from ktui.cluster.errors import KtuiError, describe_api_error
-from ktui.cluster.kinds import ROLLOUT_KINDS
+from ktui.cluster.kinds import KINDS_BY_NAME, ROLLOUT_KINDS
 from ktui.cluster.rollout import (
     HistoryRevision,
     RolloutError,
@@ -37,6 +37,7 @@ from ktui.cluster.rollout import (
     template_diff,
 )
 from ktui.cluster.rollout._common import without_hash_label
+from ktui.cluster.rollout.replicas import check_replicas
 from ktui.render.cells import TimeCell, dim
 from ktui.render.rollout import diff_text, revision_detail, status_renderable
 from ktui.ui.bindings import FOCUS_BINDINGS
@@ -123,26 +124,37 @@ class ScaleScreen(ModalScreen[int | None], inherit_bindings=False):
         super().__init__()
         self.label = label
         self.current = current
+        self._confirming: int | None = None
+        """A large count submitted once; the same count submitted again is sent."""
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = f"Scale {self.label}"
             yield Static(f"Replicas now: {self.current}. New number of replicas:")
-            yield Input(str(self.current), id="replicas", type="integer")
+            # Plain text, checked on enter: an "integer" Input would silently drop what is not
+            # a digit (1e3 would become 13).
+            yield Input(str(self.current), id="replicas")
             yield Static("", id="scale-error")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        try:
-            replicas = int(event.value)
-        except ValueError:
-            replicas = -1
-        if replicas < 0:
-            self.query_one("#scale-error", Static).update(
-                Text("replicas must be a whole number >= 0", style="red")
+        checked = check_replicas(event.value, self.current)
+        message = self.query_one("#scale-error", Static)
+        if checked.replicas is None:
+            self._confirming = None
+            message.update(Text(checked.problem, style="red"))
+            return
+        if checked.large and self._confirming != checked.replicas:
+            self._confirming = checked.replicas
+            message.update(
+                Text(
+                    f"That is a large change ({self.current} -> {checked.replicas}): "
+                    "press enter again to scale, esc to cancel.",
+                    style="bold yellow",
+                )
             )
             return
-        self.dismiss(replicas)
+        self.dismiss(checked.replicas)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -234,6 +246,13 @@ class RolloutActions:
         if target is None:
             return
         kind, namespace, name = target
+        if not KINDS_BY_NAME[kind].scalable:
+            # kubectl scale fails the same way, after the fact; say it before asking.
+            self.ktui.notify(
+                f"A {kind} cannot be scaled: it runs one pod on each eligible node.",
+                severity="warning",
+            )
+            return
         obj = self.rollout_target() or {}
         current = int((obj.get("spec") or {}).get("replicas", 1) or 0)
         resource_version = str(_meta(obj).get("resourceVersion", "")) or None
