@@ -7,7 +7,6 @@ the others talk to the API server through a `kubernetes.client.ApiClient` used a
 Headless: no textual import.
 """
 
-from ktui.cluster.rollout._common import RolloutError
 from ktui.cluster.rollout.actions import pause, restart, restart_patch, resume, scale
 from ktui.cluster.rollout.history import (
     HistoryRevision,
@@ -26,6 +25,7 @@ from ktui.cluster.rollout.undo import (
     fetch_workload,
     plan_undo,
 )
+from ktui.cluster.rollout.workload import RolloutError
 
 __all__ = [
     "JSON_PATCH",

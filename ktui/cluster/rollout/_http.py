@@ -12,7 +12,8 @@ import json
 from typing import Any
 
 from ktui.cluster.errors import describe_api_error, one_line
-from ktui.cluster.rollout._common import JsonDict, RolloutError
+from ktui.cluster.objects import JsonDict
+from ktui.cluster.rollout.workload import RolloutError
 
 __all__ = ["request_json"]
 

@@ -11,19 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ktui.cluster.rollout._common import (
+from ktui.cluster.gofmt import go_quote, go_rfc3339
+from ktui.cluster.objects import JsonDict, as_dict
+from ktui.cluster.rollout._http import request_json
+from ktui.cluster.rollout.workload import (
     DAEMON_SET,
     DEPLOYMENT,
     RESTARTED_AT_ANNOTATION,
-    JsonDict,
     RolloutError,
     WorkloadKind,
-    as_dict,
-    go_quote,
-    go_rfc3339,
     workload_kind,
 )
-from ktui.cluster.rollout._http import request_json
 
 __all__ = ["pause", "restart", "restart_patch", "resume", "scale"]
 

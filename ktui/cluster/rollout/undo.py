@@ -15,34 +15,36 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from ktui.cluster.rollout._common import (
-    DEPLOYMENT,
-    REVISION_ANNOTATION,
+from ktui.cluster.gofmt import go_quote
+from ktui.cluster.objects import (
     JsonDict,
-    RolloutError,
-    annotation_revision,
     annotations_of,
     as_dict,
-    equal_ignore_hash,
-    go_json_template,
-    go_quote,
     int_field,
     name_of,
     namespace_of,
     pod_template,
-    revision_data,
-    revision_matches,
-    selector_string,
-    template_from_revision,
-    without_hash_label,
-    workload_kind,
 )
 from ktui.cluster.rollout._http import request_json
+from ktui.cluster.rollout.equality import equal_ignore_hash, go_json_template, without_hash_label
 from ktui.cluster.rollout.history import (
     controller_revisions,
     deployment_replica_sets,
     template_diff,
 )
+from ktui.cluster.rollout.revisions import (
+    annotation_revision,
+    revision_data,
+    revision_matches,
+    template_from_revision,
+)
+from ktui.cluster.rollout.workload import (
+    DEPLOYMENT,
+    REVISION_ANNOTATION,
+    RolloutError,
+    workload_kind,
+)
+from ktui.cluster.selectors import selector_string
 
 __all__ = [
     "ANNOTATIONS_TO_SKIP",

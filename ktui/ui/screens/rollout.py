@@ -39,7 +39,7 @@ from ktui.cluster.rollout import (
     scale,
     template_diff,
 )
-from ktui.cluster.rollout._common import without_hash_label
+from ktui.cluster.rollout.equality import without_hash_label
 from ktui.ui.bindings import FOCUS_BINDINGS
 from ktui.ui.cells import TimeCell, dim
 from ktui.ui.live_table import Column, LiveTable
