@@ -24,6 +24,7 @@ from ktui.cluster.rollout.undo import (
     execute_undo,
     fetch_workload,
     plan_undo,
+    undo_target_template,
 )
 from ktui.cluster.rollout.workload import RolloutError
 
@@ -49,4 +50,5 @@ __all__ = [
     "rollout_status",
     "scale",
     "template_diff",
+    "undo_target_template",
 ]

@@ -54,6 +54,7 @@ __all__ = [
     "execute_undo",
     "fetch_workload",
     "plan_undo",
+    "undo_target_template",
 ]
 
 JSON_PATCH = "application/json-patch+json"
@@ -200,6 +201,16 @@ def _make_plan(
     )
 
 
+def undo_target_template(kind: str | None, revision_template: Mapping[str, Any]) -> JsonDict:
+    """The pod template an undo to a revision restores, given the revision's template (as
+    `HistoryRevision.template` holds it): for a Deployment, the ReplicaSet's template without
+    the pod-template-hash label, which kubectl drops; for the other kinds the template as it is.
+    Always a copy."""
+    if kind == DEPLOYMENT:
+        return without_hash_label(revision_template)
+    return copy.deepcopy(dict(revision_template))
+
+
 def _plan_deployment(
     deployment: Mapping[str, Any], replica_sets: Iterable[Mapping[str, Any]], to_revision: int
 ) -> UndoPlan:
@@ -209,7 +220,7 @@ def _plan_deployment(
             "you cannot rollback a paused deployment; resume it first with "
             "'kubectl rollout resume' and try again"
         )
-    target = go_json_template(without_hash_label(pod_template(rs)))
+    target = go_json_template(undo_target_template(DEPLOYMENT, pod_template(rs)))
     patch: list[JsonDict] | None = None
     if not equal_ignore_hash(pod_template(rs), pod_template(deployment)):
         # The Deployment keeps its own bookkeeping annotations and takes all the others from
@@ -249,7 +260,7 @@ def _plan_revision_workload(
         )
     if target_history is None:
         raise _revision_not_found(to_revision)
-    target = template_from_revision(obj, target_history)
+    target = undo_target_template(kind, template_from_revision(obj, target_history))
     patch: JsonDict | None = None
     if not revision_matches(obj, target_history):
         # kubectl sends the revision's stored data verbatim.

@@ -38,8 +38,8 @@ from ktui.cluster.rollout import (
     rollout_status,
     scale,
     template_diff,
+    undo_target_template,
 )
-from ktui.cluster.rollout.equality import without_hash_label
 from ktui.ui.bindings import FOCUS_BINDINGS
 from ktui.ui.cells import TimeCell, dim
 from ktui.ui.live_table import Column, LiveTable
@@ -484,11 +484,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         current = (obj.get("spec") or {}).get("template") or {}
         # What an undo would restore: for a Deployment, kubectl drops the ReplicaSet's
         # pod-template-hash label, so it is not part of the difference either.
-        target = (
-            without_hash_label(revision.template)
-            if obj.get("kind") == "Deployment"
-            else revision.template
-        )
+        target = undo_target_template(obj.get("kind"), revision.template)
         diff = template_diff(
             current,
             target,
