@@ -21,7 +21,7 @@ import urllib3
 from kubernetes.client.exceptions import ApiException
 
 from ktui.cluster.kinds import KindSpec
-from ktui.cluster.rawapi import Timeout, get_json
+from ktui.cluster.transport import Timeout, get_json
 
 NOT_SERVED_MESSAGE: Final = "not served by this server"
 

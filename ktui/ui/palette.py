@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from ktui.cluster.rawapi import get_json
+from ktui.cluster.transport import get_json
 
 if TYPE_CHECKING:
     from ktui.ui.app import KtuiApp

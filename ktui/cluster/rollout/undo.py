@@ -25,7 +25,7 @@ from ktui.cluster.objects import (
     namespace_of,
     pod_template,
 )
-from ktui.cluster.rollout._http import request_json
+from ktui.cluster.rollout.api import request_object
 from ktui.cluster.rollout.equality import equal_ignore_hash, go_json_template, without_hash_label
 from ktui.cluster.rollout.history import (
     controller_revisions,
@@ -287,7 +287,7 @@ def execute_undo(api_client: Any, plan: UndoPlan, *, timeout: float | None = 30.
     if plan.skipped or plan.patch is None or plan.patch_type is None:
         return plan.message
     try:
-        request_json(
+        request_object(
             api_client,
             "PATCH",
             plan.path,
@@ -314,12 +314,12 @@ def fetch_workload(
     current state, for callers that do not want to trust a cache.
     """
     workload = workload_kind(kind)
-    obj = request_json(api_client, "GET", workload.object_path(namespace, name), timeout=timeout)
+    obj = request_object(api_client, "GET", workload.object_path(namespace, name), timeout=timeout)
     plural = "replicasets" if workload.child_kind == "ReplicaSet" else "controllerrevisions"
     path = f"/apis/apps/v1/namespaces/{quote(namespace, safe='')}/{plural}"
     selector = selector_string(as_dict(obj.get("spec")).get("selector"))
     if selector:
         path += f"?labelSelector={quote(selector, safe='')}"
-    listed = request_json(api_client, "GET", path, timeout=timeout)
+    listed = request_object(api_client, "GET", path, timeout=timeout)
     items = [item for item in listed.get("items") or () if isinstance(item, dict)]
     return obj, items

@@ -40,7 +40,7 @@ from textual.strip import Strip
 from textual.widgets import Footer, Input, Static
 
 from ktui.cluster.errors import describe_api_error
-from ktui.cluster.rawapi import abort_response
+from ktui.cluster.transport import abort_response
 from ktui.cluster.watch import LineSplitter
 from ktui.ui.messages import ClusterChanged
 from ktui.ui.screens.inspect import InspectorScreen
