@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Static
 
+from ktui.cluster.selectors import selector_string
 from ktui.ui.messages import ClusterChanged
 from ktui.ui.screens.events import cached_events, matching_events, targets_of
 from ktui.ui.screens.inspect import (
@@ -225,13 +226,8 @@ def _pairs(mapping: Any) -> str:
 
 
 def _selector(selector: Any) -> str:
-    if not isinstance(selector, Mapping):
-        return "<none>"
-    parts = [f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()]
-    for expression in selector.get("matchExpressions") or ():
-        values = ",".join(map(str, expression.get("values") or ()))
-        parts.append(f"{expression.get('key')} {expression.get('operator')} ({values})")
-    return ", ".join(parts) or "<none>"
+    # kubectl describe's metav1.FormatLabelSelector: "app=web,tier in (a,b)", or "<none>".
+    return selector_string(selector) or "<none>"
 
 
 def _time(value: Any, now: datetime) -> str:
