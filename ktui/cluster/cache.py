@@ -49,8 +49,8 @@ from ktui.cluster.discovery import NOT_SERVED_MESSAGE, Discovery
 from ktui.cluster.errors import describe_api_error
 from ktui.cluster.kinds import ALL_KINDS, KindSpec, kind_spec
 from ktui.cluster.ownership import OwnershipIndex
-from ktui.cluster.rawapi import abort_response, open_get, read_body
 from ktui.cluster.state import CachePhase, CacheState, utc_now
+from ktui.cluster.transport import abort_response, open_request, read_body
 from ktui.cluster.watch import (
     LineSplitter,
     parse_list_page,
@@ -399,8 +399,9 @@ class ResourceCache:
                 query.append(("continue", token))
             self.list_requests += 1
             try:
-                response = open_get(
+                response = open_request(
                     self._api_client,
+                    "GET",
                     path,
                     query,
                     timeout=timeout,
@@ -455,8 +456,8 @@ class ResourceCache:
         with self._lock:
             self._watch_progress = 0
         try:
-            response = open_get(
-                self._api_client, path, query, timeout=timeout, on_open=self._register
+            response = open_request(
+                self._api_client, "GET", path, query, timeout=timeout, on_open=self._register
             )
         except ApiException as exc:
             self._unregister()

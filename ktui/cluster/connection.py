@@ -29,11 +29,11 @@ from urllib.parse import urlsplit
 
 import urllib3
 from kubernetes.client import ApiClient, Configuration
-from kubernetes.client.exceptions import ApiException
 
 import ktui
 from ktui.cluster.errors import KtuiError, describe_api_error, one_line, register_secret
 from ktui.cluster.kubeconfig import ContextInfo, KubeConfig, load_kubeconfig
+from ktui.cluster.transport import open_request, read_body
 from ktui.settings import Settings
 
 __all__ = [
@@ -174,35 +174,24 @@ def connect_context(
 
 def probe_server(connection: Connection, *, timeout: float = PROBE_TIMEOUT_SECONDS) -> str:
     """GET /version and return the server's gitVersion; KtuiError (one line) otherwise."""
-    api_client = connection.api_client
     server = connection.cluster_server
     try:
-        _method, url, headers, _body, _post = api_client.param_serialize(
+        # No retries: start-up should report an unreachable server after one timeout, not four.
+        response = open_request(
+            connection.api_client,
             "GET",
             "/version",
-            header_params={"Accept": "application/json"},
-            auth_settings=[_AUTH_KEY],
-        )
-        # No retries: start-up should report an unreachable server after one timeout, not four.
-        response = api_client.rest_client.pool_manager.request(
-            "GET",
-            url,
-            headers=headers,
-            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+            timeout=(timeout, timeout),
             retries=False,
-            preload_content=True,
         )
+        data = read_body(response)
     except KtuiError:
         raise
     except Exception as exc:
         message = describe_api_error(exc, server=server, context=connection.context_name)
         raise KtuiError(message) from None
-    if not 200 <= response.status <= 299:
-        error = ApiException(http_resp=response)
-        message = describe_api_error(error, server=server, context=connection.context_name)
-        raise KtuiError(message)
     try:
-        document = json.loads(response.data)
+        document = json.loads(data)
     except ValueError:
         raise KtuiError(
             f"malformed response from {server}/version: not JSON — is this a Kubernetes API server?"

@@ -13,7 +13,7 @@ the server changed).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -21,7 +21,7 @@ import urllib3
 from kubernetes.client.exceptions import ApiException
 
 from ktui.cluster.kinds import KindSpec
-from ktui.cluster.rawapi import Timeout, get_json
+from ktui.cluster.transport import Timeout, get_json
 
 NOT_SERVED_MESSAGE: Final = "not served by this server"
 
@@ -71,9 +71,6 @@ class Discovery:
                 if resources is not None and spec.plural in resources:
                     return ServedVersion(spec, version)
             return ServedVersion(spec, None)
-
-    def resolve_all(self, specs: Iterable[KindSpec]) -> dict[str, ServedVersion]:
-        return {spec.kind: self.resolve(spec) for spec in specs}
 
     def _served_group_versions(self, on_open: OnOpen | None) -> dict[str, tuple[str, ...]]:
         if self._group_versions is None:

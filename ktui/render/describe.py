@@ -13,6 +13,7 @@ import yaml
 from rich.syntax import Syntax
 from rich.text import Text
 
+from ktui.cluster.selectors import selector_string
 from ktui.view.age import age, human_duration, parse_time, seconds_between, since
 from ktui.view.events import event_rows
 from ktui.view.images import pod_template
@@ -90,13 +91,8 @@ def _pairs(mapping: Any) -> str:
 
 
 def _selector(selector: Any) -> str:
-    if not isinstance(selector, Mapping):
-        return "<none>"
-    parts = [f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()]
-    for expression in selector.get("matchExpressions") or ():
-        values = ",".join(map(str, expression.get("values") or ()))
-        parts.append(f"{expression.get('key')} {expression.get('operator')} ({values})")
-    return ", ".join(parts) or "<none>"
+    """kubectl's FormatLabelSelector: `app=web,tier in (a,b)`."""
+    return selector_string(selector) or "<none>"
 
 
 def _time(value: Any, now: datetime) -> str:

@@ -6,8 +6,9 @@ one, or a real kube-apiserver such as the e2e tier's v1.20.2).
     with client.watch("", "pods", resource_version=rv) as events:
         for event in events: ...                    # WatchEvent(type, object, group, resource)
 
-Requests go through the ApiClient's own `param_serialize` / `call_api` (so authentication and
-TLS settings are the kubeconfig's) with raw JSON bodies; nothing is turned into model objects.
+Requests go through ktui's one HTTP transport (`ktui.cluster.transport`, on the ApiClient's
+own `param_serialize` and connection pool, so authentication and TLS settings are the
+kubeconfig's) with raw JSON bodies; nothing is turned into model objects.
 Paths are built from the group and resource: core `/api/v1/...`, others
 `/apis/<group>/<version>/...`, the version found by discovery (falling back to a table: apps/v1,
 batch/v1, coordination.k8s.io/v1 ...), so that e.g. cronjobs resolve to batch/v1beta1 on a 1.20
@@ -28,7 +29,9 @@ from typing import Any
 from urllib.parse import quote
 
 import urllib3
+from kubernetes.client.exceptions import ApiException
 
+from ktui.cluster.transport import RequestTimeout, open_request
 from ktui.sim.store import Obj, StoreError, WatchEvent
 
 log = logging.getLogger(__name__)
@@ -51,7 +54,6 @@ _PATCH_CONTENT_TYPES = {
     "json": "application/json-patch+json",
     "strategic": "application/strategic-merge-patch+json",
 }
-_ERROR_BODY_LIMIT = 64 * 1024
 _LIST_CHUNK = 500
 
 
@@ -262,43 +264,27 @@ class HttpClient:
         query: Sequence[tuple[str, str]] = (),
         body: Any = None,
         content_type: str | None = None,
-        timeout: Any = None,
+        timeout: RequestTimeout = None,
     ) -> urllib3.HTTPResponse:
-        headers = {"Accept": "application/json"}
-        if body is not None:
-            headers["Content-Type"] = content_type or "application/json"
-        method, url, headers, _body, _post = self.api_client.param_serialize(
-            method=method,
-            resource_path=path,
-            query_params=list(query),
-            header_params=headers,
-            auth_settings=["BearerToken"],
-        )
         try:
-            rest_response = self.api_client.call_api(
+            return open_request(
+                self.api_client,
                 method,
-                url,
-                header_params=headers,
+                path,
+                query,
                 body=body,
-                _request_timeout=timeout if timeout is not None else self.request_timeout,
+                content_type=content_type or "application/json",
+                timeout=timeout if timeout is not None else self.request_timeout,
             )
+        except ApiException as exc:
+            body_text = exc.body if isinstance(exc.body, str) else ""
+            raise _error_from(
+                int(exc.status), str(exc.reason or ""), body_text.encode("utf-8")
+            ) from None
         except StoreError:
             raise
         except Exception as exc:
-            status = getattr(exc, "status", None)
-            if status:
-                raise StoreError(int(status), str(getattr(exc, "reason", "")), str(exc)) from None
             raise _unreachable(exc) from None
-        response: urllib3.HTTPResponse = rest_response.response
-        if not 200 <= response.status <= 299:
-            try:
-                data = response.read(_ERROR_BODY_LIMIT)
-            except Exception:
-                data = b""
-            finally:
-                response.close()
-            raise _error_from(response.status, str(response.reason or ""), data)
-        return response
 
     def _request(
         self,

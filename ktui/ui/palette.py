@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from ktui.cluster.kinds import KINDS_BY_NAME, WORKLOAD_KINDS
-from ktui.cluster.rawapi import get_json
+from ktui.cluster.namespaces import list_namespace_names
 
 if TYPE_CHECKING:
     from ktui.ui.app import KtuiApp
@@ -85,13 +85,11 @@ class KtuiCommands(Provider):
                     names.add(str(namespace))
         api_client = app.connection.api_client
         with contextlib.suppress(Exception):  # forbidden or unreachable: the cache's will do
-            listed = await asyncio.to_thread(
-                get_json, api_client, "/api/v1/namespaces", timeout=NAMESPACE_LIST_TIMEOUT
+            names.update(
+                await asyncio.to_thread(
+                    list_namespace_names, api_client, timeout=NAMESPACE_LIST_TIMEOUT
+                )
             )
-            for item in listed.get("items") or ():
-                name = (item.get("metadata") or {}).get("name")
-                if name:
-                    names.add(str(name))
         if app.connection.namespace:
             names.add(app.connection.namespace)
         return sorted(names)

@@ -35,7 +35,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from ktui.cluster.rawapi import abort_response, open_get
 from ktui.cluster.rollout import (
     RolloutError,
     RolloutStatus,
@@ -51,7 +50,7 @@ from ktui.cluster.rollout import (
     rollout_status,
     scale,
 )
-from ktui.cluster.rollout._http import request_json
+from ktui.cluster.transport import abort_response, open_request, request_json
 from ktui.cluster.watch import LineSplitter, parse_watch_line
 
 KUBECTL = os.environ.get("KTUI_KUBECTL", "kubectl")
@@ -135,7 +134,7 @@ class StatusWatch:
     def _list_and_watch(self) -> None:
         selector = ("fieldSelector", f"metadata.name={self.name}")
         path = workload_path(self.kind, self.namespace)
-        response = open_get(self.api_client, path, [selector], timeout=(10.0, 30.0))
+        response = open_request(self.api_client, "GET", path, [selector], timeout=(10.0, 30.0))
         listed = json.loads(response.read())
         response.release_conn()
         items = listed.get("items") or []
@@ -146,7 +145,7 @@ class StatusWatch:
         version = listed["metadata"]["resourceVersion"]
         while not self._stopped.is_set():
             query = [selector, ("watch", "true"), ("resourceVersion", version)]
-            response = open_get(self.api_client, path, query, timeout=(10.0, 60.0))
+            response = open_request(self.api_client, "GET", path, query, timeout=(10.0, 60.0))
             self._response = response
             splitter = LineSplitter()
             try:

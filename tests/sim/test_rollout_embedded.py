@@ -45,7 +45,7 @@ from ktui.cluster.rollout import (
     rollout_status,
     scale,
 )
-from ktui.cluster.rollout._http import request_json
+from ktui.cluster.transport import request_json
 from ktui.settings import Settings
 from ktui.sim.cluster import EmbeddedCluster
 from ktui.sim.lifecycle import Timings

@@ -30,7 +30,7 @@ from ktui.cluster.rollout import (
     rollout_status,
     scale,
 )
-from ktui.cluster.rollout._http import request_json
+from ktui.cluster.transport import request_json
 from ktui.sim.server import SimServer
 
 NS = "default"

@@ -219,7 +219,6 @@ def _is_private_cluster_module(module: str) -> bool:
     return any(part.startswith("_") for part in module.split(".")[2:])
 
 
-@pytest.mark.xfail(strict=True, reason="rollout._common is being split into public modules")
 def test_ui_uses_only_public_cluster_modules(imports: list[Import]) -> None:
     offending = [
         i for i in imports if _in(i.source, "ktui.ui") and _is_private_cluster_module(i.target)

@@ -100,7 +100,7 @@ def test_describe_a_deployment() -> None:
     assert shown.startswith("Name:                 web\nNamespace:            shop\n")
     assert field(shown, "Kind") == "Deployment"
     assert field(shown, "CreationTimestamp") == f"{fx.ts(3600)} (60m ago)"
-    assert field(shown, "Selector") == "app=web, tier In (a,b)"
+    assert field(shown, "Selector") == "app=web,tier in (a,b)"  # kubectl's FormatLabelSelector
     assert field(shown, "Replicas") == (
         "3 desired | 2 updated | 3 total | 2 available | 1 unavailable"
     )

@@ -533,7 +533,7 @@ def test_template_diff_labels_and_sorted_keys() -> None:
 
 
 def test_label_selector_query_string() -> None:
-    from ktui.cluster.rollout._common import selector_string
+    from ktui.cluster.selectors import selector_string
 
     selector = {
         "matchLabels": {"b": "2", "a": "1"},

@@ -7,7 +7,6 @@ the others talk to the API server through a `kubernetes.client.ApiClient` used a
 Headless: no textual import.
 """
 
-from ktui.cluster.rollout._common import RolloutError
 from ktui.cluster.rollout.actions import pause, restart, restart_patch, resume, scale
 from ktui.cluster.rollout.history import (
     HistoryRevision,
@@ -25,7 +24,9 @@ from ktui.cluster.rollout.undo import (
     execute_undo,
     fetch_workload,
     plan_undo,
+    undo_target_template,
 )
+from ktui.cluster.rollout.workload import RolloutError
 
 __all__ = [
     "JSON_PATCH",
@@ -49,4 +50,5 @@ __all__ = [
     "rollout_status",
     "scale",
     "template_diff",
+    "undo_target_template",
 ]

@@ -11,19 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ktui.cluster.rollout._common import (
+from ktui.cluster.gofmt import go_quote, go_rfc3339
+from ktui.cluster.objects import JsonDict, as_dict
+from ktui.cluster.rollout.api import request_object
+from ktui.cluster.rollout.workload import (
     DAEMON_SET,
     DEPLOYMENT,
     RESTARTED_AT_ANNOTATION,
-    JsonDict,
     RolloutError,
     WorkloadKind,
-    as_dict,
-    go_quote,
-    go_rfc3339,
     workload_kind,
 )
-from ktui.cluster.rollout._http import request_json
 
 __all__ = ["pause", "restart", "restart_patch", "resume", "scale"]
 
@@ -34,7 +32,7 @@ _MERGE_PATCH = "application/merge-patch+json"
 def _fetch(
     api_client: Any, workload: WorkloadKind, namespace: str, name: str, timeout: float | None
 ) -> JsonDict:
-    return request_json(api_client, "GET", workload.object_path(namespace, name), timeout=timeout)
+    return request_object(api_client, "GET", workload.object_path(namespace, name), timeout=timeout)
 
 
 def _refusal(workload: WorkloadKind, name: str, reason: str) -> RolloutError:
@@ -52,7 +50,7 @@ def _patch(
     timeout: float | None,
 ) -> JsonDict:
     try:
-        return request_json(
+        return request_object(
             api_client,
             "PATCH",
             workload.object_path(namespace, name),
@@ -174,15 +172,15 @@ def scale(
         )
     path = workload.object_path(namespace, name) + "/scale"
     if resource_version:
-        current = request_json(api_client, "GET", path, timeout=timeout)
+        current = request_object(api_client, "GET", path, timeout=timeout)
         actual = str(as_dict(current.get("metadata")).get("resourceVersion") or "")
         if actual != resource_version:
             raise RolloutError(f"Expected resource version to be {resource_version}, was {actual}")
         current.setdefault("spec", {})
         current["spec"]["replicas"] = replicas
-        request_json(api_client, "PUT", path, body=current, timeout=timeout)
+        request_object(api_client, "PUT", path, body=current, timeout=timeout)
     else:
-        request_json(
+        request_object(
             api_client,
             "PATCH",
             path,

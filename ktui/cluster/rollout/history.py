@@ -15,27 +15,31 @@ from typing import Any
 
 import yaml
 
-from ktui.cluster.rollout._common import (
-    CHANGE_CAUSE_ANNOTATION,
-    DEPLOYMENT,
+from ktui.cluster.gofmt import tabwriter
+from ktui.cluster.objects import (
     JsonDict,
-    RolloutError,
-    annotation_revision,
     annotations_of,
     as_dict,
     controller_uid,
     creation_time,
-    equal_ignore_hash,
     int_field,
     labels_of,
     metadata,
     name_of,
     optional_int,
-    owned_children,
     pod_template,
+)
+from ktui.cluster.rollout.equality import equal_ignore_hash
+from ktui.cluster.rollout.revisions import (
+    annotation_revision,
+    owned_children,
     revision_matches,
-    tabwriter,
     template_from_revision,
+)
+from ktui.cluster.rollout.workload import (
+    CHANGE_CAUSE_ANNOTATION,
+    DEPLOYMENT,
+    RolloutError,
     workload_kind,
 )
 

@@ -11,19 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ktui.cluster.rollout._common import (
-    DAEMON_SET,
-    DEPLOYMENT,
-    STATEFUL_SET,
-    annotation_revision,
-    as_dict,
-    go_quote,
-    int_field,
-    kind_of,
-    metadata,
-    name_of,
-    optional_int,
-)
+from ktui.cluster.gofmt import go_quote
+from ktui.cluster.objects import as_dict, int_field, metadata, name_of, optional_int
+from ktui.cluster.rollout.revisions import annotation_revision
+from ktui.cluster.rollout.workload import DAEMON_SET, DEPLOYMENT, STATEFUL_SET, kind_of
 
 __all__ = ["RolloutStatus", "is_rollout_complete", "rollout_status"]
 

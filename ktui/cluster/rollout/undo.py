@@ -15,34 +15,36 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from ktui.cluster.rollout._common import (
-    DEPLOYMENT,
-    REVISION_ANNOTATION,
+from ktui.cluster.gofmt import go_quote
+from ktui.cluster.objects import (
     JsonDict,
-    RolloutError,
-    annotation_revision,
     annotations_of,
     as_dict,
-    equal_ignore_hash,
-    go_json_template,
-    go_quote,
     int_field,
     name_of,
     namespace_of,
     pod_template,
-    revision_data,
-    revision_matches,
-    selector_string,
-    template_from_revision,
-    without_hash_label,
-    workload_kind,
 )
-from ktui.cluster.rollout._http import request_json
+from ktui.cluster.rollout.api import request_object
+from ktui.cluster.rollout.equality import equal_ignore_hash, go_json_template, without_hash_label
 from ktui.cluster.rollout.history import (
     controller_revisions,
     deployment_replica_sets,
     template_diff,
 )
+from ktui.cluster.rollout.revisions import (
+    annotation_revision,
+    revision_data,
+    revision_matches,
+    template_from_revision,
+)
+from ktui.cluster.rollout.workload import (
+    DEPLOYMENT,
+    REVISION_ANNOTATION,
+    RolloutError,
+    workload_kind,
+)
+from ktui.cluster.selectors import selector_string
 
 __all__ = [
     "ANNOTATIONS_TO_SKIP",
@@ -52,6 +54,7 @@ __all__ = [
     "execute_undo",
     "fetch_workload",
     "plan_undo",
+    "undo_target_template",
 ]
 
 JSON_PATCH = "application/json-patch+json"
@@ -198,6 +201,16 @@ def _make_plan(
     )
 
 
+def undo_target_template(kind: str | None, revision_template: Mapping[str, Any]) -> JsonDict:
+    """The pod template an undo to a revision restores, given the revision's template (as
+    `HistoryRevision.template` holds it): for a Deployment, the ReplicaSet's template without
+    the pod-template-hash label, which kubectl drops; for the other kinds the template as it is.
+    Always a copy."""
+    if kind == DEPLOYMENT:
+        return without_hash_label(revision_template)
+    return copy.deepcopy(dict(revision_template))
+
+
 def _plan_deployment(
     deployment: Mapping[str, Any], replica_sets: Iterable[Mapping[str, Any]], to_revision: int
 ) -> UndoPlan:
@@ -207,7 +220,7 @@ def _plan_deployment(
             "you cannot rollback a paused deployment; resume it first with "
             "'kubectl rollout resume' and try again"
         )
-    target = go_json_template(without_hash_label(pod_template(rs)))
+    target = go_json_template(undo_target_template(DEPLOYMENT, pod_template(rs)))
     patch: list[JsonDict] | None = None
     if not equal_ignore_hash(pod_template(rs), pod_template(deployment)):
         # The Deployment keeps its own bookkeeping annotations and takes all the others from
@@ -247,7 +260,7 @@ def _plan_revision_workload(
         )
     if target_history is None:
         raise _revision_not_found(to_revision)
-    target = template_from_revision(obj, target_history)
+    target = undo_target_template(kind, template_from_revision(obj, target_history))
     patch: JsonDict | None = None
     if not revision_matches(obj, target_history):
         # kubectl sends the revision's stored data verbatim.
@@ -274,7 +287,7 @@ def execute_undo(api_client: Any, plan: UndoPlan, *, timeout: float | None = 30.
     if plan.skipped or plan.patch is None or plan.patch_type is None:
         return plan.message
     try:
-        request_json(
+        request_object(
             api_client,
             "PATCH",
             plan.path,
@@ -301,12 +314,12 @@ def fetch_workload(
     current state, for callers that do not want to trust a cache.
     """
     workload = workload_kind(kind)
-    obj = request_json(api_client, "GET", workload.object_path(namespace, name), timeout=timeout)
+    obj = request_object(api_client, "GET", workload.object_path(namespace, name), timeout=timeout)
     plural = "replicasets" if workload.child_kind == "ReplicaSet" else "controllerrevisions"
     path = f"/apis/apps/v1/namespaces/{quote(namespace, safe='')}/{plural}"
     selector = selector_string(as_dict(obj.get("spec")).get("selector"))
     if selector:
         path += f"?labelSelector={quote(selector, safe='')}"
-    listed = request_json(api_client, "GET", path, timeout=timeout)
+    listed = request_object(api_client, "GET", path, timeout=timeout)
     items = [item for item in listed.get("items") or () if isinstance(item, dict)]
     return obj, items

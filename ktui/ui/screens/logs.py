@@ -1,11 +1,10 @@
 """Container logs, streamed live from the API server's pods/log endpoint.
 
-Each container's log is read by a `LogStream` in a thread worker: one GET with `follow=true`
-through the connection's ApiClient (`_preload_content=False`, so the body is read as it
-arrives) with a read timeout. Closing the screen shuts the socket down, so a read blocked on a
-quiet container returns at once. A follow stream that stays silent longer than the read timeout
-is opened again from where it was (`sinceSeconds`, with lines already shown skipped by their
-timestamps), so a dead connection is noticed without losing lines.
+Each container's log is read by a `ktui.cluster.logs.LogStream` in a thread worker (one GET
+with `follow=true`, the body read as it arrives); its chunks are queued and drained on the event
+loop. Closing the screen stops the streams, so a read blocked on a quiet container returns at
+once; a follow stream silent for longer than the read timeout is reopened by the stream itself
+without losing lines.
 
 Keys follow k9s: `s` toggles autoscroll, `p` the previous instance; `c` cycles containers
 (the last choice shows all containers interleaved, each line prefixed `[container]`), `/`
@@ -16,18 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
-import re
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, ClassVar
 
-import urllib3
-from kubernetes.client import CoreV1Api
-from kubernetes.client.exceptions import ApiException
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -39,216 +29,25 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Footer, Input, Static
 
-from ktui.cluster.errors import describe_api_error
-from ktui.cluster.rawapi import abort_response
-from ktui.cluster.watch import LineSplitter
+from ktui.cluster.logs import (
+    READ_TIMEOUT_S,
+    LogChunk,
+    LogLine,
+    LogRequest,
+    LogStream,
+    TimestampKey,
+)
 from ktui.ui.messages import ClusterChanged
 from ktui.ui.screens.base import InspectorScreen
+from ktui.view.logs import container_names, default_container, has_log, run_signature
 
 Obj = dict[str, Any]
 
 ALL_CONTAINERS = "*"
 """The container choice that shows every container's log, interleaved."""
-INITIAL_TAIL_LINES = 1000
 MAX_LINES = 20_000
-CONNECT_TIMEOUT_S = 10.0
-READ_TIMEOUT_S = 60.0
-_READ_SIZE = 64 * 1024
 
-_TIMESTAMP = re.compile(
-    r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$"
-)
 _PREFIX_STYLES = ("cyan", "magenta", "green", "yellow", "dodger_blue1", "orange1", "orchid")
-
-TimestampKey = tuple[float, int]
-"""(whole seconds since the epoch, nanoseconds): log timestamps carry up to nine digits."""
-
-
-def timestamp_key(value: str) -> TimestampKey | None:
-    """Order key of an RFC 3339 timestamp as the kubelet writes it (RFC3339Nano, trailing zeros
-    trimmed, so the strings do not sort as text); None when `value` is not one."""
-    match = _TIMESTAMP.match(value)
-    if match is None:
-        return None
-    zone = "+00:00" if match.group(3) == "Z" else match.group(3)
-    try:
-        moment = datetime.fromisoformat(match.group(1) + zone)
-    except ValueError:
-        return None
-    nanos = int((match.group(2) or "0").ljust(9, "0"))
-    return (moment.timestamp(), nanos)
-
-
-@dataclass(slots=True)
-class LogLine:
-    text: str
-    container: str | None = None
-    timestamp: str | None = None
-    key: TimestampKey | None = None
-
-
-def parse_line(raw: bytes, container: str | None) -> LogLine:
-    """A line as the API sends it with `timestamps=true`: "<RFC 3339 time> <text>"."""
-    text = raw.decode("utf-8", "replace").rstrip("\r")
-    head, space, rest = text.partition(" ")
-    key = timestamp_key(head) if space else None
-    if key is None:
-        return LogLine(text, container)
-    return LogLine(rest, container, head, key)
-
-
-# ------------------------------------------------------------------------------- the stream
-
-
-@dataclass(frozen=True)
-class LogRequest:
-    namespace: str
-    pod: str
-    container: str
-    previous: bool = False
-    follow: bool = True
-    tail_lines: int | None = INITIAL_TAIL_LINES
-
-
-@dataclass
-class LogChunk:
-    """What a stream delivers: lines, or its end (with an error message when it failed)."""
-
-    stream: LogStream
-    lines: list[LogLine] = field(default_factory=list)
-    ended: bool = False
-    error: str | None = None
-
-
-class LogStream:
-    """One container's log, read on the calling thread until it ends or `stop()` is called."""
-
-    def __init__(
-        self,
-        api_client: Any,
-        request: LogRequest,
-        sink: Callable[[LogChunk], None],
-        *,
-        tag: str | None = None,
-        connect_timeout: float = CONNECT_TIMEOUT_S,
-        read_timeout: float = READ_TIMEOUT_S,
-    ) -> None:
-        self.api_client = api_client
-        self.request = request
-        self.sink = sink
-        self.tag = tag
-        """The `[container]` prefix of its lines (all-containers mode), else None."""
-        self.connect_timeout = connect_timeout
-        self.read_timeout = read_timeout
-        self.reconnects = 0
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._response: urllib3.HTTPResponse | None = None
-        self._last_key: TimestampKey | None = None
-        self._texts_at_last_key: set[str] = set()
-
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
-
-    def stop(self) -> None:
-        """From any thread: end the stream now (a blocked read returns at once)."""
-        self._stop.set()
-        with self._lock:
-            response = self._response
-        if response is not None:
-            abort_response(response)
-
-    def run(self) -> None:
-        try:
-            error = self._run()
-        except Exception as exc:  # whatever happens, the screen gets one line, not a traceback
-            error = None if self._stop.is_set() else describe_api_error(exc)
-        if not self._stop.is_set():
-            self.sink(LogChunk(self, ended=True, error=error))
-
-    def _run(self) -> str | None:
-        since_seconds: int | None = None
-        opened_at = time.time()
-        while not self._stop.is_set():
-            try:
-                response = self._open(since_seconds)
-            except ApiException as exc:
-                return describe_api_error(exc)
-            with self._lock:
-                self._response = response
-            if self._stop.is_set():
-                abort_response(response)
-            try:
-                self._consume(response)
-                return None
-            except urllib3.exceptions.ReadTimeoutError:
-                if self._stop.is_set() or not self.request.follow:
-                    raise
-                # Silent for a whole read timeout: open it again from the last line shown.
-                self.reconnects += 1
-                last = self._last_key[0] if self._last_key else opened_at
-                since_seconds = max(1, math.ceil(time.time() - last) + 1)
-                opened_at = time.time()
-            finally:
-                with self._lock:
-                    self._response = None
-                response.close()
-        return None
-
-    def _open(self, since_seconds: int | None) -> urllib3.HTTPResponse:
-        request = self.request
-        options: dict[str, Any] = {}
-        if since_seconds is not None:
-            options["since_seconds"] = since_seconds
-        elif request.tail_lines is not None:
-            options["tail_lines"] = request.tail_lines
-        # Annotated as str, but with _preload_content=False the client returns the raw response.
-        response: Any = CoreV1Api(self.api_client).read_namespaced_pod_log(
-            request.pod,
-            request.namespace,
-            container=request.container,
-            follow=request.follow,
-            previous=request.previous,
-            timestamps=True,
-            _preload_content=False,
-            _request_timeout=(self.connect_timeout, self.read_timeout),
-            **options,
-        )
-        assert isinstance(response, urllib3.HTTPResponse)
-        return response
-
-    def _consume(self, response: urllib3.HTTPResponse) -> None:
-        splitter = LineSplitter()
-        while True:
-            chunk = response.read1(_READ_SIZE)
-            if self._stop.is_set():
-                return
-            raw_lines = splitter.feed(chunk) if chunk else [splitter.finish()]
-            lines = self._fresh([parse_line(raw, self.tag) for raw in raw_lines if raw])
-            if lines:
-                self.sink(LogChunk(self, lines))
-            if not chunk:
-                return
-
-    def _fresh(self, lines: list[LogLine]) -> list[LogLine]:
-        """Drop lines shown before a reconnect; remember where the log is."""
-        fresh = []
-        for line in lines:
-            key = line.key
-            if key is not None and self._last_key is not None:
-                if key < self._last_key:
-                    continue
-                if key == self._last_key and line.text in self._texts_at_last_key:
-                    continue
-            if key is not None:
-                if key != self._last_key:
-                    self._last_key = key
-                    self._texts_at_last_key = set()
-                self._texts_at_last_key.add(line.text)
-            fresh.append(line)
-        return fresh
-
 
 # ----------------------------------------------------------------------------- the widget
 
@@ -490,57 +289,6 @@ def _prefix_style(container: str) -> str:
 
 
 # ----------------------------------------------------------------------------- the screen
-
-
-def container_names(pod: Obj) -> list[str]:
-    """Init containers (sidecars included) then regular containers, in spec order."""
-    spec = pod.get("spec") or {}
-    return [
-        str(c.get("name"))
-        for c in (*(spec.get("initContainers") or ()), *(spec.get("containers") or ()))
-        if c.get("name")
-    ]
-
-
-def default_container(pod: Obj) -> str | None:
-    """The first regular container (what `kubectl logs` picks, minus the annotation)."""
-    regular = (pod.get("spec") or {}).get("containers") or ()
-    if regular and regular[0].get("name"):
-        return str(regular[0]["name"])
-    names = container_names(pod)
-    return names[0] if names else None
-
-
-def _status_of(pod: Obj, container: str) -> Obj | None:
-    status = pod.get("status") or {}
-    for item in (
-        *(status.get("initContainerStatuses") or ()),
-        *(status.get("containerStatuses") or ()),
-    ):
-        if item.get("name") == container:
-            return dict(item)
-    return None
-
-
-def run_signature(pod: Obj, container: str) -> tuple[str, str, int]:
-    """What identifies the container's current run: (state, containerID, restartCount)."""
-    status = _status_of(pod, container) or {}
-    state = status.get("state") or {}
-    kind = next(iter(state), "")
-    return (str(kind), str(status.get("containerID", "")), int(status.get("restartCount") or 0))
-
-
-def has_log(pod: Obj, container: str, previous: bool) -> bool:
-    """Whether the container ever ran (for `previous`: ran before its current run)."""
-    status = _status_of(pod, container)
-    if status is None:
-        return False
-    if previous:
-        return bool((status.get("lastState") or {}).get("terminated"))
-    state = status.get("state") or {}
-    return bool(state.get("running") or state.get("terminated")) or bool(
-        (status.get("lastState") or {}).get("terminated")
-    )
 
 
 class LogsScreen(InspectorScreen):

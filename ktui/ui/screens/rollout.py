@@ -35,8 +35,8 @@ from ktui.cluster.rollout import (
     rollout_status,
     scale,
     template_diff,
+    undo_target_template,
 )
-from ktui.cluster.rollout._common import without_hash_label
 from ktui.cluster.rollout.replicas import check_replicas
 from ktui.render.cells import TimeCell, dim
 from ktui.render.rollout import diff_text, revision_detail, status_renderable
@@ -459,11 +459,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         current = (obj.get("spec") or {}).get("template") or {}
         # What an undo would restore: for a Deployment, kubectl drops the ReplicaSet's
         # pod-template-hash label, so it is not part of the difference either.
-        target = (
-            without_hash_label(revision.template)
-            if obj.get("kind") == "Deployment"
-            else revision.template
-        )
+        target = undo_target_template(obj.get("kind"), revision.template)
         diff = template_diff(
             current,
             target,

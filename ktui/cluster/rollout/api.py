@@ -1,4 +1,4 @@
-"""One JSON request through the `kubernetes` client's ApiClient, used only as a transport.
+"""One JSON request of a rollout operation, through the one transport (`ktui.cluster.transport`).
 
 The ApiClient supplies the server URL, TLS settings and credentials; bodies go out as plain
 JSON and answers come back as plain dicts (no model objects). Any failure becomes a
@@ -11,10 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ktui.cluster.errors import describe_api_error, one_line
-from ktui.cluster.rollout._common import JsonDict, RolloutError
+from kubernetes.client.exceptions import ApiException
 
-__all__ = ["request_json"]
+from ktui.cluster.errors import describe_api_error, one_line
+from ktui.cluster.objects import JsonDict
+from ktui.cluster.rollout.workload import RolloutError
+from ktui.cluster.transport import open_request, read_body
+
+__all__ = ["request_object"]
 
 
 def _status_error(status: int, raw: bytes, reason_phrase: str | None) -> RolloutError:
@@ -35,7 +39,7 @@ def _status_error(status: int, raw: bytes, reason_phrase: str | None) -> Rollout
     return RolloutError(message, status=status, reason=reason)
 
 
-def request_json(
+def request_object(
     api_client: Any,
     method: str,
     path: str,
@@ -45,35 +49,20 @@ def request_json(
     timeout: float | None = 30.0,
 ) -> JsonDict:
     """Send one request to `path` (e.g. "/apis/apps/v1/namespaces/ns/deployments/web") and
-    return the decoded JSON answer; RolloutError on any non-2xx answer or transport failure."""
-    header_params: dict[str, str] = {"Accept": "application/json"}
-    if body is not None:
-        header_params["Content-Type"] = content_type
+    return the decoded JSON answer ({} unless it is an object); RolloutError on any non-2xx
+    answer or transport failure."""
     try:
-        serialized = api_client.param_serialize(
-            method=method,
-            resource_path=path,
-            header_params=header_params,
-            body=body,
-            auth_settings=["BearerToken"],
+        response = open_request(
+            api_client, method, path, body=body, content_type=content_type, timeout=timeout
         )
-        http_method, url, headers, request_body, post_params = serialized
-        response = api_client.call_api(
-            http_method,
-            url,
-            header_params=headers,
-            body=request_body,
-            post_params=post_params,
-            _request_timeout=timeout,
-        )
-        raw = response.read() or b""
-        status = int(response.status)
+        raw = read_body(response)
+    except ApiException as exc:
+        body_text = exc.body if isinstance(exc.body, str) else ""
+        raise _status_error(int(exc.status), body_text.encode("utf-8"), exc.reason) from None
     except RolloutError:
         raise
     except Exception as exc:
         raise RolloutError(describe_api_error(exc)) from exc
-    if not 200 <= status <= 299:
-        raise _status_error(status, raw, getattr(response, "reason", None))
     try:
         decoded = json.loads(raw.decode("utf-8")) if raw else {}
     except ValueError as exc:
