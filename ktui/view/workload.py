@@ -12,7 +12,6 @@ from ktui.view.age import age, parse_time
 from ktui.view.images import images_text
 from ktui.view.pod import Phase, phase_counts
 
-
 # Progressing-condition reasons the deployment controller sets while a rollout is under way
 # (pkg/controller/deployment/util); NewReplicaSetAvailable means the rollout has finished.
 _ROLLOUT_UNDER_WAY_REASONS = frozenset(
