@@ -1,19 +1,21 @@
 """The command palette (ctrl+p): jump to a kind, a namespace, a context, or an object by name.
 
-Objects are the workloads and pods the cache holds: choosing a workload moves the workloads
-pane's cursor onto it; choosing a pod selects its workload, then the pod in the pods pane.
-Namespaces are those seen in the cache plus, when the server allows it, a quick list of all.
+Objects are every workload and pod the app's model holds, searched a chunk at a time; the best
+matches are listed and the rest counted. Choosing a workload moves the workloads pane's cursor
+onto it; choosing a pod selects its workload, then the pod in the pods pane. Namespaces are
+those seen in the model plus, when the server allows it, a quick list of all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 
 from ktui.cluster.kinds import KINDS_BY_NAME, WORKLOAD_KINDS
 from ktui.cluster.namespaces import list_namespace_names
@@ -24,8 +26,10 @@ if TYPE_CHECKING:
 
 Obj = dict[str, Any]
 
-MAX_OBJECTS = 5000
-"""Objects offered at most (fuzzy matching every keystroke over more would lag)."""
+MAX_OBJECT_HITS = 200
+"""Object hits shown at most (the best-scoring); a last line says how many more matched."""
+SEARCH_CHUNK = 2000
+"""Objects matched between two yields to the event loop, so typing stays responsive."""
 NAMESPACE_LIST_TIMEOUT = (2.0, 3.0)
 
 
@@ -57,7 +61,6 @@ class KtuiCommands(Provider):
         self.candidates += self._kinds(app)
         self.candidates += self._namespaces(app, await self._namespace_names(app))
         self.candidates += self._contexts(app)
-        self.candidates += self._objects(app)
 
     # ------------------------------------------------------------------ candidates
 
@@ -137,19 +140,18 @@ class KtuiCommands(Provider):
             for name in names
         ]
 
-    def _objects(self, app: KtuiApp) -> list[Candidate]:
+    def _object_texts(self, app: KtuiApp) -> list[tuple[str, str, Obj]]:
+        """(kind, uid, object) of every workload and pod the model holds, as of now."""
         objects = app.model.objects
-        found: list[Candidate] = []
-        for kind in WORKLOAD_KINDS:
-            for uid, obj in objects.objects(kind).items():
-                if len(found) >= MAX_OBJECTS:
-                    return found
-                found.append(self._workload(app, uid, kind, obj))
-        for uid, obj in objects.objects("Pod").items():
-            if len(found) >= MAX_OBJECTS:
-                break
-            found.append(self._pod(app, uid, obj))
+        found: list[tuple[str, str, Obj]] = []
+        for kind in (*WORKLOAD_KINDS, "Pod"):
+            found.extend((kind, uid, obj) for uid, obj in objects.objects(kind).items())
         return found
+
+    def _object_candidate(self, app: KtuiApp, kind: str, uid: str, obj: Obj) -> Candidate:
+        if kind == "Pod":
+            return self._pod(app, uid, obj)
+        return self._workload(app, uid, kind, obj)
 
     def _workload(self, app: KtuiApp, uid: str, kind: str, obj: Obj) -> Candidate:
         metadata = obj.get("metadata") or {}
@@ -178,13 +180,51 @@ class KtuiCommands(Provider):
         for candidate in self.candidates:
             score = matcher.match(candidate.text)
             if score > 0:
-                yield Hit(
-                    score,
-                    matcher.highlight(candidate.text),
-                    candidate.action,
-                    text=candidate.text,
-                    help=candidate.help,
-                )
+                yield self._hit(matcher, score, candidate)
+        async for hit in self._object_hits(matcher, query):
+            yield hit
+
+    def _hit(self, matcher: Matcher, score: float, candidate: Candidate) -> Hit:
+        return Hit(
+            score,
+            matcher.highlight(candidate.text),
+            candidate.action,
+            text=candidate.text,
+            help=candidate.help,
+        )
+
+    async def _object_hits(self, matcher: Matcher, query: str) -> Hits:
+        """Every cached workload and pod is searched, a chunk at a time (a new keystroke cancels
+        the search between chunks); the best MAX_OBJECT_HITS are offered, and a last line says
+        how many more matched, so a cut is never silent."""
+        app: KtuiApp = self.app  # type: ignore[assignment]
+        needed = set(query.lower().replace(" ", ""))
+        best: list[tuple[float, int, str, str, Obj]] = []
+        matched = 0
+        for index, (kind, uid, obj) in enumerate(self._object_texts(app)):
+            if index % SEARCH_CHUNK == SEARCH_CHUNK - 1:
+                await asyncio.sleep(0)
+            text = f"{kind.lower()} {(obj.get('metadata') or {}).get('name', '')}"
+            # Every query letter must occur for a fuzzy match: a cheap test first.
+            if not all(letter in text for letter in needed):
+                continue
+            score = matcher.match(text)
+            if score <= 0:
+                continue
+            matched += 1
+            entry = (score, -index, kind, uid, obj)
+            if len(best) < MAX_OBJECT_HITS:
+                heapq.heappush(best, entry)
+            elif entry > best[0]:
+                heapq.heapreplace(best, entry)
+        for score, _index, kind, uid, obj in sorted(best, reverse=True):
+            yield self._hit(matcher, score, self._object_candidate(app, kind, uid, obj))
+        if matched > len(best):
+            more = matched - len(best)
+            text = f"… {more} more objects match: type more of the name"
+            yield Hit(
+                0.0001, text, lambda: None, text=text, help="Only the best matches are listed"
+            )
 
     async def discover(self) -> Hits:
         for candidate in self.candidates:

@@ -154,3 +154,33 @@ async def test_palette_from_the_keyboard(
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: main.kind_filter == "StatefulSet", "StatefulSets shown")
         assert app.screen is main
+
+
+async def test_every_object_is_searched_and_a_cut_is_said(
+    sim: SimServer, connect_to: Callable[..., Connection], monkeypatch: Any
+) -> None:
+    import ktui.ui.palette as palette
+
+    # Small limits stand for the real ones (200 hits, chunks of 2000) at 100,000 pods.
+    monkeypatch.setattr(palette, "MAX_OBJECT_HITS", 5)
+    monkeypatch.setattr(palette, "SEARCH_CHUNK", 4)
+    objs = seed(sim)
+    rs = sim.store.get("apps", "replicasets", "default", "web-abc12")
+    names = [f"q{index:03d}x" for index in range(30)]
+    for suffix in names:
+        sim.store.create("", "pods", pod(rs, suffix))
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        await started(app, pilot, objs)
+        await wait_for(
+            pilot, lambda: len(app.model.objects.objects("Pod")) == 31, "every pod in the model"
+        )
+        found = await hits(app, "pod q0")
+        object_hits = [t for t in found if t.startswith("pod ")]
+        assert len(object_hits) == 5
+        assert "… 25 more objects match: type more of the name" in found
+        # The last pod created is found by its name, however many come before it.
+        last = f"pod web-abc12-{names[-1]}"
+        exact = await hits(app, names[-1])
+        assert last in exact
+        assert not any(t.startswith("…") for t in exact)
