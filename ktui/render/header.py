@@ -84,11 +84,20 @@ def cluster_line(
     return line
 
 
-def watches_line(states: Mapping[str, CacheState], now: datetime) -> Text:
-    """The second line: the watch states, then the details of those that are not live."""
+RETRYABLE = frozenset({CachePhase.RECONNECTING, CachePhase.FORBIDDEN, CachePhase.ERROR})
+"""Phases a retry key can cut short (a reconnect back-off, a 401/403 fixed since)."""
+
+
+def watches_line(
+    states: Mapping[str, CacheState], now: datetime, *, retry_key: str | None = None
+) -> Text:
+    """The second line: the watch states, the retry key when a watch failed, then the details
+    of those that are not live."""
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append("watches ", style="bright_black")
     line.append_text(watch_states_text(states))
+    if retry_key and any(state.phase in RETRYABLE for state in states.values()):
+        line.append(f"[{retry_key}: retry]", style="bold")
     details = watch_details(states, now)
     if details:
         line.append(" · " + "; ".join(details), style="yellow")
@@ -104,7 +113,8 @@ def header_text(
     now: datetime,
     *,
     readonly: bool,
+    retry_key: str | None = None,
 ) -> Text:
     """Both header lines."""
     first = cluster_line(context, server, server_version, namespace, readonly=readonly)
-    return Text("\n").join([first, watches_line(states, now)])
+    return Text("\n").join([first, watches_line(states, now, retry_key=retry_key)])

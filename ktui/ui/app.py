@@ -19,7 +19,7 @@ from ktui.cluster.connection import Connection
 from ktui.config import Config, effective_settings, load_config_or_warning, namespace_override
 from ktui.model.workloads import WorkloadTree
 from ktui.settings import Settings
-from ktui.ui.messages import BatchArrived, ClusterChanged, ScopeChanged
+from ktui.ui.messages import BatchArrived, ClusterChanged, RetryRequested, ScopeChanged
 from ktui.ui.palette import KtuiCommands
 from ktui.ui.screens.events import EventsScreen
 from ktui.ui.screens.help import HelpScreen
@@ -59,6 +59,7 @@ class KtuiApp(App[int], inherit_bindings=False):
         Binding("ctrl+c,q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Keys", id="app.help"),
         Binding("ctrl+p", "command_palette", "Palette", show=False, id="app.palette"),
+        Binding("ctrl+r", "retry", "Retry", show=False, id="app.retry"),
     ]
 
     def __init__(
@@ -174,6 +175,26 @@ class KtuiApp(App[int], inherit_bindings=False):
         cluster, self.cluster = self.cluster, None
         if cluster is not None:
             cluster.stop()
+
+    def key_for(self, binding_id: str) -> str | None:
+        """The key (as shown to people) bound to the app binding `binding_id`, after the
+        config file's keymap."""
+        remapped = self.config.keymap.get(binding_id)
+        if remapped:
+            return self.get_key_display(Binding(remapped.split(",")[0], ""))
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.id == binding_id:
+                return self.get_key_display(Binding(binding.key.split(",")[0], ""))
+        return None
+
+    def action_retry(self) -> None:
+        """Retry every watch that failed now (a 401/403 fixed, a server back), and reopen log
+        streams that ended, instead of waiting out the back-off."""
+        if self.cluster is not None:
+            self.cluster.retry()
+        for screen in self.screen_stack:
+            screen.post_message(RetryRequested())
+        self.notify("Retrying the watches that failed and the log streams that ended.", timeout=4)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -35,3 +35,7 @@ class ClusterChanged(Message):
 
 class ScopeChanged(Message):
     """The namespace or context changed: screens drop what they show and reload."""
+
+
+class RetryRequested(Message):
+    """The user asked to retry now (ctrl+r): screens reopen what ended (log streams)."""

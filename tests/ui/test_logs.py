@@ -317,3 +317,20 @@ async def test_logs_follow_the_container_when_it_starts_and_restarts(
         set_status(running("app", restarted=True, run=3), running("worker"))
         await wait_for(pilot, lambda: "second run" in texts(screen), "the second run's log")
         assert texts(screen) == ["first run", "──────── app started again ────────", "second run"]
+
+
+async def test_ctrl_r_reads_a_log_again_after_an_error(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim, statuses=None)  # no log source yet: pods/log answers 400
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs)
+        await wait_for(pilot, lambda: screen.errors, "an error from pods/log")
+        logs = ScriptedLogs()
+        name = objs["pod"]["metadata"]["name"]
+        logs.write(name, "app", "back again")
+        sim.store.log_source = logs
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: texts(screen) == ["back again"], "the log read again")
+        assert not screen.errors

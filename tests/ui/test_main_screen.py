@@ -166,3 +166,21 @@ async def test_detail_and_rollout_screens_bind_only_keys_with_ids(
             await pilot.press("escape")
             await pilot.pause()
         assert seen == ["RolloutScreen", "PodDetailScreen", "HelpScreen"]
+
+
+async def test_ctrl_r_retries_a_forbidden_kind_at_once(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    seed(sim)
+    sim.faults.forbid("apps", "deployments")
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        header = app.screen.query_one("#header")
+        await wait_for(pilot, lambda: "forbidden" in workloads.empty_message, "the 403 shown")
+        assert "[^r: retry]" in str(header.render())
+        # RBAC granted: the cache waits 300 s before it asks again, unless asked to now.
+        sim.faults.clear()
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: workloads.total_count == 2, "deployments after the retry")
+        await wait_for(pilot, lambda: "[^r: retry]" not in str(header.render()), "the hint gone")

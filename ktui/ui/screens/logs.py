@@ -37,7 +37,7 @@ from ktui.cluster.logs import (
     LogStream,
     TimestampKey,
 )
-from ktui.ui.messages import ClusterChanged
+from ktui.ui.messages import ClusterChanged, RetryRequested
 from ktui.ui.screens.base import InspectorScreen
 from ktui.view.logs import container_names, default_container, has_log, run_signature
 
@@ -567,6 +567,13 @@ class LogsScreen(InspectorScreen):
 
     def action_reload(self) -> None:
         self.start_streams()
+
+    @on(RetryRequested)
+    def _retry_requested(self, message: RetryRequested) -> None:
+        # ctrl+r: a stream that ended on an error (a broken link, a 403 since fixed) is read
+        # again from the start; streams that are fine are left alone.
+        if self.errors:
+            self.start_streams()
 
     def action_search(self) -> None:
         search = self.query_one("#logs-search", Input)

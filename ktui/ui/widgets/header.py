@@ -45,6 +45,7 @@ class ClusterHeader(Static):
             app.model.objects.states,
             app.clock(),
             readonly=app.readonly,
+            retry_key=app.key_for("app.retry"),
         )
         # Every batch carries cache states; an update re-lays out the screen, so skip it when
         # nothing the header shows has changed.
