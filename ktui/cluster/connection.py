@@ -90,14 +90,15 @@ class Connection:
         return self._resources.closed
 
     def for_context(self, name: str, *, all_namespaces: bool | None = None) -> Connection:
-        """A new connection to another context of the same kubeconfig.
+        """A new connection to another context of the same kubeconfig files, read again (as
+        kubectl reads them on every command: a new context or a renewed certificate is seen).
 
         The namespace becomes that context's own; `all_namespaces` None keeps the current
         all-namespaces mode. The old connection stays open until `close()`.
         """
         keep_all = self.all_namespaces if all_namespaces is None else all_namespaces
         return connect_context(
-            self.kubeconfig, name, all_namespaces=keep_all, environ=self._environ
+            self.kubeconfig.reloaded(), name, all_namespaces=keep_all, environ=self._environ
         )
 
     def with_namespace(self, namespace: str | None) -> Connection:

@@ -78,6 +78,13 @@ class KubeConfig:
     context_entries: Mapping[str, ContextInfo] = field(repr=False)
     in_cluster: bool = False
 
+    def reloaded(self) -> KubeConfig:
+        """The same files read again (a context added, a certificate renewed since start-up);
+        the in-cluster service account is read once, as it is."""
+        if self.in_cluster or not self.sources:
+            return self
+        return load_kubeconfig_files(self.sources, origin=self.origin)
+
     def contexts(self) -> list[str]:
         """Context names, sorted as `kubectl config get-contexts` lists them."""
         return sorted(self.context_entries)

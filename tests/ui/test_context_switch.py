@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
 from ui_support import deployment, wait_for
 
 from ktui.cluster.connection import connect
@@ -44,3 +45,25 @@ async def test_switch_context_with_a_command(tmp_path: Path) -> None:
             )
             assert app.connection.context_name == "west"
             assert names() == ["west-api"]
+
+
+async def test_ctx_reads_the_kubeconfig_files_again(tmp_path: Path) -> None:
+    with SimServer(port=0) as east, SimServer(port=0) as west:
+        west.store.create("apps", "deployments", deployment("west-api"))
+        path = Path(
+            east.write_kubeconfig(tmp_path / "config.yaml", context="east", namespace="default")
+        )
+        connection = connect(Settings(kubeconfig=str(path)))
+        app = make_app(Settings(kubeconfig=str(path)), connection=connection)
+        async with app.run_test(size=(160, 50)) as pilot:
+            workloads = app.screen.query_one("#workloads", LiveTable)
+            # A context added to the file after start-up, as `kubectl config set-context` would.
+            west.write_kubeconfig(tmp_path / "west.yaml", context="west", namespace="default")
+            merged = yaml.safe_load(path.read_text())
+            extra = yaml.safe_load((tmp_path / "west.yaml").read_text())
+            for section in ("clusters", "users", "contexts"):
+                merged[section] += extra[section]
+            path.write_text(yaml.safe_dump(merged))
+            await pilot.press("colon", *"ctx west", "enter")
+            await wait_for(pilot, lambda: workloads.total_count == 1, "west's deployment")
+            assert app.connection.context_name == "west"
