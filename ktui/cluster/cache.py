@@ -298,6 +298,13 @@ class ResourceCache:
             self._wake.set()
         return waiting
 
+    @property
+    def bookmark_interval(self) -> float | None:
+        """The server's bookmark interval as observed (the longest silence that ended with a
+        bookmark); None until a bookmark arrived."""
+        with self._lock:
+            return self._bookmark_gap
+
     def check_stale(self, now: float | None = None) -> bool:
         """Mark the kind stale if its open watch has been silent for longer than the bookmarks
         seen so far allow (see the module docstring); True when it was marked now."""
