@@ -222,6 +222,7 @@ class ResourceCache:
         no bookmark arrived yet (no expectation of regular traffic)."""
         self._stale_since: datetime | None = None
         self._watch_open = False
+        self._resync_requested = False
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -334,6 +335,24 @@ class ResourceCache:
         self._notify_state()
         return True
 
+    def resync(self) -> bool:
+        """List again now instead of waiting on the open watch (a stale kind once the server
+        answers again: whatever it did meanwhile is in the list's difference). True when a
+        watch was open and is being replaced; no failure is counted."""
+        with self._lock:
+            if self._phase is not CachePhase.LIVE or not self._watch_open:
+                return False
+            self._resync_requested = True
+            response = self._response
+        if response is not None:
+            abort_response(response)
+        return True
+
+    def _take_resync(self) -> bool:
+        with self._lock:
+            requested, self._resync_requested = self._resync_requested, False
+        return requested
+
     def note_alive(self, at: datetime) -> None:
         """The server answered a probe at `at` (dates a later outage; does not clear staleness:
         only data on the watch or a fresh list does)."""
@@ -394,6 +413,9 @@ class ResourceCache:
             except Exception as exc:
                 if self._stop.is_set():
                     raise _Stopped() from exc
+                if self._take_resync():  # the watch was shut down on purpose by resync()
+                    self._need_list = True
+                    continue
                 self._handle_failure(exc)
 
     def _resolve_version(self) -> bool:
@@ -602,6 +624,9 @@ class ResourceCache:
             else:
                 response.close()
         self._check_stop()
+        if self._take_resync():
+            self._need_list = True
+            return
         if events == 0 and time.monotonic() - started < self._options.min_watch_seconds:
             # A server that ends watches at once would otherwise be re-watched in a tight loop.
             with self._lock:
@@ -1035,8 +1060,8 @@ class ClusterCache:
         and as much to read); True when it answered, whatever the status.
 
         No answer (refused, reset, timed out, TLS failure) marks every LIVE kind stale, dated
-        from its last sign of life. The health thread calls this every `probe_interval` s; it
-        is safe to call from any thread.
+        from its last sign of life; an answer makes every stale kind list again at once. The
+        health thread calls this every `probe_interval` s; it is safe to call from any thread.
         """
         seconds = self._options.probe_timeout if timeout is None else timeout
         self.probes += 1
@@ -1052,6 +1077,8 @@ class ClusterCache:
             self._alive_at = now
             for cache in self._caches.values():
                 cache.note_alive(now)
+                if cache.state().stale:
+                    cache.resync()  # in doubt after the silence: list again now
             return True
         self.probe_failures += 1
         marked = [kind for kind, cache in self._caches.items() if cache.mark_stale()]

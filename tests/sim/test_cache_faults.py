@@ -265,8 +265,7 @@ def test_the_probe_marks_live_kinds_stale_when_the_server_does_not_answer() -> N
     # No bookmarks (interval 60 s): the watch's silence alone proves nothing; the probe does.
     options = WatchOptions(
         backoff=Backoff(base=0.05, cap=0.3),
-        watch_read_timeout=4.0,
-        list_read_timeout=2.0,
+        watch_read_timeout=120.0,  # only the probe's answer can end the silent watches
         probe_interval=0.3,
         probe_timeout=0.5,
         health_tick=0.1,
@@ -290,11 +289,15 @@ def test_the_probe_marks_live_kinds_stale_when_the_server_does_not_answer() -> N
                 assert state.phase is LIVE
                 assert isinstance(state.stale_since, datetime) and state.stale_since <= before
             proxy.resume()
-            # After the silence the watches are in doubt: listed again, then fresh.
+            # After the silence the watches are in doubt: once the server answers a probe
+            # again, every stale kind is listed again at once, then fresh.
             wait_for(
                 lambda: all(s.phase is LIVE and not s.stale for s in cc.states().values()),
                 "fresh again",
             )
+            for kind in cc.kinds:
+                assert cc.cache(kind).relists >= 1
+                assert cc.cache(kind).failures == 0  # a resync is not a failure
             assert cc.probe()
 
 
