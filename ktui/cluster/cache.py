@@ -5,6 +5,24 @@ resourceVersion; every change updates its dict (uid -> object, the parsed JSON, 
 and goes to a sink. `ClusterCache` is that sink: it keeps the `OwnershipIndex` current and
 feeds a `ChangeBatcher`, which hands coalesced `ChangeBatch`es to the UI every `batch_interval`.
 
+Guarantees (what a consumer may rely on):
+- Eventually equal to the server: after any doubt about the watch's continuity (a failed or
+  broken request, a reconnect, an ERROR event in the stream, 410 Expired, 504 "too large
+  resource version", a silence the bookmarks say should not happen, a `retry()`), the kind is
+  listed again rather than resumed, and the list's difference is emitted: a delete for every
+  cached object the server no longer has (a server restored or rebuilt on the same address
+  leaves no ghosts), an upsert for every new or changed one, nothing for unchanged ones (a
+  relist of an unchanged kind costs a list request and emits nothing). Only a watch the server
+  ended cleanly (its `timeoutSeconds`) is resumed from its resourceVersion.
+- Never stale while shown live without saying so: `CacheState.stale_since` is set on a LIVE
+  kind whose watch has received nothing (event or bookmark) for longer than twice the bookmark
+  interval observed so far (at least `stale_floor`, at most `watch_read_timeout`; no bookmarks
+  seen means no expectation), or when `ClusterCache.probe()` (GET /version every
+  `probe_interval` s on the health thread) gets no answer. A reconnecting phase that follows
+  inherits that moment as its `since`: the outage is dated from the last sign of life.
+- Every state change (phase, message, attempt, staleness) reaches the batcher (`touch_state`).
+- `retry()` wakes every kind waiting after a failure (forbidden, error, reconnecting) at once.
+
 Timeouts (why these numbers):
 - A watch asks the server to end it after `timeoutSeconds` drawn from 240-300 s, so that many
   clients do not all re-watch at the same moment; a normal end is followed by a new watch from
@@ -13,19 +31,20 @@ Timeouts (why these numbers):
   about every minute on a watch with `allowWatchBookmarks=true` (and events whenever anything
   changes), so 90 s of silence means the connection is dead or the server sends no bookmarks
   (watch cache disabled). Without a read timeout a peer that vanished without a FIN would block
-  the read forever (the client has no timeout by default). Either way the watch is re-opened at
-  once from its resourceVersion, without a state change: a dead server makes that request fail,
-  and the back-off and the reconnecting phase take over from there.
+  the read forever (the client has no timeout by default). A silent watch on a server that sends
+  no bookmarks is re-opened at once from its resourceVersion, without a state change; when
+  bookmarks had been arriving, the silence is a fault: the kind is marked stale and listed
+  again. A dead server makes that request fail, and the back-off and the reconnecting phase
+  take over from there.
 - Connect timeout 5 s; list pages are read with a 60 s read timeout.
 
-Failures: lost connections, read timeouts and server restarts are retried with exponential
-back-off with full jitter (0.5 s base, 30 s cap), resuming the watch from the last
-resourceVersion; 410 Gone (on watch start or as an ERROR event) lists again and emits only the
-difference. 403 marks the kind forbidden, 401 marks it unauthorized (error phase): a permission
-does not appear by itself, so they are retried only every `forbidden_retry` seconds (300 s by
-default), or at once on `retry()`: no request storm. The first 401 in a row is the exception,
-retried after the usual back-off, because the client may refresh an expired token by then.
-Other errors are retried with back-off.
+Failures: lost connections and server restarts are retried with exponential back-off with full
+jitter (0.5 s base, 30 s cap), listing again (see above); 410 Gone and 504 "too large resource
+version" (on watch start or as an ERROR event) list again at once. 403 marks the kind forbidden,
+401 marks it unauthorized (error phase): a permission does not appear by itself, so they are
+retried only every `forbidden_retry` seconds (300 s by default), or at once on `retry()`: no
+request storm. The first 401 in a row is the exception, retried after the usual back-off,
+because the client may refresh an expired token by then. Other errors are retried with back-off.
 """
 
 from __future__ import annotations
@@ -38,6 +57,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final, Protocol
 
@@ -50,7 +70,7 @@ from ktui.cluster.errors import describe_api_error
 from ktui.cluster.kinds import ALL_KINDS, KindSpec, kind_spec
 from ktui.cluster.ownership import OwnershipIndex
 from ktui.cluster.state import CachePhase, CacheState, utc_now
-from ktui.cluster.transport import abort_response, open_request, read_body
+from ktui.cluster.transport import abort_response, get_json, open_request, read_body
 from ktui.cluster.watch import (
     LineSplitter,
     parse_list_page,
@@ -111,6 +131,14 @@ class WatchOptions:
     min_watch_seconds: float = 1.0
     """A watch the server ends sooner than this counts as a failure (back-off), not a timeout."""
     join_timeout: float = 2.0
+    stale_floor: float = 5.0
+    """A LIVE watch silent for less than this is never called stale (see `CacheState.stale`)."""
+    probe_interval: float | None = 10.0
+    """Seconds between the `ClusterCache` health thread's probes (GET /version); None: none."""
+    probe_timeout: float = 5.0
+    """Connect and read timeout of one probe: no answer within it marks LIVE kinds stale."""
+    health_tick: float = 1.0
+    """How often the `ClusterCache` health thread checks the watches for silence."""
     seed: int | None = None
     """Seed of the jitter's random generator (tests); None draws from the OS."""
 
@@ -130,7 +158,11 @@ class _Stopped(Exception):
 
 
 class _WatchGone(Exception):
-    """The watch's resourceVersion is too old (410): list again."""
+    """The watch's resourceVersion is not available (410, 504 too large): list again."""
+
+
+# Phases in which a cache waits after a failure; `retry()` wakes them.
+_RETRYABLE: Final = frozenset({CachePhase.FORBIDDEN, CachePhase.ERROR, CachePhase.RECONNECTING})
 
 
 class ResourceCache:
@@ -179,6 +211,18 @@ class ResourceCache:
         self._unauthorized_streak = 0
         self._denied_streak = 0
         """401s in a row (the first is retried soon: the token may have been refreshed)."""
+        self._last_data = time.monotonic()
+        """When the server last sent something for this kind (monotonic): a watch opening, a
+        chunk of its stream, a list completing."""
+        self._last_data_at = utc_now()
+        self._alive_at: datetime | None = None
+        """When the server last answered the `ClusterCache`'s probe."""
+        self._bookmark_gap: float | None = None
+        """Longest silence seen before a bookmark (the server's bookmark interval); None when
+        no bookmark arrived yet (no expectation of regular traffic)."""
+        self._stale_since: datetime | None = None
+        self._watch_open = False
+        self._resync_requested = False
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -187,11 +231,13 @@ class ResourceCache:
         """Requests for list pages sent (diagnostics and tests)."""
         self.watch_requests = 0
         self.relists = 0
-        """Lists after the first one (after 410 Gone)."""
+        """Lists completed after the first one (410, reconnects, doubt)."""
         self.failures = 0
         """Failed requests and broken watches (each one retried after back-off or a wait)."""
         self.quiet_timeouts = 0
         """Open watches ended by the client's read timeout (re-watched at once)."""
+        self.stale_marks = 0
+        """Times the kind was marked stale (silence or a failed probe)."""
 
     # -- public API -------------------------------------------------------------------------
 
@@ -242,9 +288,76 @@ class ResourceCache:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def retry(self) -> None:
-        """Retry now if waiting after a failure (a forbidden kind after the user fixed RBAC)."""
-        self._wake.set()
+    def retry(self) -> bool:
+        """Retry now if waiting after a failure (a forbidden kind after the user fixed RBAC, an
+        error, a reconnect back-off); True when the kind was in such a phase and was woken."""
+        with self._lock:
+            waiting = self._phase in _RETRYABLE or (
+                self._phase is CachePhase.SYNCING and self._attempt > 0
+            )
+        if waiting:
+            self._wake.set()
+        return waiting
+
+    @property
+    def bookmark_interval(self) -> float | None:
+        """The server's bookmark interval as observed (the longest silence that ended with a
+        bookmark); None until a bookmark arrived."""
+        with self._lock:
+            return self._bookmark_gap
+
+    def check_stale(self, now: float | None = None) -> bool:
+        """Mark the kind stale if its open watch has been silent for longer than the bookmarks
+        seen so far allow (see the module docstring); True when it was marked now."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if self._phase is not CachePhase.LIVE or self._stale_since is not None:
+                return False
+            after = self._stale_after()
+            if not self._watch_open or after is None or now - self._last_data <= after:
+                return False
+            self._stale_since = self._last_data_at
+            self.stale_marks += 1
+        log.info(
+            "%s: watch silent for %.0f s (> %.0f s): stale", self.kind, now - self._last_data, after
+        )
+        self._notify_state()
+        return True
+
+    def mark_stale(self) -> bool:
+        """The server stopped answering (a failed probe): a LIVE kind's data may be out of date.
+        Dated from the last sign of life; True when the kind was marked now."""
+        with self._lock:
+            if self._phase is not CachePhase.LIVE or self._stale_since is not None:
+                return False
+            self._stale_since = self._last_alive()
+            self.stale_marks += 1
+        self._notify_state()
+        return True
+
+    def resync(self) -> bool:
+        """List again now instead of waiting on the open watch (a stale kind once the server
+        answers again: whatever it did meanwhile is in the list's difference). True when a
+        watch was open and is being replaced; no failure is counted."""
+        with self._lock:
+            if self._phase is not CachePhase.LIVE or not self._watch_open:
+                return False
+            self._resync_requested = True
+            response = self._response
+        if response is not None:
+            abort_response(response)
+        return True
+
+    def _take_resync(self) -> bool:
+        with self._lock:
+            requested, self._resync_requested = self._resync_requested, False
+        return requested
+
+    def note_alive(self, at: datetime) -> None:
+        """The server answered a probe at `at` (dates a later outage; does not clear staleness:
+        only data on the watch or a fresh list does)."""
+        with self._lock:
+            self._alive_at = at
 
     def objects(self) -> Mapping[str, Obj]:
         """A read-only snapshot uid -> object (a shallow copy; the objects are shared)."""
@@ -268,6 +381,7 @@ class ResourceCache:
                 message=self._message,
                 resource_version=self._resource_version,
                 count=len(self._objects),
+                stale_since=self._stale_since,
             )
 
     # -- thread -----------------------------------------------------------------------------
@@ -299,6 +413,9 @@ class ResourceCache:
             except Exception as exc:
                 if self._stop.is_set():
                     raise _Stopped() from exc
+                if self._take_resync():  # the watch was shut down on purpose by resync()
+                    self._need_list = True
+                    continue
                 self._handle_failure(exc)
 
     def _resolve_version(self) -> bool:
@@ -320,11 +437,15 @@ class ResourceCache:
 
     def _handle_failure(self, exc: Exception) -> None:
         self.failures += 1
+        # The watch's continuity is in doubt (the server may have been restarted, restored or
+        # rebuilt meanwhile): list again instead of resuming from the resourceVersion.
+        self._need_list = True
         status = exc.status if isinstance(exc, ApiException) else None
         message = describe_api_error(exc, server=self._server)
         with self._lock:
             self._attempt += 1
             attempt = self._attempt
+            outage_start = self._outage_start(exc)
         if status in (401, 403):
             phase = CachePhase.FORBIDDEN if status == 403 else CachePhase.ERROR
             if status == 401 and "unauthorized" not in message.lower():
@@ -356,7 +477,7 @@ class ResourceCache:
             phase = CachePhase.ERROR
             if not isinstance(exc, (ApiException, ValueError)):
                 log.error("%s: unexpected error", self.spec.kind, exc_info=exc)
-        self._set_phase(phase, message, attempt)
+        self._set_phase(phase, message, attempt, since=outage_start)
         log.info("%s: %s (attempt %d)", self.spec.kind, message, attempt)
         delay = self._options.backoff.delay(attempt, self._rng)
         retry_after = _retry_after_seconds(exc)
@@ -375,12 +496,18 @@ class ResourceCache:
     # -- list -------------------------------------------------------------------------------
 
     def _list_and_replace(self) -> None:
-        if self._listed_version:
-            self.relists += 1
-            self._set_progress("listing again")
+        with self._lock:
+            silent = self._phase is CachePhase.LIVE and self._stale_since is not None
+        relist = bool(self._listed_version)
+        if relist:
+            if not silent:  # after a silent watch: still LIVE (and stale) until the list is in
+                self._set_progress("listing again")
         else:
             self._set_progress("listing")
         items, resource_version = self._list_all()
+        if relist:
+            self.relists += 1
+        self._note_data()
         self._replace(items, resource_version)
         self._listed_version = resource_version
         self._need_list = False
@@ -431,6 +558,7 @@ class ResourceCache:
             changes = relist_changes(self._objects, items)
             self._objects = items
             self._resource_version = resource_version
+            self._stale_since = None
         if self._sink is not None:
             self._sink.apply(self.spec.kind, changes)
             self._sink.state_changed(self.spec.kind)
@@ -461,33 +589,45 @@ class ResourceCache:
             )
         except ApiException as exc:
             self._unregister()
-            if exc.status == 410:
-                self._on_gone(start_version)
+            if exc.status == 410 or _too_large(_status_body(exc)):
+                self._on_gone(start_version, _status_body(exc))
                 raise _WatchGone() from exc
             raise
         clean_end = False
         self._unauthorized_streak = 0
         self._denied_streak = 0
+        self._wake.clear()  # a retry() asked for before this success is answered by it
         try:
+            self._note_data()
+            with self._lock:
+                self._watch_open = True
             self._set_phase(CachePhase.LIVE, "", 0)
             events = self._consume(response, start_version)
             clean_end = True
         except urllib3.exceptions.ReadTimeoutError:
             # Nothing arrived for `watch_read_timeout` on an open watch: a quiet resource on a
-            # server that sends no bookmarks, or a dead connection. Either way: watch again at
-            # once from the last resourceVersion; if the server is really gone, that request
-            # fails and the usual back-off (and the reconnecting phase) takes over.
+            # server that sends no bookmarks (watch again at once from the last resourceVersion)
+            # or, when bookmarks had been arriving, a fault: the kind is stale and listed again.
+            # If the server is really gone, that request fails and the usual back-off (and the
+            # reconnecting phase) takes over.
             self._check_stop()
             self.quiet_timeouts += 1
+            if self._silence_ended_watch():
+                self._need_list = True
             log.debug("%s: watch silent for %.0f s; watching again", self.spec.kind, timeout[1])
             return
         finally:
+            with self._lock:
+                self._watch_open = False
             self._unregister()
             if clean_end:
                 response.release_conn()
             else:
                 response.close()
         self._check_stop()
+        if self._take_resync():
+            self._need_list = True
+            return
         if events == 0 and time.monotonic() - started < self._options.min_watch_seconds:
             # A server that ends watches at once would otherwise be re-watched in a tight loop.
             with self._lock:
@@ -502,12 +642,18 @@ class ResourceCache:
         while True:
             chunk = response.read1(_READ_SIZE)
             self._check_stop()
+            silence = self._note_data() if chunk else 0.0
             lines = splitter.feed(chunk) if chunk else [splitter.finish()]
-            applied += self._apply_lines(lines, start_version)
+            count, bookmarked = self._apply_lines(lines, start_version)
+            applied += count
+            if bookmarked and chunk:
+                with self._lock:
+                    if self._bookmark_gap is None or silence > self._bookmark_gap:
+                        self._bookmark_gap = silence
             if not chunk:
                 return applied
 
-    def _apply_lines(self, lines: list[bytes], start_version: str) -> int:
+    def _apply_lines(self, lines: list[bytes], start_version: str) -> tuple[int, bool]:
         """Apply the events in `lines` (one chunk's worth) under one lock acquisition."""
         changes: list[Change] = []
         bookmarked = False
@@ -550,23 +696,31 @@ class ResourceCache:
             self._sink.state_changed(self.spec.kind)
         if error is not None:
             code = status_code(error)
-            if code == 410:
-                log.info("%s: watch expired: %s", self.spec.kind, status_message(error))
-                self._on_gone(start_version)
+            if code == 410 or _too_large(error):
+                log.info("%s: watch ended: %s", self.spec.kind, status_message(error))
+                self._on_gone(start_version, error)
                 raise _WatchGone()
+            # Any other ERROR event: the stream's continuity is in doubt; `_handle_failure`
+            # backs off and lists again.
             exc = ApiException(status=code, reason=status_message(error) or "watch error")
             exc.body = json.dumps(error)
             raise exc
-        return len(changes)
+        return len(changes), bookmarked
 
-    def _on_gone(self, start_version: str) -> None:
-        """410: list again. Right after a list, with no progress, that is a failure: back off."""
+    def _on_gone(self, start_version: str, status: Mapping[str, Any] | None = None) -> None:
+        """410 Expired or 504 too large resource version: list again. Right after a list, with
+        no progress, that is a failure: back off."""
         self._need_list = True
         with self._lock:
             no_progress = start_version == self._listed_version and self._watch_progress == 0
         if not no_progress:
             self._gone_streak = 0
-            self._set_progress("resource version expired; listing again")
+            if status is not None and _too_large(status):
+                # The server has less history than the cache: restored, rebuilt or restarted
+                # with a fresh store on the same address.
+                self._set_progress("resource version unknown to the server; listing again")
+            else:
+                self._set_progress("resource version expired; listing again")
             return
         # The watch opening reset `attempt`, so the streak keeps the back-off growing.
         self._gone_streak += 1
@@ -601,18 +755,81 @@ class ResourceCache:
         if not retrying and self._gone_streak == 0:
             self._set_phase(CachePhase.SYNCING, message)
 
-    def _set_phase(self, phase: CachePhase, message: str, attempt: int | None = None) -> None:
+    def _set_phase(
+        self,
+        phase: CachePhase,
+        message: str,
+        attempt: int | None = None,
+        *,
+        since: datetime | None = None,
+    ) -> None:
+        """Enter `phase`; `since` dates a phase change (default now). Staleness only applies
+        to LIVE: it is cleared when the phase changes."""
         with self._lock:
             new_attempt = self._attempt if attempt is None else attempt
             if (phase, message, new_attempt) == (self._phase, self._message, self._attempt):
                 return
             if phase != self._phase:
-                self._since = utc_now()
+                self._since = since if since is not None else utc_now()
+                self._stale_since = None
             self._phase = phase
             self._message = message
             self._attempt = new_attempt
+        self._notify_state()
+
+    def _notify_state(self) -> None:
         if self._sink is not None:
             self._sink.state_changed(self.spec.kind)
+
+    def _note_data(self) -> float:
+        """The server sent something: the kind is fresh again. Returns the silence it ended."""
+        now = time.monotonic()
+        with self._lock:
+            silence = now - self._last_data
+            self._last_data = now
+            self._last_data_at = utc_now()
+            was_stale = self._stale_since is not None
+            self._stale_since = None
+        if was_stale:
+            self._notify_state()
+        return silence
+
+    def _stale_after(self) -> float | None:
+        """Seconds of silence after which an open watch is stale (None: no expectation)."""
+        gap = self._bookmark_gap
+        if gap is None:
+            return None
+        options = self._options
+        return min(options.watch_read_timeout, max(options.stale_floor, 2.0 * gap))
+
+    def _last_alive(self) -> datetime:
+        """The last sign of life from the server: data for this kind or a probe answer."""
+        alive = self._alive_at
+        return self._last_data_at if alive is None else max(self._last_data_at, alive)
+
+    def _silence_ended_watch(self) -> bool:
+        """The read timeout ended a silent watch: stale when bookmarks were expected (or a probe
+        already said so). True when stale, i.e. the kind must be listed again."""
+        with self._lock:
+            marked = self._stale_since is None and self._bookmark_gap is not None
+            if marked:
+                self._stale_since = self._last_data_at
+                self.stale_marks += 1
+            stale = self._stale_since is not None
+        if marked:
+            self._notify_state()
+        return stale
+
+    def _outage_start(self, exc: Exception) -> datetime | None:
+        """When the outage `exc` reveals began, if not now (called under the lock): a stale
+        kind's `stale_since`; after a timeout on a LIVE kind, its last sign of life."""
+        if self._phase is not CachePhase.LIVE:
+            return None
+        if self._stale_since is not None:
+            return self._stale_since
+        if _is_timeout(exc):
+            return self._last_alive()
+        return None
 
 
 def relist_changes(previous: Mapping[str, Obj], items: dict[str, Obj]) -> list[Change]:
@@ -639,6 +856,56 @@ def _same_version(old: Obj, new: Obj) -> bool:
     if old_version:
         return old_version == resource_version_of(new)
     return old == new
+
+
+def _status_body(exc: ApiException) -> dict[str, Any] | None:
+    """The Status object an error response carried, if it is one."""
+    body: Any = exc.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if not isinstance(body, str) or not body.startswith("{"):
+        return None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _too_large(status: Mapping[str, Any] | None) -> bool:
+    """A 504 "Too large resource version" Status (reason Timeout, cause
+    ResourceVersionTooLarge): the server has not seen the cache's resourceVersion."""
+    if status is None or status_code(dict(status)) != 504:
+        return False
+    details = status.get("details")
+    causes = details.get("causes") if isinstance(details, dict) else None
+    if isinstance(causes, list) and any(
+        isinstance(c, dict) and c.get("reason") == "ResourceVersionTooLarge" for c in causes
+    ):
+        return True
+    message = status.get("message")
+    return isinstance(message, str) and "too large resource version" in message.lower()
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        link = pending.pop()
+        if link is None or id(link) in seen:
+            continue
+        seen.add(id(link))
+        if isinstance(link, (urllib3.exceptions.TimeoutError, TimeoutError)):
+            return True
+        reason = getattr(link, "reason", None)
+        pending.extend(
+            [
+                reason if isinstance(reason, BaseException) else None,
+                link.__cause__,
+                link.__context__,
+            ]
+        )
+    return False
 
 
 def _retry_after_seconds(exc: Exception) -> float | None:
@@ -674,6 +941,7 @@ class ClusterCache:
         discovery: Discovery | None = None,
     ) -> None:
         self.namespace = namespace
+        self._api_client = api_client
         self.index = OwnershipIndex()
         self.discovery = discovery if discovery is not None else Discovery(api_client)
         specs = [kind_spec(k) if isinstance(k, str) else k for k in kinds]
@@ -696,8 +964,15 @@ class ClusterCache:
             state_of=self._state_of,
             wait_for_ack=wait_for_ack,
         )
-        self._join_timeout = (options or WatchOptions()).join_timeout
+        self._options = options if options is not None else WatchOptions()
+        self._join_timeout = self._options.join_timeout
         self._started = False
+        self._health_stop = threading.Event()
+        self._health_thread: threading.Thread | None = None
+        self._alive_at: datetime | None = None
+        self.probes = 0
+        """Probes sent (diagnostics and tests)."""
+        self.probe_failures = 0
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -709,15 +984,24 @@ class ClusterCache:
             self.batcher.start()
         for cache in self._caches.values():
             cache.start()
+        self._health_thread = threading.Thread(
+            target=self._health_loop, name="ktui-cache-health", daemon=True
+        )
+        self._health_thread.start()
 
     def stop(self, timeout: float | None = None) -> None:
-        """Stop every watch and the batcher; waits at most about `timeout` in total."""
+        """Stop every watch, the health thread and the batcher; waits at most about `timeout`
+        in total (a probe in flight is not interrupted: its thread is a daemon)."""
         budget = self._join_timeout if timeout is None else timeout
         deadline = time.monotonic() + budget
+        self._health_stop.set()
         for cache in self._caches.values():
             cache.request_stop()
         for cache in self._caches.values():
             cache.join(max(0.0, deadline - time.monotonic()))
+        health = self._health_thread
+        if health is not None and health is not threading.current_thread():
+            health.join(max(0.0, deadline - time.monotonic()))
         self.batcher.stop(max(0.0, deadline - time.monotonic()))
 
     def __enter__(self) -> ClusterCache:
@@ -762,11 +1046,61 @@ class ClusterCache:
         """The apiVersion the server serves `kind` at, once discovered (e.g. "batch/v1beta1")."""
         return self._caches[kind].api_version
 
-    def retry(self, kind: str | None = None) -> None:
-        """Wake the caches (or one) waiting after a failure, e.g. forbidden ones."""
-        for name, cache in self._caches.items():
-            if kind is None or name == kind:
-                cache.retry()
+    def retry(self, kind: str | None = None) -> list[str]:
+        """Retry now every kind (or `kind`) waiting after a failure: forbidden, error or
+        reconnecting, however long its back-off (a forbidden kind waits `forbidden_retry`).
+        Returns the kinds woken, in the caches' order; live and syncing kinds are left alone."""
+        return [
+            name
+            for name, cache in self._caches.items()
+            if (kind is None or name == kind) and cache.retry()
+        ]
+
+    def probe(self, timeout: float | None = None) -> bool:
+        """Ask the server for /version (at most `timeout`, default `probe_timeout`, to connect
+        and as much to read); True when it answered, whatever the status.
+
+        No answer (refused, reset, timed out, TLS failure) marks every LIVE kind stale, dated
+        from its last sign of life; an answer makes every stale kind list again at once. The
+        health thread calls this every `probe_interval` s; it is safe to call from any thread.
+        """
+        seconds = self._options.probe_timeout if timeout is None else timeout
+        self.probes += 1
+        try:
+            get_json(self._api_client, "/version", timeout=(seconds, seconds))
+            answered = True
+        except ApiException as exc:
+            answered = bool(exc.status)  # status 0: the client's own (TLS) error, no answer
+        except Exception:
+            answered = False
+        if answered:
+            now = utc_now()
+            self._alive_at = now
+            for cache in self._caches.values():
+                cache.note_alive(now)
+                if cache.state().stale:
+                    cache.resync()  # in doubt after the silence: list again now
+            return True
+        self.probe_failures += 1
+        marked = [kind for kind, cache in self._caches.items() if cache.mark_stale()]
+        if marked:
+            log.info("the API server did not answer a probe: %s stale", ", ".join(marked))
+        return False
+
+    def _health_loop(self) -> None:
+        options = self._options
+        interval = options.probe_interval
+        next_probe = time.monotonic() + interval if interval is not None else None
+        while not self._health_stop.wait(options.health_tick):
+            try:
+                for cache in self._caches.values():
+                    cache.check_stale()
+                due = next_probe is not None and time.monotonic() >= next_probe
+                if due and interval is not None:
+                    self.probe()
+                    next_probe = time.monotonic() + interval
+            except Exception:  # a bug must not end the health checks silently
+                log.exception("cache health check failed")
 
     def ack_batch(self) -> None:
         """With `wait_for_ack=True`: the consumer applied the last batch; send the next."""

@@ -160,7 +160,7 @@ def _describe(exc: BaseException, *, server: str | None, context: str | None) ->
     for link in chain:
         if isinstance(link, ssl.SSLCertVerificationError):
             reason = link.verify_message or link.reason or str(link)
-            return f"TLS: certificate verify failed for {where}: {reason}"
+            return _untrusted_certificate(where, reason)
     for link in chain:
         if isinstance(link, urllib3.exceptions.ProxyError):
             return f"cannot reach {where} through the proxy: {_short_reason(link)}"
@@ -238,7 +238,11 @@ def _describe_status(exc: ApiException, *, server: str | None, context: str | No
         detail = status_message or "the requested resource version is too old"
         return f"Gone (410): {detail} — the list must be fetched again"
     if status == 0:
-        # The client raises ApiException without an HTTP status for its own argument errors.
+        # The client raises ApiException without an HTTP status for its own argument errors,
+        # and for a TLS failure (reason "SSLError\n<urllib3's text>").
+        reason = str(exc.reason or "")
+        if reason.startswith("SSLError"):
+            return _describe_client_tls_error(reason, server)
         return f"API client error: {_short_reason(exc)}"
     title = _STATUS_TITLES.get(status) or (
         "Server error" if 500 <= status <= 599 else str(exc.reason or "HTTP error")
@@ -271,6 +275,31 @@ def _status_message(exc: ApiException) -> str:
         if isinstance(reason, str):
             return reason
     return ""
+
+
+def _untrusted_certificate(where: str, reason: str) -> str:
+    return (
+        f"TLS: certificate verify failed for {where}: {reason} — the server's certificate is"
+        " not trusted by the kubeconfig's certificate-authority (new certificates?)"
+    )
+
+
+_VERIFY_FAILED: Final = re.compile(r"certificate verify failed:?\s*([^(')\]]*)", re.I)
+_POOL_ADDRESS: Final = re.compile(r"host='([^']+)', port=(\d+)")
+
+
+def _describe_client_tls_error(reason: str, server: str | None) -> str:
+    """The kubernetes client's ApiException(status=0, reason="SSLError\n...") in one line."""
+    text = reason.partition("\n")[2] or reason
+    where = server
+    if where is None:
+        address = _POOL_ADDRESS.search(text)
+        where = f"https://{address[1]}:{address[2]}" if address else "the API server"
+    verify = _VERIFY_FAILED.search(text)
+    if verify is not None:
+        return _untrusted_certificate(where, verify[1].strip() or "untrusted certificate")
+    caused = re.search(r"Caused by SSLError\((.*)\)\)?\s*$", text, re.S)
+    return _describe_tls_failure(ssl.SSLError(caused[1] if caused else text), where)
 
 
 def _describe_tls_failure(link: BaseException, where: str) -> str:

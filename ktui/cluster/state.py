@@ -11,7 +11,7 @@ class CachePhase(enum.StrEnum):
     SYNCING = "syncing"
     """Discovering the served version or listing; the cache may still be empty or stale."""
     LIVE = "live"
-    """A watch is open: changes arrive as they happen."""
+    """A watch is open: changes arrive as they happen (unless `CacheState.stale_since` is set)."""
     RECONNECTING = "reconnecting"
     """The connection was lost; retrying with back-off. The cached objects are kept."""
     FORBIDDEN = "forbidden"
@@ -37,3 +37,12 @@ class CacheState:
     """The last resourceVersion the cache is consistent with."""
     count: int = 0
     """Number of cached objects."""
+    stale_since: datetime | None = None
+    """Set while LIVE when the data may be out of date: the watch has been silent for longer
+    than the server's bookmark interval allows, or the server stopped answering the cache's
+    health probe. The last moment the server was known to be sending (timezone-aware, UTC);
+    None when the data is believed current. Cleared when data arrives or a fresh list is in."""
+
+    @property
+    def stale(self) -> bool:
+        return self.stale_since is not None

@@ -9,13 +9,20 @@
         sim.pause(); sim.resume()               # the apiserver is down for a while
 
 `SimServer(port=0, token="ktui-sim-token", store=None, *, bookmark_interval=5.0,
-log_source=None, tls=True, tls_port=0)`: `url` (plain HTTP, what `api_client()` uses), `https_url`
+log_source=None, tls=True, tls_port=0, tls_files=None)`: `url` (plain HTTP, what `api_client()`
+uses), `https_url`
 and `ca_data` (a TLS listener with a self-signed certificate made by the `openssl` command, which
 `write_kubeconfig` points at because kubectl never sends a token over plain HTTP; None when
 openssl is missing), `port`, `tls_port`, `token`, `store`, `faults`, `bookmark_interval`
 (settable at any time), `open_watch_count`, `running`, `start()`, `stop()`, `restart()`,
 `pause()`, `resume()`, `write_kubeconfig(path, context="ktui-sim", namespace=None) -> str`,
-`api_client() -> kubernetes.client.ApiClient`.
+`api_client() -> kubernetes.client.ApiClient`. `tls_files` is a (certificate, key) pair to serve
+instead of the process-wide one (`new_tls_files()` makes one: a cluster with new certificates).
+
+A cluster rebuilt on the same address (new data, new uids, a lower resourceVersion): stop one
+server and start another with `port=old.port, tls_port=old.tls_port` and a fresh store. A watch
+from a resourceVersion the store has not reached answers 504 "Too large resource version"
+(cause ResourceVersionTooLarge) in an ERROR event, like the watch cache.
 
 `faults.forbid(group, resource, namespace=None, message=None)` makes get/list/watch of that
 resource answer 403 Forbidden (in `namespace` and in all-namespaces requests, or everywhere when
@@ -132,44 +139,50 @@ def tls_files() -> tuple[str, str] | None:
     with the openssl command; None when openssl is not available."""
     global _tls_files
     with _tls_lock:
-        if _tls_files is not None:
-            return _tls_files
-        openssl = shutil.which("openssl")
-        if openssl is None:
-            return None
-        directory = tempfile.mkdtemp(prefix="ktui-sim-tls-")
-        atexit.register(shutil.rmtree, directory, True)
-        cert = os.path.join(directory, "cert.pem")
-        key = os.path.join(directory, "key.pem")
-        result = subprocess.run(
-            [
-                openssl,
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-days",
-                "3650",
-                "-subj",
-                "/CN=ktui-sim",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                "-keyout",
-                key,
-                "-out",
-                cert,
-            ],
-            capture_output=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            log.warning("openssl could not make a certificate; the sim serves plain HTTP only")
-            return None
-        _tls_files = (cert, key)
+        if _tls_files is None:
+            _tls_files = new_tls_files()
         return _tls_files
+
+
+def new_tls_files() -> tuple[str, str] | None:
+    """A new self-signed 127.0.0.1 certificate and key (paths; removed at exit), e.g. for a
+    `SimServer(tls_files=...)` that plays a cluster rebuilt with new certificates; None when
+    openssl is not available."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return None
+    directory = tempfile.mkdtemp(prefix="ktui-sim-tls-")
+    atexit.register(shutil.rmtree, directory, True)
+    cert = os.path.join(directory, "cert.pem")
+    key = os.path.join(directory, "key.pem")
+    result = subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "3650",
+            "-subj",
+            "/CN=ktui-sim",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+        ],
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        log.warning("openssl could not make a certificate; the sim serves plain HTTP only")
+        return None
+    return (cert, key)
 
 
 # --- faults -------------------------------------------------------------------------------------
@@ -355,6 +368,28 @@ _VERSION_INFO = {
 
 
 # --- request handling ---------------------------------------------------------------------------
+
+
+def _check_not_too_large(requested: str | None, store: Store) -> None:
+    """A watch from a resourceVersion the store has not reached yet (the client saw another
+    store: the server was restarted with fresh data) fails like the watch cache's: 504 Timeout,
+    cause ResourceVersionTooLarge (kube-apiserver waits ~3 s for its cache first; the store is
+    the source of truth, so there is nothing to wait for)."""
+    if not requested or not requested.isdigit() or int(requested) == 0:
+        return
+    current = int(store.resource_version)
+    if int(requested) > current:
+        raise StoreError(
+            504,
+            "Timeout",
+            f"Too large resource version: {requested}, current: {current}",
+            {
+                "causes": [
+                    {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
+                ],
+                "retryAfterSeconds": 1,
+            },
+        )
 
 
 def _wants_table(accept: str) -> bool:
@@ -809,6 +844,7 @@ class _Handler(BaseHTTPRequestHandler):
             "application/json;as=Table;v=v1;g=meta.k8s.io" if as_table else "application/json"
         )
         try:
+            _check_not_too_large(_first(query, "resourceVersion"), self.sim.store)
             watch = self.sim.store.watch(
                 info.group,
                 info.resource,
@@ -818,9 +854,10 @@ class _Handler(BaseHTTPRequestHandler):
                 field_selector,
             )
         except StoreError as error:
-            if error.code != 410:
+            if error.code not in (410, 504):
                 raise
-            # Like the watch cache: the stream opens, says 410 in an ERROR event, and ends.
+            # Like the watch cache: the stream opens, says 410 (or 504) in an ERROR event, and
+            # ends.
             self._start_stream(content_type)
             self._chunk(b'{"type":"ERROR","object":' + _json(error.status()) + b"}\n")
             self._end_stream()
@@ -1185,8 +1222,10 @@ class SimServer:
         log_source: LogSource | None = None,
         tls: bool = True,
         tls_port: int = 0,
+        tls_files: tuple[str, str] | None = None,
     ) -> None:
         self.store = store if store is not None else Store()
+        self._tls_files = tls_files
         if log_source is not None:
             self.store.log_source = log_source
         self.token = token
@@ -1216,13 +1255,16 @@ class SimServer:
     @property
     def ca_data(self) -> bytes | None:
         """The PEM certificate the TLS listener presents (self-signed: it is its own CA)."""
-        files = tls_files() if self._tls_context is not None else None
+        files = self._certificate_files() if self._tls_context is not None else None
         if files is None:
             return None
         with open(files[0], "rb") as handle:
             return handle.read()
 
     # --- lifecycle --------------------------------------------------------------------------
+
+    def _certificate_files(self) -> tuple[str, str] | None:
+        return self._tls_files if self._tls_files is not None else tls_files()
 
     def _listen(self, port: int, tls: ssl.SSLContext | None) -> _HTTPServer:
         last_error: OSError | None = None
@@ -1241,7 +1283,7 @@ class SimServer:
             if self._listeners:
                 return self
             if self._tls_wanted and self._tls_context is None:
-                files = tls_files()
+                files = self._certificate_files()
                 if files is not None:
                     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                     context.load_cert_chain(*files)

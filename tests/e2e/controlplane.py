@@ -800,11 +800,28 @@ class ControlPlane:
         proc = self._procs["kube-apiserver"]
         proc.stop(sig=sig, grace=10.0)
 
-    def restart_apiserver(self, timeout: float = 120.0) -> None:
-        """Start kube-apiserver again (same port, same flags) and wait until ready."""
+    def restart_apiserver(self, timeout: float = 120.0, *, wipe_etcd: bool = False) -> None:
+        """Start kube-apiserver again (same port, same flags) and wait until ready.
+
+        ``wipe_etcd``: the cluster rebuilt on the same address. etcd is stopped, its data dir
+        deleted and etcd started empty before kube-apiserver comes back (same certificates and
+        tokens; every object, uid and resourceVersion is new); the viewer's RBAC and the nodes
+        are created again. kube-controller-manager and kube-scheduler keep running.
+        """
         proc = self._procs["kube-apiserver"]
         if proc.alive():
             proc.stop()
+        if wipe_etcd:
+            etcd = self._procs["etcd"]
+            etcd.stop()
+            shutil.rmtree(self.workdir / "etcd-data", ignore_errors=True)
+            etcd.start()
+            self._wait(
+                etcd,
+                lambda: self._http_ok(f"{self.etcd_endpoint}/health", None),
+                timeout,
+                "did not become healthy after the wipe",
+            )
         deadline = time.monotonic() + 30
         while not self._port_free(self.apiserver_port):
             if time.monotonic() > deadline:
@@ -812,6 +829,9 @@ class ControlPlane:
             time.sleep(0.2)
         proc.start()
         self._wait_apiserver(proc, timeout)
+        if wipe_etcd:
+            self._setup_viewer_rbac()
+            self.create_nodes(list(self.node_names))
 
     @staticmethod
     def _port_free(port: int) -> bool:

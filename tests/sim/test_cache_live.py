@@ -249,7 +249,9 @@ def test_410_after_a_gap_relists_and_emits_the_difference(sim: SimServer) -> Non
     assert doomed not in cache.index
 
 
-def test_dropped_watches_resume_without_relisting(sim: SimServer) -> None:
+def test_dropped_watches_list_again_and_emit_nothing_twice(sim: SimServer) -> None:
+    # A broken watch is not resumed: the server may have changed under it (restored, rebuilt),
+    # so the kind is listed again; the relist of unchanged objects emits nothing.
     new_pod(sim, "before")
     view = View()
     cache = make_cache(sim, view)
@@ -265,10 +267,11 @@ def test_dropped_watches_resume_without_relisting(sim: SimServer) -> None:
         new_pod(sim, "after")
         wait_for(lambda: view.names("Pod") == {"before", "during", "after"}, "a later pod")
         assert resource_cache.failures >= 1
-        assert resource_cache.relists == 0
-        assert resource_cache.list_requests == 1
+        assert resource_cache.relists == 1
+        assert resource_cache.list_requests == 2
         assert cache.states()["Pod"].phase == CachePhase.LIVE
     assert view.bad_deletes == []
+    assert all(count == 1 for count in view.upserts.values())  # nothing shown twice
 
 
 def test_pause_shows_reconnecting_then_live_again(sim: SimServer) -> None:
@@ -290,7 +293,8 @@ def test_pause_shows_reconnecting_then_live_again(sim: SimServer) -> None:
         state = cache.states()["Pod"]
         assert state.attempt == 0 and state.message == ""
         assert state.since >= reconnecting.since
-        assert cache.cache("Pod").relists == 0
+        assert cache.cache("Pod").relists == 1  # listed again once reachable, not resumed
+        assert all(count == 1 for count in view.upserts.values())
         wait_for(lambda: view.phase("Pod") == CachePhase.LIVE, "the view live again")
     assert CachePhase.RECONNECTING in view.phases["Pod"]
 
@@ -304,7 +308,8 @@ def test_server_restart_is_survived(sim: SimServer) -> None:
         new_pod(sim, "after-restart")
         wait_for(lambda: view.names("Pod") == {"after-restart"}, "the pod after the restart")
         wait_for(lambda: all_live(cache), "live again")
-        assert cache.cache("Pod").relists == 0
+        assert cache.cache("Pod").relists == 1
+        assert all(count == 1 for count in view.upserts.values())
 
 
 def test_forbidden_kind_beside_a_working_one(sim: SimServer) -> None:

@@ -404,7 +404,9 @@ def test_server_errors_are_retried_with_backoff(api: ScriptedApi) -> None:
     assert view.phases[-1] == CachePhase.LIVE
 
 
-def test_watch_error_event_resumes_without_relist(api: ScriptedApi) -> None:
+def test_watch_error_event_lists_again(api: ScriptedApi) -> None:
+    # An ERROR event puts the stream's continuity in doubt: list again (as client-go's
+    # reflector does), do not resume from the last resourceVersion.
     api.pods = {"a": pod("a", 1)}
     status = {"kind": "Status", "code": 500, "message": "internal error"}
     api.watch_scripts.put([line("MODIFIED", pod("a", 15)), line("ERROR", status)])
@@ -413,9 +415,10 @@ def test_watch_error_event_resumes_without_relist(api: ScriptedApi) -> None:
     with cache:
         wait_for(lambda: len(api.watch_requests()) >= 2, "the second watch")
         wait_for(lambda: view.phases[-1:] == [CachePhase.LIVE], "live again")
-    assert api.watch_requests()[1]["resourceVersion"] == "15"
-    assert len(api.list_requests()) == 1
+    assert api.watch_requests()[1]["resourceVersion"] == "10"  # the relist's version
+    assert len(api.list_requests()) == 2
     assert cache.cache("Pod").failures == 1
+    assert cache.cache("Pod").relists == 1
 
 
 def test_a_server_that_always_answers_410_is_backed_off(api: ScriptedApi) -> None:
