@@ -1083,7 +1083,14 @@ def _status_exception(status: int, message: str | None, body: str | None = None)
             _status_exception(410, "too old resource version: 100 (200)"),
             "Gone (410): too old resource version: 100 (200) — the list must be fetched again",
         ),
-        (_status_exception(503, None, "<html><b>upstream\nbusy</b></html>"), "Service unavailable"),
+        (
+            _status_exception(503, None, "<html><b>upstream\nbusy</b></html>"),
+            "Service unavailable (503): the server answered with an HTML page",
+        ),
+        (
+            _status_exception(502, None, "upstream connect error\nreset"),
+            "Bad gateway (502): upstream connect error reset",
+        ),
         (_status_exception(418, None, ""), "Reason (418) from https://api.example"),
     ],
 )
@@ -1163,6 +1170,18 @@ def test_malformed_responses(tmp_path: Path) -> None:
     assert describe_api_error(json.JSONDecodeError("Expecting value", "<", 0)).startswith(
         "malformed response from the API server: not valid JSON"
     )
+
+
+def test_html_error_page_is_named_not_shown(tmp_path: Path) -> None:
+    def proxy_error(path: str, headers: dict[str, str]) -> tuple[int, str]:
+        return 502, "<!DOCTYPE html>\n<html><head><title>502</title></head><body>oops</body></html>"
+
+    with serve(proxy_error) as server:
+        connection = connect_file(single_context_config(tmp_path / "config", server.url, {}))
+        with pytest.raises(KtuiError) as raised:
+            probe_server(connection)
+        connection.close()
+    assert str(raised.value) == "Bad gateway (502): the server answered with an HTML page"
 
 
 def test_secrets_never_reach_messages_or_logs(
