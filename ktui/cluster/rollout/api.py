@@ -81,8 +81,13 @@ def request_object(
     except ApiException as exc:
         body_text = exc.body if isinstance(exc.body, str) else ""
         headers = getattr(exc, "headers", None)
-        content_type = headers.get("Content-Type") if headers is not None else None
-        raise _status_error(int(exc.status), body_text, exc.reason, content_type) from None
+        answer_type = headers.get("Content-Type") if headers is not None else None
+        raise _status_error(
+            int(exc.status),
+            body_text,
+            exc.reason,
+            answer_type if isinstance(answer_type, str) else None,
+        ) from None
     except RolloutError:
         raise
     except Exception as exc:
