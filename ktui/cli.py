@@ -143,6 +143,9 @@ def _run_app(settings: Settings) -> int:
 
     connection = connect(settings)
     try:
+        if connection.transport_warning:
+            # Before the probe, so it is also there when the probe fails; the app repeats it.
+            _print_error(f"warning: {connection.transport_warning}")
         probe_server(connection)
         make_app = _load(
             "ktui.ui.app", "make_app", "the terminal UI (ktui.ui.app) is not available"

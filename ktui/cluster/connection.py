@@ -78,6 +78,9 @@ class Connection:
     user_name: str = ""
     server_version: str | None = None
     """The server's gitVersion once `probe_server` has succeeded."""
+    transport_warning: str | None = None
+    """One line to show the user about how this connection talks to the server, e.g. that the
+    server is plain http so the user's credentials are not sent."""
     _resources: _ClientResources = field(repr=False, default_factory=lambda: _ClientResources())
     _environ: Mapping[str, str] | None = field(repr=False, default=None)
 
@@ -160,6 +163,7 @@ def connect_context(
     except BaseException:
         resources.close(None)
         raise
+    user = kubeconfig.user(context.user, context=context.name) if context.user else {}
     return Connection(
         context_name=context.name,
         cluster_server=server,
@@ -168,6 +172,7 @@ def connect_context(
         api_client=api_client,
         kubeconfig=kubeconfig,
         user_name=context.user,
+        transport_warning=_plain_http_warning(server, user),
         _resources=resources,
         _environ=environ,
     )
@@ -189,6 +194,11 @@ def probe_server(connection: Connection, *, timeout: float = PROBE_TIMEOUT_SECON
     except KtuiError:
         raise
     except Exception as exc:
+        if getattr(exc, "status", None) == 401 and connection.transport_warning:
+            raise KtuiError(
+                f"Unauthorized (401): {server} wants credentials, and ktui sends none over"
+                " plain http (as kubectl) — use its https address"
+            ) from None
         message = describe_api_error(exc, server=server, context=connection.context_name)
         raise KtuiError(message) from None
     try:
@@ -257,16 +267,20 @@ def build_api_client(
     if tls_server_name:
         configuration.tls_server_name = tls_server_name
 
-    _configure_client_certificate(configuration, user, user_label, resources)
-    _configure_authentication(
-        configuration,
-        user=user,
-        user_label=user_label,
-        user_name=context.user,
-        cluster=cluster,
-        resources=resources,
-        environ=environ,
-    )
+    if not _is_plain_http(server):
+        # As kubectl (clientcmd reads the user's credentials only when IsConfigTransportTLS):
+        # over plain http no token, basic auth, exec plugin or client certificate is used, so
+        # none can be sent in clear text. `Connection.transport_warning` says so.
+        _configure_client_certificate(configuration, user, user_label, resources)
+        _configure_authentication(
+            configuration,
+            user=user,
+            user_label=user_label,
+            user_name=context.user,
+            cluster=cluster,
+            resources=resources,
+            environ=environ,
+        )
 
     _check_tls_material(configuration, cluster_label, user_label)
     api_client = ApiClient(configuration=configuration)
@@ -377,6 +391,8 @@ def _parse_exec_credential(stdout: bytes, api_version: str, label: str) -> ExecC
             register_secret(value)
     if token is not None and not isinstance(token, str):
         raise KtuiError(f"{label}: status.token must be a string")
+    if token:
+        _checked_token(token, f"{label}: the token it returned")
     if bool(certificate) != bool(key):
         raise KtuiError(
             f"{label}: clientCertificateData and clientKeyData must be returned together"
@@ -518,13 +534,15 @@ def _configure_authentication(
         configuration.refresh_api_key_hook = source.refresh  # type: ignore[assignment]
     elif token:
         register_secret(token)
-        _set_bearer_token(configuration, token)
+        _set_bearer_token(configuration, _checked_token(token, f"{user_label}: token"))
     elif username or password:
         register_secret(password)
-        basic = urllib3.util.make_headers(basic_auth=f"{username or ''}:{password or ''}")
-        header = basic["authorization"]
-        register_secret(header.removeprefix("Basic "))
-        configuration.api_key[_AUTH_KEY] = header
+        # UTF-8, as Go's SetBasicAuth (urllib3's make_headers would use latin-1, and fail with
+        # a UnicodeEncodeError on anything else); base64 keeps any character out of the header.
+        credentials = f"{username or ''}:{password or ''}".encode()
+        encoded = base64.b64encode(credentials).decode("ascii")
+        register_secret(encoded)
+        configuration.api_key[_AUTH_KEY] = f"Basic {encoded}"
     elif exec_config is not None:
         if not isinstance(exec_config, dict):
             raise KtuiError(f"{user_label}: exec must be a mapping")
@@ -551,12 +569,32 @@ def _configure_auth_provider(
     if name == "oidc" and isinstance(id_token, str) and id_token:
         # Without a refresh flow the id-token is used until it expires, as a static token.
         register_secret(id_token)
-        _set_bearer_token(configuration, id_token)
+        _set_bearer_token(
+            configuration, _checked_token(id_token, f"{user_label}: auth-provider id-token")
+        )
         return
     raise KtuiError(
         f"{user_label} uses the auth-provider {name!r}, which ktui does not support;"
         " use an exec credential plugin instead"
     )
+
+
+def _checked_token(token: str, what: str) -> str:
+    """`token`, if it can be sent in an Authorization header; else KtuiError naming `what`.
+
+    kubectl (Go's net/http) refuses a header value with a control character other than a tab:
+    a line break in a token would otherwise end the header early. A non-ASCII token cannot be a
+    Kubernetes token (http.client could not even encode most of them). The message never
+    contains any part of the token.
+    """
+    if any((ord(char) < 0x20 and char != "\t") or ord(char) == 0x7F for char in token):
+        raise KtuiError(
+            f"{what} contains a line break or another control character"
+            " (kubectl refuses such a token too)"
+        )
+    if not token.isascii():
+        raise KtuiError(f"{what} contains a non-ASCII character (tokens are plain ASCII)")
+    return token
 
 
 def _set_bearer_token(configuration: Configuration, token: str) -> None:
@@ -586,7 +624,7 @@ class _TokenFileSource:
                 return self._token
             if self._fallback:
                 register_secret(self._fallback)
-                return self._fallback
+                return _checked_token(self._fallback, f"{self._user_label}: token")
             reason = "does not exist" if isinstance(exc, FileNotFoundError) else exc.strerror
             raise KtuiError(f"{self._user_label}: tokenFile {self._path} {reason}") from None
         if not token:
@@ -594,7 +632,13 @@ class _TokenFileSource:
                 return self._token
             raise KtuiError(f"{self._user_label}: tokenFile {self._path} is empty")
         register_secret(token)
-        return token
+        try:
+            # Surrounding whitespace (the usual trailing newline) is trimmed, as kubectl does.
+            return _checked_token(token, f"{self._user_label}: tokenFile {self._path}")
+        except KtuiError:
+            if not initial:
+                return self._token  # a half-written rotation: keep the token that worked
+            raise
 
     def refresh(self, configuration: Configuration) -> None:
         with self._lock:
@@ -722,14 +766,49 @@ def _server_url(cluster: Mapping[str, Any], cluster_label: str) -> str:
         raise KtuiError(f"{cluster_label} has no server")
     if "://" not in server:
         server = f"https://{server}"
-    parts = urlsplit(server)
+    bad = f"{cluster_label}: bad server URL {server!r}"
+    if any(char.isspace() or ord(char) < 0x20 or ord(char) == 0x7F for char in server):
+        # urlsplit would silently drop a newline or tab; the request line must not get one.
+        raise KtuiError(f"{bad}: it contains whitespace")
     try:
-        parts.port  # noqa: B018 - raises on a malformed port
-    except ValueError:
-        raise KtuiError(f"{cluster_label}: bad server URL {server!r}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise KtuiError(f"{cluster_label}: bad server URL {server!r}")
+        parts = urlsplit(server)
+        # A password in the URL is a credential like any other (the URL is in messages).
+        register_secret(parts.password)
+        port = parts.port  # raises on a malformed or out-of-range port
+    except ValueError as exc:
+        raise KtuiError(f"{bad}: {one_line(str(exc), 80)}") from None
+    if parts.scheme not in ("http", "https"):
+        raise KtuiError(f"{bad}: the scheme must be https or http")
+    if not parts.hostname:
+        raise KtuiError(f"{bad}: no host")
+    if port == 0:
+        raise KtuiError(f"{bad}: port 0")
     return server.rstrip("/")
+
+
+def _is_plain_http(server: str) -> bool:
+    return urlsplit(server).scheme == "http"
+
+
+_CREDENTIAL_FIELDS: Final = (
+    "token",
+    "tokenFile",
+    "username",
+    "password",
+    "exec",
+    "auth-provider",
+    "client-certificate",
+    "client-certificate-data",
+    "client-key",
+    "client-key-data",
+)
+
+
+def _plain_http_warning(server: str, user: Mapping[str, Any]) -> str | None:
+    """The one-line warning for a plain-http server whose kubeconfig user has credentials."""
+    if not _is_plain_http(server) or not any(user.get(key) for key in _CREDENTIAL_FIELDS):
+        return None
+    return f"server {server} is plain http: credentials are not sent (as kubectl does)"
 
 
 def _string_field(body: Mapping[str, Any], key: str, label: str) -> str | None:

@@ -25,9 +25,11 @@ import urllib3.exceptions
 from kubernetes.client.exceptions import ApiException
 
 __all__ = [
+    "HTML_BODY",
     "KtuiError",
     "RedactingFilter",
     "describe_api_error",
+    "error_body_text",
     "one_line",
     "redact",
     "register_secret",
@@ -255,8 +257,23 @@ def _describe_status(exc: ApiException, *, server: str | None, context: str | No
     return text
 
 
+HTML_BODY: Final = "the server answered with an HTML page"
+_HTML_START: Final = re.compile(r"\s*<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE)
+
+
+def error_body_text(body: str, content_type: str | None = None) -> str:
+    """A short text for an error body that is not a Kubernetes Status: "" when empty, "the
+    server answered with an HTML page" for HTML (a proxy's or load balancer's error page: its
+    markup says nothing the status line does not), else the start of the body on one line."""
+    if not body.strip():
+        return ""
+    if (content_type and "html" in content_type.lower()) or _HTML_START.match(body):
+        return HTML_BODY
+    return one_line(body, 120)
+
+
 def _status_message(exc: ApiException) -> str:
-    """The `message` of the Status object the API server sent, or a short raw body."""
+    """The `message` of the Status object the API server sent, or a short text for the body."""
     body: Any = exc.body
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
@@ -265,8 +282,9 @@ def _status_message(exc: ApiException) -> str:
     try:
         parsed = json.loads(body)
     except ValueError:
-        # Not a Status (a proxy's HTML page, say): a snippet is still more useful than nothing.
-        return one_line(re.sub(r"<[^>]*>", " ", body), 120)
+        headers = getattr(exc, "headers", None)
+        content_type = headers.get("Content-Type") if headers is not None else None
+        return error_body_text(body, content_type if isinstance(content_type, str) else None)
     if isinstance(parsed, dict):
         message = parsed.get("message")
         if isinstance(message, str) and message:

@@ -110,6 +110,8 @@ class KtuiApp(App[int], inherit_bindings=False):
             self.notify(f"Config: unknown theme {theme!r} (known: {known})", severity="warning")
         if self.config_warning:
             self.notify(self.config_warning, severity="warning", timeout=10)
+        if self.connection.transport_warning:
+            self.notify(self.connection.transport_warning, severity="warning", timeout=10)
 
     # ------------------------------------------------------------------ cluster lifecycle
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+import ktui
 from ktui import __version__, cli, paths
 from ktui.cluster.connection import Connection
 from ktui.settings import Settings
@@ -44,9 +45,11 @@ class Result:
 
 
 def run_ktui(*args: str, env: dict[str, str], cwd: Path) -> Result:
+    # The ktui under test (a worktree's), not whichever one the venv has installed.
+    source_root = str(Path(ktui.__file__).resolve().parents[1])
     completed = subprocess.run(
         [sys.executable, "-m", "ktui", *args],
-        env=env,
+        env={**env, "PYTHONPATH": source_root},
         cwd=cwd,
         capture_output=True,
         timeout=60,
@@ -71,12 +74,14 @@ def assert_startup_error(result: Result, expected: str) -> str:
     return lines[0]
 
 
-def write_config(path: Path, server: str, **cluster_extra: Any) -> Path:
+def write_config(
+    path: Path, server: str, *, user: dict[str, Any] | None = None, **cluster_extra: Any
+) -> Path:
     document = {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": "dev-cluster", "cluster": {"server": server, **cluster_extra}}],
-        "users": [{"name": "dev-user", "user": {"token": TOKEN}}],
+        "users": [{"name": "dev-user", "user": user if user is not None else {"token": TOKEN}}],
         "contexts": [
             {
                 "name": "dev",
@@ -212,8 +217,14 @@ def test_unreachable_server(home: Path) -> None:
 
 
 def test_unauthorized_server(home: Path) -> None:
-    with fake_api_server(401, UNAUTHORIZED) as server:
-        config = write_config(home / "config.yaml", server.url)
+    # Over https: ktui (as kubectl) sends no credentials to a plain-http server.
+    server_cert, server_key = self_signed(home, "server")
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(server_cert, server_key)
+    with fake_api_server(401, UNAUTHORIZED, tls=tls) as server:
+        config = write_config(
+            home / "config.yaml", server.url, **{"certificate-authority": str(server_cert)}
+        )
         result = run_ktui("--kubeconfig", str(config), env=clean_env(home), cwd=home)
     line = assert_startup_error(result, "Unauthorized (401)")
     assert line == (
@@ -235,6 +246,53 @@ def test_bad_certificate(home: Path) -> None:
         )
         result = run_ktui("--kubeconfig", str(config), env=clean_env(home), cwd=home)
     assert_startup_error(result, f"TLS: certificate verify failed for {server.url}: ")
+
+
+def test_plain_http_server_warns_and_gets_no_token(home: Path) -> None:
+    with fake_api_server(401, UNAUTHORIZED) as server:
+        config = write_config(home / "config.yaml", server.url)
+        result = run_ktui("--kubeconfig", str(config), env=clean_env(home), cwd=home)
+    assert server.authorizations == [None]
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"ktui: warning: server {server.url} is plain http: credentials are not sent"
+        " (as kubectl does)",
+        f"ktui: Unauthorized (401): {server.url} wants credentials, and ktui sends none over"
+        " plain http (as kubectl) — use its https address",
+    ]
+    assert TOKEN not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("user", "server", "expected"),
+    [
+        (
+            {"token": f"{TOKEN}\nX-Evil: 1"},
+            "https://127.0.0.1:1",
+            "ktui: user 'dev-user': token contains a line break or another control character"
+            " (kubectl refuses such a token too)",
+        ),
+        (
+            {"token": f"{TOKEN}-ключ"},
+            "https://127.0.0.1:1",
+            "ktui: user 'dev-user': token contains a non-ASCII character (tokens are plain ASCII)",
+        ),
+        (
+            None,
+            "https://[::1",
+            "ktui: cluster 'dev-cluster': bad server URL 'https://[::1': Invalid IPv6 URL",
+        ),
+    ],
+)
+def test_odd_credentials_and_urls_are_one_line(
+    home: Path, user: dict[str, Any] | None, server: str, expected: str
+) -> None:
+    config = write_config(home / "config.yaml", server, user=user)
+    result = run_ktui("--kubeconfig", str(config), env=clean_env(home), cwd=home)
+    assert_startup_error(result, expected)
+    assert result.stderr == f"{expected}\n"
+    for fragment in (TOKEN[:8], TOKEN[-8:], "X-Evil", "ключ"):
+        assert fragment not in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize(
@@ -310,7 +368,8 @@ def test_missing_ui_module_is_one_line(
     # None in sys.modules makes the import fail as if the module were not installed.
     monkeypatch.setitem(sys.modules, "ktui.ui.app", None)
     with fake_api_server(200, VERSION) as server:
-        config = write_config(home / "config.yaml", server.url)
+        # No credentials: no plain-http warning before the error.
+        config = write_config(home / "config.yaml", server.url, user={})
         code = cli.main(["--kubeconfig", str(config)])
     assert code == 1
     assert capsys.readouterr().err == "ktui: the terminal UI (ktui.ui.app) is not available\n"

@@ -260,6 +260,19 @@ def server_tls(cert: Path, key: Path, *, client_ca: Path | None = None) -> ssl.S
     return context
 
 
+def serve_tls(
+    pki: Pki, responder: Responder = version_ok
+) -> contextlib.AbstractContextManager[FakeApiServer]:
+    """`serve` over https with the test CA's server certificate: credentials are only sent
+    over TLS (as kubectl, ktui sends none to a plain-http server)."""
+    return serve(responder, tls=server_tls(pki.server_cert, pki.server_key))
+
+
+def trusting(pki: Pki) -> dict[str, Any]:
+    """The cluster fields that make a kubeconfig trust `serve_tls` servers."""
+    return {"certificate-authority": str(pki.ca_cert)}
+
+
 def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -614,9 +627,11 @@ def test_in_cluster_needs_the_service_env_and_files(
 # credentials and TLS against real servers
 
 
-def test_token_and_server_version(tmp_path: Path) -> None:
-    with serve() as server:
-        connection = connect_file(single_context_config(tmp_path / "config", server.url))
+def test_token_and_server_version(tmp_path: Path, pki: Pki) -> None:
+    with serve_tls(pki) as server:
+        connection = connect_file(
+            single_context_config(tmp_path / "config", server.url, cluster_extra=trusting(pki))
+        )
         assert probe_server(connection) == "v1.32.0-test"
         assert connection.server_version == "v1.32.0-test"
         connection.close()
@@ -624,12 +639,16 @@ def test_token_and_server_version(tmp_path: Path) -> None:
     assert server.requests[0]["user-agent"].startswith("ktui/")
 
 
-def test_token_file_relative_to_the_kubeconfig(tmp_path: Path) -> None:
+def test_token_file_relative_to_the_kubeconfig(tmp_path: Path, pki: Pki) -> None:
     (tmp_path / "conf" / "secrets").mkdir(parents=True)
+    # The trailing newline is trimmed, as kubectl does.
     (tmp_path / "conf" / "secrets" / "token").write_text("file-token-31337\n")
-    with serve() as server:
+    with serve_tls(pki) as server:
         path = single_context_config(
-            tmp_path / "conf" / "config", server.url, {"tokenFile": "secrets/token"}
+            tmp_path / "conf" / "config",
+            server.url,
+            {"tokenFile": "secrets/token"},
+            cluster_extra=trusting(pki),
         )
         connection = connect_file(path)
         probe_server(connection)
@@ -643,10 +662,13 @@ def test_missing_token_file_is_reported(tmp_path: Path) -> None:
         connect_file(path)
 
 
-def test_basic_auth(tmp_path: Path) -> None:
-    with serve() as server:
+def test_basic_auth(tmp_path: Path, pki: Pki) -> None:
+    with serve_tls(pki) as server:
         path = single_context_config(
-            tmp_path / "config", server.url, {"username": "admin", "password": "pa55-word!"}
+            tmp_path / "config",
+            server.url,
+            {"username": "admin", "password": "pa55-word!"},
+            cluster_extra=trusting(pki),
         )
         connection = connect_file(path)
         probe_server(connection)
@@ -916,12 +938,14 @@ def _exec_user(counter: Path, **env: str) -> dict[str, Any]:
     }
 
 
-def test_exec_plugin_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_exec_plugin_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pki: Pki) -> None:
     _plugin(tmp_path)
     counter = tmp_path / "runs"
     monkeypatch.chdir("/")
-    with serve() as server:
-        path = single_context_config(tmp_path / "config", server.url, _exec_user(counter))
+    with serve_tls(pki) as server:
+        path = single_context_config(
+            tmp_path / "config", server.url, _exec_user(counter), cluster_extra=trusting(pki)
+        )
         connection = connect_file(path)
         probe_server(connection)
         probe_server(connection)
@@ -931,13 +955,17 @@ def test_exec_plugin_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert counter.read_text() == "1"
 
 
-def test_exec_plugin_reruns_when_its_token_expires(tmp_path: Path) -> None:
+def test_exec_plugin_reruns_when_its_token_expires(tmp_path: Path, pki: Pki) -> None:
     _plugin(tmp_path)
     counter = tmp_path / "runs"
     # Already expired: every request needs a fresh credential.
     user = _exec_user(counter, PLUGIN_EXPIRES="2000-01-01T00:00:00Z")
-    with serve() as server:
-        connection = connect_file(single_context_config(tmp_path / "config", server.url, user))
+    with serve_tls(pki) as server:
+        connection = connect_file(
+            single_context_config(
+                tmp_path / "config", server.url, user, cluster_extra=trusting(pki)
+            )
+        )
         probe_server(connection)
         probe_server(connection)
         connection.close()
@@ -1055,7 +1083,14 @@ def _status_exception(status: int, message: str | None, body: str | None = None)
             _status_exception(410, "too old resource version: 100 (200)"),
             "Gone (410): too old resource version: 100 (200) — the list must be fetched again",
         ),
-        (_status_exception(503, None, "<html><b>upstream\nbusy</b></html>"), "Service unavailable"),
+        (
+            _status_exception(503, None, "<html><b>upstream\nbusy</b></html>"),
+            "Service unavailable (503): the server answered with an HTML page",
+        ),
+        (
+            _status_exception(502, None, "upstream connect error\nreset"),
+            "Bad gateway (502): upstream connect error reset",
+        ),
         (_status_exception(418, None, ""), "Reason (418) from https://api.example"),
     ],
 )
@@ -1137,6 +1172,18 @@ def test_malformed_responses(tmp_path: Path) -> None:
     )
 
 
+def test_html_error_page_is_named_not_shown(tmp_path: Path) -> None:
+    def proxy_error(path: str, headers: dict[str, str]) -> tuple[int, str]:
+        return 502, "<!DOCTYPE html>\n<html><head><title>502</title></head><body>oops</body></html>"
+
+    with serve(proxy_error) as server:
+        connection = connect_file(single_context_config(tmp_path / "config", server.url, {}))
+        with pytest.raises(KtuiError) as raised:
+            probe_server(connection)
+        connection.close()
+    assert str(raised.value) == "Bad gateway (502): the server answered with an HTML page"
+
+
 def test_secrets_never_reach_messages_or_logs(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, pki: Pki
 ) -> None:
@@ -1172,8 +1219,14 @@ def test_secrets_never_reach_messages_or_logs(
         "client-key-data": b64(key_pem.encode()),
     }
     for responder in (unauthorized, echo_authorization):
-        with serve(responder) as server:
-            attempt(connect_file(single_context_config(tmp_path / "c", server.url, secret_user)))
+        with serve_tls(pki, responder) as server:
+            attempt(
+                connect_file(
+                    single_context_config(
+                        tmp_path / "c", server.url, secret_user, cluster_extra=trusting(pki)
+                    )
+                )
+            )
         assert server.requests and all(
             r["authorization"] == f"Bearer {SECRET_TOKEN}" for r in server.requests
         )

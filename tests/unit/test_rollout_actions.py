@@ -48,6 +48,8 @@ class StubApi:
 
     def __init__(self) -> None:
         self.routes: dict[tuple[str, str], tuple[int, Any]] = {}
+        self.content_types: dict[tuple[str, str], str] = {}
+        """A route's Content-Type when it is not application/json (a proxy's error page)."""
         self.requests: list[Recorded] = []
         stub = self
 
@@ -76,7 +78,10 @@ class StubApi:
                 )
                 data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
                 self.send_response(code)
-                self.send_header("Content-Type", "application/json")
+                self.send_header(
+                    "Content-Type",
+                    stub.content_types.get((self.command, self.path), "application/json"),
+                )
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -407,18 +412,58 @@ def test_execute_undo_surfaces_the_servers_message(
     stub.routes[("PATCH", DEPLOYMENT_PATH)] = (code, status(code, reason, message))
     with pytest.raises(RolloutError) as info:
         execute_undo(api, plan)
-    assert info.value.message == f"failed restoring revision 0: {message}"
+    # The revision the confirmation named (the previous one, 2), not the one asked for (0,
+    # "the previous"), which kubectl prints and which read like a different revision.
+    assert (plan.to_revision, plan.target_revision) == (0, 2)
+    assert info.value.message == f"failed restoring revision 2: {message}"
     assert (info.value.status, info.value.reason) == (code, reason)
     assert len(stub.requests) == 1
 
 
-def test_error_body_that_is_not_a_status(stub: StubApi, api: ApiClient) -> None:
+NGINX_502 = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "application/json"])
+def test_error_body_that_is_not_a_status(stub: StubApi, api: ApiClient, content_type: str) -> None:
+    # A proxy in front of the API server answering the PATCH with its own error page: the
+    # status line and what the body is, not its markup (with or without a truthful type).
     plan = plan_undo("Deployment", deployment(), lab_replica_sets(), to_revision=1)
-    stub.routes[("PATCH", DEPLOYMENT_PATH)] = (502, b"<html><body>Bad gateway</body></html>")
+    stub.routes[("PATCH", DEPLOYMENT_PATH)] = (502, NGINX_502)
+    stub.content_types[("PATCH", DEPLOYMENT_PATH)] = content_type
     with pytest.raises(RolloutError) as info:
         execute_undo(api, plan)
-    assert info.value.message.startswith("failed restoring revision 1: <html>")
+    assert info.value.message == (
+        "failed restoring revision 1: 502 Bad Gateway (the server answered with an HTML page)"
+    )
     assert info.value.status == 502
+
+
+@pytest.mark.parametrize(
+    ("code", "body", "expected"),
+    [
+        (
+            503,
+            b"upstream connect error or disconnect/reset before headers\n",
+            ("503 Service Unavailable: upstream connect error or disconnect/reset before headers"),
+        ),
+        (500, b"", "500 Internal Server Error"),
+        (409, b'{"kind": "Status", "status": "Failure"}', "409 Conflict"),
+    ],
+)
+def test_other_error_bodies_show_the_status_line(
+    stub: StubApi, api: ApiClient, code: int, body: bytes, expected: str
+) -> None:
+    stub.routes[("GET", DEPLOYMENT_PATH)] = (200, deployment())
+    stub.routes[("PATCH", DEPLOYMENT_PATH)] = (code, body)
+    stub.content_types[("PATCH", DEPLOYMENT_PATH)] = "text/plain"
+    with pytest.raises(RolloutError) as info:
+        pause(api, "Deployment", "lab", "web")
+    assert info.value.message == f"failed to patch: {expected}"  # kubectl's prefix for pause
+    assert info.value.status == code
 
 
 def test_unreachable_server_is_one_clear_line() -> None:

@@ -9,11 +9,12 @@ a transport failure), never anything containing a credential.
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
-from ktui.cluster.errors import describe_api_error, one_line
+from ktui.cluster.errors import HTML_BODY, describe_api_error, error_body_text
 from ktui.cluster.objects import JsonDict
 from ktui.cluster.rollout.workload import RolloutError
 from ktui.cluster.transport import open_request, read_body
@@ -21,11 +22,26 @@ from ktui.cluster.transport import open_request, read_body
 __all__ = ["request_object"]
 
 
-def _status_error(status: int, raw: bytes, reason_phrase: str | None) -> RolloutError:
+def _status_line(status: int, reason_phrase: str | None) -> str:
+    """ "502 Bad Gateway": the answer's own reason phrase, else the standard one."""
+    phrase = reason_phrase
+    if not phrase:
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "HTTP error"
+    return f"{status} {phrase}"
+
+
+def _status_error(
+    status: int, text: str, reason_phrase: str | None, content_type: str | None = None
+) -> RolloutError:
+    """The server's Status `message` (what kubectl prints); for any other body the status line
+    and a short text, e.g. "502 Bad Gateway (the server answered with an HTML page)"."""
     message = ""
     reason: str | None = None
     try:
-        decoded = json.loads(raw.decode("utf-8", "replace")) if raw else None
+        decoded = json.loads(text) if text else None
     except ValueError:
         decoded = None
     if isinstance(decoded, dict):
@@ -34,8 +50,14 @@ def _status_error(status: int, raw: bytes, reason_phrase: str | None) -> Rollout
         if isinstance(decoded.get("reason"), str):
             reason = decoded["reason"]
     if not message:
-        snippet = one_line(raw.decode("utf-8", "replace"), 120) if raw else ""
-        message = snippet or f"{reason_phrase or 'HTTP error'} ({status})"
+        line = _status_line(status, reason_phrase)
+        body = "" if isinstance(decoded, dict) else error_body_text(text, content_type)
+        if not body:
+            message = line
+        elif body == HTML_BODY:
+            message = f"{line} ({body})"
+        else:
+            message = f"{line}: {body}"
     return RolloutError(message, status=status, reason=reason)
 
 
@@ -58,7 +80,14 @@ def request_object(
         raw = read_body(response)
     except ApiException as exc:
         body_text = exc.body if isinstance(exc.body, str) else ""
-        raise _status_error(int(exc.status), body_text.encode("utf-8"), exc.reason) from None
+        headers = getattr(exc, "headers", None)
+        answer_type = headers.get("Content-Type") if headers is not None else None
+        raise _status_error(
+            int(exc.status),
+            body_text,
+            exc.reason,
+            answer_type if isinstance(answer_type, str) else None,
+        ) from None
     except RolloutError:
         raise
     except Exception as exc:
