@@ -46,3 +46,14 @@ class CacheState:
     @property
     def stale(self) -> bool:
         return self.stale_since is not None
+
+    @property
+    def out_of_date_since(self) -> datetime | None:
+        """Since when what the cache holds may be out of date, or None while it is current:
+        a live watch gone silent (`stale_since`), or a watch that is down (reconnecting,
+        forbidden, failed) since it entered that phase. Screens dim what it shows."""
+        if self.phase is CachePhase.LIVE:
+            return self.stale_since
+        if self.phase in (CachePhase.RECONNECTING, CachePhase.FORBIDDEN, CachePhase.ERROR):
+            return self.since
+        return None

@@ -24,25 +24,39 @@ PHASE_STYLE: Mapping[CachePhase, str] = {
 }
 
 
+def clock_time(moment: datetime) -> str:
+    """A moment as the local wall-clock time people compare with their own: "06:21:03"."""
+    return moment.astimezone().strftime("%H:%M:%S")
+
+
+def _current(state: CacheState) -> bool:
+    return state.phase is CachePhase.LIVE and not state.stale
+
+
 def watch_states_text(states: Mapping[str, CacheState], now_text: str = "") -> Text:
-    """All live: one green word. Otherwise: each kind that is not live, with why and since when."""
+    """All live and current: one green word. Otherwise: each kind that is not, with why (a live
+    watch gone silent reads "stale since HH:MM:SS": its data may be out of date)."""
     text = Text()
-    if states and all(s.phase is CachePhase.LIVE for s in states.values()):
+    if states and all(_current(s) for s in states.values()):
         text.append("● live", style="green")
         return text
     if not states:
         text.append("○ not connected", style="bright_black")
         return text
-    groups: dict[tuple[CachePhase, str], list[str]] = {}
+    groups: dict[tuple[str, str, str], list[str]] = {}
     for kind, state in states.items():
-        if state.phase is CachePhase.LIVE:
+        if _current(state):
             continue
-        groups.setdefault((state.phase, state.message), []).append(short_name(kind))
-    live = sum(1 for s in states.values() if s.phase is CachePhase.LIVE)
+        if state.phase is CachePhase.LIVE and state.stale_since is not None:
+            key = (f"stale since {clock_time(state.stale_since)}", "yellow", "")
+        else:
+            key = (state.phase.value, PHASE_STYLE[state.phase], state.message)
+        groups.setdefault(key, []).append(short_name(kind))
+    live = sum(1 for s in states.values() if _current(s))
     if live:
         text.append(f"● {live} live ", style="green")
-    for (phase, _message), kinds in groups.items():
-        text.append(f"● {','.join(kinds)} {phase.value} ", style=PHASE_STYLE[phase])
+    for (label, style, _message), kinds in groups.items():
+        text.append(f"● {','.join(kinds)} {label} ", style=style)
     return text
 
 

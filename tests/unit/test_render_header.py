@@ -111,3 +111,25 @@ def test_each_line_is_cut_not_wrapped() -> None:
     assert watches_line({}, NOW).no_wrap
     line.truncate(30, overflow=line.overflow)
     assert line.plain == "⎈ ktui  ctx a-very-long-conte…"
+
+
+def test_a_live_but_silent_watch_is_stale_not_live() -> None:
+    silent = CacheState(CachePhase.LIVE, stale_since=NOW)
+    text = watch_states_text({"Deployment": LIVE, "Pod": silent})
+    local = NOW.astimezone().strftime("%H:%M:%S")
+    assert text.plain == f"● 1 live ● pod stale since {local} "
+    assert has_style(text, "pod stale", "yellow")
+
+
+def test_out_of_date_since_per_phase() -> None:
+    assert LIVE.out_of_date_since is None
+    assert CacheState(CachePhase.LIVE, stale_since=NOW).out_of_date_since == NOW
+    for phase in (CachePhase.RECONNECTING, CachePhase.FORBIDDEN, CachePhase.ERROR):
+        assert CacheState(phase, since=NOW).out_of_date_since == NOW
+    assert CacheState(CachePhase.SYNCING, since=NOW).out_of_date_since is None
+
+
+def test_the_retry_key_is_shown_only_while_a_watch_failed() -> None:
+    failed = {"Pod": CacheState(CachePhase.FORBIDDEN, since=NOW, message="Forbidden (403)")}
+    assert "[^r: retry]" in watches_line(failed, NOW, retry_key="^r").plain
+    assert "retry" not in watches_line({"Pod": LIVE}, NOW, retry_key="^r").plain

@@ -14,11 +14,18 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from ktui.cluster.kinds import KINDS_BY_NAME, ROLLOUT_KINDS, WORKLOAD_KINDS, kind_named
+from ktui.cluster.kinds import (
+    CHILD_KINDS,
+    KINDS_BY_NAME,
+    ROLLOUT_KINDS,
+    WORKLOAD_KINDS,
+    kind_named,
+)
 from ktui.cluster.state import CachePhase
 from ktui.model.objects import name_of, uid_of
 from ktui.model.workloads import TreeChanges, WorkloadTree, affected
 from ktui.names import namespace_name_problem
+from ktui.render.header import clock_time
 from ktui.render.panes import (
     CHILD_PANES,
     POD_COLUMNS,
@@ -192,6 +199,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         if changes.states:
             self.query_one(ClusterHeader).refresh_states()
             self._explain_empty()
+        self._mark_out_of_date()
         self._titles()
 
     def _shown(self, uid: str, obj: Obj) -> bool:
@@ -400,6 +408,25 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
             self.pods.border_title = f"Pods of {name_of(child)} [{self.pods.row_count}]"
         else:
             self.pods.border_title = f"Pods of {label} [{self.pods.row_count}]"
+
+    def _mark_out_of_date(self) -> None:
+        """Dim a pane whose rows may be out of date (its watch silent, down or denied) and say
+        since when under it, until the watch is current again."""
+        states = self._tree.objects.states
+        for table, kinds in (
+            (self.workloads, WORKLOAD_KINDS),
+            (self.children_table, CHILD_KINDS),
+            (self.pods, ("Pod",)),
+        ):
+            moments = [
+                moment
+                for kind in kinds
+                if (state := states.get(kind)) is not None
+                and (moment := state.out_of_date_since) is not None
+            ]
+            since = min(moments) if moments and table.total_count else None
+            table.set_class(since is not None, "stale")
+            table.border_subtitle = f"stale since {clock_time(since)}" if since else ""
 
     def _explain_empty(self) -> None:
         """Say in the pane why it is empty: forbidden, still syncing, unreachable."""

@@ -1,0 +1,76 @@
+"""Data that may be out of date is never shown as live: a silent link dims the panes and the
+header says since when; when the link heals the panes are current again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from faultproxy import FaultProxy
+from ui_support import deployment, pod, replicaset, wait_for
+
+from ktui.cluster.connection import connect
+from ktui.config import Config
+from ktui.settings import Settings
+from ktui.sim.server import SimServer
+from ktui.ui.app import make_app
+from ktui.ui.live_table import LiveTable
+
+
+def kubeconfig_for(url: str, path: Path) -> Path:
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": url}}],
+                "users": [{"name": "u", "user": {}}],
+                "contexts": [
+                    {"name": "x", "context": {"cluster": "c", "user": "u", "namespace": "default"}}
+                ],
+                "current-context": "x",
+            }
+        )
+    )
+    return path
+
+
+async def test_a_silent_link_dims_the_panes_and_says_since_when(tmp_path: Path) -> None:
+    with (
+        SimServer(port=0, token=None, tls=False, bookmark_interval=0.3) as sim,
+        FaultProxy(sim.port) as proxy,
+    ):
+        web = sim.store.create("apps", "deployments", deployment("web", replicas=1))
+        rs = sim.store.create("apps", "replicasets", replicaset(web, "abc12", 1))
+        sim.store.create("", "pods", pod(rs, "aaaaa"))
+        path = kubeconfig_for(proxy.url, tmp_path / "kubeconfig")
+        connection = connect(Settings(kubeconfig=str(path)))
+        app = make_app(Settings(), connection=connection, config=Config())
+        async with app.run_test(size=(160, 50)) as pilot:
+            workloads = app.screen.query_one("#workloads", LiveTable)
+            pods = app.screen.query_one("#pods", LiveTable)
+            header = app.screen.query_one("#header")
+            await wait_for(pilot, lambda: pods.total_count == 1, "web's pod listed")
+            await wait_for(pilot, lambda: "● live" in str(header.render()), "every watch live")
+            assert not workloads.has_class("stale")
+
+            proxy.silence()
+            await wait_for(
+                pilot,
+                lambda: workloads.has_class("stale") and pods.has_class("stale"),
+                "the panes dimmed",
+                deadline_s=60,
+            )
+            assert str(workloads.border_subtitle).startswith("stale since ")
+            assert "● live" not in str(header.render())
+            assert "stale since" in str(header.render()) or "reconnecting" in str(header.render())
+
+            proxy.resume()
+            await wait_for(
+                pilot,
+                lambda: not workloads.has_class("stale") and not pods.has_class("stale"),
+                "current again once the link heals",
+                deadline_s=60,
+            )
+            assert workloads.border_subtitle == ""
+        connection.close()
