@@ -800,6 +800,17 @@ class ControlPlane:
         proc = self._procs["kube-apiserver"]
         proc.stop(sig=sig, grace=10.0)
 
+    def freeze_apiserver(self) -> None:
+        """SIGSTOP kube-apiserver: a frozen server (sockets stay open, nothing answers)."""
+        popen = self._procs["kube-apiserver"].popen
+        assert popen is not None
+        os.kill(popen.pid, signal.SIGSTOP)
+
+    def thaw_apiserver(self) -> None:
+        popen = self._procs["kube-apiserver"].popen
+        assert popen is not None
+        os.kill(popen.pid, signal.SIGCONT)
+
     def restart_apiserver(self, timeout: float = 120.0, *, wipe_etcd: bool = False) -> None:
         """Start kube-apiserver again (same port, same flags) and wait until ready.
 

@@ -92,3 +92,43 @@ def test_a_cluster_rebuilt_on_a_wiped_etcd_leaves_no_ghosts(
         assert not {uid_of(p) for p in old} & set(pods)
         assert {p["metadata"]["name"] for p in pods.values()} == {"pod-0", "fresh-a", "fresh-b"}
         assert cluster.cache("Pod").relists > relists
+
+
+def test_a_frozen_apiserver_is_stale_not_live_and_fresh_after(control_plane: ControlPlane) -> None:
+    cp = control_plane
+    ns = "e2e-frozen"
+    kubectl(cp, "create", "namespace", ns)
+    create(cp, bare_pod(ns, "steady"))
+    # kube-apiserver 1.20 sends no bookmark on a quiet watch for about a minute: the health
+    # probe is what notices a frozen server.
+    options = WatchOptions(
+        backoff=Backoff(base=0.2, cap=1.0),
+        join_timeout=5.0,
+        probe_interval=0.5,
+        probe_timeout=1.0,
+        health_tick=0.2,
+    )
+    with running_cache(cp.kubeconfig_path, "admin", ns, [POD], options) as cluster:
+        wait_for("the pod cache live", lambda: in_phase(cluster, CachePhase.LIVE))
+        cp.freeze_apiserver()
+        try:
+            wait_for(
+                "the frozen server noticed",
+                lambda: cluster.states()["Pod"].out_of_date_since is not None,
+                timeout=60,
+                detail=lambda: describe_states(cluster),
+            )
+            assert cluster.states()["Pod"].phase in (CachePhase.LIVE, CachePhase.RECONNECTING)
+        finally:
+            cp.thaw_apiserver()
+        wait_for(
+            "current again and matching kubectl get",
+            lambda: (
+                in_phase(cluster, CachePhase.LIVE)
+                and cluster.states()["Pod"].out_of_date_since is None
+                and cached_versions(cluster, "Pod", ns) == versions(get_items(cp, "pods", ns))
+            ),
+            timeout=90,
+            interval=0.5,
+            detail=lambda: describe_states(cluster),
+        )
