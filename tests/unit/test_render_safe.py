@@ -75,7 +75,9 @@ def hostile(rng: random.Random, length: int = 12) -> str:
 
 
 def render_segments(renderable: RenderableType, width: int = 100) -> list[Segment]:
-    console = Console(file=io.StringIO(), width=width, force_terminal=True, color_system="truecolor")
+    console = Console(
+        file=io.StringIO(), width=width, force_terminal=True, color_system="truecolor"
+    )
     return list(console.render(renderable, console.options))
 
 
@@ -141,8 +143,8 @@ def test_escape_text_moves_spans_along() -> None:
     text.stylize("underline", 6, 8)  # "ef"
     escaped = escape_text(text)
     assert escaped.plain == "ab^[cd\\x9bef"
-    bold = [s for s in escaped.spans if s.style == "bold"][0]
-    underline = [s for s in escaped.spans if s.style == "underline"][0]
+    bold = next(s for s in escaped.spans if s.style == "bold")
+    underline = next(s for s in escaped.spans if s.style == "underline")
     assert escaped.plain[bold.start : bold.end] == "cd"
     assert escaped.plain[underline.start : underline.end] == "ef"
     assert any(s.style == ESCAPE_STYLE for s in escaped.spans)
