@@ -14,6 +14,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from ktui.cluster.selectors import selector_string
+from ktui.render.safe import escape_text, safe_text, visible
 from ktui.view.age import age, human_duration, parse_time, seconds_between, since
 from ktui.view.events import event_rows
 from ktui.view.images import pod_template
@@ -47,9 +48,12 @@ def object_yaml(obj: Obj) -> str:
 
 
 def yaml_syntax(yaml_text: str) -> Syntax:
-    """YAML highlighted, with line numbers, long lines wrapped."""
+    """YAML highlighted, with line numbers, long lines wrapped.
+
+    PyYAML quotes and escapes most control characters, but not all (U+0085, the bidi controls,
+    tabs in block scalars): what is left is escaped here, line by line."""
     return Syntax(
-        yaml_text,
+        visible(yaml_text, keep_newlines=True),
         "yaml",
         theme="monokai",
         background_color="default",
@@ -70,18 +74,17 @@ class _Writer:
         self.text.append(
             f"{pad}{label + ':':<{max(_LABEL_WIDTH - indent, len(label) + 2)}}", "bold"
         )
-        self.text.append(f"{value if value not in (None, '') else '<none>'}\n", style)
+        shown = f"{value if value not in (None, '') else '<none>'}"
+        self.text.append_text(safe_text(shown, style))
+        self.text.append("\n")
 
     def heading(self, label: str, indent: int = 0) -> None:
         self.text.append(f"{' ' * indent}{label}:\n", "bold")
 
     def line(self, value: str | Text, indent: int = 0) -> None:
         self.text.append(" " * indent)
-        if isinstance(value, Text):
-            self.text.append_text(value)
-            self.text.append("\n")
-        else:
-            self.text.append(value + "\n")
+        self.text.append_text(escape_text(value) if isinstance(value, Text) else safe_text(value))
+        self.text.append("\n")
 
 
 def _pairs(mapping: Any) -> str:

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from textual import on
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from ktui.cluster.batcher import ChangeBatch
@@ -18,6 +19,7 @@ from ktui.cluster.cache import ClusterCache
 from ktui.cluster.connection import Connection
 from ktui.config import Config, effective_settings, load_config_or_warning, namespace_override
 from ktui.model.workloads import WorkloadTree
+from ktui.render.safe import visible
 from ktui.settings import Settings
 from ktui.ui.messages import BatchArrived, ClusterChanged, RetryRequested, ScopeChanged
 from ktui.ui.palette import KtuiCommands
@@ -95,6 +97,24 @@ class KtuiApp(App[int], inherit_bindings=False):
     @property
     def readonly(self) -> bool:
         return self.settings.readonly
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A toast, always as plain text with its control and bidi characters escaped.
+
+        Toasts carry server messages and object names (`Widget.notify` lands here too), so
+        `markup` is ignored: a name with `[` is not markup and an ESC is not sent to the terminal.
+        """
+        super().notify(
+            visible(message), title=visible(title), severity=severity, timeout=timeout, markup=False
+        )
 
     def on_mount(self) -> None:
         self.push_screen(MainScreen())

@@ -5,6 +5,10 @@ thousands of pods that is the whole frame budget. `LiveTable` keeps rows in a di
 stable key (the object's uid), sorts and filters once per batch, and draws only the visible
 lines through the Line API, so display work scales with the rows on screen. The cursor follows
 its key, not its index, and keeps its place on screen while rows move under it.
+
+Cells hold strings from the cluster: each is escaped (`ktui.render.safe`) before it is measured
+and drawn, and every line drawn passes `sanitize_segments`, so no control or bidi character
+reaches the terminal.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ktui.render.panes import Column
+from ktui.render.safe import escape_text, safe_text, sanitize_segments, visible
 
 __all__ = ["Cell", "ClockCell", "Column", "LiveTable", "Row"]
 
@@ -273,9 +278,9 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         widths = self._natural_widths
         for i, cell in enumerate(row[: len(widths)]):
             if isinstance(cell, str):
-                n = len(cell)
+                n = len(visible(cell))
             elif isinstance(cell, Text):
-                n = cell.cell_len
+                n = escape_text(cell).cell_len
             else:
                 n = cell.text(self._now).cell_len + 1
             if n > widths[i]:
@@ -428,9 +433,8 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         if not self._order:
             if y == 2:
                 style = self.get_component_rich_style("live-table--empty")
-                return Strip(
-                    [Segment(("  " + self.empty_message)[:width], base + style)]
-                ).extend_cell_length(width, base)
+                message = visible("  " + self.empty_message)[:width]
+                return Strip([Segment(message, base + style)]).extend_cell_length(width, base)
             return Strip.blank(width, base)
         if index >= len(self._order):
             return Strip.blank(width, base)
@@ -469,11 +473,11 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         for i, (column, cell_width) in enumerate(zip(self.columns, widths, strict=True)):
             cell = row[i] if i < len(row) else ""
             if isinstance(cell, str):
-                text = Text(cell)
+                text = safe_text(cell)
             elif isinstance(cell, Text):
-                text = cell.copy()
+                text = escape_text(cell).copy()
             else:
-                text = cell.text(self._now)
+                text = escape_text(cell.text(self._now))
             if text.cell_len > cell_width:
                 text.truncate(cell_width, overflow="ellipsis")
             if column.justify == "right":
@@ -484,8 +488,11 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
                 line.append("  ")
             line.append_text(text)
         line.truncate(width, pad=True)
-        segments = list(line.render(self.app.console))
-        return Strip(segments, width).simplify()
+        # The cells are escaped already: this is the last gate, should a cell type slip by.
+        strip = Strip(sanitize_segments(line.render(self.app.console), keep_newlines=False))
+        if strip.cell_length != width:
+            strip = strip.crop_extend(0, width, style)
+        return strip.simplify()
 
 
 def _natural_key(text: str) -> tuple[Any, ...]:

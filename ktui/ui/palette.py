@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
+from textual.markup import escape
 
 from ktui.cluster.kinds import KINDS_BY_NAME, WORKLOAD_KINDS
 from ktui.cluster.namespaces import list_namespace_names
+from ktui.render.safe import visible
 
 if TYPE_CHECKING:
     from ktui.ui.app import KtuiApp
@@ -39,6 +41,12 @@ class Candidate:
     help: str
     action: Callable[[], Any]
     discoverable: bool = True
+
+    def __post_init__(self) -> None:
+        # Textual parses a hit's text and help as markup: names from the cluster (or a
+        # kubeconfig) are escaped (`ktui.render.safe`) and their markup neutralised.
+        object.__setattr__(self, "text", escape(visible(self.text)))
+        object.__setattr__(self, "help", escape(visible(self.help)))
 
 
 def after_close(app: KtuiApp, select: Callable[[MainScreen], object]) -> Callable[[], None]:

@@ -13,14 +13,16 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from ktui.cluster.kinds import CHILD_KINDS
 from ktui.model.objects import batch_touches, kind_of, label_of, namespace_of
 from ktui.render.events import events_title
+from ktui.render.safe import safe_text
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.base import InspectorScreen
 from ktui.ui.widgets.events import EventTable
+from ktui.ui.widgets.safe import SafeStatic
 
 Obj = dict[str, Any]
 
@@ -41,7 +43,7 @@ class EventsScreen(InspectorScreen):
         self.related: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(id="events-title")
+        yield SafeStatic(id="events-title")
         yield EventTable(with_object=True, id="events")
         yield Footer()
 
@@ -61,7 +63,7 @@ class EventsScreen(InspectorScreen):
         if target is not None:
             self.target = target
         if self.target is None:
-            self.query_one("#events-title", Static).update(
+            self.query_one("#events-title", SafeStatic).update(
                 Text("The object is gone from the cache.", style="bold red")
             )
             self.table.show_events([], self.ktui.clock())
@@ -73,9 +75,9 @@ class EventsScreen(InspectorScreen):
         label = label_of(self.target)
         kinds = sorted({kind_of(o) for o in objects[1:]})
         scope = f"{label} and its {', '.join(k + 's' for k in kinds)}" if kinds else label
-        self.table.border_title = self.table.title(scope)
+        self.table.border_title = safe_text(self.table.title(scope))
         title = events_title(label, namespace_of(self.target), deleted=target is None)
-        self.query_one("#events-title", Static).update(title)
+        self.query_one("#events-title", SafeStatic).update(title)
 
     @on(ClusterChanged)
     def _cluster_changed(self, message: ClusterChanged) -> None:

@@ -9,6 +9,10 @@ without losing lines.
 Keys follow k9s: `s` toggles autoscroll, `p` the previous instance; `c` cycles containers
 (the last choice shows all containers interleaved, each line prefixed `[container]`), `/`
 searches with `n`/`N` to jump between matches, `t` shows timestamps.
+
+Log lines are whatever the container wrote: colour codes, OSC sequences, a clear-screen. Each
+line's tabs are expanded, then every control and bidi character is shown as an escape
+(`ktui.render.safe`), search highlights moved along; the strips drawn pass the same gate.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from ktui.cluster.logs import (
     READ_TIMEOUT_S,
@@ -37,8 +41,10 @@ from ktui.cluster.logs import (
     LogStream,
     TimestampKey,
 )
+from ktui.render.safe import escape_text, safe_text, sanitize_segments, visible
 from ktui.ui.messages import ClusterChanged, RetryRequested
 from ktui.ui.screens.base import InspectorScreen
+from ktui.ui.widgets.safe import SafeStatic
 from ktui.view.logs import container_names, default_container, has_log, run_signature
 
 Obj = dict[str, Any]
@@ -140,7 +146,7 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         return low
 
     def _line_width(self, line: LogLine) -> int:
-        width = len(line.text)
+        width = len(visible(line.text.expandtabs(8)))
         if self.show_timestamps and line.timestamp:
             width += len(line.timestamp) + 1
         if self.show_prefix and line.container:
@@ -225,10 +231,11 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         if self.show_timestamps and line.timestamp:
             text.append(line.timestamp + " ", style="grey50")
         start = len(text)
-        text.append(line.text)
+        body = safe_text(line.text.expandtabs(8))
+        text.append_text(body)
         if self.search:
             needle = self.search.lower()
-            haystack = line.text.lower()
+            haystack = body.plain.lower()
             current = index == self.current_line
             style = "bold black on orange1" if current else "black on yellow"
             position = haystack.find(needle)
@@ -237,7 +244,7 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
                 position = haystack.find(needle, position + len(needle))
             if current:
                 text.stylize("on grey23", 0, len(text))
-        return text
+        return escape_text(text)  # the prefix and the timestamp (the body is escaped)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -245,7 +252,8 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         index = int(self.scroll_y) + y
         if not self.lines:
             if y == 0:
-                return Strip([Segment(self.empty_message[:width], base + Style(italic=True))])
+                message = visible(self.empty_message)[:width]
+                return Strip([Segment(message, base + Style(italic=True))])
             return Strip.blank(width, base)
         if index >= len(self.lines):
             return Strip.blank(width, base)
@@ -254,8 +262,12 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         key = (serial, scroll_x)
         strip = self._cache.get(key)
         if strip is None:
-            segments = list(self.line_text(index).render(self.app.console))
-            strip = Strip(segments).crop(scroll_x, scroll_x + width).simplify()
+            rendered = self.line_text(index).render(self.app.console)
+            strip = (
+                Strip(sanitize_segments(rendered, keep_newlines=False))
+                .crop(scroll_x, scroll_x + width)
+                .simplify()
+            )
             if len(self._cache) > 2048:
                 self._cache.clear()
             self._cache[key] = strip
@@ -339,8 +351,8 @@ class LogsScreen(InspectorScreen):
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="logs-status")
-        yield Static(id="logs-error")
+        yield SafeStatic(id="logs-status")
+        yield SafeStatic(id="logs-error")
         yield LogView(id="log")
         yield Input(placeholder="search…", id="logs-search")
         yield Footer()
@@ -497,16 +509,16 @@ class LogsScreen(InspectorScreen):
         if view.search:
             position = (view.current_match or 0) + 1 if view.current_match is not None else 0
             status.append(f"  /{view.search} {position}/{len(view.matches)}", style="yellow")
-        self.query_one("#logs-status", Static).update(status)
+        self.query_one("#logs-status", SafeStatic).update(status)
         error_line = Text(no_wrap=True, overflow="ellipsis")
         for container, message in self.errors.items():
             if len(error_line):
                 error_line.append("  ")
             prefix = f"[{container}] " if container and self.all_containers else ""
             error_line.append(f"✖ {prefix}{message}")
-        self.query_one("#logs-error", Static).update(error_line)
+        self.query_one("#logs-error", SafeStatic).update(error_line)
         self.set_class(bool(self.errors), "failed")
-        view.border_title = (
+        view.border_title = safe_text(
             f"{'all containers' if self.all_containers else self.container}"
             f"{' (previous)' if self.previous else ''}"
         )

@@ -34,6 +34,7 @@ from ktui.render.panes import (
     workload_cells,
     workload_columns,
 )
+from ktui.render.safe import safe_text
 from ktui.ui.live_table import LiveTable
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.rollout import MUTATING_ACTIONS, ROLLOUT_BINDINGS, RolloutActions
@@ -395,19 +396,19 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         scope = self.ktui.connection.namespace or "all namespaces"
         suffix = f" /{self.workloads.filter_text}" if self.workloads.filter_text else ""
         count = f"{shown}" if shown == total else f"{shown} of {total}"
-        self.workloads.border_title = f"{name} [{count}] · {scope}{suffix}"
+        self.workloads.border_title = safe_text(f"{name} [{count}] · {scope}{suffix}")
         selected = tree.workloads.get(self.selected_workload or "")
         if selected is None:
             self.children_table.border_title = "ReplicaSets · Revisions · Jobs"
             self.pods.border_title = "Pods"
             return
         label = f"{selected.get('kind', '')}/{name_of(selected)}"
-        self.children_table.border_title = f"{label} [{self.children_table.row_count}]"
+        self.children_table.border_title = safe_text(f"{label} [{self.children_table.row_count}]")
         child = tree.objects.get(self.selected_child) if self.selected_child else None
         if self._pods_follow_child and child is not None:
-            self.pods.border_title = f"Pods of {name_of(child)} [{self.pods.row_count}]"
+            self.pods.border_title = safe_text(f"Pods of {name_of(child)} [{self.pods.row_count}]")
         else:
-            self.pods.border_title = f"Pods of {label} [{self.pods.row_count}]"
+            self.pods.border_title = safe_text(f"Pods of {label} [{self.pods.row_count}]")
 
     def _mark_out_of_date(self) -> None:
         """Dim a pane whose rows may be out of date (its watch silent, down or denied) and say

@@ -14,15 +14,17 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from ktui.model.objects import name_of
 from ktui.render.containers import container_counts
 from ktui.render.pod import deleted_notice, pod_not_found, pod_title
+from ktui.render.safe import safe_text
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.base import InspectorScreen
 from ktui.ui.widgets.containers import ContainerList
 from ktui.ui.widgets.events import EventTable
+from ktui.ui.widgets.safe import SafeStatic
 from ktui.ui.widgets.scroll import Scroll
 from ktui.ui.widgets.timeline import PodTimeline
 
@@ -60,8 +62,8 @@ class PodDetailScreen(InspectorScreen):
         self.deleted_at: datetime | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="pod-title")
-        yield Static(id="pod-deleted")
+        yield SafeStatic(id="pod-title")
+        yield SafeStatic(id="pod-deleted")
         with Scroll(id="pod-body"):
             with Vertical(id="lifecycle"):
                 yield PodTimeline(id="timeline")
@@ -101,14 +103,14 @@ class PodDetailScreen(InspectorScreen):
     def render_pod(self) -> None:
         now = self.ktui.clock()
         self.set_class(self.deleted_at is not None, "deleted")
-        deleted = self.query_one("#pod-deleted", Static)
+        deleted = self.query_one("#pod-deleted", SafeStatic)
         if self.deleted_at is not None:
             deleted.update(deleted_notice(self.deleted_at, now, last_known=self.pod is not None))
         pod = self.pod
         if pod is None:
-            self.query_one("#pod-title", Static).update(pod_not_found())
+            self.query_one("#pod-title", SafeStatic).update(pod_not_found())
             return
-        self.query_one("#pod-title", Static).update(pod_title(pod, now))
+        self.query_one("#pod-title", SafeStatic).update(pod_title(pod, now))
         self.timeline.show(pod, now)
         self.containers.show(pod, now)
         lifecycle = self.query_one("#lifecycle")
@@ -124,7 +126,8 @@ class PodDetailScreen(InspectorScreen):
         else:
             events = self.ktui.model.objects.events_about([pod])
             self.events.show_events(events, self.ktui.clock())
-        self.events.border_title = self.events.title(f"pod {name_of(pod) if pod else ''}")
+        what = f"pod {name_of(pod) if pod else ''}"
+        self.events.border_title = safe_text(self.events.title(what))
 
     # ------------------------------------------------------------------ live updates
 

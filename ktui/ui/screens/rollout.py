@@ -40,9 +40,11 @@ from ktui.cluster.rollout import (
 from ktui.cluster.rollout.replicas import check_replicas
 from ktui.render.cells import TimeCell, dim
 from ktui.render.rollout import diff_text, revision_detail, status_renderable
+from ktui.render.safe import safe_text
 from ktui.ui.bindings import FOCUS_BINDINGS
 from ktui.ui.live_table import Column, LiveTable
 from ktui.ui.messages import ClusterChanged
+from ktui.ui.widgets.safe import SafeStatic
 from ktui.ui.widgets.scroll import Scroll
 from ktui.view.age import parse_time
 
@@ -94,9 +96,9 @@ class ConfirmScreen(ModalScreen[bool], inherit_bindings=False):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = self.title_text
+            box.border_title = safe_text(self.title_text)
             with Scroll():
-                yield Static(self.body, id="confirm-body")
+                yield SafeStatic(self.body, id="confirm-body")
             with Horizontal():
                 yield Button("Yes (y)", variant="warning", id="yes")
                 yield Button("No (n)", id="no")
@@ -129,7 +131,7 @@ class ScaleScreen(ModalScreen[int | None], inherit_bindings=False):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = f"Scale {self.label}"
+            box.border_title = safe_text(f"Scale {self.label}")
             yield Static(f"Replicas now: {self.current}. New number of replicas:")
             # Plain text, checked on enter: an "integer" Input would silently drop what is not
             # a digit (1e3 would become 13).
@@ -363,10 +365,10 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="rollout-status")
+        yield SafeStatic("", id="rollout-status")
         yield LiveTable(HISTORY_COLUMNS, id="history", empty_message="No rollout history.")
         with Scroll(id="revision-detail"):
-            yield Static("", id="revision-body")
+            yield SafeStatic("", id="revision-body")
         yield Footer()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -407,7 +409,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     def refresh_view(self) -> None:
         obj = self.rollout_target()
-        status_widget = self.query_one("#rollout-status", Static)
+        status_widget = self.query_one("#rollout-status", SafeStatic)
         table = self.query_one("#history", LiveTable)
         if obj is None:
             status_widget.update(Text("This workload no longer exists.", style="bold red"))
@@ -415,7 +417,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
             return
         kind = str(obj.get("kind", ""))
         name = str(_meta(obj).get("name", ""))
-        status_widget.border_title = f"rollout status {kind.lower()}/{name}"
+        status_widget.border_title = safe_text(f"rollout status {kind.lower()}/{name}")
         try:
             status = rollout_status(obj, kind=kind)
             status_widget.update(status_renderable(status))
@@ -449,7 +451,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self._show_revision(message.key)
 
     def _show_revision(self, key: str | None) -> None:
-        body = self.query_one("#revision-body", Static)
+        body = self.query_one("#revision-body", SafeStatic)
         detail = self.query_one("#revision-detail", Scroll)
         obj = self.rollout_target()
         revision = self.revisions.get(key or "")

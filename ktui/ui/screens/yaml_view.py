@@ -12,12 +12,13 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from ktui.model.objects import kind_of, label_of, namespace_of
 from ktui.render.describe import describe, object_yaml, yaml_syntax
 from ktui.ui.messages import ClusterChanged
 from ktui.ui.screens.base import InspectorScreen
+from ktui.ui.widgets.safe import SafeStatic
 from ktui.ui.widgets.scroll import Scroll
 
 Obj = dict[str, Any]
@@ -38,9 +39,9 @@ class ObjectScreen(InspectorScreen):
         self.deleted = False
 
     def compose(self) -> ComposeResult:
-        yield Static(classes="object-title", id="object-title")
+        yield SafeStatic(classes="object-title", id="object-title")
         with Scroll(id="object-scroll"):
-            yield Static(id="object-body")
+            yield SafeStatic(id="object-body")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -52,15 +53,15 @@ class ObjectScreen(InspectorScreen):
         self.show()
 
     @property
-    def body(self) -> Static:
-        return self.query_one("#object-body", Static)
+    def body(self) -> SafeStatic:
+        return self.query_one("#object-body", SafeStatic)
 
     def show(self) -> None:
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(f"{self.screen_name} ", style="bold")
         if self.obj is None:
             title.append("object not found in the cache", style="bold red")
-            self.query_one("#object-title", Static).update(title)
+            self.query_one("#object-title", SafeStatic).update(title)
             self.body.update("")
             return
         title.append(label_of(self.obj), style="bold cyan")
@@ -68,7 +69,7 @@ class ObjectScreen(InspectorScreen):
             title.append(f"  ns {namespace_of(self.obj)}", style="grey62")
         if self.deleted:
             title.append("  ✖ deleted: showing its last known state", style="bold red")
-        self.query_one("#object-title", Static).update(title)
+        self.query_one("#object-title", SafeStatic).update(title)
         self.render_body(self.obj)
 
     screen_name = ""

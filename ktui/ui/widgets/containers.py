@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from textual.widgets import Static
-
 from ktui.render.containers import render_containers
+from ktui.ui.widgets.safe import SafeStatic
 from ktui.view.pod import ContainerGroups, container_groups
 
 Obj = dict[str, Any]
 
 
-class ContainerList(Static):
+class ContainerList(SafeStatic):
     """The container groups of one pod; `show(pod, now)` redraws them."""
 
     DEFAULT_CSS = """

@@ -8,15 +8,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.widgets import Static
 
 from ktui.render.header import header_text
+from ktui.ui.widgets.safe import SafeStatic
 
 if TYPE_CHECKING:
     from ktui.ui.app import KtuiApp
 
 
-class ClusterHeader(Static):
+class ClusterHeader(SafeStatic):
     DEFAULT_CSS = """
     ClusterHeader {
         height: 2;

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
+from ktui.render.safe import escape_text
 from ktui.render.timeline import Timeline, build_timeline, legend_text, render_timeline
 
 Obj = dict[str, Any]
@@ -47,7 +48,7 @@ class PodTimeline(Widget):
         return render_timeline(self.timeline, width or self.content_size.width or 80, self._now)
 
     def render(self) -> Text:
-        return self.rendered()
+        return escape_text(self.rendered(), keep_newlines=True)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if self.timeline is None:
