@@ -74,3 +74,34 @@ async def test_a_silent_link_dims_the_panes_and_says_since_when(tmp_path: Path) 
             )
             assert workloads.border_subtitle == ""
         connection.close()
+
+
+async def test_a_log_stream_broken_with_the_link_resumes_when_it_heals(tmp_path: Path) -> None:
+    from test_logs import ScriptedLogs, open_logs_from_main, running, seed, texts
+
+    with (
+        SimServer(port=0, token=None, tls=False, bookmark_interval=0.3) as sim,
+        FaultProxy(sim.port) as proxy,
+    ):
+        logs = ScriptedLogs()
+        sim.store.log_source = logs
+        objs = seed(sim, statuses=[running("app"), running("worker")])
+        name = objs["pod"]["metadata"]["name"]
+        logs.write(name, "app", "before the outage")
+        path = kubeconfig_for(proxy.url, tmp_path / "kubeconfig")
+        connection = connect(Settings(kubeconfig=str(path)))
+        app = make_app(Settings(), connection=connection, config=Config())
+        async with app.run_test(size=(160, 50)) as pilot:
+            screen = await open_logs_from_main(app, pilot, objs)
+            await wait_for(pilot, lambda: texts(screen) == ["before the outage"], "the log")
+            proxy.cut()
+            await wait_for(pilot, lambda: screen.errors, "the stream broken", deadline_s=60)
+            logs.write(name, "app", "after the outage")
+            proxy.resume()
+            await wait_for(
+                pilot,
+                lambda: texts(screen) == ["before the outage", "after the outage"],
+                "the stream read again once the pods' watch is current",
+                deadline_s=60,
+            )
+        connection.close()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from rich.segment import Segment
@@ -41,6 +42,7 @@ from ktui.cluster.logs import (
     LogStream,
     TimestampKey,
 )
+from ktui.cluster.state import CacheState
 from ktui.render.safe import escape_text, safe_text, sanitize_segments, visible
 from ktui.ui.messages import ClusterChanged, RetryRequested
 from ktui.ui.screens.base import InspectorScreen
@@ -343,6 +345,8 @@ class LogsScreen(InspectorScreen):
         self.read_timeout = read_timeout
         self.streams: list[LogStream] = []
         self.errors: dict[str, str] = {}
+        self._link_down = False
+        """Whether the pods' watch was last seen down or silent (see `_follow_link`)."""
         self.ended: set[str] = set()
         self._signatures: dict[str, tuple[str, str, int]] = {}
         self._pending: list[LogChunk] = []
@@ -531,6 +535,8 @@ class LogsScreen(InspectorScreen):
 
     @on(ClusterChanged)
     def _cluster_changed(self, message: ClusterChanged) -> None:
+        if message.batch.states:
+            self._follow_link(message.batch.states)
         pod = message.batch.upserts.get("Pod", {}).get(self.pod_uid)
         if pod is None:
             return
@@ -579,6 +585,18 @@ class LogsScreen(InspectorScreen):
 
     def action_reload(self) -> None:
         self.start_streams()
+
+    def _follow_link(self, changed: Mapping[str, CacheState]) -> None:
+        """When the pods' watch is current again after being down or silent, streams that
+        ended on an error (most likely the same broken link) are read again."""
+        state = changed.get("Pod")
+        if state is None:
+            return
+        down = state.out_of_date_since is not None
+        healed = self._link_down and not down
+        self._link_down = down
+        if healed and self.errors:
+            self.start_streams()
 
     @on(RetryRequested)
     def _retry_requested(self, message: RetryRequested) -> None:
