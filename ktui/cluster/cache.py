@@ -504,7 +504,9 @@ class ResourceCache:
                 self._set_progress("listing again")
         else:
             self._set_progress("listing")
-        items, resource_version = self._list_all()
+        # The first list is shown page by page (the panes fill in as pages arrive); a relist is
+        # applied whole, as one diff, so what is shown never goes back to a partial state.
+        items, resource_version = self._list_all(progressive=not relist)
         if relist:
             self.relists += 1
         self._note_data()
@@ -512,7 +514,7 @@ class ResourceCache:
         self._listed_version = resource_version
         self._need_list = False
 
-    def _list_all(self) -> tuple[dict[str, Obj], str]:
+    def _list_all(self, *, progressive: bool = False) -> tuple[dict[str, Obj], str]:
         assert self._version is not None
         path = self.spec.collection_path(self._version, self.namespace)
         api_version = self.spec.api_version(self._version)
@@ -551,6 +553,24 @@ class ResourceCache:
             token = page.continue_token
             if not token:
                 return items, page.resource_version
+            if progressive:
+                self._publish_page(page.items, len(items), page.remaining)
+
+    def _publish_page(
+        self, page: list[tuple[str, Obj]], listed: int, remaining: int | None
+    ) -> None:
+        """Hand one page of the first list to the sink before the list ends, and say how far
+        the list is ("listing 1500/100000"); the final diff adds the rest (and takes back what
+        a restarted list no longer has)."""
+        with self._lock:
+            changes: list[Change] = []
+            for uid, obj in page:
+                changes.append((uid, obj, uid in self._objects))
+                self._objects[uid] = obj
+        total = f"/{listed + remaining}" if remaining is not None else "…"
+        self._set_progress(f"listing {listed}{total}")
+        if self._sink is not None:
+            self._sink.apply(self.spec.kind, changes)
 
     def _replace(self, items: dict[str, Obj], resource_version: str) -> None:
         """Make `items` the cache's content and emit only the difference to the sink."""

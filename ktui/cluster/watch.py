@@ -167,6 +167,8 @@ class ListPage:
     """(uid, object) of every usable item, managedFields dropped, kind/apiVersion filled in."""
     resource_version: str
     continue_token: str
+    remaining: int | None = None
+    """The list's `remainingItemCount`: items after this page, when the server says."""
 
 
 def parse_list_page(body: bytes, *, kind: str, api_version: str) -> ListPage:
@@ -192,8 +194,10 @@ def parse_list_page(body: bytes, *, kind: str, api_version: str) -> ListPage:
         items.append(prepared)
     version = metadata.get("resourceVersion")
     token = metadata.get("continue")
+    remaining = metadata.get("remainingItemCount")
     return ListPage(
         items=items,
         resource_version=version if isinstance(version, str) else "",
         continue_token=token if isinstance(token, str) else "",
+        remaining=remaining if isinstance(remaining, int) and remaining >= 0 else None,
     )

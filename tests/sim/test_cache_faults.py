@@ -16,7 +16,7 @@ from faultproxy import FaultProxy
 from kubernetes import client, config
 
 from ktui.cluster.batcher import ChangeBatch
-from ktui.cluster.cache import Backoff, CachePhase, ClusterCache, WatchOptions
+from ktui.cluster.cache import Backoff, CachePhase, ClusterCache, ResourceCache, WatchOptions
 from ktui.cluster.kinds import DEPLOYMENT, POD, KindSpec
 from ktui.cluster.state import CacheState, utc_now
 from ktui.sim.server import SimServer, new_tls_files
@@ -347,3 +347,57 @@ def test_retry_wakes_every_reconnecting_kind_from_a_long_back_off() -> None:
             proxy.resume()
             assert sorted(cluster.retry()) == ["Deployment", "Pod"]
             wait_for(lambda: all(s.phase is LIVE for s in cluster.states().values()), "live")
+
+
+class RecordingSink:
+    """A ChangeSink that records each apply call and the phases/messages it was told about."""
+
+    def __init__(self, cache: list[Any]) -> None:
+        self.cache = cache
+        self.applies: list[list[tuple[str, bool]]] = []
+        self.messages: list[str] = []
+        self.lock = threading.Lock()
+
+    def apply(self, kind: str, changes: list[Any]) -> None:
+        with self.lock:
+            self.applies.append([(uid, obj is not None) for uid, obj, _ in changes])
+
+    def state_changed(self, kind: str) -> None:
+        state = self.cache[0].state()
+        with self.lock:
+            self.messages.append(state.message)
+
+
+def test_the_first_list_reaches_the_screen_page_by_page() -> None:
+    options = WatchOptions(backoff=Backoff(base=0.05, cap=0.3), page_size=2, probe_interval=None)
+    with SimServer(tls=False) as sim:
+        for index in range(5):
+            sim.store.create(
+                "",
+                "pods",
+                {
+                    "metadata": {"name": f"p{index}", "namespace": "default"},
+                    "spec": {"containers": [{"name": "c", "image": "x"}]},
+                },
+            )
+        holder: list[Any] = []
+        sink = RecordingSink(holder)
+        cache = ResourceCache(api_client_for(sim.url), POD, "default", sink=sink, options=options)
+        holder.append(cache)
+        cache.start()
+        try:
+            wait_for(lambda: cache.state().phase is LIVE, "live")
+            with sink.lock:
+                applies = list(sink.applies)
+                messages = list(sink.messages)
+            # Pages of 2, 2 and 1: the first two are handed over before the list ends, with
+            # how far the list is; the last comes with the final diff.
+            assert [len(a) for a in applies] == [2, 2, 1]
+            assert "listing 2/5" in messages and "listing 4/5" in messages
+            # A relist is one diff, never a partial picture: nothing changed, nothing emitted.
+            cache.resync()
+            wait_for(lambda: cache.relists == 1 and cache.state().phase is LIVE, "relisted")
+            with sink.lock:
+                assert sink.applies[3:] == [[]]
+        finally:
+            cache.stop()
