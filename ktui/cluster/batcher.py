@@ -47,6 +47,9 @@ class ChangeBatch:
     """1 for the first batch delivered, then 2, 3, ..."""
     coalesced: int = 0
     """How many object changes were recorded for this batch (>= objects in it)."""
+    first_change_at: float = 0.0
+    """`time.monotonic()` when the batch's oldest change was recorded (0.0: none): the batch's
+    display lag is measured from here."""
 
     def object_count(self) -> int:
         return sum(map(len, self.upserts.values())) + sum(map(len, self.deletes.values()))
@@ -89,6 +92,7 @@ class ChangeBatcher:
         self._pending: dict[tuple[str, str], _Pending] = {}
         self._dirty_states: set[str] = set()
         self._recorded = 0
+        self._first_change_at = 0.0
         self._max_pending = 0
         self._sequence = 0
         self._stopping = threading.Event()
@@ -150,6 +154,8 @@ class ChangeBatcher:
         self._recorded += 1
 
     def _after_record(self) -> None:
+        if not self._first_change_at:
+            self._first_change_at = time.monotonic()
         size = len(self._pending)
         if size > self._max_pending:
             self._max_pending = size
@@ -181,6 +187,7 @@ class ChangeBatcher:
             pending, self._pending = self._pending, {}
             dirty, self._dirty_states = self._dirty_states, set()
             recorded, self._recorded = self._recorded, 0
+            first_change_at, self._first_change_at = self._first_change_at, 0.0
             self._sequence += 1
             sequence = self._sequence
         upserts: dict[str, dict[str, Obj]] = {}
@@ -200,6 +207,7 @@ class ChangeBatcher:
             states=states,
             sequence=sequence,
             coalesced=recorded,
+            first_change_at=first_change_at,
         )
 
     def ack(self) -> None:

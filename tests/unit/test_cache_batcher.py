@@ -262,3 +262,17 @@ def test_concurrent_producers() -> None:
         batcher.stop()
     assert batcher.max_pending <= 400
     assert view.bad_deletes == []
+
+
+def test_a_batch_says_when_its_oldest_change_was_recorded() -> None:
+    batcher = ChangeBatcher(lambda batch: None, state_of=lambda kind: CacheState(CachePhase.LIVE))
+    before = time.monotonic()
+    batcher.put_upsert("Pod", "a", {"metadata": {"uid": "a"}}, existed=False)
+    recorded = time.monotonic()
+    batcher.put_upsert("Pod", "b", {"metadata": {"uid": "b"}}, existed=False)
+    batch = batcher.take_batch()
+    assert batch is not None
+    assert before <= batch.first_change_at <= recorded
+    batcher.touch_state("Pod")
+    state_only = batcher.take_batch()
+    assert state_only is not None and state_only.first_change_at == 0.0

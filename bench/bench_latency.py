@@ -1,0 +1,223 @@
+"""What a user feels, at several cluster sizes: keypress to screen updated, and display lag.
+
+For each N in `--sizes` an API server runs in its own process (bench_list_watch's `serve`) with
+N running pods in namespace `load` (100 Deployments of N/100 pods). The whole app runs headless
+(`make_app` in `run_test`, 160x50) in that namespace and is measured from inside:
+
+- sync: from the app's start to every pod listed and every workload row shown, and the
+  process's RSS growth over it (resident set size, `/proc/self/statm`: the interpreter, the
+  cache, the model and the rows together);
+- under R pod changes per second (`--churn status`: restarts and readiness flips, so cells
+  change), K rounds of each interaction, timed from the key press until the app is idle again
+  (`Pilot.press` then `Pilot.pause`: the key handled, every message it caused processed, the
+  screen refreshed):
+  cursor (`down` in the pods pane), pane (`tab`), filter keystroke (a letter typed into the
+  `/` filter of the pods pane), pod detail (`enter` on a pod; `escape` back is timed too);
+- display lag: for every batch the main screen applied in the window, from the moment its
+  oldest change reached ktui's cache (`ChangeBatch.first_change_at`) to the batch being
+  applied to the panes (`MainScreen.batch_observer`), plus the server-to-cache hop on loopback,
+  which this does not include.
+
+Printed per N: p50, p99 and max of each, and the goal ratios (p99 / 50 ms at 10,000 pods,
+p99 / 100 ms at 100,000, lag p99 / 300 ms), measured in the same run. Nothing is asserted.
+
+    .venv/bin/python bench/bench_latency.py [--sizes 1000,10000] [--rate 2000] [--rounds 30]
+    .venv/bin/python bench/bench_latency.py --sizes 100000 --rounds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textual import events
+from textual.pilot import Pilot
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_list_watch import SimProcess, machine_note
+
+from ktui.cluster.connection import connect
+from ktui.cluster.state import CachePhase
+from ktui.config import Config
+from ktui.settings import Settings
+from ktui.ui.app import make_app
+from ktui.ui.live_table import LiveTable
+from ktui.ui.messages import ClusterChanged
+from ktui.ui.screens.main import MainScreen
+
+GOALS_MS = {10_000: 50.0, 100_000: 100.0}
+LAG_GOAL_MS = 300.0
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+@dataclass
+class SizeResult:
+    pods: int
+    sync_seconds: float = 0.0
+    rss_growth_mb: float = 0.0
+    keys: dict[str, list[float]] = field(default_factory=dict)
+    lags: list[float] = field(default_factory=list)
+
+
+async def wait_for(
+    pilot: Pilot[Any], condition: Callable[[], bool], what: str, timeout: float = 600.0
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"bench: timed out after {timeout:.0f} s waiting for {what}")
+        await pilot.pause(0.02)
+
+
+async def timed_press(pilot: Pilot[Any], key: str) -> float:
+    """From the key event entering the app to the screen composed with its effect.
+
+    `Pilot.press` waits for the process to look idle (wall clock vs CPU time), which under churn
+    measures the watch threads, not the key: the key is sent as a terminal would send it, the
+    app and screen queues are drained (every message the key caused is handled), and the
+    screen is composed once, as the next refresh would.
+    """
+    app = pilot.app
+    start = time.perf_counter()
+    char = key if len(key) == 1 else None
+    event = events.Key(key, char)
+    event.set_sender(app)
+    assert app._driver is not None
+    app._driver.send_message(event)
+    await pilot._wait_for_screen()
+    app.screen._on_timer_update()
+    return time.perf_counter() - start
+
+
+async def measure(sim: SimProcess, pods: int, rate: int, rounds: int) -> SizeResult:
+    result = SizeResult(pods)
+    settings = Settings(kubeconfig=sim.kubeconfig, namespace="load")
+    connection = connect(settings)
+    rss0 = rss_bytes()
+    start = time.perf_counter()
+    app = make_app(settings, connection=connection, config=Config())
+    groups = min(100, pods)
+    try:
+        async with app.run_test(size=(160, 50)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, MainScreen)
+            workloads = screen.query_one("#workloads", LiveTable)
+            pods_pane = screen.query_one("#pods", LiveTable)
+
+            def synced() -> bool:
+                states = app.model.objects.states
+                pod_state = states.get("Pod")
+                return (
+                    pod_state is not None
+                    and pod_state.phase is CachePhase.LIVE
+                    and len(app.model.objects.objects("Pod")) == pods
+                    and workloads.total_count == groups
+                    and pods_pane.total_count > 0
+                )
+
+            await wait_for(pilot, synced, f"{pods} pods listed and shown")
+            result.sync_seconds = time.perf_counter() - start
+            result.rss_growth_mb = (rss_bytes() - rss0) / 2**20
+
+            def observe(message: ClusterChanged, _seconds: float) -> None:
+                if message.batch.first_change_at:
+                    result.lags.append(time.monotonic() - message.batch.first_change_at)
+
+            sim.start_churn(rate, "status")
+            await asyncio.sleep(1.0)  # measure at a steady pace
+            screen.batch_observer = observe
+            keys: dict[str, list[float]] = {
+                "cursor (down)": [],
+                "pane (tab)": [],
+                "filter keystroke": [],
+                "pod detail (enter)": [],
+                "back (escape)": [],
+            }
+            pods_pane.focus()
+            for index in range(rounds):
+                keys["cursor (down)"].append(await timed_press(pilot, "down"))
+                keys["pane (tab)"].append(await timed_press(pilot, "tab"))
+                pods_pane.focus()
+                await timed_press(pilot, "slash")
+                keys["filter keystroke"].append(await timed_press(pilot, "abcdefghij"[index % 10]))
+                await timed_press(pilot, "escape")  # close the filter
+                await timed_press(pilot, "escape")  # clear it
+                pods_pane.focus()
+                keys["pod detail (enter)"].append(await timed_press(pilot, "enter"))
+                keys["back (escape)"].append(await timed_press(pilot, "escape"))
+                await asyncio.sleep(0.05)  # keys typed at a human pace, not back to back
+            screen.batch_observer = None
+            sim.stop_churn()
+            result.keys = keys
+    finally:
+        connection.close()
+    return result
+
+
+def report(results: list[SizeResult], rate: int) -> None:
+    print()
+    for r in results:
+        print(f"== {r.pods} pods, {rate} pod changes/s")
+        print(
+            f"  sync (start to every pod shown) {r.sync_seconds:6.2f} s, "
+            f"RSS +{r.rss_growth_mb:.0f} MB"
+        )
+        goal = GOALS_MS.get(r.pods)
+        for name, values in r.keys.items():
+            ms = [1000 * v for v in values]
+            line = (
+                f"  {name:20s} n={len(ms):3d} p50 {quantile(ms, 0.5):6.1f} ms  "
+                f"p99 {quantile(ms, 0.99):6.1f} ms  max {max(ms, default=0):6.1f} ms"
+            )
+            if goal is not None:
+                line += f"  p99/goal {quantile(ms, 0.99) / goal:4.2f}x"
+            print(line)
+        lag = [1000 * v for v in r.lags]
+        print(
+            f"  display lag (cache to panes) n={len(lag)} p50 {quantile(lag, 0.5):.0f} ms  "
+            f"p99 {quantile(lag, 0.99):.0f} ms  p99/goal {quantile(lag, 0.99) / LAG_GOAL_MS:4.2f}x"
+            f"  (mean {statistics.fmean(lag) if lag else 0:.0f} ms)"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="1000,10000", help="pod counts (default 1000,10000)")
+    parser.add_argument("--rate", type=int, default=2000, help="pod changes/s (default 2000)")
+    parser.add_argument("--rounds", type=int, default=30, help="presses of each key (default 30)")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    print(f"bench_latency: sizes {sizes}, {args.rate} changes/s, {machine_note()}", flush=True)
+    results = []
+    for pods in sizes:
+        started = time.perf_counter()
+        with SimProcess(pods) as sim:
+            print(f"{pods} pods: server up after {time.perf_counter() - started:.1f} s", flush=True)
+            results.append(asyncio.run(measure(sim, pods, args.rate, args.rounds)))
+    report(results, args.rate)
+    print(f"\n(at the end: {machine_note()})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
