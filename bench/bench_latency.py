@@ -33,7 +33,6 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,7 @@ from textual.pilot import Pilot
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_list_watch import SimProcess, machine_note
+from bench_ui import wait_for
 
 from ktui.cluster.connection import connect
 from ktui.cluster.state import CachePhase
@@ -75,16 +75,6 @@ class SizeResult:
     rss_growth_mb: float = 0.0
     keys: dict[str, list[float]] = field(default_factory=dict)
     lags: list[float] = field(default_factory=list)
-
-
-async def wait_for(
-    pilot: Pilot[Any], condition: Callable[[], bool], what: str, timeout: float = 600.0
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"bench: timed out after {timeout:.0f} s waiting for {what}")
-        await pilot.pause(0.02)
 
 
 async def timed_press(pilot: Pilot[Any], key: str) -> float:

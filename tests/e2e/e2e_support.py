@@ -1,8 +1,8 @@
 """Helpers for the e2e tests of ktui's caches against the real control plane.
 
 kubectl runs as a subprocess against the harness's kubeconfig (the ground truth ktui's caches
-are compared with); `CuttableProxy` sits between a cache and kube-apiserver so a test can cut
-the cache off while the apiserver keeps serving everyone else.
+are compared with). To cut a cache off while the apiserver keeps serving everyone else, put
+`tests/faultproxy.py`'s `FaultProxy(port, scheme="https")` between them.
 """
 
 from __future__ import annotations
@@ -11,10 +11,7 @@ import contextlib
 import json
 import os
 import shutil
-import socket
-import struct
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -220,126 +217,3 @@ def kubeconfig_with_server(cp: ControlPlane, server: str, dest: Path) -> Path:
     with os.fdopen(fd, "w") as f:
         json.dump(config, f)
     return dest
-
-
-class CuttableProxy:
-    """A TCP forwarder on 127.0.0.1 to `target_port` that can be cut and healed.
-
-    `cut()` shuts down every forwarded connection and makes new ones fail at once (accepted,
-    then closed with a reset) until `heal()`. TLS passes through untouched; the apiserver's
-    certificate names 127.0.0.1, so clients verify it as usual.
-    """
-
-    def __init__(self, target_port: int) -> None:
-        self._target = ("127.0.0.1", target_port)
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port: int = self._listener.getsockname()[1]
-        self._lock = threading.Lock()
-        self._open = True
-        self._closed = False
-        self._sockets: set[socket.socket] = set()
-        self.accepted = 0
-        self.refused = 0
-        self._thread = threading.Thread(target=self._accept_loop, name="e2e-proxy", daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
-
-    def cut(self) -> None:
-        with self._lock:
-            self._open = False
-            victims = list(self._sockets)
-        for s in victims:
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-
-    def heal(self) -> None:
-        with self._lock:
-            self._open = True
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-        self.cut()
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> CuttableProxy:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _accept_loop(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                if self._closed:
-                    client.close()
-                    return
-                if not self._open:
-                    self.refused += 1
-                    _reset(client)
-                    continue
-                # Registered before the upstream exists, so a cut() from now on reaches it.
-                self._sockets.add(client)
-                self.accepted += 1
-            threading.Thread(target=self._connect, args=(client,), daemon=True).start()
-
-    def _connect(self, client: socket.socket) -> None:
-        try:
-            upstream = socket.create_connection(self._target, timeout=5)
-        except OSError:
-            self._forget(client)
-            _reset(client)
-            return
-        upstream.settimeout(None)
-        with self._lock:
-            if not self._open:
-                upstream.close()
-                self._sockets.discard(client)
-                _reset(client)
-                return
-            self._sockets.add(upstream)
-        done = threading.Barrier(2, action=lambda: self._close_pair(client, upstream))
-        for src, dst in ((client, upstream), (upstream, client)):
-            threading.Thread(target=self._pump, args=(src, dst, done), daemon=True).start()
-
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket, done: threading.Barrier) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            # Either side ending ends the pair: wake the other pump, close once both are out.
-            for s in (src, dst):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-            with contextlib.suppress(threading.BrokenBarrierError):
-                done.wait(timeout=30)
-
-    def _close_pair(self, a: socket.socket, b: socket.socket) -> None:
-        self._forget(a)
-        self._forget(b)
-        a.close()
-        b.close()
-
-    def _forget(self, s: socket.socket) -> None:
-        with self._lock:
-            self._sockets.discard(s)
-
-
-def _reset(s: socket.socket) -> None:
-    """Close with RST (linger 0), the way a dead peer looks to the client."""
-    with contextlib.suppress(OSError):
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    s.close()

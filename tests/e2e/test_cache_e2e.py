@@ -19,7 +19,6 @@ import pytest
 from controlplane import ControlPlane
 from e2e_support import (
     BatchView,
-    CuttableProxy,
     cached_versions,
     controlled_by,
     create,
@@ -34,6 +33,7 @@ from e2e_support import (
     versions,
     wait_for,
 )
+from faultproxy import FaultProxy
 
 from ktui.cluster.cache import Backoff, CachePhase, ClusterCache, WatchOptions
 from ktui.cluster.kinds import (
@@ -588,7 +588,7 @@ def test_compaction_gives_410_and_relist_drops_what_was_deleted_in_the_gap(
     create(cp, deployment(ns, "web", 2))
     doomed = create(cp, bare_pod(ns, "doomed"))
     changed = create(cp, bare_pod(ns, "changed"))
-    with CuttableProxy(cp.apiserver_port) as proxy:
+    with FaultProxy(cp.apiserver_port, scheme="https") as proxy:
         kubeconfig = kubeconfig_with_server(cp, proxy.url, tmp_path / "via-proxy.kubeconfig")
         with running_cache(kubeconfig, "admin", ns, WORKLOAD_KINDS, FAST) as cluster:
             view = BatchView(cluster)
