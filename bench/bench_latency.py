@@ -123,7 +123,7 @@ async def measure(sim: SimProcess, pods: int, rate: int, rounds: int) -> SizeRes
                     and pods_pane.total_count > 0
                 )
 
-            await wait_for(pilot, synced, f"{pods} pods listed and shown")
+            await wait_for(pilot, synced, f"{pods} pods listed and shown", timeout=600.0)
             result.sync_seconds = time.perf_counter() - start
             result.rss_growth_mb = (rss_bytes() - rss0) / 2**20
 
