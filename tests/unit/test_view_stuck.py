@@ -170,7 +170,7 @@ PULL_BACKOFF = {
 }
 ERR_PULL = {
     "reason": "ErrImagePull",
-    "message": 'rpc error: code = NotFound desc = failed to pull and unpack image "nginx:1.28-typo"',
+    "message": 'rpc error: code = NotFound desc = failed to pull image "nginx:1.28-typo"',
 }
 
 
