@@ -127,7 +127,8 @@ class ObjectMirror:
             return seen, True
         obj = self.get(uid)
         created = parse_time((obj.get("metadata") or {}).get("creationTimestamp")) if obj else None
-        return created, created is not None and created >= self.started
+        # creationTimestamp has whole seconds: compare with the second ktui started in.
+        return created, created is not None and created >= self.started.replace(microsecond=0)
 
     def objects(self, kind: str) -> Mapping[str, Obj]:
         """uid -> object of `kind` (empty when none arrived, or the kind is not watched)."""
