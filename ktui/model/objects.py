@@ -8,18 +8,23 @@ names an object the screens have not been told about yet. Objects are shared wit
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.ownership import OwnershipIndex
 from ktui.cluster.state import CacheState
+from ktui.view.age import parse_time
 
 Obj = dict[str, Any]
 Target = tuple[str, str, str]
 """(kind, namespace, name): how an Event names the object it is about."""
 
 _EMPTY: Mapping[str, Obj] = {}
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+REVISION_KINDS = ("ReplicaSet", "ControllerRevision")
+"""The kinds that hold a workload's revisions."""
 
 
 def uid_of(obj: Mapping[str, Any]) -> str:
@@ -57,16 +62,37 @@ def batch_touches(batch: ChangeBatch, uids: Iterable[str], kinds: Iterable[str] 
     return any(not wanted.isdisjoint(deleted) for deleted in batch.deletes.values())
 
 
+def revision_number(obj: Mapping[str, Any]) -> str | None:
+    """A ReplicaSet's deployment.kubernetes.io/revision annotation, a ControllerRevision's
+    `revision` (as text), None when it has none."""
+    if kind_of(obj) == "ControllerRevision":
+        value = obj.get("revision")
+        return None if value is None else str(value)
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    value = annotations.get(REVISION_ANNOTATION) if isinstance(annotations, Mapping) else None
+    return None if value is None else str(value)
+
+
 class ObjectMirror:
     """What the UI knows of the cluster: kind -> uid -> object, as of the last batch applied."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self._by_kind: dict[str, dict[str, Obj]] = {}
         self.index = OwnershipIndex()
         self.states: dict[str, CacheState] = {}
         """kind -> the cache state the last batch that mentioned it carried."""
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self.started = self.clock()
+        """When this mirror began: a revision created later was deployed while we watched."""
+        self._deployed: dict[str, datetime] = {}
+        """ReplicaSet / ControllerRevision uid -> when a batch showed its revision change (a
+        rollout or a rollback made it current again)."""
 
     def apply(self, batch: ChangeBatch) -> None:
+        for kind in REVISION_KINDS:
+            self._note_revisions(kind, batch.upserts.get(kind, {}))
+            for uid in batch.deletes.get(kind, ()):
+                self._deployed.pop(uid, None)
         for kind, upserts in batch.upserts.items():
             self._by_kind.setdefault(kind, {}).update(upserts)
             self.index.apply(kind, ((uid, obj, True) for uid, obj in upserts.items()))
@@ -78,7 +104,31 @@ class ObjectMirror:
             self.index.apply(kind, ((uid, None, True) for uid in uids))
         self.states.update(batch.states)
 
+    def _note_revisions(self, kind: str, upserts: Mapping[str, Obj]) -> None:
+        known = self._by_kind.get(kind, _EMPTY)
+        now: datetime | None = None
+        for uid, obj in upserts.items():
+            old = known.get(uid)
+            if old is None:
+                continue
+            new_revision = revision_number(obj)
+            if new_revision is not None and new_revision != revision_number(old):
+                now = now or self.clock()
+                self._deployed[uid] = now
+
     # ------------------------------------------------------------------ queries
+
+    def deployed_at(self, uid: str) -> tuple[datetime | None, bool]:
+        """When the ReplicaSet / ControllerRevision `uid` was last deployed, and whether that
+        was seen (True: its revision number changed in a batch, or it was created after this
+        mirror started) or is only its creation time (False: nothing better is known)."""
+        seen = self._deployed.get(uid)
+        if seen is not None:
+            return seen, True
+        obj = self.get(uid)
+        created = parse_time((obj.get("metadata") or {}).get("creationTimestamp")) if obj else None
+        # creationTimestamp has whole seconds: compare with the second ktui started in.
+        return created, created is not None and created >= self.started.replace(microsecond=0)
 
     def objects(self, kind: str) -> Mapping[str, Obj]:
         """uid -> object of `kind` (empty when none arrived, or the kind is not watched)."""

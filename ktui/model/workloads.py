@@ -10,13 +10,16 @@ remembered mapping (the mirror forgets them as the batch is applied).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ktui.cluster.batcher import ChangeBatch
-from ktui.cluster.kinds import CHILD_KINDS, WORKLOAD_KINDS
+from ktui.cluster.kinds import CHILD_KINDS, ROLLOUT_KINDS, WORKLOAD_KINDS
 from ktui.model.objects import ObjectMirror
 from ktui.view.pod import Phase, pod_phase
+from ktui.view.stuck import StuckReason, looks_at_pods, rollout_problem
 
 Obj = dict[str, Any]
 
@@ -39,8 +42,8 @@ class TreeChanges:
 
 
 class WorkloadTree:
-    def __init__(self) -> None:
-        self.objects = ObjectMirror()
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        self.objects = ObjectMirror(clock)
         """Everything the batches delivered; screens read objects, events and owners here."""
         self.workloads: dict[str, Obj] = {}
         self.workload_kind: dict[str, str] = {}
@@ -113,6 +116,16 @@ class WorkloadTree:
             if child is not None:
                 result.append(child)
         return result
+
+    def rollout_problem(self, workload_uid: str, now: datetime) -> StuckReason | None:
+        """Why the workload's rollout does not progress (view.stuck), from what the batches
+        delivered: its ReplicaSets / ControllerRevisions and, only while a rollout is under way
+        or short of pods, its pods."""
+        obj = self.workloads.get(workload_uid)
+        if obj is None or self.workload_kind.get(workload_uid) not in ROLLOUT_KINDS:
+            return None
+        pods = self.pods(workload_uid) if looks_at_pods(obj) else []
+        return rollout_problem(obj, self.children(workload_uid), pods, now)
 
     def under(self, pod_uid: str, parent_uid: str) -> bool:
         if self.pod_parent.get(pod_uid) == parent_uid:

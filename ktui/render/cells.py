@@ -15,6 +15,7 @@ from rich.text import Text
 
 from ktui.view.age import since
 from ktui.view.pod import BadgeState, ContainerBadge, Phase, Severity
+from ktui.view.stuck import StuckReason
 from ktui.view.workload import Health, phase_bar
 
 PHASE_STYLE: Mapping[Phase, str] = {
@@ -109,11 +110,29 @@ class _RestartsText:
         return f"{self.count} ({since(last, now)} ago)"
 
 
+def deployed_since(witnessed: bool) -> Callable[[datetime | None, datetime], str]:
+    """A DEPLOYED cell's text: the age, with a `*` when it is only the creation time."""
+    return _DeployedText(witnessed)
+
+
+@dataclass(frozen=True)
+class _DeployedText:
+    witnessed: bool
+
+    def __call__(self, moment: datetime | None, now: datetime) -> str:
+        text = since(moment, now)
+        return text if self.witnessed or moment is None else f"{text}*"
+
+
 def status_text(status: str, severity: Severity) -> Text:
     return Text(status, style=SEVERITY_STYLE[severity])
 
 
-def health_text(health: Health) -> Text:
+def health_text(health: Health, problem: StuckReason | None = None) -> Text:
+    """The HEALTH cell; a rollout that is stuck (not merely held) says why, shortly:
+    "✖ stuck: ImagePullBackOff"."""
+    if problem is not None and not problem.held:
+        return Text(f"{HEALTH_GLYPH[Health.FAILED]} stuck: {problem.reason}", style="bold red")
     return Text(f"{HEALTH_GLYPH[health]} {health.value}", style=HEALTH_STYLE[health])
 
 

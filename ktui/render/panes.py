@@ -26,6 +26,7 @@ from ktui.render.cells import (
 )
 from ktui.view.children import controller_revision_rows, job_rows, replicaset_rows
 from ktui.view.pod import Phase, pod_row
+from ktui.view.stuck import StuckReason
 from ktui.view.workload import workload_row
 
 Obj = dict[str, Any]
@@ -70,9 +71,15 @@ def workload_columns(all_namespaces: bool) -> list[Column]:
 
 
 def workload_cells(
-    obj: Obj, phase_counts: Mapping[Phase, int], now: datetime, *, all_namespaces: bool
+    obj: Obj,
+    phase_counts: Mapping[Phase, int],
+    now: datetime,
+    *,
+    all_namespaces: bool,
+    problem: StuckReason | None = None,
 ) -> Row:
-    """A workload's row (any workload kind), with its pods' phases as a bar."""
+    """A workload's row (any workload kind), with its pods' phases as a bar; `problem` (why its
+    rollout is stuck) replaces the HEALTH word."""
     row = workload_row(obj, now)
     cells: list[Cell] = [row.name]
     if all_namespaces:
@@ -82,7 +89,7 @@ def workload_cells(
         row.ready,
         count_text(row.up_to_date),
         count_text(row.available),
-        health_text(row.health),
+        health_text(row.health, problem),
         phase_bar_text(phase_counts),
         dim(row.images),
         TimeCell(row.created),

@@ -4,6 +4,7 @@ revision's detail (its diff against the current template, then the template as Y
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import yaml
@@ -12,6 +13,8 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from ktui.cluster.rollout import RolloutStatus
+from ktui.view.age import human_duration, seconds_between
+from ktui.view.stuck import StuckReason
 
 
 def progress_bar(
@@ -71,3 +74,46 @@ def revision_detail(diff: Sequence[str], template: Mapping[str, Any]) -> Group:
         parts.append(Text("Same pod template as the current one.\n", style="green"))
     parts.append(Syntax(template_yaml, "yaml", theme="ansi_dark", background_color="default"))
     return Group(*parts)
+
+
+def problem_text(
+    problem: StuckReason | None,
+    deadline: datetime | None,
+    now: datetime,
+    *,
+    undo_key: str | None,
+) -> Text:
+    """Why the rollout does not progress (view.stuck), the countdown to its progress deadline,
+    and what to press to roll back (`undo_key`; None when undo is not available, e.g.
+    read-only). Empty when there is nothing to say."""
+    text = Text()
+    if problem is not None:
+        glyph, style = ("‖", "magenta") if problem.held else ("✖", "bold red")
+        text.append(f"{glyph} {problem.sentence}", style=style)
+    if deadline is not None:
+        if text:
+            text.append("\n")
+        left = seconds_between(now, deadline)
+        if left > 0:
+            text.append(
+                f"Progress deadline in {human_duration(left)}: then the controller marks the "
+                "rollout ProgressDeadlineExceeded.",
+                style="yellow" if problem is not None else "",
+            )
+        else:
+            text.append(
+                f"Progress deadline passed {human_duration(-left)} ago: "
+                "ProgressDeadlineExceeded is due.",
+                style="bold red",
+            )
+    if problem is not None and not problem.held:
+        text.append("\n")
+        if undo_key is None:
+            text.append("read-only: undo is disabled", style="yellow")
+        else:
+            text.append(
+                f"Press {undo_key} to roll back to the previous revision "
+                "(or enter on a revision below).",
+                style="bold",
+            )
+    return text

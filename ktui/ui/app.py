@@ -87,7 +87,7 @@ class KtuiApp(App[int], inherit_bindings=False):
         self._switch_context = switch_context or (lambda name: self.connection.for_context(name))
         self.cluster: ClusterCache | None = None
         """The running watch caches; screens never read them (they read `model`)."""
-        self.model = WorkloadTree()
+        self.model = WorkloadTree(self.clock)
         """What the screens show, fed only by the batches of the current cache."""
         self.generation = 0
         """Bumped on every namespace/context switch, so late batches of an old cache are ignored."""
@@ -144,7 +144,7 @@ class KtuiApp(App[int], inherit_bindings=False):
             # screen acks this one (ClusterChanged.ack), so batches grow, messages never queue.
             self.post_message(BatchArrived(generation, batch))
 
-        self.model = WorkloadTree()
+        self.model = WorkloadTree(self.clock)
         self.cluster = self.cache_factory(self.connection, on_batch)
         # The states the header shows before the first batch (every kind "syncing").
         self.model.objects.states.update(self.cluster.states())

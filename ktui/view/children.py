@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ktui.view import _json as j
@@ -23,6 +23,7 @@ from ktui.view.images import container_images, pod_template
 from ktui.view.workload import Health, health, job_completions
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 POD_TEMPLATE_HASH_LABEL = "pod-template-hash"
 
 
@@ -191,6 +192,36 @@ def controller_revision_rows(
         )
     rows.sort(key=lambda row: _newest_first(row.revision, row.created, row.name))
     return rows
+
+
+def current_child_uid(owner: j.Obj, children: Iterable[j.Obj]) -> str | None:
+    """The uid of the child the second pane marks current: a Deployment's new ReplicaSet, a
+    StatefulSet's or DaemonSet's current ControllerRevision; None for other owners or when no
+    child is current."""
+    items = list(children)
+    kind = owner.get("kind")
+    if kind == "Deployment":
+        replicasets = [c for c in items if c.get("kind") == "ReplicaSet"]
+        name = current_replicaset_name(owner, replicasets)
+        found = next((rs for rs in replicasets if j.name(rs) == name), None)
+        if found is None:
+            return None
+        return j.text(j.meta(found).get("uid")) or None
+    if kind in ("StatefulSet", "DaemonSet"):
+        revisions = [c for c in items if c.get("kind") == "ControllerRevision"]
+        # Which row is current does not depend on the time; the rows' ages are not used.
+        rows = controller_revision_rows(owner, revisions, _EPOCH)
+        return next((row.uid for row in rows if row.is_current and row.uid), None)
+    return None
+
+
+def child_revision(child: j.Obj) -> int | None:
+    """The revision a ReplicaSet or ControllerRevision holds (None for other kinds)."""
+    if child.get("kind") == "ReplicaSet":
+        return revision_of(child)
+    if child.get("kind") == "ControllerRevision":
+        return j.opt_integer(child.get("revision"))
+    return None
 
 
 def job_status(job: j.Obj) -> str:

@@ -143,6 +143,15 @@ async def test_demo_cluster_in_the_app(tmp_path: Path) -> None:
                     pilot, lambda: shown_workloads() == WORKLOADS, "the seven demo workloads"
                 )
 
+                # checkout (a mistyped image) reads as stuck as soon as its pods show why.
+                checkout_uid = uid_of(cluster, "shop", "checkout")
+                await wait_for(
+                    pilot,
+                    # NAME NAMESPACE KIND READY UP-TO-DATE AVAILABLE HEALTH ...
+                    lambda: cells(workloads, checkout_uid)[6:7] == ["✖ stuck: ImagePullBackOff"],
+                    "checkout stuck in ImagePullBackOff",
+                )
+
                 # node-exporter: one pod per node, each Running.
                 workloads.move_cursor_to_key(uid_of(cluster, "platform", "node-exporter"))
 

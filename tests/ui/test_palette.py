@@ -61,10 +61,11 @@ async def started(app: KtuiApp, pilot: Any, objs: dict[str, Obj]) -> MainScreen:
     main = app.screen
     assert isinstance(main, MainScreen)
     await wait_for(pilot, lambda: main.workloads.total_count == 3, "three workloads")
-    cluster = app.cluster
-    assert cluster is not None
+    # The palette offers what the app's model holds (fed by batches), not the caches.
     await wait_for(
-        pilot, lambda: objs["pod"]["metadata"]["uid"] in cluster.objects("Pod"), "the pod cached"
+        pilot,
+        lambda: objs["pod"]["metadata"]["uid"] in app.model.objects.objects("Pod"),
+        "the pod in the model",
     )
     return main
 

@@ -119,3 +119,14 @@ def test_restarts_since_says_when_the_last_restart_was() -> None:
     assert restarts_since(0)(last, NOW) == "0"
     assert restarts_since(2)(None, NOW) == "2"
     assert TimeCell(last, restarts_since(5)).text(NOW).plain == "5 (45s ago)"
+
+
+def test_health_text_says_why_a_rollout_is_stuck_but_not_a_hold() -> None:
+    from ktui.view.stuck import StuckReason
+
+    stuck = StuckReason("ImagePullBackOff", "Rollout stuck: ...")
+    text = health_text(Health.PROGRESSING, stuck)
+    assert text.plain == "✖ stuck: ImagePullBackOff"
+    assert has_style(text, "✖", "red")
+    held = StuckReason("paused", "Rollout paused.", held=True)
+    assert health_text(Health.PAUSED, held).plain == "‖ paused"

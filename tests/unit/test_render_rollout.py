@@ -132,3 +132,26 @@ def test_revision_detail_of_the_same_template_says_so() -> None:
     assert shown.startswith("Same pod template as the current one.\n")
     assert "metadata:" in shown
     assert has_style(renderable, "Same pod template", "green")
+
+
+def test_problem_text_with_countdown_and_undo_hint() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ktui.render.rollout import problem_text
+    from ktui.view.stuck import StuckReason
+
+    now = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    stuck = StuckReason(
+        "ImagePullBackOff", "Rollout stuck: the new pod (web-x) is in ImagePullBackOff"
+    )
+    text = problem_text(stuck, now + timedelta(seconds=432), now, undo_key="u").plain
+    assert text.splitlines() == [
+        "✖ Rollout stuck: the new pod (web-x) is in ImagePullBackOff",
+        "Progress deadline in 7m12s: then the controller marks the rollout "
+        "ProgressDeadlineExceeded.",
+        "Press u to roll back to the previous revision (or enter on a revision below).",
+    ]
+    late = problem_text(stuck, now - timedelta(seconds=5), now, undo_key=None).plain
+    assert "Progress deadline passed 5s ago" in late
+    assert late.endswith("read-only: undo is disabled")
+    assert problem_text(None, None, now, undo_key="u").plain == ""

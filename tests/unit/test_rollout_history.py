@@ -546,3 +546,16 @@ def test_label_selector_query_string() -> None:
     }
     assert selector_string(selector) == "a=1,b=2,c in (x,y),!d,e notin (z),f"
     assert selector_string(None) == ""
+
+
+def test_template_diff_ignores_server_set_empty_fields() -> None:
+    # A StatefulSet's ControllerRevision stores its template with `creationTimestamp: null`;
+    # the live template from the server does not have it: the same revision is no difference.
+    live = pod_template("postgres:16")
+    stored = copy.deepcopy(live)
+    stored.setdefault("metadata", {})["creationTimestamp"] = None
+    stored["spec"]["volumes"] = []
+    stored["metadata"]["annotations"] = {}
+    assert template_diff(live, stored) == []
+    stored["spec"]["containers"][0]["image"] = "postgres:17"
+    assert not any("creationTimestamp" in line for line in template_diff(live, stored))

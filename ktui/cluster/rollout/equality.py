@@ -17,6 +17,7 @@ __all__ = [
     "go_json_template",
     "parse_quantity",
     "semantic_equal",
+    "semantic_form",
     "without_hash_label",
 ]
 
@@ -127,6 +128,22 @@ def semantic_equal(a: Any, b: Any, key: str | None = None, *, quantities: bool =
     if quantities or key in _QUANTITY_FIELDS:
         return _quantities_equal(a, b)
     return _scalar_equal(a, b)
+
+
+def semantic_form(value: Any, key: str | None = None) -> Any:
+    """A copy of decoded JSON without what `semantic_equal` treats as absent: nulls (a
+    server-set `creationTimestamp: null`), empty slices, empty maps. Two templates that are
+    semantically equal (quantities aside) have the same semantic form, so a diff of the forms
+    shows only real differences."""
+    if isinstance(value, dict):
+        return {
+            child_key: semantic_form(child, child_key)
+            for child_key, child in value.items()
+            if not _is_empty(child, child_key)
+        }
+    if isinstance(value, list):
+        return [semantic_form(item) for item in value]
+    return value
 
 
 def without_hash_label(template: Mapping[str, Any]) -> JsonDict:

@@ -29,7 +29,7 @@ from ktui.cluster.objects import (
     optional_int,
     pod_template,
 )
-from ktui.cluster.rollout.equality import equal_ignore_hash
+from ktui.cluster.rollout.equality import equal_ignore_hash, semantic_form
 from ktui.cluster.rollout.revisions import (
     annotation_revision,
     owned_children,
@@ -252,9 +252,15 @@ def template_diff(
     to_label: str = "target",
 ) -> list[str]:
     """A unified diff (lines without newlines) between the YAML dumps of two pod templates,
-    keys sorted; empty when they are equal."""
+    keys sorted; empty when they are equal. Both sides are compared in their semantic form
+    (equality.semantic_form): fields the server sets empty (`creationTimestamp: null`, `[]`,
+    an empty map) are not differences, as they are not to the undo's comparison."""
     return list(
         difflib.unified_diff(
-            _yaml_lines(a), _yaml_lines(b), fromfile=from_label, tofile=to_label, lineterm=""
+            _yaml_lines(semantic_form(dict(a))),
+            _yaml_lines(semantic_form(dict(b))),
+            fromfile=from_label,
+            tofile=to_label,
+            lineterm="",
         )
     )

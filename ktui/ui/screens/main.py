@@ -37,8 +37,9 @@ from ktui.render.panes import (
 from ktui.render.safe import safe_text
 from ktui.ui.live_table import LiveTable
 from ktui.ui.messages import ClusterChanged, ScopeChanged
-from ktui.ui.screens.rollout import MUTATING_ACTIONS, ROLLOUT_BINDINGS, RolloutActions
+from ktui.ui.screens.rollout import ROLLOUT_BINDINGS, RolloutActions, read_only_binding
 from ktui.ui.widgets.header import ClusterHeader
+from ktui.view.children import child_revision, current_child_uid
 
 if TYPE_CHECKING:
     from ktui.ui.app import KtuiApp
@@ -83,6 +84,8 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         Binding("S", "sort('status')", "Sort status", show=False, id="main.sort_status"),
         Binding("h", "rollout_screen", "History", id="main.rollout"),
         *ROLLOUT_BINDINGS,
+        Binding("ctrl+l", "rollback_child", "Rollback to", show=False, id="main.rollback"),
+        read_only_binding("ctrl+l", "undo", "readonly.rollback"),
         Binding("d", "inspect('describe')", "Describe", show=False, id="main.describe"),
         Binding("y", "inspect('yaml')", "YAML", show=False, id="main.yaml"),
         Binding("l", "inspect('logs')", "Logs", show=False, id="main.logs"),
@@ -215,6 +218,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
             self._tree.phase_counts(uid),
             now,
             all_namespaces=self.ktui.connection.namespace is None,
+            problem=self._tree.rollout_problem(uid, now),
         )
 
     def _reload_workloads(self) -> None:
@@ -263,6 +267,9 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self._set_child_columns(child_kind)
         rows = CHILD_PANES[child_kind].rows(obj, children, now) if child_kind else {}
         self.children_table.replace_all(rows)
+        if not self._pods_follow_child:
+            # Until the pane is used, its cursor stays on the current ReplicaSet / revision.
+            self._cursor_on_current_child(obj, children)
         if not pods:
             return
         parent = self.selected_child if self._pods_follow_child else None
@@ -303,8 +310,18 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
             self._refresh_lower()
             self._titles()
 
+    def _cursor_on_current_child(self, obj: Obj, children: list[Obj]) -> None:
+        current = current_child_uid(obj, children)
+        if current is not None and current != self.children_table.cursor_key:
+            self.children_table.move_cursor_to_key(current)
+
     @on(LiveTable.Selected, "#workloads")
     def _workload_selected(self, message: LiveTable.Selected) -> None:
+        # Drilling down lands on the current ReplicaSet / revision, not the oldest.
+        uid = self.selected_workload
+        obj = self._tree.workloads.get(uid) if uid is not None else None
+        if obj is not None:
+            self._cursor_on_current_child(obj, self._tree.children(uid or ""))
         self.children_table.focus()
 
     @on(LiveTable.Selected, "#children")
@@ -591,8 +608,22 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         return self._tree.workloads.get(self.selected_workload)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # --readonly removes every mutating key: hidden from the footer and `?`, inert if pressed.
-        return not (action in MUTATING_ACTIONS and self.ktui.readonly)
+        # --readonly removes every mutating key from the footer and `?`; pressed, it says so.
+        return self.rollout_action_state(action)
+
+    def action_rollback_child(self) -> None:
+        """k9s's ctrl+l on a ReplicaSet (or ControllerRevision) row: undo to its revision, with
+        the same plan, confirmation and diff as `u`."""
+        child_uid = self.children_table.cursor_key
+        child = self._tree.objects.get(child_uid) if child_uid is not None else None
+        revision = child_revision(child) if child is not None else None
+        if self.focused is not self.children_table or child is None or revision is None:
+            self.notify(
+                "Select a ReplicaSet or ControllerRevision in the middle pane first.",
+                severity="warning",
+            )
+            return
+        self.action_rollout_undo(revision)
 
     def action_rollout_screen(self) -> None:
         target = self.rollout_target()

@@ -38,15 +38,15 @@ from ktui.cluster.rollout import (
     undo_target_template,
 )
 from ktui.cluster.rollout.replicas import check_replicas
-from ktui.render.cells import TimeCell, dim
-from ktui.render.rollout import diff_text, revision_detail, status_renderable
+from ktui.render.cells import TimeCell, deployed_since, dim
+from ktui.render.rollout import diff_text, problem_text, revision_detail, status_renderable
 from ktui.render.safe import safe_text
 from ktui.ui.bindings import FOCUS_BINDINGS
 from ktui.ui.live_table import Column, LiveTable
 from ktui.ui.messages import ClusterChanged
 from ktui.ui.widgets.safe import SafeStatic
 from ktui.ui.widgets.scroll import Scroll
-from ktui.view.age import parse_time
+from ktui.view.stuck import progress_deadline
 
 if TYPE_CHECKING:
     from ktui.ui.app import KtuiApp
@@ -178,6 +178,19 @@ class RolloutActions:
 
     def rollout_target(self) -> Obj | None:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.rollout_action_state(action)
+
+    def rollout_action_state(self, action: str) -> bool:
+        """--readonly removes every mutating key (hidden from the footer and `?`); the same
+        keys then run `read_only`, which says so in one line instead of doing nothing."""
+        if action == "read_only":
+            return self.ktui.readonly
+        return not (action in MUTATING_ACTIONS and self.ktui.readonly)
+
+    def action_read_only(self, what: str) -> None:
+        self.ktui.notify(f"read-only: {what} is disabled", severity="warning", timeout=4)
 
     def _target_or_say(self) -> tuple[str, str, str] | None:
         obj = self.rollout_target()
@@ -314,14 +327,31 @@ class RolloutActions:
 
 
 MUTATING_ACTIONS = frozenset(
-    {"rollout_restart", "rollout_pause", "rollout_scale", "rollout_undo", "undo_selected"}
+    {
+        "rollout_restart",
+        "rollout_pause",
+        "rollout_scale",
+        "rollout_undo",
+        "undo_selected",
+        "rollback_child",
+    }
 )
+
+
+def read_only_binding(key: str, what: str, binding_id: str) -> Binding:
+    """The twin of a mutating key, live only under --readonly: says the action is disabled."""
+    return Binding(key, f"read_only('{what}')", f"{what} (read-only)", show=False, id=binding_id)
+
 
 ROLLOUT_BINDINGS: list[BindingType] = [
     Binding("r", "rollout_restart", "Restart", id="rollout.restart"),
     Binding("s", "rollout_scale", "Scale", id="rollout.scale"),
     Binding("u", "rollout_undo", "Undo", id="rollout.undo"),
     Binding("P", "rollout_pause", "Pause/resume", show=False, id="rollout.pause"),
+    read_only_binding("r", "restart", "readonly.restart"),
+    read_only_binding("s", "scale", "readonly.scale"),
+    read_only_binding("u", "undo", "readonly.undo"),
+    read_only_binding("P", "pause/resume", "readonly.pause"),
 ]
 
 
@@ -334,8 +364,9 @@ HISTORY_COLUMNS = [
     Column("images", "IMAGES", max_width=40),
     Column("replicas", "REPLICAS", justify="right"),
     Column("name", "FROM", max_width=40),
-    Column("age", "AGE", justify="right"),
+    Column("deployed", "DEPLOYED", justify="right"),
 ]
+DEPLOYED_FOOTNOTE = "DEPLOYED * = created at (not seen deployed since ktui started)"
 
 
 class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
@@ -345,10 +376,12 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         *FOCUS_BINDINGS,
         Binding("escape", "app.pop_screen", "Back", id="rollout_screen.back"),
         Binding("enter", "undo_selected", "Undo to selected", id="rollout_screen.undo_selected"),
+        read_only_binding("enter", "undo", "readonly.undo_selected"),
         *ROLLOUT_BINDINGS,
     ]
     DEFAULT_CSS = """
     RolloutScreen #rollout-status { height: auto; border: round $accent; padding: 0 1; }
+    RolloutScreen #rollout-problem { height: auto; padding: 0 2; }
     RolloutScreen #history { height: 1fr; border: round $panel-lighten-2; }
     RolloutScreen #revision-detail { height: 2fr; border: round $panel-lighten-2; }
     """
@@ -366,13 +399,11 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     def compose(self) -> ComposeResult:
         yield SafeStatic("", id="rollout-status")
+        yield SafeStatic("", id="rollout-problem")
         yield LiveTable(HISTORY_COLUMNS, id="history", empty_message="No rollout history.")
         with Scroll(id="revision-detail"):
             yield SafeStatic("", id="revision-body")
         yield Footer()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in MUTATING_ACTIONS and self.ktui.readonly)
 
     def rollout_target(self) -> Obj | None:
         return self.ktui.model.objects.get(self.uid)
@@ -383,6 +414,32 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         table.tick()
         table.focus()
         self.refresh_view()
+        # Ages tick, and the countdown to the progress deadline with them.
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        self.query_one("#history", LiveTable).tick()
+        self._show_problem()
+
+    def _undo_key(self) -> str | None:
+        """The key that undoes now (after the keymap), None under --readonly."""
+        if self.ktui.readonly:
+            return None
+        keys = self.ktui.config.keymap.get("rollout.undo") or "u"
+        return self.ktui.get_key_display(Binding(keys.split(",")[0], ""))
+
+    def _show_problem(self) -> None:
+        widget = self.query_one("#rollout-problem", Static)
+        obj = self.rollout_target()
+        if obj is None:
+            widget.update("")
+            widget.display = False
+            return
+        now = self.ktui.clock()
+        problem = self.ktui.model.rollout_problem(self.uid, now)
+        text = problem_text(problem, progress_deadline(obj), now, undo_key=self._undo_key())
+        widget.update(text)
+        widget.display = bool(text)
 
     @on(ClusterChanged)
     def _changed(self, message: ClusterChanged) -> None:
@@ -397,6 +454,8 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
             touched = touched or not self._child_uids.isdisjoint(batch.deletes.get(kind, ()))
         if touched:
             self.refresh_view()
+        elif self.uid in message.changes.pods or self.uid in message.changes.removed_pods:
+            self._show_problem()  # the pods are the evidence of a stuck rollout
 
     def _children(self) -> list[Obj]:
         children = [
@@ -418,6 +477,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         kind = str(obj.get("kind", ""))
         name = str(_meta(obj).get("name", ""))
         status_widget.border_title = safe_text(f"rollout status {kind.lower()}/{name}")
+        status_widget.border_subtitle = "READ-ONLY" if self.ktui.readonly else ""
         try:
             status = rollout_status(obj, kind=kind)
             status_widget.update(status_renderable(status))
@@ -429,22 +489,44 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
             table.empty_message = f"history unavailable: {error_text(exc)}"
             history = []
         self.revisions = {str(rev.revision): rev for rev in history}
+        uids = {
+            str(_meta(child).get("name", "")): str(_meta(child).get("uid", ""))
+            for child in self.ktui.model.objects.children(self.uid)
+        }
         rows = {}
+        all_witnessed = True
         for rev in history:
             mark = Text("● ", style="green") if rev.is_current else Text("  ")
+            deployed, witnessed = self.ktui.model.objects.deployed_at(uids.get(rev.name, ""))
+            all_witnessed = all_witnessed and witnessed
             rows[str(rev.revision)] = (
                 mark + Text(str(rev.revision)),
                 rev.change_cause,
                 dim(", ".join(rev.images)),
                 "-" if rev.replicas is None else str(rev.replicas),
                 dim(rev.name),
-                TimeCell(parse_time(rev.created)),
+                TimeCell(deployed, deployed_since(witnessed)),
             )
         table.replace_all(rows)
-        table.border_title = (
-            f"history [{len(rows)}] · enter: undo to selected · u: undo to previous"
-        )
+        if self.ktui.readonly:
+            table.border_title = f"history [{len(rows)}] · READ-ONLY"
+        else:
+            undo = self._undo_key() or "u"
+            table.border_title = (
+                f"history [{len(rows)}] · enter: undo to selected · {undo}: undo to previous"
+            )
+        table.border_subtitle = "" if all_witnessed else DEPLOYED_FOOTNOTE
         self._show_revision(table.cursor_key)
+        self._show_problem()
+
+    @on(LiveTable.Selected, "#history")
+    def _selected(self, message: LiveTable.Selected) -> None:
+        # The table's own enter binding takes the key: enter on a row undoes to it.
+        message.stop()
+        if self.ktui.readonly:
+            self.action_read_only("undo")
+        else:
+            self.action_undo_selected()
 
     @on(LiveTable.Highlighted, "#history")
     def _highlighted(self, message: LiveTable.Highlighted) -> None:
