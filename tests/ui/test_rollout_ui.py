@@ -218,3 +218,43 @@ async def test_scaling_a_daemonset_is_refused_before_any_dialog(
         assert not isinstance(app.screen, ScaleScreen)
         warnings = [str(n.message) for n in app._notifications if n.severity == "warning"]
         assert warnings == ["A DaemonSet cannot be scaled: it runs one pod on each eligible node."]
+
+
+async def test_a_failed_undo_names_the_revision_the_confirmation_named(tmp_path: Any) -> None:
+    from faultproxy import FaultProxy
+    from test_stale import kubeconfig_for
+
+    from ktui.cluster.connection import connect
+
+    with (
+        SimServer(port=0, token=None, tls=False) as sim,
+        FaultProxy(sim.port) as proxy,
+    ):
+        web = seed_two_revisions(sim)
+        proxy.inject(
+            403,
+            "/apis/apps/v1/namespaces/default/deployments/web",
+            method="PATCH",
+            message='deployments.apps "web" is forbidden: User "viewer" cannot patch',
+        )
+        connection = connect(Settings(kubeconfig=str(kubeconfig_for(proxy.url, tmp_path / "k"))))
+        app = make_app(Settings(), connection=connection)
+        async with app.run_test(size=(160, 50)) as pilot:
+            workloads = app.screen.query_one("#workloads", LiveTable)
+            await wait_for(pilot, lambda: workloads.total_count == 1, "web listed")
+            workloads.move_cursor_to_key(web["metadata"]["uid"])
+            await pilot.press("u")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirmation")
+            assert "back to revision 1?" in str(app.screen.title_text)
+            await pilot.press("y")
+            await wait_for(
+                pilot,
+                lambda: any(n.severity == "error" for n in app._notifications),
+                "the refusal shown",
+            )
+            errors = [str(n.message) for n in app._notifications if n.severity == "error"]
+            assert errors == [
+                'undo web: failed restoring revision 1: deployments.apps "web" is forbidden: '
+                'User "viewer" cannot patch'
+            ]
+        connection.close()

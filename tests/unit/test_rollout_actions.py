@@ -412,10 +412,10 @@ def test_execute_undo_surfaces_the_servers_message(
     stub.routes[("PATCH", DEPLOYMENT_PATH)] = (code, status(code, reason, message))
     with pytest.raises(RolloutError) as info:
         execute_undo(api, plan)
-    # The revision the confirmation named (the previous one, 2), not the one asked for (0,
-    # "the previous"), which kubectl prints and which read like a different revision.
+    # kubectl's words: the revision asked for (0, "the previous one"); the rollout screen
+    # names the revision its confirmation showed instead (tests/ui/test_rollout_ui.py).
     assert (plan.to_revision, plan.target_revision) == (0, 2)
-    assert info.value.message == f"failed restoring revision 2: {message}"
+    assert info.value.message == f"failed restoring revision 0: {message}"
     assert (info.value.status, info.value.reason) == (code, reason)
     assert len(stub.requests) == 1
 

@@ -283,8 +283,8 @@ def execute_undo(api_client: Any, plan: UndoPlan, *, timeout: float | None = 30.
 
     API errors become RolloutError("failed restoring revision N: <server message>"), kubectl's
     wording, with `status`/`reason` from the server's Status; nothing is retried. N is the
-    revision rolled back to, the one the confirmation named: kubectl prints the revision asked
-    for, so a default undo fails with "revision 0", which says nothing.
+    revision asked for, as kubectl prints it (0 for "the previous one"); a screen that named
+    `target_revision` in its confirmation says that one instead (`ktui.ui.screens.rollout`).
     """
     if plan.skipped or plan.patch is None or plan.patch_type is None:
         return plan.message
@@ -299,7 +299,7 @@ def execute_undo(api_client: Any, plan: UndoPlan, *, timeout: float | None = 30.
         )
     except RolloutError as exc:
         raise RolloutError(
-            f"failed restoring revision {plan.target_revision}: {exc.message}",
+            f"failed restoring revision {plan.to_revision}: {exc.message}",
             status=exc.status,
             reason=exc.reason,
         ) from exc

@@ -315,7 +315,7 @@ class RolloutActions:
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._mutation(f"undo {plan.name}", lambda: execute_undo(api, plan))
+                self._mutation(f"undo {plan.name}", lambda: undo_as_confirmed(api, plan))
 
         self.ktui.push_screen(
             ConfirmScreen(
@@ -324,6 +324,22 @@ class RolloutActions:
             ),
             confirmed,
         )
+
+
+def undo_as_confirmed(api: Any, plan: UndoPlan) -> str:
+    """`execute_undo`, with a failure naming the revision the confirmation named: kubectl says
+    the revision asked for, "failed restoring revision 0" for "the previous one", which reads
+    like another revision right after a dialog that said "revision 1"."""
+    try:
+        return execute_undo(api, plan)
+    except RolloutError as exc:
+        cause = exc.__cause__
+        reason = cause.message if isinstance(cause, RolloutError) else exc.message
+        raise RolloutError(
+            f"failed restoring revision {plan.target_revision}: {reason}",
+            status=exc.status,
+            reason=exc.reason,
+        ) from exc
 
 
 MUTATING_ACTIONS = frozenset(
