@@ -138,8 +138,12 @@ class WorkloadTree:
         self.objects.apply(batch)
         changes = TreeChanges(events=bool(batch.upserts.get("Event") or batch.deletes.get("Event")))
         changes.states = bool(batch.states)
+        arrived: list[str] = []
+        """Workloads and children new in this batch: owners that pods may have been waiting for."""
         for kind in WORKLOAD_KINDS:
             for uid, obj in batch.upserts.get(kind, {}).items():
+                if uid not in self.workloads:
+                    arrived.append(uid)
                 self.workloads[uid] = obj
                 self.workload_kind[uid] = kind
                 changes.workloads.add(uid)
@@ -152,21 +156,26 @@ class WorkloadTree:
                 self._counts.pop(uid, None)
         for kind in CHILD_KINDS:
             for uid in batch.upserts.get(kind, {}):
+                if self._place_child(uid, changes):
+                    arrived.append(uid)
                 self.child_kind[uid] = kind
-                self._place_child(uid, changes)
             for uid in batch.deletes.get(kind, ()):
                 owner = self.child_owner.pop(uid, None)
                 self.child_kind.pop(uid, None)
                 if owner is not None:
                     self.children_of.get(owner, set()).discard(uid)
                     changes.removed_children.setdefault(owner, set()).add(uid)
-        # Pods that arrived before their owners are placed again once owners show up.
-        if changes.workloads or any(batch.upserts.get(k) for k in CHILD_KINDS):
-            unplaced = [uid for uid, owner in self.pod_owner.items() if owner is None]
-            for uid in unplaced:
-                self._place_pod(uid, self.objects.get(uid), changes)
-            for uid in [u for u, owner in self.child_owner.items() if owner is None]:
-                self._place_child(uid, changes)
+        # Pods (and children) that arrived before their owners are placed again once an owner
+        # shows up: only those below an owner new in this batch (or a child that changed
+        # hands), never a rescan of every unplaced pod (bare pods are never placed).
+        if arrived:
+            for uid in dict.fromkeys(
+                d for owner in arrived for d in self.objects.descendants(owner, depth=2)
+            ):
+                if uid in self.pod_owner and self.pod_owner[uid] is None:
+                    self._place_pod(uid, self.objects.get(uid), changes)
+                elif uid in self.child_owner and self.child_owner[uid] is None:
+                    self._place_child(uid, changes)
         for uid, pod in batch.upserts.get("Pod", {}).items():
             self.pod_phase[uid] = pod_phase(pod)
             self._place_pod(uid, pod, changes)
@@ -194,8 +203,10 @@ class WorkloadTree:
                 top = owner_uid
         return top
 
-    def _place_child(self, uid: str, changes: TreeChanges) -> None:
+    def _place_child(self, uid: str, changes: TreeChanges) -> bool:
+        """Put the child under its top workload; whether it is new or changed hands."""
         owner = self._top_workload(uid)
+        moved = uid not in self.child_owner or self.child_owner[uid] != owner
         previous = self.child_owner.get(uid)
         if previous is not None and previous != owner:
             self.children_of.get(previous, set()).discard(uid)
@@ -207,6 +218,7 @@ class WorkloadTree:
             if uid in self.workloads:
                 # A Job that belongs to a CronJob: its own row leaves the top level.
                 changes.workloads.add(uid)
+        return moved
 
     def _place_pod(self, uid: str, pod: Obj | None, changes: TreeChanges) -> None:
         if pod is None:

@@ -114,3 +114,26 @@ def test_pods_arriving_before_their_owner_are_counted_once_it_arrives() -> None:
     assert tree.phase_counts("d")[Phase.RUNNING] == 1
     tree.apply(source.drop("Pod", "p1"))
     assert tree.phase_counts("d")[Phase.RUNNING] == 0
+
+
+def test_pods_that_arrive_before_their_owners_are_placed_when_the_owners_come() -> None:
+    source = Source()
+    tree = WorkloadTree()
+    tree.apply(source.put("Pod", obj("Pod", "p1", ("ReplicaSet", "rs"), "Running")))
+    tree.apply(source.put("Pod", obj("Pod", "bare", None, "Pending")))
+    assert tree.pod_owner["p1"] is None
+    changes = tree.apply(source.put("ReplicaSet", obj("ReplicaSet", "rs", ("Deployment", "d"))))
+    assert tree.pod_owner["p1"] is None  # the Deployment is still unknown
+    changes = tree.apply(source.put("Deployment", obj("Deployment", "d")))
+    assert tree.pod_owner["p1"] == "d" and tree.child_owner["rs"] == "d"
+    assert changes.pods == {"d": {"p1"}} and changes.children == {"d": {"rs"}}
+    assert tree.phase_counts("d") == brute_counts(source, tree, "d")
+    assert tree.pods_of["d"] == {"p1"}
+    assert tree.pod_owner["bare"] is None
+    # An adoption: a ReplicaSet without a Deployment gets one later (its ownerReferences).
+    tree.apply(source.put("ReplicaSet", obj("ReplicaSet", "orphan-rs")))
+    tree.apply(source.put("Pod", obj("Pod", "p2", ("ReplicaSet", "orphan-rs"), "Running")))
+    assert tree.pod_owner["p2"] is None
+    tree.apply(source.put("Deployment", obj("Deployment", "d2")))
+    tree.apply(source.put("ReplicaSet", obj("ReplicaSet", "orphan-rs", ("Deployment", "d2"))))
+    assert tree.pod_owner["p2"] == "d2"
