@@ -19,7 +19,13 @@ from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.kinds import CHILD_KINDS, ROLLOUT_KINDS, WORKLOAD_KINDS
 from ktui.model.objects import ObjectMirror
 from ktui.view.pod import Phase, pod_phase
-from ktui.view.stuck import StuckReason, looks_at_pods, rollout_problem
+from ktui.view.stuck import (
+    StuckReason,
+    looks_at_pods,
+    may_be_stuck,
+    pod_problem,
+    rollout_problem,
+)
 
 Obj = dict[str, Any]
 
@@ -58,6 +64,8 @@ class WorkloadTree:
         self._counts: dict[str, dict[Phase, int]] = {}
         self._counted: dict[str, tuple[tuple[str, ...], Phase]] = {}
         """Pod uid -> the workloads its phase is counted in, and that phase."""
+        self._troubled_pods: set[str] = set()
+        """Pods that cannot start (`view.stuck.pod_problem`), kept pod by pod as they change."""
 
     # ------------------------------------------------------------------ queries
 
@@ -124,7 +132,10 @@ class WorkloadTree:
         obj = self.workloads.get(workload_uid)
         if obj is None or self.workload_kind.get(workload_uid) not in ROLLOUT_KINDS:
             return None
-        pods = self.pods(workload_uid) if looks_at_pods(obj) else []
+        # Pod-based reasons need a pod that cannot start; most workloads have none, and then
+        # their pods are not read at all (the verdict is the same without them).
+        troubled = not self._troubled_pods.isdisjoint(self.pods_of.get(workload_uid, ()))
+        pods = self.pods(workload_uid) if troubled and looks_at_pods(obj) else []
         return rollout_problem(obj, self.children(workload_uid), pods, now)
 
     def under(self, pod_uid: str, parent_uid: str) -> bool:
@@ -178,9 +189,14 @@ class WorkloadTree:
                     self._place_child(uid, changes)
         for uid, pod in batch.upserts.get("Pod", {}).items():
             self.pod_phase[uid] = pod_phase(pod)
+            if may_be_stuck(pod) and pod_problem(pod) is not None:
+                self._troubled_pods.add(uid)
+            else:
+                self._troubled_pods.discard(uid)
             self._place_pod(uid, pod, changes)
         for uid in batch.deletes.get("Pod", ()):
             self.pod_phase.pop(uid, None)
+            self._troubled_pods.discard(uid)
             parent = self.pod_parent.pop(uid, None)
             if parent is not None and parent in self.pods_of:
                 self.pods_of[parent].discard(uid)

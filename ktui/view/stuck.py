@@ -78,6 +78,27 @@ class PodProblem:
     node: str
 
 
+def may_be_stuck(pod: j.Obj) -> bool:
+    """A cheap test, true for every pod `pod_problem` could name (a container waiting, or
+    PodScheduled=False): callers skip the full check for the many pods that are running."""
+    status = pod.get("status")
+    if not isinstance(status, dict):
+        return False
+    for key in ("initContainerStatuses", "containerStatuses"):
+        for container in status.get(key) or ():
+            state = container.get("state") if isinstance(container, dict) else None
+            if isinstance(state, dict) and "waiting" in state:
+                return True
+    for condition in status.get("conditions") or ():
+        if (
+            isinstance(condition, dict)
+            and condition.get("type") == "PodScheduled"
+            and condition.get("status") == "False"
+        ):
+            return True
+    return False
+
+
 def pod_problem(pod: j.Obj) -> PodProblem | None:
     """What keeps this pod from running, if it is something waiting will not fix: a container
     waiting in one of STUCK_WAITING_REASONS, or PodScheduled=False/Unschedulable. None for a
@@ -366,6 +387,7 @@ __all__ = [
     "PodProblem",
     "StuckReason",
     "looks_at_pods",
+    "may_be_stuck",
     "pod_problem",
     "progress_deadline",
     "rollout_problem",

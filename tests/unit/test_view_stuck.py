@@ -425,3 +425,18 @@ def test_daemonset_names_the_node_whose_pod_cannot_start() -> None:
     problem = rollout_problem(ds, [revision], [old, new], NOW)
     assert problem is not None and problem.reason == "ImagePullBackOff"
     assert problem.sentence.startswith("Rollout stuck on node node-2: pod agent-new is in")
+
+
+def test_the_cheap_test_lets_every_stuck_pod_through() -> None:
+    import pods_fixtures as fx
+
+    from ktui.view.stuck import may_be_stuck
+
+    named = 0
+    for name in fx.EXPECTED_COLUMNS:
+        pod = getattr(fx, name)()
+        if pod_problem(pod) is not None:
+            named += 1
+            assert may_be_stuck(pod), name
+    assert named >= 3  # the fixtures include pull back-offs, crash loops, unschedulable pods
+    assert not may_be_stuck(fx.running_2_of_2())
