@@ -216,8 +216,13 @@ def _deployment_problem(
     deployment: j.Obj, children: list[j.Obj], pods: list[j.Obj]
 ) -> StuckReason | None:
     replicasets = [c for c in children if c.get("kind") in (None, "ReplicaSet")]
-    current_name = current_replicaset_name(deployment, replicasets)
-    current = next((rs for rs in replicasets if j.name(rs) == current_name), None)
+    # Finding the current ReplicaSet compares pod templates: only when something needs it (a
+    # pod that cannot start, or a ReplicaSet that reports a failure), not on every change.
+    current_name: str | None = None
+    current: j.Obj | None = None
+    if pods or any(_replica_failure(rs) is not None for rs in replicasets):
+        current_name = current_replicaset_name(deployment, replicasets)
+        current = next((rs for rs in replicasets if j.name(rs) == current_name), None)
     for source in (deployment, current):
         failure = _replica_failure(source) if source is not None else None
         if failure is not None:
