@@ -13,6 +13,8 @@ from ktui.settings import Settings
 from ktui.sim.server import SimServer
 from ktui.ui.app import KtuiApp, make_app
 from ktui.ui.live_table import LiveTable
+from ktui.ui.palette import KtuiCommands
+from ktui.ui.screens.help import HelpScreen, binding_table
 from ktui.ui.screens.main import MainScreen
 from ktui.ui.screens.pod_detail import PodDetailScreen
 
@@ -344,3 +346,44 @@ async def test_sort_keys_on_every_pane(
         assert main.children_table.columns[0].label == "CONTROLLERREVISION"
         await pilot.press("S")
         assert "no status column" in list(app._notifications)[-1].message
+
+
+async def test_palette_offers_the_pods_view_and_problems_command_opens_its_screen(
+    sim: SimServer, connect_to: Callable[..., Connection], monkeypatch: Any
+) -> None:
+    seed(sim)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(200, 50)) as pilot:
+        main = await started(app, pilot)
+        provider = KtuiCommands(main)
+        await provider.startup()
+        pods_kind = [c for c in provider.candidates if c.text == "kind: Pods"]
+        assert len(pods_kind) == 1
+        pods_kind[0].action()
+        assert main.pods_view
+        opened: list[tuple[str, str]] = []
+        monkeypatch.setattr(app, "open_screen", lambda what, uid, **_: opened.append((what, uid)))
+        await pilot.press("colon", *"problems", "enter", "colon", *"pu", "enter")
+        assert opened == [("problems", ""), ("problems", "")]
+
+
+async def test_help_lists_the_new_keys(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    seed(sim)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(200, 60)) as pilot:
+        await started(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        table = binding_table(screen.target)
+        text = " ".join(str(cell) for column in table.columns for cell in column.cells)
+        for description in (
+            "Owner / back",
+            "Sort column left",
+            "Sort column right",
+            "Reverse sort",
+        ):
+            assert description in text
