@@ -3,13 +3,14 @@ the `labelSelector=` syntax, as apimachinery's `LabelSelectorAsSelector` / `Sele
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from ktui.cluster.errors import KtuiError
 from ktui.cluster.objects import as_dict
 
-__all__ = ["SelectorError", "selector_matches", "selector_string"]
+__all__ = ["SelectorError", "parse_selector", "selector_matches", "selector_string"]
 
 
 class SelectorError(KtuiError):
@@ -77,3 +78,133 @@ def selector_string(selector: Any) -> str:
         elif operator == "DoesNotExist":
             parts.append((key, f"!{key}"))
     return ",".join(text for _, text in sorted(parts, key=lambda part: part[0]))
+
+
+# ---------------------------------------------------------------------- kubectl's -l syntax
+
+_SPECIAL = "!,=<>()"
+_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+_KEY = re.compile(rf"^([a-z0-9]([-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_NAME}$")
+_VALUE = re.compile(rf"^({_NAME})?$")
+
+
+def _tokens(text: str) -> list[str]:
+    """apimachinery's selector lexer: `!=`, `==`, `=`, `!`, `,`, `(`, `)`, `<`, `>` and
+    identifiers (runs of anything else); whitespace only separates."""
+    found: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif text.startswith(("!=", "=="), i):
+            found.append(text[i : i + 2])
+            i += 2
+        elif ch in _SPECIAL:
+            found.append(ch)
+            i += 1
+        else:
+            start = i
+            while i < len(text) and not text[i].isspace() and text[i] not in _SPECIAL:
+                i += 1
+            found.append(text[start:i])
+    return found
+
+
+def _is_identifier(token: str | None) -> bool:
+    return token is not None and token not in ("!=", "==") and token not in _SPECIAL
+
+
+def parse_selector(text: str) -> dict[str, Any]:
+    """A `kubectl -l` selector (`app=web,tier!=db,env in (a,b),!canary,track`) as a
+    LabelSelector of matchExpressions, for `selector_matches`.
+
+    The syntax is apimachinery's `labels.Parse`: `=`/`==` (the key has that value), `!=` (the
+    key is absent or has another value), `in (...)`, `notin (...)`, `key` (exists), `!key`
+    (does not exist), requirements joined by commas. Raises SelectorError on anything else
+    (`>`/`<` compare numbers on nodes only: not supported here)."""
+    tokens = _tokens(text)
+    expressions: list[dict[str, Any]] = []
+    position = 0
+
+    def peek() -> str | None:
+        return tokens[position] if position < len(tokens) else None
+
+    def take() -> str | None:
+        nonlocal position
+        token = peek()
+        position += 1
+        return token
+
+    def key_token() -> str:
+        token = take()
+        if not _is_identifier(token) or token in ("in", "notin"):
+            raise SelectorError(f"a label key was expected, found {token or 'the end'!r}")
+        assert token is not None
+        if not _KEY.match(token):
+            raise SelectorError(f"{token!r} is not a valid label key")
+        return token
+
+    def value_token(token: str) -> str:
+        if not _VALUE.match(token):
+            raise SelectorError(f"{token!r} is not a valid label value")
+        return token
+
+    if not tokens:
+        raise SelectorError("an empty label selector")
+    while True:
+        if peek() == "!":
+            take()
+            expressions.append({"key": key_token(), "operator": "DoesNotExist"})
+        else:
+            key = key_token()
+            operator = peek()
+            if operator is None or operator == ",":
+                expressions.append({"key": key, "operator": "Exists"})
+            elif operator in ("=", "==", "!="):
+                take()
+                value = ""
+                if _is_identifier(peek()):
+                    value = value_token(str(take()))
+                expressions.append(
+                    {
+                        "key": key,
+                        "operator": "NotIn" if operator == "!=" else "In",
+                        "values": [value],
+                    }
+                )
+            elif operator in ("in", "notin"):
+                take()
+                if take() != "(":
+                    raise SelectorError(f"'(' was expected after {operator!r}")
+                values: list[str] = []
+                while True:
+                    token = take()
+                    if token is None:
+                        raise SelectorError("')' was expected")
+                    if token == ")" and not values:
+                        raise SelectorError(f"{operator!r} needs at least one value")
+                    if not _is_identifier(token):
+                        raise SelectorError(f"a label value was expected, found {token!r}")
+                    values.append(value_token(token))
+                    closing = take()
+                    if closing == ")":
+                        break
+                    if closing != ",":
+                        raise SelectorError("',' or ')' was expected")
+                expressions.append(
+                    {
+                        "key": key,
+                        "operator": "In" if operator == "in" else "NotIn",
+                        "values": values,
+                    }
+                )
+            elif operator in ("<", ">"):
+                raise SelectorError(f"{operator!r} (numeric comparison) is not supported here")
+            else:
+                raise SelectorError(f"an operator was expected after {key!r}, found {operator!r}")
+        token = take()
+        if token is None:
+            return {"matchExpressions": expressions}
+        if token != ",":
+            raise SelectorError(f"',' was expected, found {token!r}")

@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.text import Text
 
+from ktui.cluster.ownership import owner_refs_of
 from ktui.render.cells import (
     HEALTH_STYLE,
     TimeCell,
@@ -216,3 +217,52 @@ def pod_cells(pod: Obj, now: datetime) -> Row:
         dim(row.node) if row.node == "<none>" else row.node,
         row.ip,
     )
+
+
+# ---------------------------------------------------------------------- the Pods view
+
+
+def pod_view_columns(all_namespaces: bool) -> list[Column]:
+    """The Pods view (`:pods`): kubectl's `get pods -o wide` columns, the owner, the badges."""
+    columns = [Column("name", "NAME", min_width=12, max_width=60, flexible=True)]
+    if all_namespaces:
+        columns.append(Column("namespace", "NAMESPACE", max_width=24))
+    columns += [
+        Column("ready", "READY", justify="right"),
+        Column("status", "STATUS", min_width=8, max_width=26),
+        Column("restarts", "RESTARTS", max_width=18),
+        Column("age", "AGE", justify="right"),
+        Column("ip", "IP", max_width=16),
+        Column("node", "NODE", max_width=24),
+        Column("owner", "OWNER", max_width=40),
+        Column("containers", "CONTAINERS", min_width=10, max_width=24),
+    ]
+    return columns
+
+
+def owner_text(obj: Obj) -> str:
+    """ "Kind/name" of the owner an object names as its controller (else its first owner), as
+    written in its ownerReferences, whatever that kind is; "-" for none."""
+    refs = owner_refs_of(obj)
+    ref = next((r for r in refs if r.controller), refs[0] if refs else None)
+    return "-" if ref is None else f"{ref.kind}/{ref.name}"
+
+
+def pod_view_cells(pod: Obj, now: datetime, *, all_namespaces: bool) -> Row:
+    """A pod's row in the Pods view."""
+    row = pod_row(pod, now)
+    cells: list[Cell] = [row.name]
+    if all_namespaces:
+        cells.append(row.namespace)
+    owner = owner_text(pod)
+    cells += [
+        row.ready,
+        status_text(row.status, row.severity),
+        TimeCell(row.last_restart, restarts_since(row.restarts)),
+        TimeCell(row.created),
+        row.ip,
+        dim(row.node) if row.node == "<none>" else row.node,
+        dim(owner) if owner == "-" else owner,
+        badges_text(row.badges),
+    ]
+    return tuple(cells)

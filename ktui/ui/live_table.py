@@ -30,6 +30,7 @@ from textual.strip import Strip
 
 from ktui.render.panes import Column
 from ktui.render.safe import escape_text, safe_text, sanitize_segments, visible
+from ktui.view.row_filter import Labels, RowFilter
 
 __all__ = ["Cell", "ClockCell", "Column", "LiveTable", "Row"]
 
@@ -156,6 +157,9 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._strip_cache: dict[tuple[str, bool, bool, int], Strip] = {}
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._now = self.clock()
+        self._filter = RowFilter()
+        self.labels_of: Callable[[str], Labels | None] | None = None
+        """key -> the labels of the row's object, for `-l` filters (None: no labels)."""
 
     # ---------------------------------------------------------------- data
 
@@ -187,7 +191,7 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         changed = False
         resort = False
         removed = False
-        needle = self.filter_text.lower().strip()
+        row_filter = self._filter
         for key in deletes:
             if self._rows.pop(key, None) is not None:
                 self._search_text.pop(key, None)
@@ -196,10 +200,20 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         for key, row in upserts.items():
             old = self._rows.get(key)
             if old == row:
+                # Labels are not in the cells: a row may enter or leave a `-l` filter unchanged.
+                text = self._search_text.get(key, "")
+                if (
+                    row_filter.by_labels
+                    and not self._order_dirty
+                    and self._passes(key, text) != (key in self._index)
+                ):
+                    resort = changed = True
                 continue
             self._rows[key] = row
             text = "\t".join(_plain(c) for c in row).lower()
-            if needle and (needle in text) != (needle in self._search_text.get(key, "")):
+            if row_filter.active and (
+                self._order_dirty or self._passes(key, text) != (key in self._index)
+            ):
                 resort = True
             self._search_text[key] = text
             value = self._row_sort_value(key, row)
@@ -264,7 +278,20 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         column = None if self._sort_column is None else self.columns[self._sort_column].key
         return column, self._sort_reverse
 
+    @property
+    def filter_description(self) -> str:
+        """The active filter for the pane title (" /web", " /-l app=web"), or ""."""
+        return self._filter.describe()
+
+    def _labels(self, key: str) -> Labels:
+        labels = self.labels_of(key) if self.labels_of is not None else None
+        return labels if labels is not None else {}
+
+    def _passes(self, key: str, text: str) -> bool:
+        return self._filter.matches(text, lambda: self._labels(key))
+
     def watch_filter_text(self) -> None:
+        self._filter = RowFilter.parse(self.filter_text)
         self._order_dirty = True
         self._after_change()
 
@@ -290,10 +317,9 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         if not self._order_dirty:
             return
         self._order_dirty = False
-        needle = self.filter_text.lower().strip()
         keys = (
-            [k for k, text in self._search_text.items() if needle in text]
-            if needle
+            [k for k, text in self._search_text.items() if self._passes(k, text)]
+            if self._filter.active
             else list(self._rows)
         )
         keys.sort(key=self._sort_values.__getitem__)

@@ -85,6 +85,9 @@ class KtuiCommands(Provider):
         for kind in WORKLOAD_KINDS:
             label = KINDS_BY_NAME[kind].label
             found.append(Candidate(f"kind: {label}", f"Show only {label}", show(kind)))
+        found.append(
+            Candidate("kind: Pods", "Every pod in scope, whatever owns it (:pods)", show("Pod"))
+        )
         return found
 
     async def _namespace_names(self, app: KtuiApp) -> list[str]:

@@ -305,3 +305,93 @@ async def test_init_container_steps_show_in_the_pods_pane(
     ), seen
     # Before the first init step only the pre-start states may show.
     assert set(seen[: seen.index("Init:0/2")]) <= {"Pending"}, seen
+
+
+# --------------------------------------------------------------------------------------------
+# The Pods view (issue "Live debugging starts from the failing pod")
+
+PODS_NS = "ui-e2e-pods"
+
+
+def plain_pod(name: str, namespace: str, owner: dict[str, Any] | None = None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace, "labels": {"app": name}}
+    if owner is not None:
+        metadata["ownerReferences"] = [owner]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": metadata,
+        "spec": {"containers": [{"name": "app", "image": f"{IMAGES}/web:1"}]},
+    }
+
+
+async def test_pods_view_lists_bare_and_foreign_owned_pods_as_kubectl_counts(
+    control_plane: ControlPlane,
+) -> None:
+    cp = control_plane
+    kubectl(cp, "create", "namespace", PODS_NS)
+    try:
+        web = create(cp, deployment("web", PODS_NS, replicas=2, image=f"{IMAGES}/web:1"))
+        bare = create(cp, plain_pod("debug-shell", PODS_NS))
+        # Owned by a kind ktui does not cache (a ConfigMap: it exists, so the garbage
+        # collector keeps the pod).
+        config_map = create(
+            cp,
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "etl", "namespace": PODS_NS},
+            },
+        )
+        foreign_owner = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "name": "etl",
+            "uid": uid_of(config_map),
+            "controller": True,
+        }
+        foreign = create(cp, plain_pod("etl-driver", PODS_NS, foreign_owner))
+        rolled_out(cp, PODS_NS, "deployment", "web")
+        replicasets = controlled_by(get_items(cp, "replicasets", PODS_NS), uid_of(web))
+        wait_for("web's pods settled", lambda: pods_settled(cp, PODS_NS, replicasets, 2))
+
+        def kubectl_count() -> int:
+            out = kubectl(cp, "get", "pods", "-n", PODS_NS, "--no-headers").stdout
+            return len([line for line in out.splitlines() if line.strip()])
+
+        truth = {uid_of(p) for p in get_items(cp, "pods", PODS_NS)}
+        assert kubectl_count() == len(truth) == 4
+
+        app = app_for(cp, PODS_NS)
+        async with app.run_test(size=(200, 50)) as pilot:
+            workloads, _, _ = panes(app)
+            await pilot.press("colon", *"pods", "enter")
+            await ui_wait(
+                pilot,
+                "every pod of the namespace in the Pods view",
+                lambda: set(workloads.ordered_keys()) == truth,
+                lambda: workloads.ordered_keys(),
+            )
+            title = str(workloads.border_title)
+            assert title.startswith(f"Pods [{kubectl_count()}] · {PODS_NS}"), title
+            assert cell_text(workloads, uid_of(bare), "owner") == "-"
+            assert cell_text(workloads, uid_of(foreign), "owner") == "ConfigMap/etl"
+            web_pods = owned_pods(cp, PODS_NS, replicasets)
+            rs_names = {
+                f"ReplicaSet/{rs['metadata']['name']}"
+                for rs in get_items(cp, "replicasets", PODS_NS)
+                if uid_of(rs) in replicasets
+            }
+            assert {cell_text(workloads, uid, "owner") for uid in web_pods} <= rs_names
+            # The bare pod is deleted: the view and kubectl agree again.
+            await asyncio.to_thread(
+                kubectl, cp, "-n", PODS_NS, "delete", "pod", "debug-shell", "--wait=true"
+            )
+            await ui_wait(
+                pilot,
+                "the deleted bare pod gone from the Pods view",
+                lambda: uid_of(bare) not in workloads.ordered_keys(),
+            )
+            assert str(workloads.border_title).startswith(f"Pods [{kubectl_count()}]")
+    finally:
+        kubectl(cp, "delete", "namespace", PODS_NS, "--wait=false", check=False)

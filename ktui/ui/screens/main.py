@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
+from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.kinds import (
     CHILD_KINDS,
     KINDS_BY_NAME,
@@ -29,8 +30,12 @@ from ktui.render.header import clock_time
 from ktui.render.panes import (
     CHILD_PANES,
     POD_COLUMNS,
+    Column,
     Row,
+    owner_text,
     pod_cells,
+    pod_view_cells,
+    pod_view_columns,
     workload_cells,
     workload_columns,
 )
@@ -46,18 +51,26 @@ if TYPE_CHECKING:
 
 Obj = dict[str, Any]
 
-KIND_FILTERS: tuple[str | None, ...] = (None, *WORKLOAD_KINDS)
+POD_VIEW = "Pod"
+"""The kind filter of the Pods view: the first pane lists every pod in scope, whatever owns it."""
+KIND_FILTERS: tuple[str | None, ...] = (None, *WORKLOAD_KINDS, POD_VIEW)
+"""What `[` / `]` cycle through: all workloads, each workload kind, the Pods view."""
 ALL_WORKLOADS_WORDS = ("all", "workloads")
 """Command words that show every workload kind at once."""
+PROBLEMS_WORDS = ("problems", "pu")
 PANE_IDS = ("workloads", "children", "pods")
+STATUS_COLUMNS = ("status", "health", "ready")
+"""What `S` sorts by: the first of these columns the focused pane has (HEALTH on workloads,
+STATUS on pods and Jobs, READY on ReplicaSets)."""
 
 
 def workload_kind_named(word: str) -> tuple[bool, str | None]:
-    """(whether `word` names a workload view, its kind: None for all workloads)."""
+    """(whether `word` names a view of the first pane, its kind: None for all workloads,
+    "Pod" for the Pods view)."""
     if word in ALL_WORKLOADS_WORDS:
         return True, None
     spec = kind_named(word)
-    if spec is None or not spec.workload:
+    if spec is None or not (spec.workload or spec.kind == POD_VIEW):
         return False, None
     return True, spec.kind
 
@@ -68,6 +81,9 @@ def kind_label(kind: str | None) -> str:
 
 
 class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
+    DEFAULT_CSS = """
+    MainScreen.pods-view #children, MainScreen.pods-view #pods { display: none; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "focus_next_pane", "Next pane", id="main.next_pane"),
         Binding("shift+tab", "focus_previous_pane", "Previous pane", id="main.previous_pane"),
@@ -82,6 +98,18 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         Binding("N", "sort('name')", "Sort name", show=False, id="main.sort_name"),
         Binding("A", "sort('age')", "Sort age", show=False, id="main.sort_age"),
         Binding("S", "sort('status')", "Sort status", show=False, id="main.sort_status"),
+        Binding(
+            "less_than_sign", "sort_move(-1)", "Sort column left", show=False, id="main.sort_left"
+        ),
+        Binding(
+            "greater_than_sign",
+            "sort_move(1)",
+            "Sort column right",
+            show=False,
+            id="main.sort_right",
+        ),
+        Binding("R", "sort_reverse", "Reverse sort", show=False, id="main.sort_reverse"),
+        Binding("o", "owner", "Owner / back", show=False, id="main.owner"),
         Binding("h", "rollout_screen", "History", id="main.rollout"),
         *ROLLOUT_BINDINGS,
         Binding("ctrl+l", "rollback_child", "Rollback to", show=False, id="main.rollback"),
@@ -100,6 +128,12 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self.selected_child: str | None = None
         self._pods_follow_child = False
         self._filter_target: LiveTable | None = None
+        self._last_workload_kind: str | None = None
+        """The workload kind shown before the Pods view (the owner jump goes back to it)."""
+        self._owner_jump: str | None = None
+        """The pod `o` jumped from to its owner: `o` or esc goes back to it in the Pods view."""
+        self._view_filters: dict[bool, str] = {}
+        """The first pane's filter per view (Pods view or not), kept while the other is shown."""
         self.batch_observer: Callable[[ClusterChanged, float], None] | None = None
         """Called after each batch is applied, with the seconds it took (the bench's hook)."""
 
@@ -115,7 +149,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         yield ClusterHeader(id="header")
         with Vertical(id="panes"):
             yield LiveTable(
-                workload_columns(self.ktui.connection.namespace is None),
+                self._first_pane_columns(),
                 id="workloads",
                 empty_message="No workloads yet.",
             )
@@ -125,7 +159,8 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
             yield LiveTable(POD_COLUMNS, id="pods", empty_message="No pods.")
         yield Input(placeholder="filter…", id="filter")
         yield Input(
-            placeholder=":deploy  :sts  :ds  :job  :cj  :all  :ns NAME  :ctx NAME", id="command"
+            placeholder=":deploy  :sts  :ds  :job  :cj  :all  :pods  :ns NAME  :ctx NAME",
+            id="command",
         )
         yield Footer()
 
@@ -144,11 +179,29 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
     def on_mount(self) -> None:
         for table in self.query(LiveTable):
             table.clock = self.ktui.clock
+            table.labels_of = self._labels_of
             table.tick()
         self._titles()
         self.workloads.focus()
         self.set_interval(1.0, self._tick)
         self._reset()
+
+    @property
+    def pods_view(self) -> bool:
+        """Whether the first pane is the Pods view (every pod in scope; the others hidden)."""
+        return self.kind_filter == POD_VIEW
+
+    def _first_pane_columns(self) -> list[Column]:
+        all_namespaces = self.ktui.connection.namespace is None
+        if self.pods_view:
+            return pod_view_columns(all_namespaces)
+        return workload_columns(all_namespaces)
+
+    def _labels_of(self, uid: str) -> dict[str, str] | None:
+        """The labels of a row's object (for `-l` filters)."""
+        obj = self._tree.objects.get(uid)
+        labels = (obj.get("metadata") or {}).get("labels") if obj is not None else None
+        return labels if isinstance(labels, dict) else None
 
     def _tick(self) -> None:
         for table in self.query(LiveTable):
@@ -167,8 +220,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     @on(ScopeChanged)
     def _scope_changed(self, message: ScopeChanged) -> None:
-        all_namespaces = self.ktui.connection.namespace is None
-        self.workloads.set_columns(workload_columns(all_namespaces))
+        self.workloads.set_columns(self._first_pane_columns())
         self._reset()
         self._titles()
 
@@ -176,16 +228,40 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
     def _cluster_changed(self, message: ClusterChanged) -> None:
         start = time.perf_counter()
         try:
-            self._apply_changes(message.changes)
+            self._apply_changes(message.changes, message.batch)
         finally:
             # The main screen paces the cache: the next batch comes once this one is shown.
             message.ack()
             if self.batch_observer is not None:
                 self.batch_observer(message, time.perf_counter() - start)
 
-    def _apply_changes(self, changes: TreeChanges) -> None:
-        tree = self._tree
+    def _apply_changes(self, changes: TreeChanges, batch: ChangeBatch | None = None) -> None:
         now = self.ktui.clock()
+        if self.pods_view:
+            with self.app.batch_update():
+                self._apply_pods_view(batch, now)
+        else:
+            self._apply_workloads(changes, now)
+        if changes.states:
+            self.query_one(ClusterHeader).refresh_states()
+            self._explain_empty()
+        self._mark_out_of_date()
+        self._titles()
+
+    def _apply_pods_view(self, batch: ChangeBatch | None, now: datetime) -> None:
+        """The Pods view takes only the pods this batch upserted or deleted."""
+        if batch is None:
+            self._reload_workloads()
+            return
+        all_namespaces = self.ktui.connection.namespace is None
+        upserts = {
+            uid: pod_view_cells(pod, now, all_namespaces=all_namespaces)
+            for uid, pod in batch.upserts.get("Pod", {}).items()
+        }
+        self.workloads.apply(upserts, batch.deletes.get("Pod", ()))
+
+    def _apply_workloads(self, changes: TreeChanges, now: datetime) -> None:
+        tree = self._tree
         with self.app.batch_update():
             upserts: dict[str, Row] = {}
             deletes = set(changes.removed_workloads)
@@ -200,11 +276,6 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
             self.workloads.apply(upserts, deletes)
             if affected(changes, self.selected_workload):
                 self._update_lower(changes, now)
-        if changes.states:
-            self.query_one(ClusterHeader).refresh_states()
-            self._explain_empty()
-        self._mark_out_of_date()
-        self._titles()
 
     def _shown(self, uid: str, obj: Obj) -> bool:
         kind = obj.get("kind")
@@ -223,6 +294,16 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     def _reload_workloads(self) -> None:
         now = self.ktui.clock()
+        if self.pods_view:
+            all_namespaces = self.ktui.connection.namespace is None
+            pods = self._tree.objects.objects("Pod")
+            self.workloads.replace_all(
+                {
+                    uid: pod_view_cells(pod, now, all_namespaces=all_namespaces)
+                    for uid, pod in pods.items()
+                }
+            )
+            return
         rows = {
             uid: self._workload_cells(uid, obj, now)
             for uid, obj in self._tree.workloads.items()
@@ -289,7 +370,8 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     @on(LiveTable.Highlighted, "#workloads")
     def _workload_highlighted(self, message: LiveTable.Highlighted) -> None:
-        self._follow_workload(message.key)
+        if not self.pods_view:
+            self._follow_workload(message.key)
 
     def _follow_workload(self, key: str | None) -> None:
         """Show the children and pods of the workload `key` (the workloads cursor's row)."""
@@ -317,6 +399,9 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     @on(LiveTable.Selected, "#workloads")
     def _workload_selected(self, message: LiveTable.Selected) -> None:
+        if self.pods_view:
+            self.ktui.open_screen("detail", message.key)
+            return
         # Drilling down lands on the current ReplicaSet / revision, not the oldest.
         uid = self.selected_workload
         obj = self._tree.workloads.get(uid) if uid is not None else None
@@ -340,8 +425,9 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         table = (
             focused if isinstance(focused, LiveTable) and focused.id in PANE_IDS else self.workloads
         )
+        pod_table = table is self.pods or (table is self.workloads and self.pods_view)
         if what in ("logs", "previous_logs"):
-            pod_uid = table.cursor_key if table is self.pods else self.pods.cursor_key
+            pod_uid = table.cursor_key if pod_table else self.pods.cursor_key
             if pod_uid is None:
                 self.notify("No pod selected: logs are per pod.", severity="warning")
                 return
@@ -353,7 +439,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
             return
         if what in ("events", "yaml"):
             self.ktui.open_screen(what, uid)
-        elif table is self.pods:
+        elif pod_table:
             self.ktui.open_screen("detail", uid)
         else:
             self.ktui.open_screen("describe", uid)
@@ -391,9 +477,12 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         return True
 
     def select_pod(self, pod_uid: str) -> bool:
-        """Select the pod's workload, then put the pods pane's cursor on the pod."""
+        """Select the pod's workload, then put the pods pane's cursor on the pod; a pod that
+        belongs to no workload (a bare pod, a Node's, an uncached kind's) in the Pods view."""
         owner = self._tree.pod_owner.get(pod_uid)
-        if owner is None or not self.select_workload(owner):
+        if owner is None or owner not in self._tree.workloads:
+            return self._select_in_pods_view(pod_uid)
+        if not self.select_workload(owner):
             self.notify("That pod belongs to no workload shown here.", severity="warning")
             return False
         self.pods.filter_text = ""
@@ -403,36 +492,91 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self.pods.focus()
         return True
 
+    def _select_in_pods_view(self, pod_uid: str) -> bool:
+        self.show_kind(POD_VIEW)
+        table = self.workloads
+        found = table.move_cursor_to_key(pod_uid)
+        if not found and table.filter_text:
+            table.filter_text = ""
+            found = table.move_cursor_to_key(pod_uid)
+        table.focus()
+        self._titles()
+        if not found:
+            self.notify("That pod is not shown any more.", severity="warning")
+        return found
+
+    def action_owner(self) -> None:
+        """`o`: in the Pods view, jump to the pod's workload in the workloads view; there, `o`
+        (or esc) goes back to the pod."""
+        if not self.pods_view:
+            if self._owner_jump is not None:
+                self._back_to_pod()
+            else:
+                self.notify(
+                    "o jumps from a pod in the Pods view (:pods) to its workload, and back.",
+                    severity="warning",
+                )
+            return
+        tree = self._tree
+        pod_uid = self.workloads.cursor_key
+        pod = tree.objects.get(pod_uid) if pod_uid is not None else None
+        if pod_uid is None or pod is None:
+            self.notify("No pod selected.", severity="warning")
+            return
+        owner = tree.pod_owner.get(pod_uid)
+        if owner is None or owner not in tree.workloads:
+            written = owner_text(pod)
+            self.notify(
+                "A bare pod: nothing owns it."
+                if written == "-"
+                else f"Owned by {written}: not a workload ktui shows.",
+                severity="warning",
+            )
+            return
+        self.show_kind(self._last_workload_kind)
+        if self.select_workload(owner):
+            self._owner_jump = pod_uid
+            self._titles()
+
+    def _back_to_pod(self) -> None:
+        pod_uid = self._owner_jump
+        self._owner_jump = None
+        if pod_uid is not None:
+            self._select_in_pods_view(pod_uid)
+
     # ------------------------------------------------------------------ titles, states
 
     def _titles(self) -> None:
         tree = self._tree
-        shown = self.workloads.row_count
-        total = self.workloads.total_count
         name = kind_label(self.kind_filter)
         scope = self.ktui.connection.namespace or "all namespaces"
-        suffix = f" /{self.workloads.filter_text}" if self.workloads.filter_text else ""
-        count = f"{shown}" if shown == total else f"{shown} of {total}"
-        self.workloads.border_title = safe_text(f"{name} [{count}] · {scope}{suffix}")
+        back = " · o: back to the pod" if self._owner_jump is not None else ""
+        self.workloads.border_title = safe_text(
+            f"{name} [{count_of(self.workloads)}] · {scope}{back}"
+            f"{self.workloads.filter_description}"
+        )
         selected = tree.workloads.get(self.selected_workload or "")
         if selected is None:
             self.children_table.border_title = "ReplicaSets · Revisions · Jobs"
             self.pods.border_title = "Pods"
             return
         label = f"{selected.get('kind', '')}/{name_of(selected)}"
-        self.children_table.border_title = safe_text(f"{label} [{self.children_table.row_count}]")
+        children = self.children_table
+        self.children_table.border_title = safe_text(
+            f"{label} [{count_of(children)}]{children.filter_description}"
+        )
         child = tree.objects.get(self.selected_child) if self.selected_child else None
-        if self._pods_follow_child and child is not None:
-            self.pods.border_title = safe_text(f"Pods of {name_of(child)} [{self.pods.row_count}]")
-        else:
-            self.pods.border_title = safe_text(f"Pods of {label} [{self.pods.row_count}]")
+        of = name_of(child) if self._pods_follow_child and child is not None else label
+        self.pods.border_title = safe_text(
+            f"Pods of {of} [{count_of(self.pods)}]{self.pods.filter_description}"
+        )
 
     def _mark_out_of_date(self) -> None:
         """Dim a pane whose rows may be out of date (its watch silent, down or denied) and say
         since when under it, until the watch is current again."""
         states = self._tree.objects.states
         for table, kinds in (
-            (self.workloads, WORKLOAD_KINDS),
+            (self.workloads, ("Pod",) if self.pods_view else WORKLOAD_KINDS),
             (self.children_table, CHILD_KINDS),
             (self.pods, ("Pod",)),
         ):
@@ -450,21 +594,21 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         """Say in the pane why it is empty: forbidden, still syncing, unreachable."""
         states = self._tree.objects.states
         problems = []
-        for kind in WORKLOAD_KINDS:
+        first_kinds = ("Pod",) if self.pods_view else WORKLOAD_KINDS
+        what = "pods" if self.pods_view else "workloads"
+        for kind in first_kinds:
             state = states.get(kind)
             if state is None:
                 continue
             if state.phase in (CachePhase.FORBIDDEN, CachePhase.ERROR, CachePhase.RECONNECTING):
                 problems.append(f"{kind}: {state.message or state.phase.value}")
-        syncing = any(
-            s.phase is CachePhase.SYNCING for k, s in states.items() if k in WORKLOAD_KINDS
-        )
+        syncing = any(s.phase is CachePhase.SYNCING for k, s in states.items() if k in first_kinds)
         if problems:
             self.workloads.empty_message = "  ".join(problems)[:300]
         elif syncing:
-            self.workloads.empty_message = "Loading workloads…"
+            self.workloads.empty_message = f"Loading {what}…"
         else:
-            self.workloads.empty_message = "No workloads in this scope."
+            self.workloads.empty_message = f"No {what} in this scope."
         pod_state = states.get("Pod")
         if pod_state is not None and pod_state.phase in (
             CachePhase.FORBIDDEN,
@@ -483,7 +627,9 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self._cycle_focus(-1)
 
     def _cycle_focus(self, step: int) -> None:
-        panes = [self.workloads, self.children_table, self.pods]
+        panes = (
+            [self.workloads] if self.pods_view else [self.workloads, self.children_table, self.pods]
+        )
         focused = self.focused
         index = panes.index(focused) if isinstance(focused, LiveTable) and focused in panes else 0
         panes[(index + step) % len(panes)].focus()
@@ -517,7 +663,11 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
             if widget.has_class("visible"):
                 widget.remove_class("visible")
                 if input_id == "#filter":
-                    (self._filter_target or self.workloads).focus()
+                    # esc while typing a filter drops it (k9s); enter keeps it.
+                    target = self._filter_target or self.workloads
+                    target.filter_text = ""
+                    target.focus()
+                    self._titles()
                 else:
                     self.workloads.focus()
                 return
@@ -526,7 +676,9 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
             table.filter_text = ""
             self._titles()
             return
-        if table is self.pods:
+        if table is self.workloads and self._owner_jump is not None and not self.pods_view:
+            self._back_to_pod()
+        elif table is self.pods:
             self.children_table.focus()
         elif table is self.children_table:
             self.workloads.focus()
@@ -552,8 +704,11 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         is_kind, kind = workload_kind_named(head)
         if is_kind:
             self.show_kind(kind)
+            self.workloads.focus()
             if args:
                 self._switch_namespace(args[0])
+        elif head in PROBLEMS_WORDS:
+            self.ktui.open_screen("problems", "")
         elif head in ("ns", "namespace", "namespaces"):
             if not args:
                 self.notify("Usage: :ns NAME (or :ns all)", severity="warning")
@@ -581,8 +736,29 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self.ktui.set_namespace(word)
 
     def show_kind(self, kind: str | None) -> None:
+        """Show one workload kind (None: all of them) or the Pods view (`POD_VIEW`)."""
+        self._owner_jump = None
+        was_pods_view = self.pods_view
         self.kind_filter = kind
+        if not self.pods_view:
+            self._last_workload_kind = kind
+        if self.pods_view != was_pods_view:
+            table = self.workloads
+            self._view_filters[was_pods_view] = table.filter_text
+            self.set_class(self.pods_view, "pods-view")
+            table.set_columns(self._first_pane_columns())
+            table.filter_text = self._view_filters.get(self.pods_view, "")
+            table.cursor_key = None
+            self.selected_workload = None
+            self.selected_child = None
+            self._pods_follow_child = False
+            if self.pods_view and self.focused in (self.children_table, self.pods):
+                table.focus()
+            self._explain_empty()
         self._reload_workloads()
+        if not self.pods_view and self.selected_workload is None:
+            self._follow_workload(self.workloads.cursor_key)
+        self._mark_out_of_date()
         self._titles()
 
     def action_next_kind(self) -> None:
@@ -633,9 +809,36 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self.ktui.open_screen("rollout", uid_of(target))
 
     def action_sort(self, column: str) -> None:
+        """`N` `A` `S`: sort the focused pane by name, age or its status-like column; pressed
+        again, the other way round."""
         table = self._focused_table()
         keys = [c.key for c in table.columns]
+        if column == "status":
+            column = next((k for k in STATUS_COLUMNS if k in keys), "")
         if column not in keys:
+            self.notify(
+                "This pane has no status column: < and > sort by another one.", severity="warning"
+            )
             return
         current, reverse = table.sort_state
         table.sort_by(column, reverse=not reverse if current == column else False)
+
+    def action_sort_move(self, step: int) -> None:
+        """`<` `>`: sort the focused pane by the column left or right of the sorted one."""
+        table = self._focused_table()
+        keys = [c.key for c in table.columns]
+        current, _ = table.sort_state
+        index = keys.index(current) if current in keys else 0
+        table.sort_by(keys[(index + step) % len(keys)])
+
+    def action_sort_reverse(self) -> None:
+        """`R`: the focused pane's sort the other way round."""
+        table = self._focused_table()
+        current, reverse = table.sort_state
+        table.sort_by(current, reverse=not reverse)
+
+
+def count_of(table: LiveTable) -> str:
+    """ "12", or "3 of 12" when a filter hides some rows."""
+    shown, total = table.row_count, table.total_count
+    return f"{shown}" if shown == total else f"{shown} of {total}"
