@@ -16,6 +16,7 @@ from typing import Any
 from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.kinds import CHILD_KINDS, WORKLOAD_KINDS
 from ktui.model.objects import ObjectMirror
+from ktui.model.triage import Triage
 from ktui.view.pod import Phase, pod_phase
 
 Obj = dict[str, Any]
@@ -36,12 +37,16 @@ class TreeChanges:
     removed_pods: dict[str, set[str]] = field(default_factory=dict)
     events: bool = False
     states: bool = False
+    problems: set[str] = field(default_factory=set)
+    """Uids whose triage problem appeared, changed or went away."""
 
 
 class WorkloadTree:
     def __init__(self) -> None:
         self.objects = ObjectMirror()
         """Everything the batches delivered; screens read objects, events and owners here."""
+        self.triage = Triage()
+        """What is not fine (the header's count, the problems screen), from the same batches."""
         self.workloads: dict[str, Obj] = {}
         self.workload_kind: dict[str, str] = {}
         self.pod_owner: dict[str, str | None] = {}
@@ -125,6 +130,7 @@ class WorkloadTree:
         self.objects.apply(batch)
         changes = TreeChanges(events=bool(batch.upserts.get("Event") or batch.deletes.get("Event")))
         changes.states = bool(batch.states)
+        changes.problems = self.triage.apply(batch)
         for kind in WORKLOAD_KINDS:
             for uid, obj in batch.upserts.get(kind, {}).items():
                 self.workloads[uid] = obj
