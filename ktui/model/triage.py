@@ -45,5 +45,10 @@ class Triage:
         """The problems active at `now`, worst first."""
         return ordered(self._problems.values(), now)
 
+    @property
+    def total(self) -> int:
+        """Problems known, including those not active yet (under their threshold)."""
+        return len(self._problems)
+
     def count(self, now: datetime) -> int:
         return sum(1 for problem in self._problems.values() if problem.active(now))

@@ -291,7 +291,7 @@ def _pod_problem(pod: j.Obj) -> Problem | None:
     if phase == Phase.RUNNING and not found:
         ready = j.condition(conditions, "Ready")
         if ready is not None and ready.get("status") == "False":
-            since = parse_time(ready.get("lastTransitionTime"))
+            since = parse_time(ready.get("lastTransitionTime")) or created
             found.append(
                 _problem(
                     pod,
