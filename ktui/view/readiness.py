@@ -101,7 +101,13 @@ def container_sentence(
         since = parse_time(running.get("startedAt"))
         startup = j.opt_obj(spec.get("startupProbe"))
         readiness = j.opt_obj(spec.get("readinessProbe"))
-        if status.get("started") is False and startup is not None:
+        if label.startswith("init container"):
+            parts.append(
+                f"{label} is still running (started {_ago(since, now)}); "
+                "it has to complete before the next one starts"
+            )
+            failure = None
+        elif status.get("started") is False and startup is not None:
             text = f"{label} is running but its startup probe has not passed yet"
             text += f" (startup probe {describe_probe(startup)})"
             parts.append(text)

@@ -77,7 +77,7 @@ def test_failed_init_container_of_a_never_restarting_pod() -> None:
 
 def test_running_init_container() -> None:
     said = text(init_0_of_2())
-    assert "init container wait-for-db (1 of 2) is running" in said
+    assert "init container wait-for-db (1 of 2) is still running (started 18s ago); it has" in said
     assert "Still to run after it: migrate." in said
 
 
