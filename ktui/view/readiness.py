@@ -196,6 +196,21 @@ def explain_readiness(pod: j.Obj, events: Iterable[j.Obj], now: datetime) -> Rea
         if message:
             text += f" ({message})"
         sentences = [text + "; its containers will not run again."]
+        named = [
+            (f"init container {j.text(c.get('name'))}", c, "initContainerStatuses")
+            for c in j.objs(spec.get("initContainers"))
+            if not is_restartable_init_container(c)
+        ] + [
+            (f"container {j.text(c.get('name'))}", c, "containerStatuses")
+            for c in j.objs(spec.get("containers"))
+        ]
+        for label, container, key in named:
+            by_name = {j.text(s.get("name")): s for s in j.objs(status.get(key))}
+            cstatus = by_name.get(j.text(container.get("name")))
+            ended = j.opt_obj(j.obj((cstatus or {}).get("state")).get("terminated"))
+            if cstatus is not None and ended is not None and j.integer(ended.get("exitCode")):
+                sentence = container_sentence(label, container, cstatus, rows, now)
+                sentences.append(f"{sentence[0].upper()}{sentence[1:]}.")
         return Readiness(False, tuple(sentences))
     if ready is not None and ready.get("status") == "True":
         since = parse_time(ready.get("lastTransitionTime"))

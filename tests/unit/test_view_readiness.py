@@ -159,3 +159,9 @@ def test_describe_probe_tcp_and_defaults() -> None:
         describe_probe({"tcpSocket": {"port": 5432}})
         == "tcp-socket :5432 delay=0s timeout=1s period=10s #success=1 #failure=3"
     )
+
+
+def test_a_failed_pod_names_the_container_that_failed() -> None:
+    said = explain_readiness(init_error(), [], NOW).sentences
+    assert said[0].startswith("Finished: the pod failed (Failed)")
+    assert said[1] == "Init container migrate has terminated: Error (exit 3) 50s ago."
