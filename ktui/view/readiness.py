@@ -104,7 +104,7 @@ def container_sentence(
         if label.startswith("init container"):
             parts.append(
                 f"{label} is still running (started {_ago(since, now)}); "
-                "it has to complete before the next one starts"
+                "it has to complete first"
             )
             failure = None
         elif status.get("started") is False and startup is not None:
