@@ -103,8 +103,7 @@ def container_sentence(
         readiness = j.opt_obj(spec.get("readinessProbe"))
         if label.startswith("init container"):
             parts.append(
-                f"{label} is still running (started {_ago(since, now)}); "
-                "it has to complete first"
+                f"{label} is still running (started {_ago(since, now)}); it has to complete first"
             )
             failure = None
         elif status.get("started") is False and startup is not None:
