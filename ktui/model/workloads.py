@@ -18,6 +18,7 @@ from typing import Any
 from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.kinds import CHILD_KINDS, ROLLOUT_KINDS, WORKLOAD_KINDS
 from ktui.model.objects import ObjectMirror
+from ktui.model.triage import Triage
 from ktui.view.pod import Phase, pod_phase
 from ktui.view.stuck import (
     StuckReason,
@@ -45,12 +46,16 @@ class TreeChanges:
     removed_pods: dict[str, set[str]] = field(default_factory=dict)
     events: bool = False
     states: bool = False
+    problems: set[str] = field(default_factory=set)
+    """Uids whose triage problem appeared, changed or went away."""
 
 
 class WorkloadTree:
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self.objects = ObjectMirror(clock)
         """Everything the batches delivered; screens read objects, events and owners here."""
+        self.triage = Triage()
+        """What is not fine (the header's count, the problems screen), from the same batches."""
         self.workloads: dict[str, Obj] = {}
         self.workload_kind: dict[str, str] = {}
         self.pod_owner: dict[str, str | None] = {}
@@ -149,6 +154,7 @@ class WorkloadTree:
         self.objects.apply(batch)
         changes = TreeChanges(events=bool(batch.upserts.get("Event") or batch.deletes.get("Event")))
         changes.states = bool(batch.states)
+        changes.problems = self.triage.apply(batch)
         arrived: list[str] = []
         """Workloads and children new in this batch: owners that pods may have been waiting for."""
         for kind in WORKLOAD_KINDS:

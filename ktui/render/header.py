@@ -13,6 +13,7 @@ from rich.text import Text
 
 from ktui.cluster.kinds import short_name
 from ktui.cluster.state import CachePhase, CacheState
+from ktui.render.triage import problems_count_text
 from ktui.view.age import since
 
 PHASE_STYLE: Mapping[CachePhase, str] = {
@@ -81,8 +82,11 @@ def cluster_line(
     namespace: str | None,
     *,
     readonly: bool,
+    problems: int | None = None,
+    problems_key: str | None = None,
 ) -> Text:
-    """The first line: context, server (and its version), the namespace scope, READ-ONLY."""
+    """The first line: context, server (and its version), the namespace scope, READ-ONLY, and
+    how many things are not fine ("★ 5 problems (!)", with the key that lists them)."""
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append("⎈ ktui ", style="bold")
     line.append(" ctx ", style="bright_black")
@@ -95,6 +99,9 @@ def cluster_line(
     line.append(namespace or "all namespaces", style="bold")
     if readonly:
         line.append("  READ-ONLY", style="bold yellow")
+    if problems:
+        line.append("  ")
+        line.append_text(problems_count_text(problems, problems_key))
     return line
 
 
@@ -128,7 +135,17 @@ def header_text(
     *,
     readonly: bool,
     retry_key: str | None = None,
+    problems: int | None = None,
+    problems_key: str | None = None,
 ) -> Text:
     """Both header lines."""
-    first = cluster_line(context, server, server_version, namespace, readonly=readonly)
+    first = cluster_line(
+        context,
+        server,
+        server_version,
+        namespace,
+        readonly=readonly,
+        problems=problems,
+        problems_key=problems_key,
+    )
     return Text("\n").join([first, watches_line(states, now, retry_key=retry_key)])

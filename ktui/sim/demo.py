@@ -3,7 +3,9 @@
 The scenario is meant to show ktui's job within seconds: pods going through init containers and
 sidecars, a crash loop, a mistyped image, a database StatefulSet starting in order, a DaemonSet
 on every node, a CronJob firing every minute, and a rollout of `shop/web` every few minutes that
-the user can watch and undo.
+the user can watch and undo. Three pods stand on their own: a bare pod, a Spark driver whose owner
+(a SparkApplication) is a kind ktui does not cache and which runs out of memory, and a pod that
+stays Pending because no node matches its nodeSelector (with the scheduler's message).
 
 The app on top of it is wired in `ktui.demo`; nothing here knows about the UI.
 """
@@ -92,6 +94,55 @@ def _deployment(
             },
         },
     )
+
+
+SPARK_APPLICATION_UID = "5f1c9a0e-7d2b-4c41-9a53-2b8e6f0d3c17"
+"""The uid the Spark driver's ownerReference names (no such object exists: ktui does not watch
+SparkApplications, and neither does the embedded cluster)."""
+
+
+def _bare_pod(name: str, namespace: str, containers: list[Obj], **extra: Any) -> Obj:
+    metadata = _meta(name, namespace, **extra.pop("metadata", {}))
+    spec: Obj = {"containers": containers, "terminationGracePeriodSeconds": 10, **extra}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
+
+
+def standalone_pods() -> list[tuple[str, str, Obj]]:
+    """Pods without a workload ktui knows: a bare pod, a Spark driver owned by a
+    SparkApplication (OOM-killed every 20 s), and a pod no node can take."""
+    debug = _bare_pod("debug-shell", "shop", [_container("shell", "busybox:1.36")])
+    spark = _bare_pod(
+        "spark-pi-driver",
+        "batch",
+        [
+            {
+                **_container("spark-kubernetes-driver", "apache/spark:3.5.1"),
+                "resources": {
+                    "requests": {"cpu": "100m", "memory": "128Mi"},
+                    "limits": {"memory": "256Mi"},
+                },
+            }
+        ],
+        metadata={
+            "annotations": {BEHAVIOR_ANNOTATION: "oom-after=20s"},
+            "ownerReferences": [
+                {
+                    "apiVersion": "sparkoperator.k8s.io/v1beta2",
+                    "kind": "SparkApplication",
+                    "name": "spark-pi",
+                    "uid": SPARK_APPLICATION_UID,
+                    "controller": True,
+                }
+            ],
+        },
+    )
+    gpu = _bare_pod(
+        "gpu-trainer",
+        "data",
+        [_container("trainer", "shop/trainer:0.3")],
+        nodeSelector={"accelerator": "nvidia-a100"},
+    )
+    return [("", "pods", pod) for pod in (debug, spark, gpu)]
 
 
 def scenario() -> list[tuple[str, str, Obj]]:
@@ -199,6 +250,7 @@ def scenario() -> list[tuple[str, str, Obj]]:
             },
         )
     )
+    objects += standalone_pods()
     return objects
 
 

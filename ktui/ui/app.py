@@ -28,6 +28,7 @@ from ktui.ui.screens.help import HelpScreen
 from ktui.ui.screens.logs import LogsScreen
 from ktui.ui.screens.main import MainScreen
 from ktui.ui.screens.pod_detail import PodDetailScreen
+from ktui.ui.screens.problems import ProblemsScreen
 from ktui.ui.screens.rollout import RolloutScreen
 from ktui.ui.screens.yaml_view import DescribeScreen, YamlScreen
 
@@ -62,6 +63,7 @@ class KtuiApp(App[int], inherit_bindings=False):
         Binding("question_mark", "help", "Keys", id="app.help"),
         Binding("ctrl+p", "command_palette", "Palette", show=False, id="app.palette"),
         Binding("ctrl+r", "retry", "Retry", show=False, id="app.retry"),
+        Binding("exclamation_mark", "problems", "Problems", show=False, id="app.problems"),
     ]
 
     def __init__(
@@ -218,6 +220,11 @@ class KtuiApp(App[int], inherit_bindings=False):
             screen.post_message(RetryRequested())
         self.notify("Retrying the watches that failed and the log streams that ended.", timeout=4)
 
+    def action_problems(self) -> None:
+        """Triage: what is not fine, worst first (one problems screen at a time)."""
+        if not isinstance(self.screen, ProblemsScreen):
+            self.open_screen("problems", "")
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
@@ -235,7 +242,8 @@ class KtuiApp(App[int], inherit_bindings=False):
     ) -> None:
         """The one place that opens a screen about an object (screens import no other screen):
         "detail" (a pod), "describe", "yaml" (`fallback`: the object to show if it is gone),
-        "events", "logs" (`previous`: of the previous container instance), "rollout".
+        "events", "logs" (`previous`: of the previous container instance), "rollout",
+        "problems" (triage of everything; `uid` is ignored).
         `replace`: instead of the current screen (YAML <-> describe), not above it."""
         screens: dict[str, Callable[[], Screen[Any]]] = {
             "detail": lambda: PodDetailScreen(uid),
@@ -244,6 +252,7 @@ class KtuiApp(App[int], inherit_bindings=False):
             "events": lambda: EventsScreen(uid),
             "logs": lambda: LogsScreen(uid, previous=previous),
             "rollout": lambda: RolloutScreen(uid),
+            "problems": lambda: ProblemsScreen(),
         }
         screen = screens[what]()
         if replace:

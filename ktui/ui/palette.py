@@ -81,7 +81,18 @@ class KtuiCommands(Provider):
 
             return run
 
+        def problems() -> None:
+            app.back_to_main()
+            app.open_screen("problems", "")
+
         found = [Candidate("kind: all workloads", "Show every workload kind (:all)", show(None))]
+        found.append(
+            Candidate(
+                "problems: what is not fine",
+                "Every pod, workload and node that is not fine, worst first (!)",
+                problems,
+            )
+        )
         for kind in WORKLOAD_KINDS:
             label = KINDS_BY_NAME[kind].label
             found.append(Candidate(f"kind: {label}", f"Show only {label}", show(kind)))

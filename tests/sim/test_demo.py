@@ -42,6 +42,8 @@ WORKLOADS = {
     ("platform", "node-exporter"): "DaemonSet",
     ("batch", "report"): "CronJob",
 }
+STANDALONE_PODS = [("shop", "debug-shell"), ("batch", "spark-pi-driver"), ("data", "gpu-trainer")]
+"""A bare pod, a pod owned by a kind ktui does not cache, a pod no node can take."""
 WORKLOAD_RESOURCES = {
     "Deployment": ("apps", "deployments"),
     "StatefulSet": ("apps", "statefulsets"),
@@ -91,7 +93,17 @@ def test_scenario_is_the_shop() -> None:
         for _, _, obj in objects
     ]
     assert created[: len(NAMESPACES)] == [("Namespace", None, ns) for ns in NAMESPACES]
-    assert {(ns, name): kind for kind, ns, name in created[len(NAMESPACES) :]} == WORKLOADS
+    rest = [item for item in created[len(NAMESPACES) :] if item[0] != "Pod"]
+    assert {(ns, name): kind for kind, ns, name in rest} == WORKLOADS
+    assert [item for item in created if item[0] == "Pod"] == [
+        ("Pod", ns, name) for ns, name in STANDALONE_PODS
+    ]
+    spark = next(obj for _, _, obj in objects if obj["metadata"]["name"] == "spark-pi-driver")
+    [owner] = spark["metadata"]["ownerReferences"]
+    assert (owner["apiVersion"], owner["kind"]) == (
+        "sparkoperator.k8s.io/v1beta2",
+        "SparkApplication",
+    )
     web = next(obj for _, _, obj in objects if obj["metadata"]["name"] == "web")
     assert web["metadata"]["annotations"][CHANGE_CAUSE] == "initial release"
     assert web["spec"]["template"]["spec"]["containers"][0]["image"] == WEB_IMAGES[0]
@@ -150,6 +162,30 @@ async def test_demo_cluster_in_the_app(tmp_path: Path) -> None:
                     # NAME NAMESPACE KIND READY UP-TO-DATE AVAILABLE HEALTH ...
                     lambda: cells(workloads, checkout_uid)[6:7] == ["✖ stuck: ImagePullBackOff"],
                     "checkout stuck in ImagePullBackOff",
+                )
+
+                # The standalone pods: the unschedulable one carries the scheduler's reason and
+                # the Spark driver (owner not cached) is triaged like any pod.
+                def triaged(name: str) -> str:
+                    for uid, obj in app.model.objects.objects("Pod").items():
+                        if obj["metadata"]["name"] == name:
+                            problem = app.model.triage.get(uid)
+                            return problem.reason if problem is not None else ""
+                    return ""
+
+                await wait_for(
+                    pilot,
+                    lambda: "didn't match node selector" in triaged("gpu-trainer"),
+                    "gpu-trainer unschedulable",
+                )
+                assert triaged("gpu-trainer").startswith("cannot be scheduled (Unschedulable)")
+                await wait_for(
+                    pilot,
+                    lambda: (
+                        "OOMKilled" in triaged("spark-pi-driver")
+                        or "out of memory" in triaged("spark-pi-driver")
+                    ),
+                    "the Spark driver OOM-killed",
                 )
 
                 # node-exporter: one pod per node, each Running.

@@ -1,4 +1,5 @@
-"""One pod, live: its lifecycle as a picture, its containers in three groups, its events.
+"""One pod, live: why it is not ready, its lifecycle as a picture, its containers in three
+groups, a card per container that crashed (with the last lines of its previous log), its events.
 
 Opened with enter (or `d`, k9s's describe) on a pod. The screen follows the pod through the
 cache's change batches and says so plainly when the pod is deleted (the last known state stays
@@ -10,16 +11,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from textual import on
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Footer
 
-from ktui.model.objects import name_of
+from ktui.cluster.logs import LogChunk, LogRequest, LogStream
+from ktui.model.objects import name_of, namespace_of
 from ktui.render.containers import container_counts
 from ktui.render.pod import deleted_notice, pod_not_found, pod_title
 from ktui.render.safe import safe_text
+from ktui.render.triage import crash_card_text, readiness_text
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.base import InspectorScreen
 from ktui.ui.widgets.containers import ContainerList
@@ -27,8 +31,17 @@ from ktui.ui.widgets.events import EventTable
 from ktui.ui.widgets.safe import SafeStatic
 from ktui.ui.widgets.scroll import Scroll
 from ktui.ui.widgets.timeline import PodTimeline
+from ktui.view.crash import CrashCard, crash_cards
+from ktui.view.readiness import explain_readiness
 
 Obj = dict[str, Any]
+
+PREVIOUS_LOG_LINES = 12
+"""Last lines of a crashed container's previous log shown on its card."""
+PREVIOUS_LOG_BYTES = 32 * 1024
+"""At most this much of that log is asked for (`limitBytes`)."""
+LogKey = tuple[str, int, bool]
+"""(container, restart count, current run): which run's log a card shows."""
 
 
 class PodDetailScreen(InspectorScreen):
@@ -44,10 +57,13 @@ class PodDetailScreen(InspectorScreen):
         display: none; height: auto; padding: 0 1; background: $error 30%;
     }
     PodDetailScreen.deleted #pod-deleted { display: block; }
+    PodDetailScreen #pod-readiness { height: auto; padding: 0 1; }
     PodDetailScreen #pod-body { height: auto; max-height: 75%; }
-    PodDetailScreen #lifecycle, PodDetailScreen #containers-box {
+    PodDetailScreen #lifecycle, PodDetailScreen #containers-box, PodDetailScreen #crash-box {
         height: auto; border: round $panel-lighten-2; padding: 0 1;
     }
+    PodDetailScreen #crash-box { display: none; border: round $error; }
+    PodDetailScreen.crashed #crash-box { display: block; }
     PodDetailScreen #pod-events {
         height: 1fr; min-height: 6; border: round $panel-lighten-2; padding: 0 1;
     }
@@ -60,15 +76,23 @@ class PodDetailScreen(InspectorScreen):
         self.pod_uid = uid
         self.pod: Obj | None = None
         self.deleted_at: datetime | None = None
+        self.pod_events: list[Obj] = []
+        self.cards: list[CrashCard] = []
+        self.previous_logs: dict[LogKey, tuple[list[str], str | None]] = {}
+        """What each card's log request brought: its last lines, or a note (why none)."""
+        self._log_streams: list[LogStream] = []
 
     def compose(self) -> ComposeResult:
         yield SafeStatic(id="pod-title")
         yield SafeStatic(id="pod-deleted")
+        yield SafeStatic(id="pod-readiness")
         with Scroll(id="pod-body"):
             with Vertical(id="lifecycle"):
                 yield PodTimeline(id="timeline")
             with Vertical(id="containers-box"):
                 yield ContainerList(id="containers")
+            with Vertical(id="crash-box"):
+                yield SafeStatic(id="crash-cards")
         yield EventTable(with_object=False, id="pod-events")
         yield Footer()
 
@@ -89,8 +113,8 @@ class PodDetailScreen(InspectorScreen):
         self.pod = self.ktui.model.objects.get(self.pod_uid)
         if self.pod is None:
             self.deleted_at = self.ktui.clock()
-        self.render_pod()
         self.render_events()
+        self.render_pod()
         self.query_one("#pod-body").focus()
         self.set_interval(1.0, self._tick)
 
@@ -118,14 +142,73 @@ class PodDetailScreen(InspectorScreen):
         groups = self.containers.groups
         counts = container_counts(groups) if groups else ""
         self.query_one("#containers-box").border_title = f"Containers ({counts})"
+        self.render_diagnosis(pod, now)
+
+    def render_diagnosis(self, pod: Obj, now: datetime) -> None:
+        """Why the pod is not ready (top), and a card per container that crashed."""
+        readiness = explain_readiness(pod, self.pod_events, now)
+        self.query_one("#pod-readiness", SafeStatic).update(readiness_text(readiness))
+        self.cards = crash_cards(pod, self.pod_events, now)
+        self.set_class(bool(self.cards), "crashed")
+        texts = []
+        for card in self.cards:
+            key = (card.container, card.restart_count, card.current)
+            if key not in self.previous_logs and self.deleted_at is None:
+                self.previous_logs[key] = ([], "reading its log…")
+                self._read_log(pod, card.container, previous=not card.current, key=key)
+            lines, note = self.previous_logs.get(key, ([], None))
+            texts.append(crash_card_text(card, now, lines, note))
+        box = self.query_one("#crash-box")
+        box.border_title = f"Crashed containers ({len(self.cards)})"
+        self.query_one("#crash-cards", SafeStatic).update(Text("\n\n").join(texts))
+
+    @work(thread=True, group="crash-log", exit_on_error=False)
+    def _read_log(self, pod: Obj, container: str, *, previous: bool, key: LogKey) -> None:
+        """One request for the last lines of the run that crashed (on a worker thread)."""
+        request = LogRequest(
+            namespace=namespace_of(pod),
+            pod=name_of(pod),
+            container=container,
+            previous=previous,
+            follow=False,
+            tail_lines=PREVIOUS_LOG_LINES,
+            limit_bytes=PREVIOUS_LOG_BYTES,
+        )
+        lines: list[str] = []
+        errors: list[str] = []
+
+        def sink(chunk: LogChunk) -> None:
+            lines.extend(line.text for line in chunk.lines)
+            if chunk.error:
+                errors.append(chunk.error)
+
+        stream = LogStream(self.ktui.connection.api_client, request, sink, read_timeout=15.0)
+        self._log_streams.append(stream)
+        stream.run()
+        note = None
+        if errors:
+            note = f"its log could not be read: {errors[0]}"
+        elif not lines:
+            note = "its log is empty"
+        self.app.call_from_thread(self._log_read, key, lines[-PREVIOUS_LOG_LINES:], note)
+
+    def _log_read(self, key: LogKey, lines: list[str], note: str | None) -> None:
+        self.previous_logs[key] = (lines, note)
+        if self.is_mounted and self.pod is not None:
+            self.render_diagnosis(self.pod, self.ktui.clock())
+
+    def on_unmount(self) -> None:
+        for stream in self._log_streams:
+            stream.stop()
 
     def render_events(self) -> None:
         pod = self.pod
         if pod is None:
+            self.pod_events = []
             self.events.show_events([], self.ktui.clock())
         else:
-            events = self.ktui.model.objects.events_about([pod])
-            self.events.show_events(events, self.ktui.clock())
+            self.pod_events = self.ktui.model.objects.events_about([pod])
+            self.events.show_events(self.pod_events, self.ktui.clock())
         what = f"pod {name_of(pod) if pod else ''}"
         self.events.border_title = safe_text(self.events.title(what))
 
@@ -135,15 +218,17 @@ class PodDetailScreen(InspectorScreen):
     def _cluster_changed(self, message: ClusterChanged) -> None:
         batch = message.batch
         changed = batch.upserts.get("Pod", {}).get(self.pod_uid)
+        events = bool(batch.upserts.get("Event") or batch.deletes.get("Event"))
         if changed is not None:
             self.pod = changed
             self.deleted_at = None
-            self.render_pod()
-        elif self.pod_uid in batch.deletes.get("Pod", ()):
+        deleted = changed is None and self.pod_uid in batch.deletes.get("Pod", ())
+        if deleted:
             self.deleted_at = self.ktui.clock()
-            self.render_pod()
-        if batch.upserts.get("Event") or batch.deletes.get("Event"):
+        if events:
             self.render_events()
+        if changed is not None or deleted or events:
+            self.render_pod()
 
     @on(ScopeChanged)
     def _scope_changed(self, message: ScopeChanged) -> None:

@@ -37,15 +37,18 @@ class ClusterHeader(SafeStatic):
     def refresh_states(self) -> None:
         app = self.ktui
         connection = app.connection
+        now = app.clock()
         text = header_text(
             connection.context_name,
             connection.cluster_server,
             connection.server_version,
             connection.namespace,
             app.model.objects.states,
-            app.clock(),
+            now,
             readonly=app.readonly,
             retry_key=app.key_for("app.retry"),
+            problems=app.model.triage.count(now),
+            problems_key=app.key_for("app.problems"),
         )
         # Every batch carries cache states; an update re-lays out the screen, so skip it when
         # nothing the header shows has changed.
