@@ -46,13 +46,13 @@ class PodDetailScreen(InspectorScreen):
     PodDetailScreen.deleted #pod-deleted { display: block; }
     PodDetailScreen #pod-body { height: auto; max-height: 75%; }
     PodDetailScreen #lifecycle, PodDetailScreen #containers-box {
-        height: auto; border: round $panel-lighten-2; padding: 0 1;
+        height: auto; border: round $ktui-border; padding: 0 1;
     }
     PodDetailScreen #pod-events {
-        height: 1fr; min-height: 6; border: round $panel-lighten-2; padding: 0 1;
+        height: 1fr; min-height: 6; border: round $ktui-border; padding: 0 1;
     }
-    PodDetailScreen #pod-events:focus { border: round $accent; }
-    PodDetailScreen #pod-body:focus-within #lifecycle { border: round $accent; }
+    PodDetailScreen #pod-events:focus { border: round $ktui-border-focus; }
+    PodDetailScreen #pod-body:focus-within #lifecycle { border: round $ktui-border-focus; }
     """
 
     def __init__(self, uid: str) -> None:

@@ -29,7 +29,7 @@ class ObjectScreen(InspectorScreen):
 
     DEFAULT_CSS = """
     ObjectScreen .object-title { height: 1; padding: 0 1; background: $panel; }
-    ObjectScreen VerticalScroll { border: round $accent; padding: 0 1; }
+    ObjectScreen VerticalScroll { border: round $ktui-border-focus; padding: 0 1; }
     """
 
     def __init__(self, uid: str, *, fallback: Obj | None = None) -> None:
