@@ -131,7 +131,8 @@ class DescribeScreen(ObjectScreen):
     def render_body(self, obj: Obj) -> None:
         kind = kind_of(obj)
         events = self.ktui.model.objects.events_about([obj])
-        self.describe_text = describe(obj, kind, events, self.ktui.clock())
+        children = self.ktui.model.objects.children(self.object_uid, "ReplicaSet")
+        self.describe_text = describe(obj, kind, events, self.ktui.clock(), children)
         self.body.update(self.describe_text)
 
     def on_other_changes(self, message: ClusterChanged) -> None:
