@@ -68,12 +68,34 @@ BADGE_STYLE: Mapping[BadgeState, str] = {
 }
 
 # Init containers are squares (they run once), sidecars diamonds (they run beside the app),
-# regular containers circles; filled when running/done, hollow when not there yet.
+# regular containers circles: filled when running and ready, hollow when running but not ready.
 _BADGE_GLYPH: Mapping[str, tuple[str, str]] = {
     "init": ("■", "□"),
     "sidecar": ("◆", "◇"),
     "main": ("●", "○"),
 }
+
+# Every other state has its own mark, whatever the group, so that a reader who cannot tell the
+# colours apart (or a monochrome terminal) still can: done ✔, failed ✖, waiting …, crash loop ↻,
+# cannot start (image pull, config) !, going away ◌. Groups stay apart by position and "│".
+BADGE_MARK: Mapping[BadgeState, str] = {
+    BadgeState.SUCCEEDED: "✔",
+    BadgeState.FAILED: "✖",
+    BadgeState.WAITING: "…",
+    BadgeState.CRASHLOOP: "↻",
+    BadgeState.ERROR: "!",
+    BadgeState.TERMINATING: "◌",
+}
+
+
+def badge_glyph(group: str, state: BadgeState) -> str:
+    """The one character of a container badge: a state mark, or the group's shape while the
+    container runs (filled when ready, hollow when not)."""
+    mark = BADGE_MARK.get(state)
+    if mark is not None:
+        return mark
+    filled, hollow = _BADGE_GLYPH.get(group, ("●", "○"))
+    return filled if state is BadgeState.READY else hollow
 
 
 @dataclass(frozen=True)
@@ -150,22 +172,15 @@ def phase_bar_text(counts: Mapping[Phase, int], width: int = 12) -> Text:
 
 
 def badges_text(badges: tuple[ContainerBadge, ...] | list[ContainerBadge]) -> Text:
-    """One glyph per container: shape by kind (init/sidecar/main), colour by state."""
+    """One glyph per container, in the order given (groups in spec order, separated by "│"):
+    the shape says the group while it runs, a mark says any other state, colour repeats it."""
     text = Text(no_wrap=True)
     previous_group = None
     for badge in badges:
         if previous_group is not None and badge.group != previous_group:
             text.append("│", style="bright_black")
         previous_group = badge.group
-        filled, hollow = _BADGE_GLYPH.get(str(badge.group), ("●", "○"))
-        lit = badge.state in (
-            BadgeState.READY,
-            BadgeState.SUCCEEDED,
-            BadgeState.RUNNING,
-            BadgeState.TERMINATING,
-            BadgeState.FAILED,
-        )
-        text.append(filled if lit else hollow, style=BADGE_STYLE[badge.state])
+        text.append(badge_glyph(str(badge.group), badge.state), style=BADGE_STYLE[badge.state])
     return text
 
 

@@ -25,7 +25,7 @@ from ktui.view.pod import (
 )
 
 GROUP_TITLES = (
-    ("init", "Init containers", "run once, in order, before the others"),
+    ("init", "Init containers", "run once, in order, before the others; # counts as Init:N/M"),
     ("sidecar", "Sidecars", "restartPolicy: Always init containers, beside the app"),
     ("main", "Containers", ""),
 )
@@ -85,7 +85,10 @@ def group_table(group: str, containers: Sequence[ContainerDetail], now: datetime
         box=None, expand=True, show_header=True, header_style="bold grey70", pad_edge=False
     )
     table.add_column("", width=1, no_wrap=True)
-    if group == "init":
+    numbered = group in ("init", "sidecar")
+    if numbered:
+        # The position in spec.initContainers, sidecars included: kubectl's "Init:2/3" means
+        # that #1 and #2 are done (a sidecar counts once started) and #3 is under way.
         table.add_column("#", justify="right", no_wrap=True)
     table.add_column("NAME", no_wrap=True, max_width=30)
     table.add_column("STATE", ratio=3)
@@ -93,7 +96,7 @@ def group_table(group: str, containers: Sequence[ContainerDetail], now: datetime
     table.add_column("RESTARTS", justify="right", no_wrap=True)
     table.add_column("LAST TERMINATION", ratio=2)
     table.add_column("IMAGE", ratio=2, overflow="fold")
-    for index, container in enumerate(containers, start=1):
+    for container in containers:
         ready = Text("✔", style="green") if container.ready else Text("✖", style="grey50")
         if group == "init" and container.state in (BadgeState.SUCCEEDED, BadgeState.FAILED):
             ready = Text("-", style="grey50")  # a finished init container is never "ready"
@@ -101,8 +104,8 @@ def group_table(group: str, containers: Sequence[ContainerDetail], now: datetime
             str(container.restart_count), style="yellow" if container.restart_count else ""
         )
         cells: list[Text | str] = [_badge(container)]
-        if group == "init":
-            cells.append(str(index))
+        if numbered:
+            cells.append(str(container.init_index or ""))
         cells += [
             Text(container.name, style="bold"),
             state_text(container, now),
@@ -114,7 +117,7 @@ def group_table(group: str, containers: Sequence[ContainerDetail], now: datetime
         table.add_row(*cells)
         if container.message:
             message = Text(f"  {container.message}", style="italic " + _message_style(container))
-            table.add_row("", *([""] if group == "init" else []), "", message)
+            table.add_row("", *([""] if numbered else []), "", message)
     return table
 
 

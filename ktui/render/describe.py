@@ -9,13 +9,14 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-import yaml
 from rich.syntax import Syntax
 from rich.text import Text
 
 from ktui.cluster.selectors import selector_string
+from ktui.render import goyaml
 from ktui.render.safe import escape_text, safe_text, visible
 from ktui.view.age import age, human_duration, parse_time, seconds_between, since
+from ktui.view.children import current_replicaset_name
 from ktui.view.events import event_rows
 from ktui.view.images import pod_template
 
@@ -35,23 +36,16 @@ def without_managed_fields(obj: Obj) -> Obj:
 
 
 def object_yaml(obj: Obj) -> str:
-    """The object as kubectl prints it: `apiVersion` and `kind` first, no managedFields."""
-    head: Obj = {key: obj[key] for key in ("apiVersion", "kind") if key in obj}
-    ordered: Obj = {**head, **{k: v for k, v in obj.items() if k not in head}}
-    return yaml.safe_dump(
-        without_managed_fields(ordered),
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=120,
-    )
+    """The object as `kubectl get -o yaml` prints it (every mapping's keys sorted, strings quoted
+    and folded as Go's yaml does: `ktui.render.goyaml`), without managedFields."""
+    return goyaml.dump(without_managed_fields(obj))
 
 
 def yaml_syntax(yaml_text: str) -> Syntax:
     """YAML highlighted, with line numbers, long lines wrapped.
 
-    PyYAML quotes and escapes most control characters, but not all (U+0085, the bidi controls,
-    tabs in block scalars): what is left is escaped here, line by line."""
+    The YAML escapes control characters in double quotes, but not all that a terminal would
+    interpret (the bidi controls): what is left is escaped here, line by line."""
     return Syntax(
         visible(yaml_text, keep_newlines=True),
         "yaml",
@@ -243,21 +237,61 @@ def _workload_fields(out: _Writer, kind: str, obj: Obj, now: datetime) -> None:
 
 
 def _conditions(out: _Writer, obj: Obj, now: datetime) -> None:
+    """kubectl's Conditions table (Type, Status, Reason, under a `----` rule), with the age of
+    the last transition and the message as two more columns."""
     conditions = (obj.get("status") or {}).get("conditions") or ()
     if not conditions:
         return
     out.heading("Conditions")
-    width = max(len(str(c.get("type", ""))) for c in conditions) + 2
-    out.line(Text(f"{'Type':<{width}}{'Status':<8}{'Reason':<28}Age", style="grey62"), 2)
-    for condition in conditions:
+    width = max(len("Type"), *(len(str(c.get("type", ""))) for c in conditions)) + 2
+    reason_width = max(len("Reason"), *(len(str(c.get("reason") or "-")) for c in conditions)) + 2
+    ages = [age(c.get("lastTransitionTime"), now) for c in conditions]
+    age_width = max(len("Age"), *map(len, ages)) + 2
+    columns = (("Type", width), ("Status", 8), ("Reason", reason_width), ("Age", age_width))
+    header = "".join(f"{name:<{size}}" for name, size in columns) + "Message"
+    rule = "".join(f"{'-' * len(name):<{size}}" for name, size in columns) + "-------"
+    out.line(Text(header, style="grey62"), 2)
+    out.line(Text(rule, style="grey62"), 2)
+    for condition, shown_age in zip(conditions, ages, strict=True):
         ok = condition.get("status") == "True"
         line = Text(f"{condition.get('type', ''):<{width}}")
         line.append(f"{condition.get('status', ''):<8}", "green" if ok else "yellow")
-        line.append(f"{condition.get('reason', '') or '-':<28}")
-        line.append(age(condition.get("lastTransitionTime"), now), "grey62")
-        if condition.get("message"):
-            line.append(f"  {condition['message']}", "grey62")
+        line.append(f"{condition.get('reason', '') or '-':<{reason_width}}")
+        line.append(f"{shown_age:<{age_width}}", "grey62")
+        line.append(" ".join(str(condition.get("message") or "").split()), "grey62")
         out.line(line, 2)
+
+
+def _controlled_by(child: Obj, owner: Obj) -> bool:
+    uid = (owner.get("metadata") or {}).get("uid")
+    return any(
+        ref.get("controller") and ref.get("uid") == uid
+        for ref in (child.get("metadata") or {}).get("ownerReferences") or ()
+    )
+
+
+def _replicasets_text(replicasets: list[Obj]) -> str:
+    """kubectl's printReplicaSetsByLabels: "web-5d4f (3/3 replicas created), ..."."""
+    if not replicasets:
+        return "<none>"
+    return ", ".join(
+        f"{(rs.get('metadata') or {}).get('name')} "
+        f"({_count((rs.get('status') or {}).get('replicas'))}/"
+        f"{(rs.get('spec') or {}).get('replicas', 1)} replicas created)"
+        for rs in replicasets
+    )
+
+
+def _deployment_replicasets(out: _Writer, deployment: Obj, replicasets: Iterable[Obj]) -> None:
+    """OldReplicaSets and NewReplicaSet as `kubectl describe deployment` shows them: the new one
+    is the oldest whose template equals the deployment's (ignoring pod-template-hash), the old
+    ones are the others it controls that still want pods."""
+    owned = [rs for rs in replicasets if _controlled_by(rs, deployment)]
+    new_name = current_replicaset_name(deployment, owned)
+    new = [rs for rs in owned if (rs.get("metadata") or {}).get("name") == new_name]
+    old = [rs for rs in owned if rs not in new and (rs.get("spec") or {}).get("replicas", 1) != 0]
+    out.field("OldReplicaSets", _replicasets_text(old))
+    out.field("NewReplicaSet", _replicasets_text(new))
 
 
 def _env_summary(container: Mapping[str, Any]) -> str:
@@ -406,9 +440,14 @@ def _events(out: _Writer, events: list[Obj], now: datetime) -> None:
         out.line(Text(f"… and {len(rows) - 30} older events (e: all events)", "grey50"), 2)
 
 
-def describe(obj: Obj, kind: str, events: list[Obj], now: datetime) -> Text:
+def describe(
+    obj: Obj, kind: str, events: list[Obj], now: datetime, children: Iterable[Obj] = ()
+) -> Text:
     """kubectl-describe-like text: metadata, selector, replicas/strategy, conditions, the pod
-    template's containers (images, env count, probes), and the object's own events."""
+    template's containers (images, env count, probes), and the object's own events.
+
+    A Deployment follows `kubectl describe deployment`'s order and adds its OldReplicaSets and
+    NewReplicaSet, found among `children` (the ReplicaSets it controls)."""
     out = _Writer()
     metadata = obj.get("metadata") or {}
     out.field("Name", metadata.get("name"), style="bold cyan")
@@ -428,8 +467,15 @@ def describe(obj: Obj, kind: str, events: list[Obj], now: datetime) -> Text:
     if metadata.get("deletionTimestamp"):
         out.field("Deleting since", _time(metadata["deletionTimestamp"], now), style="magenta")
     _workload_fields(out, kind, obj, now)
-    _conditions(out, obj, now)
-    _template(out, kind, obj)
+    if kind == "Deployment":
+        _template(out, kind, obj)
+        _conditions(out, obj, now)
+        _deployment_replicasets(
+            out, obj, [c for c in children if c.get("kind", "ReplicaSet") == "ReplicaSet"]
+        )
+    else:
+        _conditions(out, obj, now)
+        _template(out, kind, obj)
     _events(out, events, now)
     text = out.text
     text.rstrip()

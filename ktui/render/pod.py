@@ -23,8 +23,8 @@ def controller_label(pod: Mapping[str, Any]) -> str:
 
 
 def pod_title(pod: dict[str, Any], now: datetime) -> Text:
-    """Two lines: name, namespace, STATUS, phase, ready, restarts, age; then node, IP, QoS and
-    the controller."""
+    """Two lines: name, namespace, STATUS, the phase where it differs from STATUS, ready,
+    restarts, age; then node, IP, QoS and the controller."""
     row = pod_row(pod, now)
     title = Text(no_wrap=False)
     title.append("Pod ", style="bold")
@@ -32,7 +32,9 @@ def pod_title(pod: dict[str, Any], now: datetime) -> Text:
     title.append(f"  ns {row.namespace}", style="grey62")
     title.append("  ")
     title.append(row.status, style=SEVERITY_STYLE[row.severity])
-    title.append(f"  ({row.phase.value})", style="grey62")
+    if row.status != row.phase.value:
+        # The phase only when it says something STATUS does not ("CrashLoopBackOff (Running)").
+        title.append(f"  ({row.phase.value})", style="grey62")
     title.append(f"  ready {row.ready}")
     title.append(f"  restarts {row.restarts}", style="yellow" if row.restarts else "")
     title.append(f"  age {since(row.created, now)}")

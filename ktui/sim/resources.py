@@ -763,40 +763,58 @@ def _template_spec(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def pod_status_cells(pod: dict[str, Any], now: float) -> tuple[str, str, str]:
-    """(READY, STATUS, RESTARTS) with kubectl's printPod rules."""
+    """(READY, STATUS, RESTARTS) with kubectl's printPod rules as of Kubernetes 1.29+, native
+    sidecars (init containers with restartPolicy Always) included: each counts in READY's total,
+    and once started in READY when ready; after initialization RESTARTS is the sidecars' plus
+    the regular containers'."""
     spec = pod.get("spec") or {}
     status = pod.get("status") or {}
     meta = pod.get("metadata") or {}
     restarts = 0
     last_restart: float | None = None
+    sidecar_restarts = 0
+    last_sidecar_restart: float | None = None
     total = len(spec.get("containers") or ())
     ready = 0
     reason = status.get("reason") or status.get("phase") or ""
 
+    def finished_at(container_status: dict[str, Any]) -> float | None:
+        last = (container_status.get("lastState") or {}).get("terminated") or {}
+        return _parse_time(last.get("finishedAt"))
+
     def note_restart(container_status: dict[str, Any]) -> None:
         nonlocal restarts, last_restart
         restarts += int(container_status.get("restartCount") or 0)
-        finished = _parse_time(
-            ((container_status.get("lastState") or {}).get("terminated") or {}).get("finishedAt")
-        )
+        finished = finished_at(container_status)
         if finished is not None and (last_restart is None or finished > last_restart):
             last_restart = finished
 
+    init_specs = [c for c in (spec.get("initContainers") or ()) if isinstance(c, dict)]
+    sidecars = {c.get("name") for c in init_specs if c.get("restartPolicy") == "Always"}
+    total += len(sidecars)
     initializing = False
     init_statuses = status.get("initContainerStatuses") or ()
-    init_count = len(spec.get("initContainers") or ())
+    init_count = len(init_specs)
     for index, container_status in enumerate(init_statuses):
         note_restart(container_status)
+        is_sidecar = container_status.get("name") in sidecars
+        if is_sidecar:
+            sidecar_restarts += int(container_status.get("restartCount") or 0)
+            finished = finished_at(container_status)
+            if finished is not None and (
+                last_sidecar_restart is None or finished > last_sidecar_restart
+            ):
+                last_sidecar_restart = finished
         state = container_status.get("state") or {}
         terminated = state.get("terminated")
         waiting = state.get("waiting")
         if terminated and terminated.get("exitCode") == 0:
             continue
-        if state.get("running") and container_status.get("started"):
-            # A sidecar (restartable init container) that has started does not block.
-            init_spec = (spec.get("initContainers") or [{}] * (index + 1))[index]
-            if isinstance(init_spec, dict) and init_spec.get("restartPolicy") == "Always":
-                continue
+        if is_sidecar and container_status.get("started") is True:
+            # A started sidecar does not block initialization; it counts once ready.
+            if container_status.get("ready") is True:
+                ready += 1
+            continue
         if terminated:
             if terminated.get("reason"):
                 reason = "Init:" + str(terminated["reason"])
@@ -813,10 +831,11 @@ def pod_status_cells(pod: dict[str, Any], now: float) -> tuple[str, str, str]:
 
     conditions = status.get("conditions") or ()
     pod_ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-    initialized = any(
-        c.get("type") == "Initialized" and c.get("status") == "True" for c in conditions
+    initialized = next(
+        (c.get("status") == "True" for c in conditions if c.get("type") == "Initialized"), False
     )
     if not initializing or initialized:
+        restarts, last_restart = sidecar_restarts, last_sidecar_restart
         has_running = False
         for container_status in reversed(status.get("containerStatuses") or ()):
             note_restart(container_status)

@@ -31,6 +31,7 @@ from ktui.ui.screens.pod_detail import PodDetailScreen
 from ktui.ui.screens.problems import ProblemsScreen
 from ktui.ui.screens.rollout import RolloutScreen
 from ktui.ui.screens.yaml_view import DescribeScreen, YamlScreen
+from ktui.ui.theme_colors import border_variables
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,14 @@ class KtuiApp(App[int], inherit_bindings=False):
         """Bumped on every namespace/context switch, so late batches of an old cache are ignored."""
         if self.settings.readonly:
             self.sub_title = "read-only"
+
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's variables plus `$ktui-border` / `$ktui-border-focus`, computed from the
+        theme so that borders are readable in every theme (see `ktui.ui.theme_colors`)."""
+        variables = super().get_css_variables()
+        variables.update(border_variables(variables))
+        self.theme_variables = variables
+        return variables
 
     @property
     def readonly(self) -> bool:

@@ -357,6 +357,9 @@ class ContainerDetail:
     started_at: datetime | None
     finished_at: datetime | None
     duration_seconds: float | None  # run length of a terminated container
+    # 1-based position in spec.initContainers, sidecars included, as kubectl's "Init:N/M"
+    # counts them (N of M done); None for a regular container.
+    init_index: int | None = None
 
 
 @dataclass(frozen=True)
@@ -371,6 +374,7 @@ class _Container:
     spec: j.Obj
     status: j.Obj | None
     group: ContainerGroup
+    init_index: int | None = None  # 1-based position in spec.initContainers
 
 
 def _containers(pod: j.Obj) -> list[_Container]:
@@ -383,12 +387,12 @@ def _containers(pod: j.Obj) -> list[_Container]:
     statuses = {j.text(item.get("name")): item for item in j.objs(status.get("containerStatuses"))}
     init: list[_Container] = []
     sidecars: list[_Container] = []
-    for container in j.objs(spec.get("initContainers")):
+    for index, container in enumerate(j.objs(spec.get("initContainers")), start=1):
         found = init_statuses.get(j.text(container.get("name")))
         if is_restartable_init_container(container):
-            sidecars.append(_Container(container, found, "sidecar"))
+            sidecars.append(_Container(container, found, "sidecar", index))
         else:
-            init.append(_Container(container, found, "init"))
+            init.append(_Container(container, found, "init", index))
     regular = [
         _Container(container, statuses.get(j.text(container.get("name"))), "main")
         for container in j.objs(spec.get("containers"))
@@ -566,6 +570,7 @@ def _detail(container: _Container, context: _PodContext) -> ContainerDetail:
         started_at=badge.started_at,
         finished_at=badge.finished_at,
         duration_seconds=duration,
+        init_index=container.init_index,
     )
 
 

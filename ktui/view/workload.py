@@ -205,17 +205,42 @@ def job_completions(job: j.Obj) -> str:
     return f"{succeeded}/1"
 
 
+# Status counts that a supported server (kube-apiserver 1.20 and later) may not know: 1.20 has
+# no StatefulSet status.availableReplicas (added in 1.22), so it never sends it.
+_NEWER_COUNTS: Mapping[str, frozenset[str]] = {"StatefulSet": frozenset({"availableReplicas"})}
+
+
+def _opt_count(kind: str, status: j.Obj, field_name: str) -> int | None:
+    """A status count, or None when the server does not say it.
+
+    The API leaves zero counts out (omitempty), so an absent count is 0 only where the server
+    said so: its controller has written the status (observedGeneration is set) and the field
+    exists in every supported API version. Otherwise it is not reported, never 0: a StatefulSet
+    on kube-apiserver 1.20 with 3/3 ready is not "0 available".
+    """
+    value = j.opt_integer(status.get(field_name))
+    if value is not None:
+        return value
+    if field_name in status or field_name in _NEWER_COUNTS.get(kind, ()):
+        return None  # present but not a count, or a field this server may not have
+    return 0 if j.opt_integer(status.get("observedGeneration")) is not None else None
+
+
+def _count_text(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
 @dataclass(frozen=True)
 class WorkloadRow:
     kind: str
     name: str
     namespace: str
     uid: str
-    ready: str  # "2/3"; Job: COMPLETIONS ("1/1"); CronJob: number of active Jobs ("0")
+    ready: str  # "2/3", "-/3" when not reported; Job: COMPLETIONS ("1/1"); CronJob: active Jobs
     ready_count: int  # ready pods; Job: succeeded; CronJob: active Jobs
     desired: int | None  # None where the kind has no fixed target (work-queue Job, CronJob)
-    up_to_date: int | None  # None for Job and CronJob
-    available: int | None  # None for Job and CronJob
+    up_to_date: int | None  # None when the status does not report it, and for Job and CronJob
+    available: int | None  # None when the status does not report it, and for Job and CronJob
     health: Health
     images: str
     age: str
@@ -244,15 +269,15 @@ def workload_row(resource: j.Obj, now: datetime, pods: Iterable[j.Obj] = ()) -> 
     if kind in ("Deployment", "StatefulSet"):
         desired: int | None = _desired_replicas(spec)
         ready_count = j.integer(status.get("readyReplicas"))
-        ready = f"{ready_count}/{desired}"
-        up_to_date: int | None = j.integer(status.get("updatedReplicas"))
-        available: int | None = j.integer(status.get("availableReplicas"))
+        ready = f"{_count_text(_opt_count(kind, status, 'readyReplicas'))}/{desired}"
+        up_to_date: int | None = _opt_count(kind, status, "updatedReplicas")
+        available: int | None = _opt_count(kind, status, "availableReplicas")
     elif kind == "DaemonSet":
-        desired = j.integer(status.get("desiredNumberScheduled"))
+        desired = _opt_count(kind, status, "desiredNumberScheduled")
         ready_count = j.integer(status.get("numberReady"))
-        ready = f"{ready_count}/{desired}"
-        up_to_date = j.integer(status.get("updatedNumberScheduled"))
-        available = j.integer(status.get("numberAvailable"))
+        ready = f"{_count_text(_opt_count(kind, status, 'numberReady'))}/{_count_text(desired)}"
+        up_to_date = _opt_count(kind, status, "updatedNumberScheduled")
+        available = _opt_count(kind, status, "numberAvailable")
     elif kind == "Job":
         desired = j.opt_integer(spec.get("completions"))
         ready_count = j.integer(status.get("succeeded"))

@@ -61,6 +61,62 @@ def test_get_pods_all_namespaces(sim: SimServer, kubectl: Any) -> None:
     assert rows["api-1"][:5] == ["team", "api-1", "0/1", "Pending", "0"]
 
 
+def test_get_pods_counts_native_sidecars_as_kubernetes_1_29(sim: SimServer, kubectl: Any) -> None:
+    # The sim reports v1.30: its server-side table counts a started sidecar (an init container
+    # with restartPolicy Always) in READY, and its restarts after initialization, as ktui does.
+    sim.store.create(
+        "",
+        "pods",
+        {
+            "metadata": {"name": "api-1", "namespace": "default"},
+            "spec": {
+                "nodeName": "n1",
+                "initContainers": [
+                    {"name": "setup", "image": "busybox"},
+                    {"name": "envoy", "image": "envoy", "restartPolicy": "Always"},
+                ],
+                "containers": [{"name": "api", "image": "api"}],
+            },
+        },
+    )
+    running = {"running": {"startedAt": "2024-01-01T00:00:00Z"}}
+    pod = sim.store.get("", "pods", "default", "api-1")
+
+    def status(name: str, state: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {"name": name, "image": name, "imageID": "", "state": state, **extra}
+
+    done = {"terminated": {"exitCode": 0, "reason": "Completed"}}
+    pod["status"] = {
+        "phase": "Running",
+        "conditions": [
+            {"type": "Initialized", "status": "True"},
+            {"type": "Ready", "status": "True"},
+        ],
+        "initContainerStatuses": [
+            status("setup", done, ready=False, restartCount=0),
+            status("envoy", running, ready=True, started=True, restartCount=2),
+        ],
+        "containerStatuses": [status("api", running, ready=True, restartCount=1)],
+    }
+    sim.store.update_status("", "pods", pod)
+    row = kubectl("get", "pods", "--no-headers").stdout.split()
+    # READY 2/2 (envoy and api; v1.28 and earlier printed 1/1), RESTARTS envoy's 2 + api's 1
+    assert row[:4] == ["api-1", "2/2", "Running", "3"]
+    # A sidecar that has not started yet holds initialization, and READY counts it in the total.
+    pod = sim.store.get("", "pods", "default", "api-1")
+    pod["status"]["phase"] = "Pending"
+    pod["status"]["conditions"] = [{"type": "Initialized", "status": "False"}]
+    pod["status"]["initContainerStatuses"][1] = status(
+        "envoy", running, ready=False, started=False, restartCount=0
+    )
+    pod["status"]["containerStatuses"] = [
+        status("api", {"waiting": {"reason": "PodInitializing"}}, ready=False, restartCount=0)
+    ]
+    sim.store.update_status("", "pods", pod)
+    row = kubectl("get", "pods", "--no-headers").stdout.split()
+    assert row[:4] == ["api-1", "0/2", "Init:1/2", "0"]
+
+
 def test_get_deployment_as_yaml(sim: SimServer, kubectl: Any) -> None:
     sim.store.create(
         "apps",

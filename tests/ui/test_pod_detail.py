@@ -278,7 +278,7 @@ async def test_pod_events_newest_first_and_workload_events(
         assert first is not None
         cells = [getattr(c, "plain", c) for c in first]
         assert "Warning" in cells[0] and "BackOff" in cells[1] and "x3" in cells
-        assert "1 warnings" in str(table.border_title)
+        assert "[2 events, 1 warning]" in str(table.border_title)
 
         # Back on the main screen, `e` on the workload: its events and its children's.
         store.create(

@@ -85,13 +85,35 @@ def test_badges_one_glyph_per_container_shaped_by_group() -> None:
             badge("metrics", "main", BadgeState.WAITING),
         ]
     )
-    # Filled when running or done, hollow when not there yet; groups separated by a bar.
-    assert text.plain == "■│◆│○○"
-    assert has_style(text, "■", "bright_black")
+    # Shape by group while running, a mark for every other state; groups separated by a bar.
+    assert text.plain == "✔│◆│↻…"
+    assert has_style(text, "✔", "bright_black")
     assert has_style(text, "◆", "green")
-    assert has_style(text, "○", "bold red")
+    assert has_style(text, "↻", "bold red")
     assert has_style(text, "│", "bright_black")
     assert badges_text([]).plain == ""
+
+
+def test_badges_tell_states_apart_without_colour() -> None:
+    # Every state of one group has its own character: a monochrome or colour-blind reader sees
+    # done (grey) from failed (red) and ready (green) from done without the colours.
+    for group in ("init", "sidecar", "main"):
+        glyphs = [badges_text([badge("c", group, state)]).plain for state in BadgeState]
+        assert len(set(glyphs)) == len(BadgeState), (group, glyphs)
+    init = [badge("a", "init", BadgeState.SUCCEEDED), badge("b", "init", BadgeState.FAILED)]
+    assert badges_text(init).plain == "✔✖"
+    main = [
+        badge("c", "main", BadgeState.SUCCEEDED),
+        badge("d", "main", BadgeState.READY),
+        badge("e", "main", BadgeState.RUNNING),
+        badge("f", "main", BadgeState.WAITING),
+        badge("g", "main", BadgeState.ERROR),
+        badge("h", "main", BadgeState.TERMINATING),
+    ]
+    # spec order within the group is kept
+    assert badges_text(main).plain == "✔●○…!◌"
+    assert badges_text([badge("s", "sidecar", BadgeState.RUNNING)]).plain == "◇"
+    assert badges_text([badge("i", "init", BadgeState.READY)]).plain == "■"
 
 
 def test_dim_is_dim_not_grey() -> None:

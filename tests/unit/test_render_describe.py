@@ -144,7 +144,10 @@ def test_describe_an_object_with_nothing_set() -> None:
 def test_yaml_never_shows_managed_fields() -> None:
     obj = deployment()
     text = object_yaml(obj)
-    assert text.startswith("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n")
+    assert text.startswith("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n")
+    # kubectl's order: every mapping's keys sorted (metadata.name after annotations, labels...)
+    assert text.index("  name: web\n") > text.index("  labels:\n")
+    assert text.index("\nspec:\n") < text.index("\nstatus:\n")
     assert "managedFields" not in text
     assert "managedFields" in obj["metadata"]  # the object itself is left alone
     assert without_managed_fields({"kind": "X"}) == {"kind": "X"}

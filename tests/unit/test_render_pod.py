@@ -14,7 +14,7 @@ from ktui.render.containers import container_counts, render_containers, state_te
 from ktui.render.events import event_cells, event_type_text, events_title
 from ktui.render.pod import controller_label, deleted_notice, pod_not_found, pod_title
 from ktui.view.events import event_row
-from ktui.view.pod import container_groups
+from ktui.view.pod import container_groups, pod_row
 
 NOW = fx.NOW
 
@@ -32,9 +32,46 @@ def test_groups_have_headings_and_one_row_per_container() -> None:
     assert proxy.startswith("◆")
     assert "Running 39s" in proxy and "✔" in proxy and "Error (exit 2) 40s ago" in proxy
     migrate = next(line for line in lines if " migrate " in line)
-    assert migrate.startswith("■  1") and "Terminated: Completed (exit 0)" in migrate
-    # A finished init container is never "ready": "-" rather than ✔ or ✖.
-    assert "✖" not in migrate and "✔" not in migrate
+    # The badge marks it done (✔); it is #1 of spec.initContainers.
+    assert migrate.startswith("✔  1") and "Terminated: Completed (exit 0)" in migrate
+    # A finished init container is never "ready": "-" rather than ✔ or ✖ in READY.
+    ready_cell = migrate.split("(exit 0)", 1)[1].split("registry")[0]
+    assert "✖" not in ready_cell and "✔" not in ready_cell and " - " in ready_cell
+
+
+def test_init_containers_are_numbered_as_kubectl_counts_them() -> None:
+    # spec.initContainers: proxy (a native sidecar), setup, init-bad. kubectl says Init:2/3:
+    # the started sidecar and setup are done, the third one runs. The list numbers init-bad #3
+    # and the sidecar #1, their positions in spec order, sidecars included.
+    pod = fx._pod(
+        "web-7d9f8b6c5d-n1n2n",
+        init_containers=[
+            fx._container("proxy", fx.SIDECAR, restartPolicy="Always"),
+            fx._container("setup", fx.TOOLS),
+            fx._container("init-bad", fx.TOOLS),
+        ],
+        containers=[fx._container("web", fx.APP)],
+        status={
+            "phase": "Pending",
+            "initContainerStatuses": [
+                fx.container_status("proxy", fx.SIDECAR, fx.running(9), started=True, ready=True),
+                fx.container_status("setup", fx.TOOLS, fx.terminated("Completed", 0, 8, 7)),
+                fx.container_status("init-bad", fx.TOOLS, fx.running(5), started=True),
+            ],
+            "containerStatuses": [
+                fx.container_status("web", fx.APP, fx.waiting("PodInitializing"))
+            ],
+        },
+    )
+    assert pod_row(pod, NOW).status == "Init:2/3"
+    groups = container_groups(pod)
+    assert [(c.name, c.init_index) for c in groups.init] == [("setup", 2), ("init-bad", 3)]
+    assert [(c.name, c.init_index) for c in groups.sidecars] == [("proxy", 1)]
+    assert groups.regular[0].init_index is None
+    lines = plain(render_containers(groups, NOW), 160).splitlines()
+    assert next(line for line in lines if " init-bad " in line).split()[:2] == ["□", "3"]
+    assert next(line for line in lines if " setup " in line).split()[:2] == ["✔", "2"]
+    assert next(line for line in lines if " proxy " in line).split()[:2] == ["◆", "1"]
 
 
 def test_empty_groups_are_left_out_but_containers_always_shown() -> None:
@@ -85,6 +122,8 @@ def test_pod_title_has_status_counts_and_placement() -> None:
     assert has_style(title, "restarts 5", "yellow", width=200)
     running = pod_title(fx.running_2_of_2(), NOW)
     assert has_style(running, "Running ", "green", width=200)
+    # The phase is left out where STATUS already says it.
+    assert "Running  ready 2/2" in running.plain and "(Running)" not in running.plain
     assert not has_style(running, "restarts 0", "yellow", width=200)
 
 

@@ -178,6 +178,52 @@ def test_daemonset_row() -> None:
     assert row.images == "registry.example/agent:2.0"
 
 
+def _without(resource: dict[str, Any], *fields: str) -> dict[str, Any]:
+    for name in fields:
+        del resource["status"][name]
+    return resource
+
+
+def test_statefulset_on_a_server_without_available_replicas_shows_dash_not_zero() -> None:
+    # kube-apiserver 1.20 has no StatefulSet status.availableReplicas: 3/3 ready, AVAILABLE "-".
+    row = workload_row(_without(statefulset(), "availableReplicas"), NOW)
+    assert row.ready == "3/3"
+    assert (row.up_to_date, row.available) == (3, None)
+
+
+def test_absent_counts_are_not_reported_unless_the_server_means_zero() -> None:
+    # Before the controller has written the status (no observedGeneration), nothing is known.
+    fresh = _without(
+        deployment(), "observedGeneration", "readyReplicas", "updatedReplicas", "availableReplicas"
+    )
+    row = workload_row(fresh, NOW)
+    assert row.ready == "-/3"
+    assert (row.up_to_date, row.available) == (None, None)
+    no_status = deployment()
+    del no_status["status"]
+    assert workload_row(no_status, NOW).ready == "-/3"
+    row = workload_row(
+        _without(
+            daemonset(),
+            "observedGeneration",
+            "numberReady",
+            "desiredNumberScheduled",
+            "updatedNumberScheduled",
+            "numberAvailable",
+        ),
+        NOW,
+    )
+    assert row.ready == "-/-"
+    assert (row.desired, row.up_to_date, row.available) == (None, None, None)
+    # Once observed, the API's omitempty leaves zeros out: an absent count every server knows
+    # is a reported 0 (kubectl's "0/3" for a deployment whose pods all crash).
+    crashing = _without(deployment(), "readyReplicas", "availableReplicas")
+    row = workload_row(crashing, NOW)
+    assert (row.ready, row.up_to_date, row.available) == ("0/3", 3, 0)
+    # A count that is there but not a number is not reported either.
+    assert workload_row(deployment(availableReplicas="3"), NOW).available is None
+
+
 def test_job_row_shows_completions() -> None:
     row = workload_row(job(succeeded=1), NOW, [fx.completed_job_pod(), fx.failed_job_pod()])
     assert row.ready == "1/1"

@@ -33,7 +33,7 @@ class EventsScreen(InspectorScreen):
     BINDINGS: ClassVar[list[BindingType]] = []
     DEFAULT_CSS = """
     EventsScreen #events-title { height: 1; padding: 0 1; background: $panel; }
-    EventsScreen EventTable { border: round $accent; padding: 0 1; }
+    EventsScreen EventTable { border: round $ktui-border-focus; padding: 0 1; }
     """
 
     def __init__(self, uid: str) -> None:

@@ -38,7 +38,7 @@ class HelpScreen(ModalScreen[None], inherit_bindings=False):
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
         width: 90; max-height: 90%; height: auto;
-        border: round $accent; background: $surface; padding: 0 1;
+        border: round $ktui-border-focus; background: $surface; padding: 0 1;
     }
     """
 

@@ -323,8 +323,10 @@ class LogsScreen(InspectorScreen):
         display: none; height: auto; padding: 0 1; color: $text; background: $error 35%;
     }
     LogsScreen.failed #logs-error { display: block; }
-    LogsScreen LogView { border: round $accent; }
-    LogsScreen #logs-search { display: none; dock: bottom; margin-bottom: 1; border: tall $accent; }
+    LogsScreen LogView { border: round $ktui-border-focus; }
+    LogsScreen #logs-search {
+        display: none; dock: bottom; margin-bottom: 1; border: tall $ktui-border-focus;
+    }
     LogsScreen #logs-search.visible { display: block; }
     """
 

@@ -60,15 +60,15 @@ class PodDetailScreen(InspectorScreen):
     PodDetailScreen #pod-readiness { height: auto; padding: 0 1; }
     PodDetailScreen #pod-body { height: auto; max-height: 75%; }
     PodDetailScreen #lifecycle, PodDetailScreen #containers-box, PodDetailScreen #crash-box {
-        height: auto; border: round $panel-lighten-2; padding: 0 1;
+        height: auto; border: round $ktui-border; padding: 0 1;
     }
     PodDetailScreen #crash-box { display: none; border: round $error; }
     PodDetailScreen.crashed #crash-box { display: block; }
     PodDetailScreen #pod-events {
-        height: 1fr; min-height: 6; border: round $panel-lighten-2; padding: 0 1;
+        height: 1fr; min-height: 6; border: round $ktui-border; padding: 0 1;
     }
-    PodDetailScreen #pod-events:focus { border: round $accent; }
-    PodDetailScreen #pod-body:focus-within #lifecycle { border: round $accent; }
+    PodDetailScreen #pod-events:focus { border: round $ktui-border-focus; }
+    PodDetailScreen #pod-body:focus-within #lifecycle { border: round $ktui-border-focus; }
     """
 
     def __init__(self, uid: str) -> None:

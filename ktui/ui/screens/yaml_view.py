@@ -29,7 +29,7 @@ class ObjectScreen(InspectorScreen):
 
     DEFAULT_CSS = """
     ObjectScreen .object-title { height: 1; padding: 0 1; background: $panel; }
-    ObjectScreen VerticalScroll { border: round $accent; padding: 0 1; }
+    ObjectScreen VerticalScroll { border: round $ktui-border-focus; padding: 0 1; }
     """
 
     def __init__(self, uid: str, *, fallback: Obj | None = None) -> None:
@@ -131,7 +131,8 @@ class DescribeScreen(ObjectScreen):
     def render_body(self, obj: Obj) -> None:
         kind = kind_of(obj)
         events = self.ktui.model.objects.events_about([obj])
-        self.describe_text = describe(obj, kind, events, self.ktui.clock())
+        children = self.ktui.model.objects.children(self.object_uid, "ReplicaSet")
+        self.describe_text = describe(obj, kind, events, self.ktui.clock(), children)
         self.body.update(self.describe_text)
 
     def on_other_changes(self, message: ClusterChanged) -> None:

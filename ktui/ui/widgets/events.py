@@ -53,5 +53,12 @@ class EventTable(LiveTable):
         self.replace_all({row.uid or row.name: event_cells(row, self.with_object) for row in rows})
 
     def title(self, what: str) -> str:
-        warnings = f", {self.warning_count} warnings" if self.warning_count else ""
-        return f"Events of {what} [{self.total_count}{warnings}]"
+        """ "Events of Pod web-1 [9 events, 1 warning]"."""
+        counts = _plural(self.total_count, "event")
+        if self.warning_count:
+            counts += f", {_plural(self.warning_count, 'warning')}"
+        return f"Events of {what} [{counts}]"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
