@@ -131,3 +131,67 @@ def test_pod_detail_with_init_containers_and_a_native_sidecar(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def seed_troubles(sim: SimServer) -> None:
+    """web (one pod not ready), a bare pod in CrashLoopBackOff and one stuck in ImagePullBackOff."""
+    seed(sim)
+    store = sim.store
+    for name, reason, message in (
+        ("debug-shell", "CrashLoopBackOff", "back-off 40s restarting failed container=app"),
+        ("typo", "ImagePullBackOff", 'Back-off pulling image "ngnix:1.27"'),
+    ):
+        created = store.create(
+            "",
+            "pods",
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": name, "namespace": "default"},
+                "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]},
+            },
+        )
+        status = running_status(ready=False)
+        status["containerStatuses"][0]["state"] = {
+            "waiting": {"reason": reason, "message": message}
+        }
+        status["containerStatuses"][0]["restartCount"] = 3 if reason == "CrashLoopBackOff" else 0
+        store.update("", "pods", {**created, "status": status}, "status")
+
+
+def test_pods_view(frozen_sim: SimServer, tmp_path: Path, snap_compare: Any) -> None:
+    seed_troubles(frozen_sim)
+    app = make_app(
+        Settings(), connection=stable_connection(frozen_sim, tmp_path), clock=lambda: FROZEN_NOW
+    )
+
+    async def run_before(pilot: Any) -> None:
+        await until_live(app, 2)(pilot)
+        await pilot.press("colon", *"pods", "enter")
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 5, "every pod, bare ones too")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_problems_view(frozen_sim: SimServer, tmp_path: Path, snap_compare: Any) -> None:
+    seed_troubles(frozen_sim)
+    app = make_app(
+        Settings(), connection=stable_connection(frozen_sim, tmp_path), clock=lambda: FROZEN_NOW
+    )
+
+    async def run_before(pilot: Any) -> None:
+        from ktui.ui.screens.problems import ProblemsScreen
+
+        await until_live(app, 2)(pilot)
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProblemsScreen), "the triage")
+        await wait_for(
+            pilot,
+            lambda: app.screen.query_one(LiveTable).total_count >= 2,
+            "the crash loop and the pull back-off",
+        )
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
