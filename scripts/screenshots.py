@@ -119,18 +119,34 @@ async def scenes(app: KtuiApp, pilot: Any) -> None:
     await pilot.pause(1.5)
     await shoot(app, "rollout-history")
     await pilot.press("escape")
+
+    # A rollout that cannot progress: checkout's new pods cannot pull their (mistyped) image.
+    workloads.focus()
+    workloads.move_cursor_to_key(row_key(workloads, "checkout"))
+    await pilot.press("h")
+    await pilot.pause(1.5)
+    await shoot(app, "rollout-stuck")
+    await pilot.press("escape")
+
+    # Every pod, whatever owns it (bare pods, a SparkApplication's driver), then the triage.
+    await pilot.press("colon", *"pods", "enter")
+    await pilot.pause(1)
+    await shoot(app, "pods-view")
+    await pilot.press("colon", *"all", "enter")
+    await pilot.press("exclamation_mark")
+    await pilot.pause(1)
+    await shoot(app, "problems")
+    await pilot.press("escape")
+
     await pilot.press("question_mark")
     await pilot.pause(0.5)
     await shoot(app, "keys")
 
 
 def _pod_statuses(app: KtuiApp) -> list[str]:
-    cluster = app.cluster
-    if cluster is None:
-        return []
     from ktui.view.pod import pod_status_reason
 
-    return [pod_status_reason(p) for p in cluster.objects("Pod").values()]
+    return [pod_status_reason(p) for p in app.model.objects.objects("Pod").values()]
 
 
 async def main() -> None:
