@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["container_names", "default_container", "has_log", "run_signature"]
+__all__ = [
+    "DEFAULT_CONTAINER_ANNOTATION",
+    "container_names",
+    "default_container",
+    "has_log",
+    "run_signature",
+]
 
 Obj = dict[str, Any]
 
@@ -21,13 +27,133 @@ def container_names(pod: Obj) -> list[str]:
     ]
 
 
+DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
+
+_NOT_YET_STARTED = frozenset({"ContainerCreating", "PodInitializing"})
+"""Waiting reasons of a container that simply has not started yet (nothing is wrong)."""
+
+
 def default_container(pod: Obj) -> str | None:
-    """The first regular container (what `kubectl logs` picks, minus the annotation)."""
+    """The container whose log matters, for the logs screen to open on.
+
+    - A pod stuck in Init: the init container it waits for (the first one not done: running,
+      crashing or failed; a native sidecar until it has started).
+    - Else the container in the most trouble: one that crashed or failed (it has a log: its
+      current or last run ended non-zero, or it is in CrashLoopBackOff), then one waiting on an
+      error (ImagePullBackOff, CreateContainerConfigError...), then one running but not ready;
+      among equals, the one that terminated last, regular containers before sidecars.
+    - Else what `kubectl logs` picks: the kubectl.kubernetes.io/default-container annotation,
+      else the first regular container.
+    """
+    stuck = _init_container_waited_for(pod)
+    if stuck is not None:
+        return stuck
+    troubled = _most_troubled(pod)
+    if troubled is not None:
+        return troubled
+    names = container_names(pod)
+    annotated = ((pod.get("metadata") or {}).get("annotations") or {}).get(
+        DEFAULT_CONTAINER_ANNOTATION
+    )
+    if annotated in names:
+        return str(annotated)
     regular = (pod.get("spec") or {}).get("containers") or ()
     if regular and regular[0].get("name"):
         return str(regular[0]["name"])
-    names = container_names(pod)
     return names[0] if names else None
+
+
+def _statuses(pod: Obj, key: str) -> dict[str, Obj]:
+    items = (pod.get("status") or {}).get(key) or ()
+    return {str(s.get("name")): s for s in items if isinstance(s, dict) and s.get("name")}
+
+
+def _initialized(pod: Obj) -> bool:
+    for condition in (pod.get("status") or {}).get("conditions") or ():
+        if isinstance(condition, dict) and condition.get("type") == "Initialized":
+            return condition.get("status") == "True"
+    return False
+
+
+def _is_sidecar(container: Obj) -> bool:
+    return container.get("restartPolicy") == "Always"
+
+
+def _init_container_waited_for(pod: Obj) -> str | None:
+    """The first init container not done yet, when the pod has not finished initializing."""
+    if _initialized(pod):
+        return None
+    statuses = _statuses(pod, "initContainerStatuses")
+    if not statuses:
+        return None
+    for container in (pod.get("spec") or {}).get("initContainers") or ():
+        name = str(container.get("name") or "")
+        status = statuses.get(name) or {}
+        state = status.get("state") or {}
+        if _is_sidecar(container):
+            done = bool(state.get("running")) and status.get("started") is True
+        else:
+            done = (state.get("terminated") or {}).get("exitCode") == 0
+        if not done:
+            return name or None
+    return None
+
+
+def _finished_at(status: Obj) -> str:
+    """When the container's current or last run ended (RFC 3339 sorts as text), else ""."""
+    times = [
+        str(((status.get(key) or {}).get("terminated") or {}).get("finishedAt") or "")
+        for key in ("state", "lastState")
+    ]
+    return max(times)
+
+
+def _trouble(status: Obj) -> int:
+    """0: crashed or failed; 1: waiting on an error; 2: running, not ready; 3: fine."""
+    state = status.get("state") or {}
+    terminated = state.get("terminated")
+    if terminated is not None:
+        return 0 if terminated.get("exitCode") not in (0, None) else 3
+    last = (status.get("lastState") or {}).get("terminated") or {}
+    crashed_before = last.get("exitCode") not in (0, None)
+    waiting = state.get("waiting")
+    if waiting is not None:
+        reason = waiting.get("reason") or ""
+        if reason == "CrashLoopBackOff" or crashed_before:
+            return 0
+        return 3 if reason in _NOT_YET_STARTED else 1
+    if state.get("running") is not None and not status.get("ready"):
+        return 0 if crashed_before else 2
+    return 3
+
+
+def _most_troubled(pod: Obj) -> str | None:
+    spec = pod.get("spec") or {}
+    regular = _statuses(pod, "containerStatuses")
+    init = _statuses(pod, "initContainerStatuses")
+    candidates: list[tuple[int, str, int, int, str]] = []
+    order = 0
+    for container in spec.get("containers") or ():
+        name = str(container.get("name") or "")
+        if name in regular:
+            status = regular[name]
+            candidates.append((_trouble(status), _finished_at(status), 0, order, name))
+        order += 1
+    for container in spec.get("initContainers") or ():
+        name = str(container.get("name") or "")
+        if _is_sidecar(container) and name in init:
+            status = init[name]
+            candidates.append((_trouble(status), _finished_at(status), 1, order, name))
+        order += 1
+    troubled = [c for c in candidates if c[0] < 3]
+    if not troubled:
+        return None
+    # Stable sorts, least significant first: spec order with regular containers before
+    # sidecars; then the latest termination first; then the worst trouble first.
+    troubled.sort(key=lambda c: (c[2], c[3]))
+    troubled.sort(key=lambda c: c[1], reverse=True)
+    troubled.sort(key=lambda c: c[0])
+    return troubled[0][4]
 
 
 def _status_of(pod: Obj, container: str) -> Obj | None:

@@ -42,6 +42,7 @@ from ktui.render.panes import (
 from ktui.render.safe import safe_text
 from ktui.ui.live_table import LiveTable
 from ktui.ui.messages import ClusterChanged, ScopeChanged
+from ktui.ui.screens.pod_actions import PodActions, pod_action_bindings
 from ktui.ui.screens.rollout import ROLLOUT_BINDINGS, RolloutActions, read_only_binding
 from ktui.ui.widgets.header import ClusterHeader
 from ktui.view.children import child_revision, current_child_uid
@@ -80,7 +81,7 @@ def kind_label(kind: str | None) -> str:
     return "Workloads" if kind is None else KINDS_BY_NAME[kind].label
 
 
-class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
+class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=False):
     DEFAULT_CSS = """
     MainScreen.pods-view #children, MainScreen.pods-view #pods { display: none; }
     """
@@ -119,6 +120,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         Binding("l", "inspect('logs')", "Logs", show=False, id="main.logs"),
         Binding("p", "inspect('previous_logs')", "Prev logs", show=False, id="main.previous_logs"),
         Binding("e", "inspect('events')", "Events", show=False, id="main.events"),
+        *pod_action_bindings(show=False),
     ]
 
     def __init__(self) -> None:
@@ -785,7 +787,20 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # --readonly removes every mutating key from the footer and `?`; pressed, it says so.
-        return self.rollout_action_state(action)
+        return self.rollout_action_state(action) and self.pod_action_state(action)
+
+    def pod_action_target(self) -> Obj | None:
+        """ctrl+d / ctrl+k act on the pod under the cursor of the pods pane or the Pods view."""
+        focused = self.focused
+        on_pods = focused is self.pods or (focused is self.workloads and self.pods_view)
+        uid = focused.cursor_key if on_pods and isinstance(focused, LiveTable) else None
+        pod = self._tree.objects.get(uid) if uid is not None else None
+        if pod is None:
+            self.notify(
+                "Select a pod first: in the pods pane, or in the Pods view (:pods).",
+                severity="warning",
+            )
+        return pod
 
     def action_rollback_child(self) -> None:
         """k9s's ctrl+l on a ReplicaSet (or ControllerRevision) row: undo to its revision, with

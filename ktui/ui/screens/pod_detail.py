@@ -26,6 +26,7 @@ from ktui.render.safe import safe_text
 from ktui.render.triage import crash_card_text, readiness_text
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.base import InspectorScreen
+from ktui.ui.screens.pod_actions import PodActions, pod_action_bindings
 from ktui.ui.widgets.containers import ContainerList
 from ktui.ui.widgets.events import EventTable
 from ktui.ui.widgets.safe import SafeStatic
@@ -44,12 +45,13 @@ LogKey = tuple[str, int, bool]
 """(container, restart count, current run): which run's log a card shows."""
 
 
-class PodDetailScreen(InspectorScreen):
+class PodDetailScreen(PodActions, InspectorScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l", "logs", "Logs", id="pod.logs"),
         Binding("p", "previous_logs", "Previous logs", id="pod.previous_logs"),
         Binding("y", "yaml", "YAML", id="pod.yaml"),
         Binding("e", "focus_events", "Events", id="pod.events"),
+        *pod_action_bindings(show=True),
     ]
     DEFAULT_CSS = """
     PodDetailScreen #pod-title { height: auto; padding: 0 1; background: $panel; }
@@ -236,6 +238,14 @@ class PodDetailScreen(InspectorScreen):
         self.render_events()
 
     # ------------------------------------------------------------------ actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.pod_action_state(action)
+
+    def pod_action_target(self) -> Obj | None:
+        if self.pod is None:
+            self.ktui.notify("The pod is not in the cache (deleted?).", severity="warning")
+        return self.pod
 
     def action_logs(self) -> None:
         self.ktui.open_screen("logs", self.pod_uid)

@@ -1,0 +1,142 @@
+"""Which container the logs screen opens on (`ktui.view.logs.default_container`): the one that
+matters for each pod state of pods_fixtures, then a few multi-container cases."""
+
+from __future__ import annotations
+
+import pytest
+from pods_fixtures import (
+    APP,
+    SIDECAR,
+    TOOLS,
+    container_status,
+    crash_loop_back_off,
+    image_pull_back_off,
+    running,
+    running_2_of_2,
+    sidecar_and_init_running,
+    terminated,
+    waiting,
+)
+from pods_fixtures import all_pods as fixture_pods
+
+from ktui.view.logs import DEFAULT_CONTAINER_ANNOTATION, default_container
+
+EXPECTED = {
+    # Nothing ran yet / nothing wrong: kubectl's choice, the first regular container.
+    "pending_unscheduled": "web",
+    "scheduling_gated": "work",
+    "container_creating": "web",
+    "pod_initializing": "web",
+    "running_2_of_2": "web",
+    "sidecar_running_main_starting": "web",
+    "sidecar_and_init_running": "web",
+    "completed_job_pod": "backup",
+    "terminating": "web",
+    "terminating_completed": "backup",
+    "node_lost": "web",
+    "evicted": "web",
+    # Stuck in Init: the init container the pod waits for.
+    "init_0_of_2": "wait-for-db",
+    "init_1_of_2": "migrate",
+    "init_crash_loop_back_off": "wait-for-db",
+    "init_error": "migrate",
+    "sidecar_starting": "proxy",
+    # The failing container.
+    "image_pull_back_off": "web",
+    "err_image_pull": "web",
+    "running_not_ready": "web",
+    "not_ready_with_completed_container": "agent",
+    "crash_loop_back_off": "web",
+    "oom_killed": "worker",
+    "failed_job_pod": "backup",
+    "evicted_container_status_unknown": "web",
+}
+
+
+def test_every_fixture_state_is_covered() -> None:
+    assert set(EXPECTED) == set(fixture_pods())
+
+
+@pytest.mark.parametrize("state", sorted(EXPECTED))
+def test_default_container_per_pod_state(state: str) -> None:
+    assert default_container(fixture_pods()[state]) == EXPECTED[state]
+
+
+def with_second_container(pod: dict, name: str, status: dict) -> dict:
+    pod["spec"]["containers"].append({"name": name, "image": TOOLS})
+    pod["status"]["containerStatuses"].append(status)
+    return pod
+
+
+def test_a_crashing_second_container_wins_over_a_healthy_first() -> None:
+    pod = running_2_of_2()
+    pod["status"]["containerStatuses"][0] = container_status(
+        "metrics",
+        "registry.example/exporter:0.9",
+        waiting("CrashLoopBackOff", "back-off 10s restarting failed container=metrics"),
+        restarts=3,
+        last_state=terminated("Error", 2, 30, 20),
+    )
+    assert default_container(pod) == "metrics"
+
+
+def test_a_crash_wins_over_an_image_pull_error_and_a_not_ready_container() -> None:
+    pod = image_pull_back_off()  # web: ImagePullBackOff (no log yet)
+    with_second_container(pod, "slow", container_status("slow", TOOLS, running(60)))
+    assert default_container(pod) == "web"
+    with_second_container(
+        pod,
+        "worker",
+        container_status(
+            "worker", TOOLS, running(5), restarts=1, last_state=terminated("Error", 1, 60, 6)
+        ),
+    )
+    assert default_container(pod) == "worker"
+
+
+def test_of_two_crashed_containers_the_last_terminated() -> None:
+    pod = crash_loop_back_off()  # web last terminated 130 s ago
+    with_second_container(
+        pod,
+        "worker",
+        container_status(
+            "worker",
+            TOOLS,
+            waiting("CrashLoopBackOff"),
+            restarts=2,
+            last_state=terminated("Error", 1, 20, 10),
+        ),
+    )
+    assert default_container(pod) == "worker"
+    pod["status"]["containerStatuses"][1]["lastState"] = terminated("Error", 1, 400, 300)
+    assert default_container(pod) == "web"
+
+
+def test_a_crashing_sidecar_after_initialization() -> None:
+    pod = sidecar_and_init_running()
+    pod["status"]["initContainerStatuses"][1] = container_status(
+        "proxy",
+        SIDECAR,
+        waiting("CrashLoopBackOff"),
+        started=False,
+        restarts=4,
+        last_state=terminated("Error", 2, 12, 10),
+    )
+    assert default_container(pod) == "proxy"
+
+
+def test_the_default_container_annotation_when_nothing_is_wrong() -> None:
+    pod = running_2_of_2()
+    pod["metadata"]["annotations"] = {DEFAULT_CONTAINER_ANNOTATION: "metrics"}
+    assert default_container(pod) == "metrics"
+    pod["metadata"]["annotations"] = {DEFAULT_CONTAINER_ANNOTATION: "nope"}
+    assert default_container(pod) == "web"
+    failing = crash_loop_back_off()
+    with_second_container(failing, "metrics", container_status("metrics", APP, running(9)))
+    failing["status"]["containerStatuses"][1]["ready"] = True
+    failing["metadata"]["annotations"] = {DEFAULT_CONTAINER_ANNOTATION: "metrics"}
+    assert default_container(failing) == "web"
+
+
+def test_a_pod_without_containers() -> None:
+    assert default_container({"spec": {}}) is None
