@@ -40,12 +40,14 @@ from ktui.cluster.rollout import (
 from ktui.cluster.rollout.replicas import check_replicas
 from ktui.render.cells import TimeCell, deployed_since, dim
 from ktui.render.rollout import diff_text, problem_text, revision_detail, status_renderable
+from ktui.render.rollout_tree import tree_text
 from ktui.render.safe import safe_text
 from ktui.ui.bindings import FOCUS_BINDINGS
 from ktui.ui.live_table import Column, LiveTable
 from ktui.ui.messages import ClusterChanged
 from ktui.ui.widgets.safe import SafeStatic
 from ktui.ui.widgets.scroll import Scroll
+from ktui.view.rollout_tree import RolloutTree, build_rollout_tree
 from ktui.view.stuck import progress_deadline
 
 if TYPE_CHECKING:
@@ -398,6 +400,9 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
     DEFAULT_CSS = """
     RolloutScreen #rollout-status { height: auto; border: round $accent; padding: 0 1; }
     RolloutScreen #rollout-problem { height: auto; padding: 0 2; }
+    RolloutScreen #rollout-body { height: 1fr; }
+    RolloutScreen #rollout-tree { width: 1fr; height: 1fr; border: round $panel-lighten-2; }
+    RolloutScreen #rollout-right { width: 1fr; height: 1fr; }
     RolloutScreen #history { height: 1fr; border: round $panel-lighten-2; }
     RolloutScreen #revision-detail { height: 2fr; border: round $panel-lighten-2; }
     """
@@ -408,6 +413,10 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self.revisions: dict[str, HistoryRevision] = {}
         self._child_uids: set[str] = set()
         """The ReplicaSets / ControllerRevisions the history was last computed from."""
+        self.rollout_tree: RolloutTree | None = None
+        """The rollout tree as last drawn (rebuilt once per batch that touches the workload,
+        its ReplicaSets / ControllerRevisions or its pods; never on the clock's tick)."""
+        self.tree_draws = 0
 
     @property
     def ktui(self) -> KtuiApp:
@@ -416,9 +425,13 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
     def compose(self) -> ComposeResult:
         yield SafeStatic("", id="rollout-status")
         yield SafeStatic("", id="rollout-problem")
-        yield LiveTable(HISTORY_COLUMNS, id="history", empty_message="No rollout history.")
-        with Scroll(id="revision-detail"):
-            yield SafeStatic("", id="revision-body")
+        with Horizontal(id="rollout-body"):
+            with Scroll(id="rollout-tree"):
+                yield SafeStatic("", id="tree-body")
+            with Vertical(id="rollout-right"):
+                yield LiveTable(HISTORY_COLUMNS, id="history", empty_message="No rollout history.")
+                with Scroll(id="revision-detail"):
+                    yield SafeStatic("", id="revision-body")
         yield Footer()
 
     def rollout_target(self) -> Obj | None:
@@ -468,10 +481,14 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
             for uid in batch.upserts.get(kind, {}):
                 touched = touched or model.controller_of(uid) == self.uid
             touched = touched or not self._child_uids.isdisjoint(batch.deletes.get(kind, ()))
+        changes = message.changes
         if touched:
             self.refresh_view()
-        elif self.uid in message.changes.pods or self.uid in message.changes.removed_pods:
+        elif self.uid in changes.pods or self.uid in changes.removed_pods:
             self._show_problem()  # the pods are the evidence of a stuck rollout
+            self._show_tree()
+        elif self.uid in changes.children or self.uid in changes.removed_children:
+            self._show_tree()
 
     def _children(self) -> list[Obj]:
         children = [
@@ -489,6 +506,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         if obj is None:
             status_widget.update(Text("This workload no longer exists.", style="bold red"))
             table.replace_all({})
+            self._show_tree()
             return
         kind = str(obj.get("kind", ""))
         name = str(_meta(obj).get("name", ""))
@@ -534,6 +552,23 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         table.border_subtitle = "" if all_witnessed else DEPLOYED_FOOTNOTE
         self._show_revision(table.cursor_key)
         self._show_problem()
+        self._show_tree()
+
+    def _show_tree(self) -> None:
+        body = self.query_one("#tree-body", SafeStatic)
+        box = self.query_one("#rollout-tree", Scroll)
+        model = self.ktui.model
+        obj = self.rollout_target()
+        if obj is None:
+            self.rollout_tree = None
+            body.update("")
+            return
+        tree = build_rollout_tree(obj, model.children(self.uid), model.pods(self.uid))
+        self.rollout_tree = tree
+        self.tree_draws += 1
+        box.border_title = safe_text(f"rollout tree {tree.kind.lower()}/{tree.name}")
+        box.border_subtitle = "● current · ◀ previous (undo goes there)"
+        body.update(tree_text(tree))
 
     @on(LiveTable.Selected, "#history")
     def _selected(self, message: LiveTable.Selected) -> None:
