@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -337,14 +337,18 @@ def _previous(numbers: Iterable[int | None]) -> int | None:
 
 
 def build_rollout_tree(
-    workload: j.Obj, children: Iterable[j.Obj], pods: Iterable[j.Obj]
+    workload: j.Obj,
+    children: Iterable[j.Obj],
+    pods: Iterable[j.Obj],
+    node_of: Callable[[j.Obj], PodNode] = pod_node,
 ) -> RolloutTree:
     """The tree of a Deployment, StatefulSet or DaemonSet from its objects as the model holds
     them: `children` its ReplicaSets / ControllerRevisions (others are ignored), `pods` its
-    pods. Revisions highest first; pods by ordinal, then name."""
+    pods. Revisions highest first; pods by ordinal, then name. `node_of` makes a pod's node
+    (a caller that keeps nodes between calls passes a memo)."""
     kind = j.text(workload.get("kind"))
     pod_list = list(pods)
-    nodes = {j.text(j.meta(pod).get("uid")): pod_node(pod) for pod in pod_list}
+    nodes = {j.text(j.meta(pod).get("uid")): node_of(pod) for pod in pod_list}
     claimed: set[str] = set()
     revisions: list[RevisionNode] = []
     if kind == "Deployment":
@@ -352,9 +356,12 @@ def build_rollout_tree(
         budget = deployment_budget(workload, replicasets)
         current = current_replicaset_name(workload, replicasets)
         previous = _previous(revision_of(rs) for rs in replicasets)
+        by_controller: dict[str, list[j.Obj]] = {}
+        for p in pod_list:
+            by_controller.setdefault(_controller_uid(p), []).append(p)
         for rs in replicasets:
             uid = j.text(j.meta(rs).get("uid"))
-            mine = [p for p in pod_list if _controller_uid(p) == uid]
+            mine = by_controller.get(uid, [])
             claimed.update(j.text(j.meta(p).get("uid")) for p in mine)
             status = j.status(rs)
             number = revision_of(rs)
