@@ -27,6 +27,11 @@ def tree_shown(app: KtuiApp) -> str:
     return "".join(seg.text for seg in app.console.render(widget.content, options))
 
 
+def rendered(app: KtuiApp, widget: SafeStatic) -> str:
+    options = app.console.options.update(width=200)
+    return "".join(seg.text for seg in app.console.render(widget.content, options))
+
+
 def add_pod(sim: SimServer, owner: Obj, suffix: str, ready: bool = True) -> Obj:
     created = sim.store.create("", "pods", pod(owner, suffix))
     return sim.store.update(
@@ -72,6 +77,38 @@ async def test_the_tree_shows_revisions_replicasets_and_pods_live(
         await wait_for(
             pilot, lambda: "⚠ web-new222-bbbbb  Running  0/1" in tree_shown(app), "unready pod"
         )
+
+        # The timeline recorded it; left goes back to the moment before: the pod was ready.
+        lane = screen.query_one("#timeline", SafeStatic)
+        assert "←/→ move through time" in str(lane.border_title)
+        assert "2,000" in str(lane.border_title)
+        assert "● live" in rendered(app, lane)
+        assert "pod web-new222-bbbbb not ready (Running)" in rendered(app, lane)
+        await pilot.press("left")
+        assert screen.moment is not None
+        assert "✔ web-new222-bbbbb  Running  1/1" in tree_shown(app)
+        assert " at " in str(screen.query_one("#rollout-tree").border_title)
+        assert "● live" not in rendered(app, lane)
+        # Live batches do not move the tree while it shows the past.
+        await pilot.press("right")
+        assert "⚠ web-new222-bbbbb  Running  0/1" in tree_shown(app)
+        assert screen.moment is not None  # the newest moment, still scrubbing
+        entries = len(app.model.timeline.entries(web["metadata"]["uid"]))
+        second = sim.store.get("", "pods", "default", "web-new222-bbbbb")
+        sim.store.update(
+            "", "pods", {**second, "status": running_status(ready=True)}, subresource="status"
+        )
+        await wait_for(
+            pilot,
+            lambda: f"/{entries + 1}" in rendered(app, lane),
+            "the lane grew while scrubbing",
+        )
+        assert "⚠ web-new222-bbbbb  Running  0/1" in tree_shown(app)
+        await pilot.press("right")
+        await pilot.press("right")
+        assert screen.moment is None and "● live" in rendered(app, lane)
+        assert "✔ web-new222-bbbbb  Running  1/1" in tree_shown(app)
+
         # A batch about another workload only does not.
         draws = screen.tree_draws
         sim.store.create("apps", "deployments", deployment("other"))
