@@ -18,6 +18,7 @@ from typing import Any
 from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.kinds import CHILD_KINDS, ROLLOUT_KINDS, WORKLOAD_KINDS
 from ktui.model.objects import ObjectMirror
+from ktui.model.timeline import Change, Timeline, event_change
 from ktui.model.triage import Triage
 from ktui.view.pod import Phase, pod_phase
 from ktui.view.stuck import (
@@ -55,6 +56,8 @@ class WorkloadTree:
         self.objects = ObjectMirror(clock)
         """Everything the batches delivered; screens read objects, events and owners here."""
         self.triage = Triage()
+        self.timeline = Timeline()
+        """Per rollout workload, what changed batch by batch since ktui started."""
         """What is not fine (the header's count, the problems screen), from the same batches."""
         self.workloads: dict[str, Obj] = {}
         self.workload_kind: dict[str, str] = {}
@@ -214,7 +217,49 @@ class WorkloadTree:
                 changes.workloads.add(owner)
             self._recount(uid)
         changes.workloads &= set(self.workloads)
+        self._record(batch, changes)
         return changes
+
+    def _record(self, batch: ChangeBatch, changes: TreeChanges) -> None:
+        """Feed the timeline: every rollout workload the batch touched, with the events about
+        it, its ReplicaSets / ControllerRevisions (and Warning events about its pods)."""
+        timeline = self.timeline
+        for uid in changes.removed_workloads:
+            timeline.forget(uid)
+        for uid in batch.deletes.get("Pod", ()):
+            timeline.forget_pod(uid)
+        for uid in batch.deletes.get("Event", ()):
+            timeline.forget_event(uid)
+        events: dict[str, list[Change]] = {}
+        for event in batch.upserts.get("Event", {}).values():
+            involved = event.get("involvedObject") or event.get("regarding") or {}
+            target = str(involved.get("uid") or "")
+            if not target:
+                continue
+            if target in self.workloads:
+                owner: str | None = target
+            elif target in self.child_owner:
+                owner = self.child_owner[target]
+            elif target in self.pod_owner and event.get("type") == "Warning":
+                owner = self.pod_owner[target]
+            else:
+                continue
+            if owner is None or self.workload_kind.get(owner) not in ROLLOUT_KINDS:
+                continue
+            if timeline.new_event(event):
+                about = f"{involved.get('kind', '')}/{involved.get('name', '')}"
+                events.setdefault(owner, []).append(event_change(event, about))
+        touched = set(changes.workloads).union(
+            changes.children, changes.removed_children, changes.pods, changes.removed_pods, events
+        )
+        if not touched:
+            return
+        now = self.objects.clock()
+        for uid in touched:
+            obj = self.workloads.get(uid)
+            if obj is None or self.workload_kind.get(uid) not in ROLLOUT_KINDS:
+                continue
+            timeline.record(uid, obj, self.children(uid), self.pods(uid), events.get(uid, ()), now)
 
     def _top_workload(self, uid: str) -> str | None:
         """The outermost workload in the owner chain of `uid` (CronJob over its Job)."""

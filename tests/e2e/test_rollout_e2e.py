@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from controlplane import VIEWER_NAMESPACE, ControlPlane
+from e2e_support import running_cache
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sim"))
 
@@ -41,6 +44,7 @@ from rollout_support import (
 )
 
 from ktui.cluster.connection import Connection, connect
+from ktui.cluster.kinds import DEPLOYMENT, POD, REPLICA_SET
 from ktui.cluster.rollout import (
     RolloutError,
     execute_undo,
@@ -50,7 +54,9 @@ from ktui.cluster.rollout import (
     rollout_history,
     rollout_status,
 )
+from ktui.model.workloads import WorkloadTree
 from ktui.settings import Settings
+from ktui.view.rollout_tree import RolloutTree, build_rollout_tree
 
 pytestmark = pytest.mark.e2e
 
@@ -186,3 +192,78 @@ def test_viewer_undo_is_forbidden_with_the_servers_message(
         ]
         == "2"
     )
+
+
+def _rs_columns(bench: Workbench) -> tuple[dict[str, str], dict[str, tuple[int, int, int]]] | None:
+    """`kubectl get rs`'s NAME DESIRED CURRENT READY, read between two identical JSON lists
+    (so the text is of those resourceVersions); None when the ReplicaSets moved meanwhile."""
+    before = json.loads(bench.kubectl("get", "rs", "-o", "json").stdout)["items"]
+    table = bench.kubectl("get", "rs", "--no-headers").stdout
+    after = json.loads(bench.kubectl("get", "rs", "-o", "json").stdout)["items"]
+    versions = {rs["metadata"]["name"]: rs["metadata"]["resourceVersion"] for rs in before}
+    if versions != {rs["metadata"]["name"]: rs["metadata"]["resourceVersion"] for rs in after}:
+        return None
+    counts = {}
+    for line in table.splitlines():
+        name, desired, current, ready, _age = line.split()
+        counts[name] = (int(desired), int(current), int(ready))
+    return versions, counts
+
+
+def test_rollout_tree_replicaset_counts_match_kubectl_get_rs(bench: Workbench) -> None:
+    """The tree, built from the model fed by ktui's batches, says what `kubectl get rs` says for
+    every ReplicaSet, sampled through a rolling update whenever both saw the same versions;
+    at least one sample is mid-rollout (two ReplicaSets with pods)."""
+    bench.create(manifest("Deployment", "web", replicas=4))
+    bench.settled("Deployment", "web")
+    model = WorkloadTree()
+    with running_cache(
+        bench.kubeconfig, "admin", bench.ns, [DEPLOYMENT, REPLICA_SET, POD]
+    ) as cache:
+
+        def tree_of() -> RolloutTree | None:
+            while (batch := cache.take_batch()) is not None:
+                model.apply(batch)
+            web = next(iter(model.workloads.values()), None)
+            if web is None:
+                return None
+            uid = web["metadata"]["uid"]
+            return build_rollout_tree(web, model.children(uid), model.pods(uid))
+
+        poll(lambda: (t := tree_of()) and len(t.revisions) == 1, "the model has web", 30)
+        bench.kubectl("set", "image", "deployment/web", "c=img:v2")
+        compared = mid_rollout = 0
+        deadline = time.monotonic() + SETTLE
+        while time.monotonic() < deadline:
+            sample = _rs_columns(bench)
+            tree = tree_of()
+            if sample is None or tree is None:
+                continue
+            versions, counts = sample
+            ours = {
+                node.name: (model.objects.get(node.uid) or {})["metadata"]["resourceVersion"]
+                for node in tree.revisions
+                if node.kind == "ReplicaSet"
+            }
+            if ours != versions:
+                continue  # the batches are behind kubectl's read (or ahead of it)
+            drawn = {
+                node.name: (node.desired, node.current, node.ready)
+                for node in tree.revisions
+                if node.kind == "ReplicaSet"
+            }
+            assert drawn == counts
+            compared += 1
+            if sum(1 for c in counts.values() if c[1] > 0) == 2:
+                mid_rollout += 1
+            current = next(node for node in tree.revisions if node.is_current)
+            if current.desired == current.ready == 4 and all(
+                c[0] == 0 for name, c in counts.items() if name != current.name
+            ):
+                break
+        assert compared and mid_rollout, (compared, mid_rollout)
+        # Done: the previous revision is marked and drawn empty; the budget is 4 + 1 / 4 - 0.
+        tree = tree_of()
+        assert tree is not None
+        assert [n.is_previous for n in tree.revisions] == [False, True]
+        assert (tree.budget.max_pods, tree.budget.min_available) == (5, 4)

@@ -38,14 +38,18 @@ from ktui.cluster.rollout import (
     undo_target_template,
 )
 from ktui.cluster.rollout.replicas import check_replicas
+from ktui.model.timeline import TIMELINE_LIMIT, TimelineEntry
 from ktui.render.cells import TimeCell, deployed_since, dim
 from ktui.render.rollout import diff_text, problem_text, revision_detail, status_renderable
+from ktui.render.rollout_timeline import lane_text
+from ktui.render.rollout_tree import tree_text
 from ktui.render.safe import safe_text
 from ktui.ui.bindings import FOCUS_BINDINGS
 from ktui.ui.live_table import Column, LiveTable
 from ktui.ui.messages import ClusterChanged
 from ktui.ui.widgets.safe import SafeStatic
 from ktui.ui.widgets.scroll import Scroll
+from ktui.view.rollout_tree import RolloutTree, build_rollout_tree
 from ktui.view.stuck import progress_deadline
 
 if TYPE_CHECKING:
@@ -393,11 +397,17 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         Binding("escape", "app.pop_screen", "Back", id="rollout_screen.back"),
         Binding("enter", "undo_selected", "Undo to selected", id="rollout_screen.undo_selected"),
         read_only_binding("enter", "undo", "readonly.undo_selected"),
+        Binding("left", "timeline(-1)", "Earlier", id="rollout_screen.timeline_back"),
+        Binding("right", "timeline(1)", "Later", id="rollout_screen.timeline_forward"),
         *ROLLOUT_BINDINGS,
     ]
     DEFAULT_CSS = """
     RolloutScreen #rollout-status { height: auto; border: round $accent; padding: 0 1; }
+    RolloutScreen #timeline { height: auto; border: round $panel-lighten-2; padding: 0 1; }
     RolloutScreen #rollout-problem { height: auto; padding: 0 2; }
+    RolloutScreen #rollout-body { height: 1fr; }
+    RolloutScreen #rollout-tree { width: 1fr; height: 1fr; border: round $panel-lighten-2; }
+    RolloutScreen #rollout-right { width: 1fr; height: 1fr; }
     RolloutScreen #history { height: 1fr; border: round $panel-lighten-2; }
     RolloutScreen #revision-detail { height: 2fr; border: round $panel-lighten-2; }
     """
@@ -408,6 +418,13 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self.revisions: dict[str, HistoryRevision] = {}
         self._child_uids: set[str] = set()
         """The ReplicaSets / ControllerRevisions the history was last computed from."""
+        self.rollout_tree: RolloutTree | None = None
+        """The rollout tree as last drawn (rebuilt once per batch that touches the workload,
+        its ReplicaSets / ControllerRevisions or its pods; never on the clock's tick)."""
+        self.tree_draws = 0
+        self.moment: TimelineEntry | None = None
+        """The timeline entry the tree shows; None: live."""
+        self._lane_last: TimelineEntry | None = None
 
     @property
     def ktui(self) -> KtuiApp:
@@ -416,9 +433,14 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
     def compose(self) -> ComposeResult:
         yield SafeStatic("", id="rollout-status")
         yield SafeStatic("", id="rollout-problem")
-        yield LiveTable(HISTORY_COLUMNS, id="history", empty_message="No rollout history.")
-        with Scroll(id="revision-detail"):
-            yield SafeStatic("", id="revision-body")
+        yield SafeStatic("", id="timeline")
+        with Horizontal(id="rollout-body"):
+            with Scroll(id="rollout-tree"):
+                yield SafeStatic("", id="tree-body")
+            with Vertical(id="rollout-right"):
+                yield LiveTable(HISTORY_COLUMNS, id="history", empty_message="No rollout history.")
+                with Scroll(id="revision-detail"):
+                    yield SafeStatic("", id="revision-body")
         yield Footer()
 
     def rollout_target(self) -> Obj | None:
@@ -436,6 +458,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
     def _tick(self) -> None:
         self.query_one("#history", LiveTable).tick()
         self._show_problem()
+        self._show_lane()  # "3m ago" ticks; the tree does not
 
     def _undo_key(self) -> str | None:
         """The key that undoes now (after the keymap), None under --readonly."""
@@ -468,10 +491,21 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
             for uid in batch.upserts.get(kind, {}):
                 touched = touched or model.controller_of(uid) == self.uid
             touched = touched or not self._child_uids.isdisjoint(batch.deletes.get(kind, ()))
+        changes = message.changes
+        entries = self.ktui.model.timeline.entries(self.uid)
+        if (entries[-1] if entries else None) is not self._lane_last:
+            self._show_lane(entries)
         if touched:
             self.refresh_view()
-        elif self.uid in message.changes.pods or self.uid in message.changes.removed_pods:
+        elif self.uid in changes.pods or self.uid in changes.removed_pods:
             self._show_problem()  # the pods are the evidence of a stuck rollout
+            self._show_live_tree()
+        elif self.uid in changes.children or self.uid in changes.removed_children:
+            self._show_live_tree()
+
+    def _show_live_tree(self) -> None:
+        if self.moment is None:
+            self._show_tree()
 
     def _children(self) -> list[Obj]:
         children = [
@@ -489,6 +523,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         if obj is None:
             status_widget.update(Text("This workload no longer exists.", style="bold red"))
             table.replace_all({})
+            self._show_live_tree()
             return
         kind = str(obj.get("kind", ""))
         name = str(_meta(obj).get("name", ""))
@@ -534,6 +569,74 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         table.border_subtitle = "" if all_witnessed else DEPLOYED_FOOTNOTE
         self._show_revision(table.cursor_key)
         self._show_problem()
+        self._show_live_tree()
+
+    def _show_tree(self) -> None:
+        body = self.query_one("#tree-body", SafeStatic)
+        box = self.query_one("#rollout-tree", Scroll)
+        model = self.ktui.model
+        obj = self.rollout_target()
+        if self.moment is not None:
+            tree = self.moment.tree
+            at = self.moment.at.astimezone().strftime("%H:%M:%S")
+            title = f"rollout tree {tree.kind.lower()}/{tree.name} at {at} (→ to the end: live)"
+        elif obj is None:
+            self.rollout_tree = None
+            body.update("")
+            return
+        else:
+            # The model rebuilt it from this very batch (its timeline keeps it); a workload
+            # it has not recorded yet is built here.
+            tree = model.timeline.latest(self.uid) or build_rollout_tree(
+                obj, model.children(self.uid), model.pods(self.uid)
+            )
+            title = f"rollout tree {tree.kind.lower()}/{tree.name}"
+        self.rollout_tree = tree
+        self.tree_draws += 1
+        box.border_title = safe_text(title)
+        box.border_subtitle = "● current · ◀ previous (undo goes there)"
+        body.update(tree_text(tree))
+
+    def _show_lane(self, entries: list[TimelineEntry] | None = None) -> None:
+        lane = self.query_one("#timeline", SafeStatic)
+        if entries is None:
+            entries = self.ktui.model.timeline.entries(self.uid)
+        self._lane_last = entries[-1] if entries else None
+        selected = self._moment_index(entries)
+        width = max(10, lane.size.width - 2 if lane.size.width else self.size.width - 4)
+        lane.update(lane_text(entries, selected, width, self.ktui.clock()))
+        lane.border_title = (
+            f"timeline · ←/→ move through time · last {TIMELINE_LIMIT:,} moments kept"
+        )
+
+    def _moment_index(self, entries: list[TimelineEntry]) -> int | None:
+        if self.moment is None:
+            return None
+        for index, entry in enumerate(entries):
+            if entry is self.moment:
+                return index
+        # Dropped off the bounded timeline: the oldest kept moment.
+        self.moment = entries[0] if entries else None
+        return 0 if entries else None
+
+    def action_timeline(self, step: int) -> None:
+        """left: one moment earlier; right: one later, past the newest back to live."""
+        entries = self.ktui.model.timeline.entries(self.uid)
+        if not entries:
+            return
+        index = self._moment_index(entries)
+        if index is None:
+            # Live is the newest moment: one earlier is the one before it.
+            target: int | None = max(0, len(entries) - 2) if step < 0 else None
+        else:
+            target = index + step
+            if target < 0:
+                target = 0
+            elif target >= len(entries):
+                target = None
+        self.moment = None if target is None else entries[target]
+        self._show_lane(entries)
+        self._show_tree()
 
     @on(LiveTable.Selected, "#history")
     def _selected(self, message: LiveTable.Selected) -> None:

@@ -1,0 +1,168 @@
+"""The rollout timeline, recorded by the model from the change batches: one entry per batch
+that changed something that matters, with the tree as it was then; bounded per workload."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from test_view_rollout_tree import _deployment, _pod, _rs
+
+from ktui.cluster.batcher import ChangeBatch
+from ktui.model.timeline import TIMELINE_LIMIT, ChangeKind, Timeline
+from ktui.model.workloads import WorkloadTree
+
+Obj = dict[str, Any]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self, seconds: float = 1.0) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def upsert(*objects: Obj) -> ChangeBatch:
+    batch = ChangeBatch()
+    for obj in objects:
+        batch.upserts.setdefault(obj["kind"], {})[obj["metadata"]["uid"]] = obj
+    return batch
+
+
+def versioned(obj: Obj, version: int) -> Obj:
+    out = copy.deepcopy(obj)
+    out["metadata"]["resourceVersion"] = str(version)
+    return out
+
+
+def texts(entry: Any) -> list[str]:
+    return [change.text for change in entry.changes]
+
+
+def test_a_rolling_update_is_recorded_step_by_step_with_the_tree_of_each_moment() -> None:
+    clock = Clock()
+    model = WorkloadTree(clock)
+    d = _deployment(1, 1, 0)
+    old = _rs("old", 1, "nginx:1.26", 1)
+    old_pod = versioned(_pod("web-old-a", "rs-old"), 1)
+    model.apply(upsert(d, old, old_pod))
+    [start] = model.timeline.entries("d1")
+    assert start.kind is ChangeKind.START
+    assert texts(start) == ["ktui started watching: no current revision, 1 pods"]
+
+    # The template changes, the controller creates the new ReplicaSet with a pod on its way.
+    clock.tick()
+    d2 = copy.deepcopy(d)
+    d2["spec"]["template"] = copy.deepcopy(_rs("new", 2, "nginx:1.27", 1)["spec"]["template"])
+    new = _rs("new", 2, "nginx:1.27", 1, ready=0)
+    new_pod = versioned(_pod("web-new-a", "rs-new", ready=False, waiting="ContainerCreating"), 1)
+    model.apply(upsert(d2, new, new_pod))
+    entry = model.timeline.entries("d1")[-1]
+    assert entry.kind is ChangeKind.REVISION and entry.at == clock.now
+    assert "new ReplicaSet revision 2 (web-new)" in texts(entry)
+    assert "revision 2 (web-new) is current" in texts(entry)
+    assert "pod web-new-a appeared (ContainerCreating)" in texts(entry)
+
+    # A batch that changes nothing that matters (a pod's resourceVersion only): no entry.
+    count = model.timeline.count("d1")
+    model.apply(upsert(versioned(old_pod, 2)))
+    assert model.timeline.count("d1") == count
+
+    # The new pod becomes ready, the old ReplicaSet scales down.
+    clock.tick()
+    ready_pod = versioned(_pod("web-new-a", "rs-new"), 2)
+    model.apply(upsert(ready_pod, _rs("new", 2, "nginx:1.27", 1)))
+    entry = model.timeline.entries("d1")[-1]
+    assert "pod web-new-a ready" in texts(entry)
+    assert "web-new: ready 0→1, available 0→1" in texts(entry)
+    clock.tick()
+    scaled = _rs("old", 1, "nginx:1.26", 0)
+    model.apply(
+        ChangeBatch(upserts={"ReplicaSet": {"rs-old": scaled}}, deletes={"Pod": {"uid-web-old-a"}})
+    )
+    entry = model.timeline.entries("d1")[-1]
+    assert "web-old: desired 1→0, current 1→0, ready 1→0, available 1→0" in texts(entry)
+    assert "pod web-old-a deleted" in texts(entry)
+
+    # Each entry keeps the tree of its moment.
+    entries = model.timeline.entries("d1")
+    first_tree = entries[0].tree
+    assert [p.name for n in first_tree.revisions for p in n.pods] == ["web-old-a"]
+    mid = entries[1].tree
+    assert mid.revision("rs-new") is not None
+    assert mid.revision("rs-new").pods[0].status == "ContainerCreating"  # type: ignore[union-attr]
+    assert entries[-1].tree.revision("rs-old").desired == 0  # type: ignore[union-attr]
+    assert model.timeline.latest("d1") is entries[-1].tree
+
+
+def test_unchanged_nodes_are_shared_between_entries() -> None:
+    clock = Clock()
+    model = WorkloadTree(clock)
+    d = _deployment(2)
+    rs = _rs("a", 1, "nginx:1.27", 2)
+    a = versioned(_pod("web-a-1", "rs-a"), 1)
+    b = versioned(_pod("web-a-2", "rs-a"), 1)
+    model.apply(upsert(d, rs, a, b))
+    model.apply(upsert(versioned(_pod("web-a-2", "rs-a", restarts=1), 2)))
+    first, second = model.timeline.entries("d1")
+    assert texts(second) == ["pod web-a-2 restarted (1)"] and second.bad
+    assert first.tree.revisions[0].pods[0] is second.tree.revisions[0].pods[0]
+
+
+def test_events_about_the_workload_and_its_replicasets_are_recorded_once() -> None:
+    model = WorkloadTree(Clock())
+    d = _deployment(1)
+    rs = _rs("a", 1, "nginx:1.27", 1)
+    model.apply(upsert(d, rs))
+    event = {
+        "kind": "Event",
+        "metadata": {"uid": "e1", "namespace": "shop", "name": "web.1"},
+        "involvedObject": {"kind": "ReplicaSet", "name": "web-a", "uid": "rs-a"},
+        "reason": "FailedCreate",
+        "message": 'pods "web-a-x" is forbidden: exceeded quota',
+        "type": "Warning",
+        "count": 1,
+    }
+    model.apply(upsert(event))
+    entry = model.timeline.entries("d1")[-1]
+    assert entry.kind is ChangeKind.EVENT and entry.bad
+    assert texts(entry) == [
+        'ReplicaSet/web-a: FailedCreate pods "web-a-x" is forbidden: exceeded quota'
+    ]
+    count = model.timeline.count("d1")
+    model.apply(upsert(event))  # the same event again: nothing new
+    assert model.timeline.count("d1") == count
+    model.apply(upsert({**event, "count": 2}))
+    assert model.timeline.count("d1") == count + 1
+    # A Normal event about a pod is noise; a Warning one is not.
+    pod = _pod("web-a-1", "rs-a")
+    model.apply(upsert(pod))
+    count = model.timeline.count("d1")
+    about_pod = {
+        **event,
+        "involvedObject": {"kind": "Pod", "name": "web-a-1", "uid": "uid-web-a-1"},
+    }
+    model.apply(upsert({**about_pod, "metadata": {"uid": "e2"}, "type": "Normal"}))
+    assert model.timeline.count("d1") == count
+    model.apply(upsert({**about_pod, "metadata": {"uid": "e3"}, "reason": "BackOff"}))
+    assert model.timeline.count("d1") == count + 1
+
+
+def test_the_timeline_is_bounded_and_forgotten_with_its_workload() -> None:
+    assert TIMELINE_LIMIT == 2000
+    model = WorkloadTree(Clock())
+    model.timeline = Timeline(limit=5)
+    d = _deployment(1)
+    model.apply(upsert(d, _rs("a", 1, "nginx:1.27", 1)))
+    for restarts in range(1, 10):
+        model.apply(upsert(versioned(_pod("web-a-1", "rs-a", restarts=restarts), restarts)))
+    entries = model.timeline.entries("d1")
+    assert len(entries) == 5
+    assert texts(entries[-1]) == ["pod web-a-1 restarted (9)"]
+    model.apply(ChangeBatch(deletes={"Deployment": {"d1"}}))
+    assert model.timeline.entries("d1") == []
