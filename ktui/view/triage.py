@@ -376,11 +376,40 @@ TRIAGED_KINDS = ("Pod", "Job", "Deployment", "Node")
 """The kinds `problem_of` looks at; any other object is never a problem."""
 
 
+def pod_looks_fine(pod: j.Obj) -> bool:
+    """A cheap test for the common case, true only for pods `_pod_problem` finds nothing in:
+    Running and Ready, no container waiting or terminated, no OOM kill in a last state. Most of
+    the pods of a busy cluster pass it, so a batch of changes costs little."""
+    status = pod.get("status")
+    if not isinstance(status, dict) or status.get("phase") != "Running":
+        return False
+    ready = False
+    for condition in status.get("conditions") or ():
+        if isinstance(condition, dict) and condition.get("type") == "Ready":
+            ready = condition.get("status") == "True"
+    if not ready:
+        return False
+    for key in ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses"):
+        for container in status.get(key) or ():
+            if not isinstance(container, dict):
+                return False
+            state = container.get("state")
+            if not isinstance(state, dict) or "waiting" in state:
+                return False
+            if "terminated" in state and key != "initContainerStatuses":
+                return False
+            last = container.get("lastState")
+            killed = last.get("terminated") if isinstance(last, dict) else None
+            if isinstance(killed, dict) and killed.get("reason") == "OOMKilled":
+                return False
+    return True
+
+
 def problem_of(obj: j.Obj) -> Problem | None:
     """The worst thing about one object, or None when it is fine (or not a triaged kind)."""
     kind = obj.get("kind")
     if kind == "Pod":
-        return _pod_problem(obj)
+        return None if pod_looks_fine(obj) else _pod_problem(obj)
     if kind == "Job":
         return _job_problem(obj)
     if kind == "Deployment":

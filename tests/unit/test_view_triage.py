@@ -256,3 +256,18 @@ def test_the_workload_tree_keeps_the_triage() -> None:
     changes = tree.apply(batch({"Pod": [crash_loop_back_off()]}))
     assert changes.problems == {"uid-web-7d9f8b6c5d-c1l2b"}
     assert tree.triage.count(NOW) == 1
+
+
+def test_the_cheap_test_never_hides_a_problem() -> None:
+    import pods_fixtures as fx
+
+    from ktui.view.triage import _pod_problem, pod_looks_fine
+
+    fine = 0
+    for name in fx.EXPECTED_COLUMNS:
+        pod = getattr(fx, name)()
+        if pod_looks_fine(pod):
+            fine += 1
+            assert _pod_problem(pod) is None, name
+    assert fine >= 2  # running, ready pods pass it
+    assert not pod_looks_fine(fx.crash_loop_back_off())
