@@ -143,7 +143,30 @@ def _is_pod_initialized_condition_true(conditions: object) -> bool:
     return found is not None and found.get("status") == "True"
 
 
+_PRINTED: dict[str, tuple[j.Obj, _PrintedPod]] = {}
+"""pod uid -> (the pod object last printed, kubectl's printed status of it): the same pod
+object is printed once, however many views ask (pods pane, triage, rollout tree, timeline).
+Objects from the API are never changed in place (a change is a new object, which replaces the
+entry), so the entry holds the object the cache holds anyway; entries of deleted pods go when
+the map is cleared at its bound."""
+_PRINTED_LIMIT = 250_000
+
+
 def _print_pod(pod: j.Obj) -> _PrintedPod:
+    uid = (pod.get("metadata") or {}).get("uid") if isinstance(pod, dict) else None
+    if not isinstance(uid, str) or not uid:
+        return _print_pod_now(pod)
+    cached = _PRINTED.get(uid)
+    if cached is not None and cached[0] is pod:
+        return cached[1]
+    printed = _print_pod_now(pod)
+    if len(_PRINTED) >= _PRINTED_LIMIT:
+        _PRINTED.clear()
+    _PRINTED[uid] = (pod, printed)
+    return printed
+
+
+def _print_pod_now(pod: j.Obj) -> _PrintedPod:
     spec = j.spec(pod)
     status = j.status(pod)
     metadata = j.meta(pod)
