@@ -468,3 +468,19 @@ def test_timeline_skips_entries_without_time() -> None:
         (TimelineKind.STARTED, "started", True),
         (TimelineKind.TERMINATED, "Error (exit 1)", True),
     ]
+
+
+def test_a_new_version_of_a_pod_is_printed_again() -> None:
+    import copy
+
+    import pods_fixtures as fx
+
+    from ktui.view.pod import pod_status_reason
+
+    running = fx.running_2_of_2()
+    assert pod_status_reason(running) == "Running"
+    # Same uid, a new object (the next version from the API): its own status, not the cached.
+    crashing = copy.deepcopy(fx.crash_loop_back_off())
+    crashing["metadata"]["uid"] = running["metadata"]["uid"]
+    assert pod_status_reason(crashing) == "CrashLoopBackOff"
+    assert pod_status_reason(running) == "Running"
