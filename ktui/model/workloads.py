@@ -10,6 +10,7 @@ remembered mapping (the mirror forgets them as the batch is applied).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,13 +53,25 @@ class TreeChanges:
 
 
 class WorkloadTree:
-    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, clock: Callable[[], datetime] | None = None, *, timeline_interval: float = 0.0
+    ) -> None:
         self.objects = ObjectMirror(clock)
         """Everything the batches delivered; screens read objects, events and owners here."""
         self.triage = Triage()
-        self.timeline = Timeline()
-        """Per rollout workload, what changed batch by batch since ktui started."""
         """What is not fine (the header's count, the problems screen), from the same batches."""
+        self.timeline = Timeline()
+        """Per rollout workload, what changed since ktui started."""
+        self.timeline_interval = timeline_interval
+        """Seconds between two timeline entries of one workload at least (0: every batch).
+        Recording rebuilds the workload's tree, a walk over its pods: under thousands of pod
+        changes a second the app records each workload at most once a second, each entry
+        summing what changed since the one before."""
+        self._timeline_due: dict[str, None] = {}
+        """Rollout workloads changed since their last timeline entry (an ordered set)."""
+        self._timeline_events: dict[str, list[Change]] = {}
+        self._timeline_at: dict[str, float] = {}
+        """Workload uid -> `time.monotonic()` of its last timeline entry."""
         self.workloads: dict[str, Obj] = {}
         self.workload_kind: dict[str, str] = {}
         self.pod_owner: dict[str, str | None] = {}
@@ -252,14 +265,39 @@ class WorkloadTree:
         touched = set(changes.workloads).union(
             changes.children, changes.removed_children, changes.pods, changes.removed_pods, events
         )
-        if not touched:
-            return
-        now = self.objects.clock()
+        for uid in changes.removed_workloads:
+            self._timeline_due.pop(uid, None)
+            self._timeline_events.pop(uid, None)
+            self._timeline_at.pop(uid, None)
         for uid in touched:
-            obj = self.workloads.get(uid)
-            if obj is None or self.workload_kind.get(uid) not in ROLLOUT_KINDS:
+            if uid in self.workloads and self.workload_kind.get(uid) in ROLLOUT_KINDS:
+                self._timeline_due.setdefault(uid, None)
+                self._timeline_events.setdefault(uid, []).extend(events.get(uid, ()))
+        self.record_due_timeline()
+
+    def record_due_timeline(self) -> int:
+        """Record the workloads whose entry is due (changed, and the interval passed since
+        their last one); the app also calls this on a timer, so a last change is not left
+        waiting for another batch. How many entries were recorded."""
+        if not self._timeline_due:
+            return 0
+        timeline = self.timeline
+        recorded = 0
+        clock = time.monotonic()
+        now = self.objects.clock()
+        for uid in list(self._timeline_due):
+            last = self._timeline_at.get(uid)
+            if last is not None and clock - last < self.timeline_interval:
                 continue
-            timeline.record(uid, obj, self.children(uid), self.pods(uid), events.get(uid, ()), now)
+            del self._timeline_due[uid]
+            obj = self.workloads.get(uid)
+            if obj is None:
+                continue
+            self._timeline_at[uid] = clock
+            pending = self._timeline_events.pop(uid, [])
+            if timeline.record(uid, obj, self.children(uid), self.pods(uid), pending, now):
+                recorded += 1
+        return recorded
 
     def _top_workload(self, uid: str) -> str | None:
         """The outermost workload in the owner chain of `uid` (CronJob over its Job)."""

@@ -51,6 +51,9 @@ def default_cache_factory(
 
 Obj = dict[str, Any]
 
+TIMELINE_INTERVAL = 1.0
+"""Seconds between two timeline entries of one workload at least (`WorkloadTree`)."""
+
 
 class KtuiApp(App[int], inherit_bindings=False):
     """Holds the connection and the live cache; screens render what the cache holds."""
@@ -90,7 +93,7 @@ class KtuiApp(App[int], inherit_bindings=False):
         self._switch_context = switch_context or (lambda name: self.connection.for_context(name))
         self.cluster: ClusterCache | None = None
         """The running watch caches; screens never read them (they read `model`)."""
-        self.model = WorkloadTree(self.clock)
+        self.model = WorkloadTree(self.clock, timeline_interval=TIMELINE_INTERVAL)
         """What the screens show, fed only by the batches of the current cache."""
         self.generation = 0
         """Bumped on every namespace/context switch, so late batches of an old cache are ignored."""
@@ -129,6 +132,8 @@ class KtuiApp(App[int], inherit_bindings=False):
 
     def on_mount(self) -> None:
         self.push_screen(MainScreen())
+        # Timeline entries held back by the interval are recorded even when no batch follows.
+        self.set_interval(TIMELINE_INTERVAL, lambda: self.model.record_due_timeline())
         self.start_cluster()
         self._apply_config()
 
@@ -155,7 +160,7 @@ class KtuiApp(App[int], inherit_bindings=False):
             # screen acks this one (ClusterChanged.ack), so batches grow, messages never queue.
             self.post_message(BatchArrived(generation, batch))
 
-        self.model = WorkloadTree(self.clock)
+        self.model = WorkloadTree(self.clock, timeline_interval=TIMELINE_INTERVAL)
         self.cluster = self.cache_factory(self.connection, on_batch)
         # The states the header shows before the first batch (every kind "syncing").
         self.model.objects.states.update(self.cluster.states())

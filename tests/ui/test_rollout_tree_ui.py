@@ -83,7 +83,12 @@ async def test_the_tree_shows_revisions_replicasets_and_pods_live(
         assert "←/→ move through time" in str(lane.border_title)
         assert "2,000" in str(lane.border_title)
         assert "● live" in rendered(app, lane)
-        assert "pod web-new222-bbbbb not ready (Running)" in rendered(app, lane)
+        # The app records a workload at most once a second: the entry follows within one.
+        await wait_for(
+            pilot,
+            lambda: "pod web-new222-bbbbb not ready (Running)" in rendered(app, lane),
+            "the change on the lane",
+        )
         await pilot.press("left")
         assert screen.moment is not None
         assert "✔ web-new222-bbbbb  Running  1/1" in tree_shown(app)

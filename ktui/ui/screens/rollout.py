@@ -585,11 +585,9 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
             body.update("")
             return
         else:
-            # The model rebuilt it from this very batch (its timeline keeps it); a workload
-            # it has not recorded yet is built here.
-            tree = model.timeline.latest(self.uid) or build_rollout_tree(
-                obj, model.children(self.uid), model.pods(self.uid)
-            )
+            # Live: built here from the model as of this batch (the timeline records each
+            # workload at most once a second, so its latest entry may be a moment behind).
+            tree = build_rollout_tree(obj, model.children(self.uid), model.pods(self.uid))
             title = f"rollout tree {tree.kind.lower()}/{tree.name}"
         self.rollout_tree = tree
         self.tree_draws += 1
