@@ -59,7 +59,9 @@ class KtuiApp(App[int], inherit_bindings=False):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "ktui"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+c,q", "quit", "Quit", id="app.quit"),
+        # ctrl+c quits at once on every screen, in inputs too; `q` goes back (on the main
+        # screen it asks once: `MainScreen.action_quit`).
+        Binding("ctrl+c", "quit", "Quit", priority=True, id="app.quit"),
         Binding("question_mark", "help", "Keys", id="app.help"),
         Binding("ctrl+p", "command_palette", "Palette", show=False, id="app.palette"),
         Binding("ctrl+r", "retry", "Retry", show=False, id="app.retry"),
