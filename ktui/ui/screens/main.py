@@ -65,6 +65,8 @@ Obj = dict[str, Any]
 KIND_FILTERS: tuple[str | None, ...] = (None, *WORKLOAD_KINDS, POD_VIEW)
 """What `[` / `]` cycle through: all workloads, each workload kind, the Pods view."""
 PANE_IDS = ("workloads", "children", "pods")
+CHILD_ROWS = 6
+"""The ReplicaSets / revisions / Jobs pane shows at most this many rows before it scrolls."""
 QUIT_CONFIRM_SECONDS = 3.0
 """`q` then `q` within this many seconds quits."""
 STATUS_COLUMNS = ("status", "health", "ready")
@@ -265,6 +267,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
             self._explain_empty()
         self._mark_out_of_date()
         self._titles()
+        self._layout_panes()
 
     def _apply_pods_view(self, batch: ChangeBatch | None, now: datetime) -> None:
         """The Pods view takes only the pods this batch upserted or deleted."""
@@ -402,6 +405,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self.pods.cursor_key = None
         self._refresh_lower()
         self._titles()
+        self._layout_panes()
 
     @on(LiveTable.Highlighted, "#children")
     def _child_highlighted(self, message: LiveTable.Highlighted) -> None:
@@ -473,6 +477,7 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
             self._pods_follow_child = follow
             self._refresh_lower()
             self._titles()
+        self._layout_panes()
 
     def select_workload(self, uid: str) -> bool:
         """Put the workloads cursor on `uid`, switching the kind filter (and clearing the text
@@ -588,6 +593,54 @@ class MainScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self.pods.border_title = safe_text(
             f"Pods of {of} [{count_of(self.pods)}]{self.pods.filter_description}"
         )
+
+    # ------------------------------------------------------------------ pane heights
+
+    def _layout_panes(self) -> None:
+        """Share the height of the three panes by content and focus: each pane wants its rows
+        (the ReplicaSets pane at most `CHILD_ROWS`), the focused pane is served first and never
+        has zero rows; when the height leaves it fewer than three, the other panes fold to
+        their border (the title still says what and how many). Space left over goes to the
+        workloads and pods panes."""
+        if self.pods_view:
+            self.workloads.styles.height = "1fr"
+            return
+        panes = [self.workloads, self.children_table, self.pods]
+        height = self.query_one("#panes").size.height
+        if height <= 0:
+            return
+        focused = self._focused_table()
+        chrome = 3  # the border lines and the header row
+        wants = {table: max(2 if table.row_count == 0 else 1, table.row_count) for table in panes}
+        wants[self.children_table] = min(wants[self.children_table], CHILD_ROWS)
+        rows = dict.fromkeys(panes, 0)
+        folded: set[LiveTable] = set()
+        budget = height - chrome * len(panes)
+        if budget < len(panes) + 2 and wants[focused] > max(1, budget - len(panes) + 1):
+            # Too short for three useful panes: the focused one keeps its rows.
+            folded = {t for t in panes if t is not focused}
+            budget = height - chrome - 2 * len(folded)
+        open_panes = [t for t in panes if t not in folded]
+        # The focused pane first (a fair share), then one row each, then each pane's wants.
+        share = max(1, budget // len(open_panes))
+        for table, grant in (
+            (focused, min(wants[focused], share)),
+            *((t, 1) for t in open_panes),
+            *((t, wants[t]) for t in (focused, *open_panes)),
+        ):
+            more = max(0, min(grant - rows[table], budget))
+            rows[table] += more
+            budget -= more
+        if budget > 0:
+            rows[self.workloads] += budget // 2
+            rows[self.pods] += budget - budget // 2
+        for table in panes:
+            wanted = 2 if table in folded else chrome + rows[table]
+            if table.styles.height is None or table.styles.height.value != wanted:
+                table.styles.height = wanted
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._layout_panes)
 
     def _mark_out_of_date(self) -> None:
         """Dim a pane whose rows may be out of date (its watch silent, down or denied) and say
