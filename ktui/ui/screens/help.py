@@ -88,7 +88,7 @@ class HelpScreen(ModalScreen[None], inherit_bindings=False):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 90; max-height: 90%; height: auto;
+        width: 90; max-width: 100%; max-height: 90%; height: auto;
         border: round $accent; background: $surface; padding: 0 1;
     }
     """
