@@ -42,8 +42,25 @@ class Column:
     min_width: int = 3
     max_width: int = 60
     flexible: bool = False
-    """A flexible column takes the width the others leave (at most one per table)."""
+    """A flexible column takes the width the others leave (at most one per table); it gives up
+    width like a column of `shrink` 1 (last, to keep the row's name)."""
     justify: str = "left"
+    shrink: int = 0
+    """When a row is too wide, columns give up width from the highest `shrink` down, each to its
+    `min_width` (0: the column is left out); 0 never shrinks (counts, AGE)."""
+    ellipsis: str = "end"
+    """Where a cut cell loses text: "end" ("nginx:1…"), or "middle" for generated names whose
+    ends tell rows apart ("api-6cf…-fm6sf")."""
+
+    @property
+    def shrink_order(self) -> int:
+        return self.shrink or (1 if self.flexible else 0)
+
+
+def name_column(key: str, label: str, max_width: int) -> Column:
+    """A column that names the row: it keeps its width longest and is shortened in the middle,
+    so two generated names stay apart."""
+    return Column(key, label, min_width=14, max_width=max_width, flexible=True, ellipsis="middle")
 
 
 def count_text(value: int | None) -> str:
@@ -55,17 +72,17 @@ def count_text(value: int | None) -> str:
 
 
 def workload_columns(all_namespaces: bool) -> list[Column]:
-    columns = [Column("name", "NAME", min_width=12, max_width=48, flexible=True)]
+    columns = [name_column("name", "NAME", 48)]
     if all_namespaces:
-        columns.append(Column("namespace", "NAMESPACE", max_width=24))
+        columns.append(Column("namespace", "NAMESPACE", min_width=6, max_width=24, shrink=2))
     columns += [
-        Column("kind", "KIND", max_width=11),
+        Column("kind", "KIND", max_width=11, min_width=4, shrink=2),
         Column("ready", "READY", justify="right"),
-        Column("uptodate", "UP-TO-DATE", justify="right"),
-        Column("available", "AVAILABLE", justify="right"),
-        Column("health", "HEALTH", min_width=13),
+        Column("uptodate", "UP-TO-DATE", justify="right", min_width=0, shrink=3),
+        Column("available", "AVAILABLE", justify="right", min_width=0, shrink=3),
+        Column("health", "HEALTH", min_width=10, shrink=2),
         Column("pods", "PODS", min_width=16),
-        Column("images", "IMAGES", max_width=40),
+        Column("images", "IMAGES", max_width=40, min_width=0, shrink=4),
         Column("age", "AGE", justify="right"),
     ]
     return columns
@@ -157,28 +174,28 @@ class ChildPane:
 CHILD_PANES: dict[str, ChildPane] = {
     "ReplicaSet": ChildPane(
         (
-            Column("name", "REPLICASET", min_width=12, max_width=60, flexible=True),
+            name_column("name", "REPLICASET", 60),
             Column("revision", "REVISION", justify="right"),
             Column("desired", "DESIRED", justify="right"),
             Column("current", "CURRENT", justify="right"),
             Column("ready", "READY", justify="right"),
-            Column("images", "IMAGES", max_width=50),
+            Column("images", "IMAGES", max_width=50, min_width=0, shrink=4),
             Column("age", "AGE", justify="right"),
         ),
         replicaset_cells,
     ),
     "ControllerRevision": ChildPane(
         (
-            Column("name", "CONTROLLERREVISION", min_width=12, max_width=60, flexible=True),
+            name_column("name", "CONTROLLERREVISION", 60),
             Column("revision", "REVISION", justify="right"),
-            Column("images", "IMAGES", max_width=60),
+            Column("images", "IMAGES", max_width=60, min_width=0, shrink=4),
             Column("age", "AGE", justify="right"),
         ),
         controller_revision_cells,
     ),
     "Job": ChildPane(
         (
-            Column("name", "JOB", min_width=12, max_width=60, flexible=True),
+            name_column("name", "JOB", 60),
             Column("status", "STATUS"),
             Column("completions", "COMPLETIONS", justify="right"),
             Column("duration", "DURATION", justify="right"),
@@ -193,14 +210,14 @@ CHILD_PANES: dict[str, ChildPane] = {
 # ---------------------------------------------------------------------- pods
 
 POD_COLUMNS = (
-    Column("name", "POD", min_width=12, max_width=60, flexible=True),
+    name_column("name", "POD", 60),
     Column("ready", "READY", justify="right"),
-    Column("status", "STATUS", min_width=8, max_width=26),
-    Column("containers", "CONTAINERS", min_width=10, max_width=24),
-    Column("restarts", "RESTARTS", max_width=18),
+    Column("status", "STATUS", min_width=8, max_width=26, shrink=2),
+    Column("containers", "CONTAINERS", min_width=5, max_width=24, shrink=2),
+    Column("restarts", "RESTARTS", max_width=18, shrink=2),
     Column("age", "AGE", justify="right"),
-    Column("node", "NODE", max_width=24),
-    Column("ip", "IP", max_width=16),
+    Column("node", "NODE", max_width=24, min_width=0, shrink=3),
+    Column("ip", "IP", max_width=16, min_width=0, shrink=3),
 )
 
 
@@ -224,18 +241,18 @@ def pod_cells(pod: Obj, now: datetime) -> Row:
 
 def pod_view_columns(all_namespaces: bool) -> list[Column]:
     """The Pods view (`:pods`): kubectl's `get pods -o wide` columns, the owner, the badges."""
-    columns = [Column("name", "NAME", min_width=12, max_width=60, flexible=True)]
+    columns = [name_column("name", "NAME", 60)]
     if all_namespaces:
-        columns.append(Column("namespace", "NAMESPACE", max_width=24))
+        columns.append(Column("namespace", "NAMESPACE", min_width=6, max_width=24, shrink=2))
     columns += [
         Column("ready", "READY", justify="right"),
-        Column("status", "STATUS", min_width=8, max_width=26),
-        Column("restarts", "RESTARTS", max_width=18),
+        Column("status", "STATUS", min_width=8, max_width=26, shrink=2),
+        Column("restarts", "RESTARTS", max_width=18, shrink=2),
         Column("age", "AGE", justify="right"),
-        Column("ip", "IP", max_width=16),
-        Column("node", "NODE", max_width=24),
-        Column("owner", "OWNER", max_width=40),
-        Column("containers", "CONTAINERS", min_width=10, max_width=24),
+        Column("ip", "IP", max_width=16, min_width=0, shrink=3),
+        Column("node", "NODE", max_width=24, min_width=0, shrink=3),
+        Column("owner", "OWNER", max_width=40, min_width=0, shrink=3),
+        Column("containers", "CONTAINERS", min_width=5, max_width=24, shrink=2),
     ]
     return columns
 

@@ -63,7 +63,9 @@ class KtuiApp(App[int], inherit_bindings=False):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "ktui"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+c,q", "quit", "Quit", id="app.quit"),
+        # ctrl+c quits at once on every screen, in inputs too; `q` goes back (on the main
+        # screen it asks once: `MainScreen.action_quit`).
+        Binding("ctrl+c", "quit", "Quit", priority=True, id="app.quit"),
         Binding("question_mark", "help", "Keys", id="app.help"),
         Binding("ctrl+p", "command_palette", "Palette", show=False, id="app.palette"),
         Binding("ctrl+r", "retry", "Retry", show=False, id="app.retry"),
@@ -91,9 +93,11 @@ class KtuiApp(App[int], inherit_bindings=False):
         self.cache_factory = cache_factory
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self._switch_context = switch_context or (lambda name: self.connection.for_context(name))
+        self.timeline_interval = TIMELINE_INTERVAL
+        """Seconds between two timeline entries of one workload at least (0: every batch)."""
         self.cluster: ClusterCache | None = None
         """The running watch caches; screens never read them (they read `model`)."""
-        self.model = WorkloadTree(self.clock, timeline_interval=TIMELINE_INTERVAL)
+        self.model = WorkloadTree(self.clock, timeline_interval=self.timeline_interval)
         """What the screens show, fed only by the batches of the current cache."""
         self.generation = 0
         """Bumped on every namespace/context switch, so late batches of an old cache are ignored."""
@@ -160,7 +164,7 @@ class KtuiApp(App[int], inherit_bindings=False):
             # screen acks this one (ClusterChanged.ack), so batches grow, messages never queue.
             self.post_message(BatchArrived(generation, batch))
 
-        self.model = WorkloadTree(self.clock, timeline_interval=TIMELINE_INTERVAL)
+        self.model = WorkloadTree(self.clock, timeline_interval=self.timeline_interval)
         self.cluster = self.cache_factory(self.connection, on_batch)
         # The states the header shows before the first batch (every kind "syncing").
         self.model.objects.states.update(self.cluster.states())

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -298,12 +299,15 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
     def tick(self) -> None:
         """Repaint the visible lines with the current time (ages keep ticking)."""
         self._now = self.clock()
+        self._grow_visible_clock_cells()
         self._strip_cache.clear()
         self.refresh()
 
-    def _grow_widths(self, row: Row) -> None:
+    def _grow_widths(self, row: Row, *, clocks_only: bool = False) -> None:
         widths = self._natural_widths
         for i, cell in enumerate(row[: len(widths)]):
+            if clocks_only and isinstance(cell, str | Text):
+                continue
             if isinstance(cell, str):
                 n = len(visible(cell))
             elif isinstance(cell, Text):
@@ -434,23 +438,62 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
     # ------------------------------------------------------------ rendering
 
     def column_widths(self, width: int) -> list[int]:
-        """Natural widths clamped to each column's bounds; when the row is too wide the
-        flexible column gives up space first (down to its minimum)."""
+        """Each column as wide as its content (within its bounds). When the row is too wide,
+        columns give up width from the highest `shrink` down (IMAGES first, the name last),
+        each to its minimum; a column at 0 is left out (with its gap). What still does not fit
+        is cut at the right edge."""
+        columns = self.columns
         widths = [
             max(c.min_width, min(c.max_width, n))
-            for c, n in zip(self.columns, self._natural_widths, strict=True)
+            for c, n in zip(columns, self._natural_widths, strict=True)
         ]
-        gaps = 2 * (len(widths) - 1)
-        spare = width - gaps - sum(widths)
-        if spare < 0:
-            for i, column in enumerate(self.columns):
-                if column.flexible:
-                    widths[i] = max(column.min_width, widths[i] + spare)
+
+        def over() -> int:
+            shown = sum(1 for w in widths if w > 0)
+            return sum(widths) + 2 * max(0, shown - 1) - width
+
+        natural = list(widths)
+        excess = over()
+        levels = sorted({c.shrink_order for c in columns if c.shrink_order > 0}, reverse=True)
+        for level in levels:
+            if excess <= 0:
+                break
+            group = [i for i, c in enumerate(columns) if c.shrink_order == level]
+            while excess > 0:
+                spare = [i for i in group if widths[i] > columns[i].min_width]
+                if not spare:
+                    break
+                # The widest column of the level gives up a cell at a time; one that would be
+                # narrower than 5 cells is left out instead (when it may be).
+                i = max(spare, key=lambda j: widths[j] - columns[j].min_width)
+                widths[i] -= 1
+                if widths[i] < min(5, natural[i]) and columns[i].min_width == 0:
+                    widths[i] = 0
+                excess = over()
+        if excess < 0:
+            # Leaving a column out may free more than was needed: the columns cut give it back.
+            for i in sorted(range(len(widths)), key=lambda j: -columns[j].shrink_order):
+                if 0 < widths[i] < natural[i]:
+                    back = min(-excess, natural[i] - widths[i])
+                    widths[i] += back
+                    excess += back
         return widths
+
+    def _grow_visible_clock_cells(self) -> bool:
+        """Ages get longer as time passes ("59s" -> "1m0s"): re-measure the clock cells of the
+        rows on screen, so a column is never cut by its own ticking. True if one grew."""
+        self._ensure_order()
+        top = int(self.scroll_y)
+        before = list(self._natural_widths)
+        for key in self._order[top : top + max(1, self.size.height)]:
+            row = self._rows.get(key)
+            if row is not None:
+                self._grow_widths(row, clocks_only=True)
+        return before != self._natural_widths
 
     def render_line(self, y: int) -> Strip:
         self.lines_drawn += 1
-        width = self.size.width
+        width = self.scrollable_content_region.width
         base = self.rich_style
         if y == 0:
             return self._render_header(width, base)
@@ -496,7 +539,10 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
     def _render_cells(self, row: Row, width: int, style: Style) -> Strip:
         widths = self.column_widths(width)
         line = Text(style=style, no_wrap=True, overflow="crop", end="")
+        first = True
         for i, (column, cell_width) in enumerate(zip(self.columns, widths, strict=True)):
+            if cell_width <= 0:
+                continue
             cell = row[i] if i < len(row) else ""
             if isinstance(cell, str):
                 text = safe_text(cell)
@@ -505,13 +551,17 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
             else:
                 text = escape_text(cell.text(self._now))
             if text.cell_len > cell_width:
-                text.truncate(cell_width, overflow="ellipsis")
+                if column.ellipsis == "middle":
+                    text = middle_ellipsis(text, cell_width)
+                else:
+                    text.truncate(cell_width, overflow="ellipsis")
             if column.justify == "right":
                 text.pad_left(cell_width - text.cell_len)
             else:
                 text.pad_right(cell_width - text.cell_len)
-            if i:
+            if not first:
                 line.append("  ")
+            first = False
             line.append_text(text)
         line.truncate(width, pad=True)
         # The cells are escaped already: this is the last gate, should a cell type slip by.
@@ -519,6 +569,28 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         if strip.cell_length != width:
             strip = strip.crop_extend(0, width, style)
         return strip.simplify()
+
+
+def middle_ellipsis(text: Text, width: int) -> Text:
+    """`text` in `width` cells with its middle replaced by "…": both ends stay, so generated
+    names that differ only at the end stay apart ("api-6cf…-fm6sf")."""
+    if text.cell_len <= width:
+        return text
+    if width < 5:
+        cut = text.copy()
+        cut.truncate(width, overflow="ellipsis")
+        return cut
+    tail_cells = (width - 1) // 2
+    head = text.copy()
+    head.truncate(width - 1 - tail_cells)
+    plain = text.plain
+    start = len(plain)
+    cells = 0
+    while start > 0 and cells + cell_len(plain[start - 1]) <= tail_cells:
+        start -= 1
+        cells += cell_len(plain[start])
+    tail = text[start:]
+    return Text.assemble(head, "…", tail, style=text.style, end="")
 
 
 def _natural_key(text: str) -> tuple[Any, ...]:

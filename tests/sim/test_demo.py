@@ -284,7 +284,7 @@ def test_run_demo_app_runs_the_app_on_the_embedded_cluster_and_stops_it() -> Non
             await wait_for(pilot, lambda: workloads.total_count == 7, "the demo workloads")
             seen["names"] = sorted(cells(workloads, k)[0] for k in workloads.ordered_keys())
         finally:
-            await pilot.press("q")
+            await pilot.press("q", "q")  # q asks once on the main screen
 
     code = run_demo_app(
         Settings(demo=True),

@@ -53,6 +53,9 @@ async def test_the_tree_shows_revisions_replicasets_and_pods_live(
     add_pod(sim, new_rs, "aaaaa")
     second = add_pod(sim, new_rs, "bbbbb")
     app = make_app(Settings(), connection=connect_to())
+    # A timeline moment per batch (the app's default merges a workload's changes per second),
+    # so each step below is a moment of its own.
+    app.timeline_interval = 0.0
     async with app.run_test(size=(160, 50)) as pilot:
         workloads = app.screen.query_one("#workloads", LiveTable)
         await wait_for(pilot, lambda: workloads.total_count == 1, "web listed")

@@ -166,3 +166,29 @@ def test_the_timeline_is_bounded_and_forgotten_with_its_workload() -> None:
     assert texts(entries[-1]) == ["pod web-a-1 restarted (9)"]
     model.apply(ChangeBatch(deletes={"Deployment": {"d1"}}))
     assert model.timeline.entries("d1") == []
+
+
+def test_with_an_interval_a_workloads_changes_are_merged_into_one_moment(monkeypatch: Any) -> None:
+    import ktui.model.workloads as workloads
+
+    ticks = [100.0]
+    monkeypatch.setattr(workloads.time, "monotonic", lambda: ticks[0])
+    model = WorkloadTree(Clock(), timeline_interval=1.0)
+    d = _deployment(1, 1, 0)
+    rs = _rs("old", 1, "nginx:1.26", 1)
+    model.apply(upsert(d, rs, versioned(_pod("web-old-a", "rs-old"), 1)))
+    assert len(model.timeline.entries("d1")) == 1  # the first moment is recorded at once
+    # Two changes within the interval: held back, then recorded as one moment.
+    ticks[0] += 0.3
+    model.apply(upsert(versioned(_pod("web-old-b", "rs-old"), 2)))
+    ticks[0] += 0.3
+    model.apply(upsert(versioned(_pod("web-old-c", "rs-old"), 3)))
+    assert len(model.timeline.entries("d1")) == 1
+    assert model.record_due_timeline() == 0  # still within the interval
+    ticks[0] += 0.5
+    assert model.record_due_timeline() == 1  # the timer's call, no batch needed
+    moments = model.timeline.entries("d1")
+    assert len(moments) == 2
+    assert {"web-old-b", "web-old-c"} <= {
+        pod.name for rev in moments[-1].tree.revisions for pod in rev.pods
+    }

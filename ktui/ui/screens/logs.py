@@ -46,6 +46,7 @@ from ktui.cluster.state import CacheState
 from ktui.render.safe import escape_text, safe_text, sanitize_segments, visible
 from ktui.ui.messages import ClusterChanged, RetryRequested
 from ktui.ui.screens.base import InspectorScreen
+from ktui.ui.widgets.input import KtuiInput
 from ktui.ui.widgets.safe import SafeStatic
 from ktui.view.logs import container_names, default_container, has_log, run_signature
 
@@ -360,7 +361,7 @@ class LogsScreen(InspectorScreen):
         yield SafeStatic(id="logs-status")
         yield SafeStatic(id="logs-error")
         yield LogView(id="log")
-        yield Input(placeholder="search…", id="logs-search")
+        yield KtuiInput(placeholder="search…", id="logs-search")
         yield Footer()
 
     @property

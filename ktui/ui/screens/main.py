@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -22,8 +22,9 @@ from ktui.cluster.kinds import (
     WORKLOAD_KINDS,
     kind_named,
 )
+from ktui.cluster.namespaces import list_namespace_names
 from ktui.cluster.state import CachePhase
-from ktui.model.objects import name_of, uid_of
+from ktui.model.objects import name_of, namespace_of, uid_of
 from ktui.model.workloads import TreeChanges, WorkloadTree, affected
 from ktui.names import namespace_name_problem
 from ktui.render.header import clock_time
@@ -40,11 +41,21 @@ from ktui.render.panes import (
     workload_columns,
 )
 from ktui.render.safe import safe_text
+from ktui.ui.commands import (
+    ALL_WORKLOADS_WORDS,
+    CONTEXT_WORDS,
+    NAMESPACE_WORDS,
+    POD_VIEW,
+    PROBLEMS_WORDS,
+    QUIT_WORDS,
+    complete_command,
+)
 from ktui.ui.live_table import LiveTable
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.pod_actions import PodActions, pod_action_bindings
 from ktui.ui.screens.rollout import ROLLOUT_BINDINGS, RolloutActions, read_only_binding
 from ktui.ui.widgets.header import ClusterHeader
+from ktui.ui.widgets.input import KtuiInput
 from ktui.view.children import child_revision, current_child_uid
 
 if TYPE_CHECKING:
@@ -52,14 +63,13 @@ if TYPE_CHECKING:
 
 Obj = dict[str, Any]
 
-POD_VIEW = "Pod"
-"""The kind filter of the Pods view: the first pane lists every pod in scope, whatever owns it."""
 KIND_FILTERS: tuple[str | None, ...] = (None, *WORKLOAD_KINDS, POD_VIEW)
 """What `[` / `]` cycle through: all workloads, each workload kind, the Pods view."""
-ALL_WORKLOADS_WORDS = ("all", "workloads")
-"""Command words that show every workload kind at once."""
-PROBLEMS_WORDS = ("problems", "pu")
 PANE_IDS = ("workloads", "children", "pods")
+CHILD_ROWS = 6
+"""The ReplicaSets / revisions / Jobs pane shows at most this many rows before it scrolls."""
+QUIT_CONFIRM_SECONDS = 3.0
+"""`q` then `q` within this many seconds quits."""
 STATUS_COLUMNS = ("status", "health", "ready")
 """What `S` sorts by: the first of these columns the focused pane has (HEALTH on workloads,
 STATUS on pods and Jobs, READY on ReplicaSets)."""
@@ -88,14 +98,19 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "focus_next_pane", "Next pane", id="main.next_pane"),
         Binding("shift+tab", "focus_previous_pane", "Previous pane", id="main.previous_pane"),
-        Binding("slash", "filter", "Filter", id="main.filter"),
+        # `/` and `:` are priority keys that focus their input at once (not after the key has
+        # bubbled up), so the letters typed right after them go into the input, not to the
+        # panes as hotkeys (`:st` sent in one write opened the scale dialog). Not while an
+        # input has the focus (`/` in `-l app.kubernetes.io/name=web`).
+        Binding("slash", "filter", "Filter", priority=True, id="main.filter"),
         Binding("escape", "back", "Back", show=False, id="main.back"),
-        Binding("colon", "command", "Command", id="main.command"),
+        Binding("colon", "command", "Command", priority=True, id="main.command"),
         Binding("right_square_bracket", "next_kind", "Next kind", show=False, id="main.next_kind"),
         Binding(
             "left_square_bracket", "previous_kind", "Prev kind", show=False, id="main.prev_kind"
         ),
         Binding("0", "toggle_all_namespaces", "All ns", id="main.all_namespaces"),
+        Binding("q", "quit", "Quit", id="main.quit"),
         Binding("N", "sort('name')", "Sort name", show=False, id="main.sort_name"),
         Binding("A", "sort('age')", "Sort age", show=False, id="main.sort_age"),
         Binding("S", "sort('status')", "Sort status", show=False, id="main.sort_status"),
@@ -136,6 +151,10 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         """The pod `o` jumped from to its owner: `o` or esc goes back to it in the Pods view."""
         self._view_filters: dict[bool, str] = {}
         """The first pane's filter per view (Pods view or not), kept while the other is shown."""
+        self._known_namespaces: set[str] = set()
+        """The namespaces the last `:ns` check listed (tab completes them too)."""
+        self._quit_asked = -QUIT_CONFIRM_SECONDS
+        """When `q` was last pressed (time.monotonic)."""
         self.batch_observer: Callable[[ClusterChanged, float], None] | None = None
         """Called after each batch is applied, with the seconds it took (the bench's hook)."""
 
@@ -159,10 +178,11 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
                 CHILD_PANES["ReplicaSet"].columns, id="children", empty_message="Select a workload."
             )
             yield LiveTable(POD_COLUMNS, id="pods", empty_message="No pods.")
-        yield Input(placeholder="filter…", id="filter")
-        yield Input(
-            placeholder=":deploy  :sts  :ds  :job  :cj  :all  :pods  :ns NAME  :ctx NAME",
+        yield KtuiInput(placeholder="filter…", id="filter")
+        yield KtuiInput(
+            placeholder=":deploy  :sts  :ds  :job  :cj  :all  :pods  :ns NAME  :ctx NAME  (tab)",
             id="command",
+            completer=self._complete_command,
         )
         yield Footer()
 
@@ -249,6 +269,7 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             self._explain_empty()
         self._mark_out_of_date()
         self._titles()
+        self._layout_panes()
 
     def _apply_pods_view(self, batch: ChangeBatch | None, now: datetime) -> None:
         """The Pods view takes only the pods this batch upserted or deleted."""
@@ -386,6 +407,7 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         self.pods.cursor_key = None
         self._refresh_lower()
         self._titles()
+        self._layout_panes()
 
     @on(LiveTable.Highlighted, "#children")
     def _child_highlighted(self, message: LiveTable.Highlighted) -> None:
@@ -457,6 +479,7 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             self._pods_follow_child = follow
             self._refresh_lower()
             self._titles()
+        self._layout_panes()
 
     def select_workload(self, uid: str) -> bool:
         """Put the workloads cursor on `uid`, switching the kind filter (and clearing the text
@@ -573,6 +596,54 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             f"Pods of {of} [{count_of(self.pods)}]{self.pods.filter_description}"
         )
 
+    # ------------------------------------------------------------------ pane heights
+
+    def _layout_panes(self) -> None:
+        """Share the height of the three panes by content and focus: each pane wants its rows
+        (the ReplicaSets pane at most `CHILD_ROWS`), the focused pane is served first and never
+        has zero rows; when the height leaves it fewer than three, the other panes fold to
+        their border (the title still says what and how many). Space left over goes to the
+        workloads and pods panes."""
+        if self.pods_view:
+            self.workloads.styles.height = "1fr"
+            return
+        panes = [self.workloads, self.children_table, self.pods]
+        height = self.query_one("#panes").size.height
+        if height <= 0:
+            return
+        focused = self._focused_table()
+        chrome = 3  # the border lines and the header row
+        wants = {table: max(2 if table.row_count == 0 else 1, table.row_count) for table in panes}
+        wants[self.children_table] = min(wants[self.children_table], CHILD_ROWS)
+        rows = dict.fromkeys(panes, 0)
+        folded: set[LiveTable] = set()
+        budget = height - chrome * len(panes)
+        if budget < len(panes) + 2 and wants[focused] > max(1, budget - len(panes) + 1):
+            # Too short for three useful panes: the focused one keeps its rows.
+            folded = {t for t in panes if t is not focused}
+            budget = height - chrome - 2 * len(folded)
+        open_panes = [t for t in panes if t not in folded]
+        # The focused pane first (a fair share), then one row each, then each pane's wants.
+        share = max(1, budget // len(open_panes))
+        for table, grant in (
+            (focused, min(wants[focused], share)),
+            *((t, 1) for t in open_panes),
+            *((t, wants[t]) for t in (focused, *open_panes)),
+        ):
+            more = max(0, min(grant - rows[table], budget))
+            rows[table] += more
+            budget -= more
+        if budget > 0:
+            rows[self.workloads] += budget // 2
+            rows[self.pods] += budget - budget // 2
+        for table in panes:
+            wanted = 2 if table in folded else chrome + rows[table]
+            if table.styles.height is None or table.styles.height.value != wanted:
+                table.styles.height = wanted
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._layout_panes)
+
     def _mark_out_of_date(self) -> None:
         """Dim a pane whose rows may be out of date (its watch silent, down or denied) and say
         since when under it, until the watch is current again."""
@@ -645,7 +716,7 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         filter_input = self.query_one("#filter", Input)
         filter_input.value = table.filter_text
         filter_input.add_class("visible")
-        filter_input.focus()
+        self.set_focus(filter_input)
         self._filter_target = table
 
     @on(Input.Changed, "#filter")
@@ -685,11 +756,43 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         elif table is self.children_table:
             self.workloads.focus()
 
+    @on(Input.Blurred, "#filter, #command")
+    def _input_blurred(self, message: Input.Blurred) -> None:
+        """An input that loses the focus (a click elsewhere) closes: the bar never stays on
+        screen while the keys go to the panes. A filter is kept, as with enter."""
+        message.input.remove_class("visible")
+
+    def _complete_command(self, text: str) -> list[str]:
+        """Tab in the `:` bar: kind words, then namespaces (of the model, and the one shown)
+        or the kubeconfig's contexts."""
+        namespaces = set(self._known_namespaces)
+        for kind in ("Pod", *WORKLOAD_KINDS):
+            for obj in self._tree.objects.objects(kind).values():
+                namespaces.add(namespace_of(obj))
+        namespaces.discard("")
+        if self.ktui.connection.namespace:
+            namespaces.add(self.ktui.connection.namespace)
+        try:
+            contexts = self.ktui.connection.kubeconfig.contexts()
+        except Exception:  # no kubeconfig (an in-cluster or test connection)
+            contexts = []
+        return complete_command(text, namespaces, contexts)
+
+    def action_quit(self) -> None:
+        """`q` on the main screen asks once: q again within a few seconds quits (`q` elsewhere
+        goes back, so one q too many never exits); ctrl+c quits at once."""
+        now = time.monotonic()
+        if now - self._quit_asked < QUIT_CONFIRM_SECONDS:
+            self.app.exit()
+            return
+        self._quit_asked = now
+        self.notify("Press q again to quit (ctrl+c quits at once).", timeout=QUIT_CONFIRM_SECONDS)
+
     def action_command(self) -> None:
         command = self.query_one("#command", Input)
         command.value = ""
         command.add_class("visible")
-        command.focus()
+        self.set_focus(command)
 
     @on(Input.Submitted, "#command")
     def _command_submitted(self, message: Input.Submitted) -> None:
@@ -711,18 +814,18 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
                 self._switch_namespace(args[0])
         elif head in PROBLEMS_WORDS:
             self.ktui.open_screen("problems", "")
-        elif head in ("ns", "namespace", "namespaces"):
+        elif head in NAMESPACE_WORDS:
             if not args:
                 self.notify("Usage: :ns NAME (or :ns all)", severity="warning")
                 return
             self._switch_namespace(args[0])
-        elif head in ("ctx", "context", "contexts"):
+        elif head in CONTEXT_WORDS:
             if not args:
                 names = ", ".join(self.ktui.connection.kubeconfig.contexts())
                 self.notify(f"Contexts: {names}", timeout=8)
                 return
             self.ktui.set_context(args[0])
-        elif head in ("q", "quit"):
+        elif head in QUIT_WORDS:
             self.app.exit()
         else:
             self.notify(f"Unknown command: {text.strip()}", severity="error")
@@ -736,6 +839,27 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             self.notify(problem, severity="error")
             return
         self.ktui.set_namespace(word)
+        self._check_namespace(word)
+
+    @work(thread=True, group="namespace-check", exclusive=True, exit_on_error=False)
+    def _check_namespace(self, word: str) -> None:
+        """Say in one line when the namespace switched to does not exist (the switch stands:
+        its objects show up once it is created). Forbidden or unreachable: nothing is said."""
+        app = self.ktui
+        try:
+            names = list_namespace_names(app.connection.api_client)
+        except Exception:
+            return
+        app.call_from_thread(self._namespace_listed, word, names)
+
+    def _namespace_listed(self, word: str, names: list[str]) -> None:
+        self._known_namespaces = set(names)
+        if word not in self._known_namespaces and self.ktui.connection.namespace == word:
+            self.notify(
+                f"Namespace {word!r} does not exist (yet): its objects appear once it does.",
+                severity="warning",
+                timeout=6,
+            )
 
     def show_kind(self, kind: str | None) -> None:
         """Show one workload kind (None: all of them) or the Pods view (`POD_VIEW`)."""
@@ -786,6 +910,8 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         return self._tree.workloads.get(self.selected_workload)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("filter", "command") and isinstance(self.focused, Input):
+            return False
         # --readonly removes every mutating key from the footer and `?`; pressed, it says so.
         return self.rollout_action_state(action) and self.pod_action_state(action)
 

@@ -60,14 +60,16 @@ class PodDetailScreen(PodActions, InspectorScreen):
     }
     PodDetailScreen.deleted #pod-deleted { display: block; }
     PodDetailScreen #pod-readiness { height: auto; padding: 0 1; }
-    PodDetailScreen #pod-body { height: auto; max-height: 75%; }
+    PodDetailScreen { overflow-y: hidden; }
+    PodDetailScreen #pod-body { height: 2fr; min-height: 8; scrollbar-size-vertical: 1; }
     PodDetailScreen #lifecycle, PodDetailScreen #containers-box, PodDetailScreen #crash-box {
         height: auto; border: round $ktui-border; padding: 0 1;
     }
     PodDetailScreen #crash-box { display: none; border: round $error; }
     PodDetailScreen.crashed #crash-box { display: block; }
     PodDetailScreen #pod-events {
-        height: 1fr; min-height: 6; border: round $ktui-border; padding: 0 1;
+        height: 1fr; min-height: 5; max-height: 16; border: round $ktui-border;
+        padding: 0 1;
     }
     PodDetailScreen #pod-events:focus { border: round $ktui-border-focus; }
     PodDetailScreen #pod-body:focus-within #lifecycle { border: round $ktui-border-focus; }

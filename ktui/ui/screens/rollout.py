@@ -47,6 +47,7 @@ from ktui.render.safe import safe_text
 from ktui.ui.bindings import FOCUS_BINDINGS
 from ktui.ui.live_table import Column, LiveTable
 from ktui.ui.messages import ClusterChanged
+from ktui.ui.widgets.input import KtuiInput
 from ktui.ui.widgets.safe import SafeStatic
 from ktui.ui.widgets.scroll import Scroll
 from ktui.view.rollout_tree import RolloutTree, build_rollout_tree
@@ -79,7 +80,7 @@ class ConfirmScreen(ModalScreen[bool], inherit_bindings=False):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+        Binding("n,escape,q", "answer(False)", "No", id="confirm.no"),
         *FOCUS_BINDINGS,
     ]
     DEFAULT_CSS = """
@@ -117,7 +118,7 @@ class ConfirmScreen(ModalScreen[bool], inherit_bindings=False):
 
 class ScaleScreen(ModalScreen[int | None], inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="scale.cancel")
+        Binding("escape", "cancel", "Cancel", id="scale.cancel"),
     ]
     DEFAULT_CSS = """
     ScaleScreen { align: center middle; }
@@ -139,7 +140,7 @@ class ScaleScreen(ModalScreen[int | None], inherit_bindings=False):
             yield Static(f"Replicas now: {self.current}. New number of replicas:")
             # Plain text, checked on enter: an "integer" Input would silently drop what is not
             # a digit (1e3 would become 13).
-            yield Input(str(self.current), id="replicas")
+            yield KtuiInput(str(self.current), id="replicas")
             yield Static("", id="scale-error")
 
     @on(Input.Submitted)
@@ -394,7 +395,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *FOCUS_BINDINGS,
-        Binding("escape", "app.pop_screen", "Back", id="rollout_screen.back"),
+        Binding("escape,q", "app.pop_screen", "Back", id="rollout_screen.back"),
         Binding("enter", "undo_selected", "Undo to selected", id="rollout_screen.undo_selected"),
         read_only_binding("enter", "undo", "readonly.undo_selected"),
         Binding("left", "timeline(-1)", "Earlier", id="rollout_screen.timeline_back"),
