@@ -82,6 +82,7 @@ def problem_text(
     now: datetime,
     *,
     undo_key: str | None,
+    earlier_revision: bool = True,
 ) -> Text:
     """Why the rollout does not progress (view.stuck), the countdown to its progress deadline,
     and what to press to roll back (`undo_key`; None when undo is not available, e.g.
@@ -110,6 +111,11 @@ def problem_text(
         text.append("\n")
         if undo_key is None:
             text.append("read-only: undo is disabled", style="yellow")
+        elif not earlier_revision:
+            text.append(
+                "There is no earlier revision to roll back to: fix the pod template instead.",
+                style="bold",
+            )
         else:
             text.append(
                 f"Press {undo_key} to roll back to the previous revision "

@@ -155,3 +155,9 @@ def test_problem_text_with_countdown_and_undo_hint() -> None:
     assert "Progress deadline passed 5s ago" in late
     assert late.endswith("read-only: undo is disabled")
     assert problem_text(None, None, now, undo_key="u").plain == ""
+    # A first rollout that is stuck has nothing to roll back to: no undo hint.
+    first = problem_text(stuck, None, now, undo_key="u", earlier_revision=False).plain
+    assert first.endswith(
+        "There is no earlier revision to roll back to: fix the pod template instead."
+    )
+    assert "Press u" not in first

@@ -404,13 +404,13 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
     ]
     DEFAULT_CSS = """
     RolloutScreen #rollout-status { height: auto; border: round $accent; padding: 0 1; }
-    RolloutScreen #timeline { height: auto; border: round $panel-lighten-2; padding: 0 1; }
+    RolloutScreen #timeline { height: auto; border: round $ktui-border; padding: 0 1; }
     RolloutScreen #rollout-problem { height: auto; padding: 0 2; }
     RolloutScreen #rollout-body { height: 1fr; }
-    RolloutScreen #rollout-tree { width: 1fr; height: 1fr; border: round $panel-lighten-2; }
+    RolloutScreen #rollout-tree { width: 1fr; height: 1fr; border: round $ktui-border; }
     RolloutScreen #rollout-right { width: 1fr; height: 1fr; }
-    RolloutScreen #history { height: 1fr; border: round $panel-lighten-2; }
-    RolloutScreen #revision-detail { height: 2fr; border: round $panel-lighten-2; }
+    RolloutScreen #history { height: 1fr; border: round $ktui-border; }
+    RolloutScreen #revision-detail { height: 2fr; border: round $ktui-border; }
     """
 
     def __init__(self, uid: str) -> None:
@@ -477,7 +477,13 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
             return
         now = self.ktui.clock()
         problem = self.ktui.model.rollout_problem(self.uid, now)
-        text = problem_text(problem, progress_deadline(obj), now, undo_key=self._undo_key())
+        text = problem_text(
+            problem,
+            progress_deadline(obj),
+            now,
+            undo_key=self._undo_key(),
+            earlier_revision=len(self.revisions) >= 2,
+        )
         widget.update(text)
         widget.display = bool(text)
 
