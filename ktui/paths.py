@@ -20,6 +20,7 @@ __all__ = [
     "ensure_dir",
     "home_dir",
     "log_file",
+    "saved_logs_dir",
     "state_dir",
 ]
 
@@ -65,6 +66,11 @@ def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 def log_file(environ: Mapping[str, str] | None = None) -> Path:
     return state_dir(environ) / LOG_FILE_NAME
+
+
+def saved_logs_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """`logs` in the state directory: container logs saved from the logs screen (ctrl+s)."""
+    return state_dir(environ) / "logs"
 
 
 def ensure_dir(path: Path) -> Path:

@@ -97,7 +97,8 @@ def parse_line(raw: bytes, container: str | None) -> LogLine:
 @dataclass(frozen=True)
 class LogRequest:
     """Which log to read and how: `previous` is the container's last terminated run, `follow`
-    keeps the stream open for new lines, `tail_lines` starts that many lines from the end."""
+    keeps the stream open for new lines, `tail_lines` starts that many lines from the end,
+    `since_seconds` (in its place) with the lines of that many last seconds."""
 
     namespace: str
     pod: str
@@ -107,6 +108,9 @@ class LogRequest:
     tail_lines: int | None = INITIAL_TAIL_LINES
     limit_bytes: int | None = None
     """`limitBytes`: the server stops after about this many bytes (None: no limit)."""
+    since_seconds: int | None = None
+    """`sinceSeconds`: the lines of the last that many seconds (a time range) in place of
+    `tailLines`; a reopened follow stream asks for less (`query`)."""
 
     @property
     def path(self) -> str:
@@ -119,7 +123,9 @@ class LogRequest:
     def query(self, since_seconds: int | None = None) -> list[tuple[str, str]]:
         """The query of one GET, in the order `kubectl logs` (CoreV1Api) sends it. Lines always
         carry timestamps (they order interleaved containers and resume a reopened stream);
-        `since_seconds` (a reopened follow stream) replaces `tailLines`."""
+        `since_seconds` (a reopened follow stream; else the request's own) replaces `tailLines`."""
+        if since_seconds is None:
+            since_seconds = self.since_seconds
         query = [
             ("container", self.container),
             ("follow", _flag(self.follow)),

@@ -6,18 +6,22 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
 from ui_support import deployment, pod, replicaset, wait_for
 
 from ktui.cluster.connection import Connection
+from ktui.cluster.logs import INITIAL_TAIL_LINES
 from ktui.config import Config
+from ktui.render.safe import visible
 from ktui.settings import Settings
 from ktui.sim.server import SimServer
 from ktui.sim.store import StoreError
 from ktui.ui.app import KtuiApp, make_app
 from ktui.ui.live_table import LiveTable
-from ktui.ui.screens.logs import LogsScreen
+from ktui.ui.screens.logs import TIME_RANGES, LogsScreen
 
 Obj = dict[str, Any]
 
@@ -29,6 +33,8 @@ class ScriptedLogs:
         self._lines: dict[tuple[str, str, bool], list[tuple[str, str]]] = {}
         self._changed = threading.Condition()
         self.requests: list[dict[str, Any]] = []
+        self.tails: list[int | None] = []
+        """The `tailLines` of each request (None: a time range asked with `sinceSeconds`)."""
         self.open_streams = 0
         self._runs: dict[tuple[str, str, bool], int] = {}
 
@@ -63,6 +69,7 @@ class ScriptedLogs:
         name = pod["metadata"]["name"]
         key = (name, container, previous)
         self.requests.append({"container": container, "previous": previous, "follow": follow})
+        self.tails.append(tail_lines)
         if key not in self._lines:
             message = (
                 f'previous terminated container "{container}" in pod "{name}" not found'
@@ -334,3 +341,158 @@ async def test_ctrl_r_reads_a_log_again_after_an_error(
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: texts(screen) == ["back again"], "the log read again")
         assert not screen.errors
+
+
+def status_text(screen: LogsScreen) -> str:
+    return str(screen.query_one("#logs-status").content)
+
+
+def notifications(app: KtuiApp) -> list[tuple[str, str]]:
+    return [(n.message, n.severity) for n in app._notifications]
+
+
+async def test_w_wraps_long_lines_and_f_shows_the_log_full_screen(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    logs = ScriptedLogs()
+    sim.store.log_source = logs
+    objs = seed(sim, statuses=[running("app"), running("worker")])
+    name = objs["pod"]["metadata"]["name"]
+    long_line = "".join(f"{n:03d}-" for n in range(80))  # 320 columns
+    logs.write(name, "app", "short", long_line, "last")
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs)
+        view = screen.view
+        await wait_for(pilot, lambda: len(texts(screen)) == 3, "the log")
+        assert view.virtual_size.height == 3
+        assert view.virtual_size.width > view.scrollable_content_region.width  # scrolls sideways
+
+        await pilot.press("w")
+        await pilot.pause()
+        assert view.wrap and "wrap" in status_text(screen)
+        columns = view.virtual_size.width
+        assert columns < view.scrollable_content_region.width + 1  # nothing to scroll sideways
+        rows = -(-len(long_line) // columns)
+        assert view.virtual_size.height == 2 + rows
+        drawn = [view.render_line(y).text for y in range(2 + rows)]
+        assert drawn[0].rstrip() == "short"
+        assert "".join(row[:columns] for row in drawn[1 : 1 + rows]).rstrip() == long_line
+        assert drawn[1 + rows].rstrip() == "last"
+        # Lines streamed while wrapping are counted on.
+        logs.write(name, "app", long_line)
+        await wait_for(pilot, lambda: len(texts(screen)) == 4, "a streamed line")
+        assert view.virtual_size.height == 2 + 2 * rows
+
+        await pilot.press("w")
+        await pilot.pause()
+        assert not view.wrap and view.virtual_size.height == 4
+        assert "wrap" not in status_text(screen)
+
+        # Full screen: no status, error line, footer or border; f brings them back.
+        await pilot.press("f")
+        await pilot.pause()
+        assert screen.has_class("fullscreen")
+        assert not screen.query_one("#logs-status").display
+        assert not screen.query_one("Footer").display
+        assert view.region == app.screen.region
+        await pilot.press("f")
+        await pilot.pause()
+        assert not screen.has_class("fullscreen")
+        assert screen.query_one("#logs-status").display
+        assert view.region.height < 30
+
+        # esc leaves full screen first, then the logs screen.
+        await pilot.press("f")
+        await pilot.pause()
+        assert screen.has_class("fullscreen")
+        await pilot.press("escape")
+        assert app.screen is screen and not screen.has_class("fullscreen")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, LogsScreen)
+
+
+async def test_digits_read_the_log_of_a_time_range(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    logs = ScriptedLogs()
+    sim.store.log_source = logs
+    objs = seed(sim, statuses=[running("app"), running("worker")])
+    name = objs["pod"]["metadata"]["name"]
+    logs.write(name, "app", "one", "two")
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs)
+        await wait_for(pilot, lambda: texts(screen) == ["one", "two"], "the log")
+        assert logs.tails == [INITIAL_TAIL_LINES]
+        assert f"tail {INITIAL_TAIL_LINES}" in status_text(screen)
+
+        for digit in [*range(1, 10), 0]:
+            label, seconds = TIME_RANGES[digit]
+            asked = len(logs.tails)
+            await pilot.press(str(digit))
+            await wait_for(pilot, lambda n=asked: len(logs.tails) > n, f"read again ({digit})")
+            await wait_for(pilot, lambda: texts(screen) == ["one", "two"], "the lines again")
+            request = screen.streams[0].request
+            assert request.since_seconds == seconds
+            if seconds is None:
+                assert logs.tails[-1] == INITIAL_TAIL_LINES
+                assert f"tail {INITIAL_TAIL_LINES}" in status_text(screen)
+            else:
+                assert ("sinceSeconds", str(seconds)) in request.query()
+                assert logs.tails[-1] is None  # sinceSeconds in place of tailLines
+                assert f"last {label}" in status_text(screen)
+        assert [TIME_RANGES[d][1] for d in (1, 2, 5, 9)] == [60, 300, 3600, 86400]
+
+        # The range holds for the other container and the previous instance too.
+        await pilot.press("3")
+        await wait_for(pilot, lambda: screen.since_seconds == 900, "15m")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: screen.container == "worker", "the next container")
+        assert screen.streams[0].request.since_seconds == 900
+
+
+async def test_ctrl_s_saves_the_lines_shown_under_the_state_dir(
+    sim: SimServer,
+    connect_to: Callable[..., Connection],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    logs = ScriptedLogs()
+    sim.store.log_source = logs
+    objs = seed(sim, statuses=[running("app"), running("worker")])
+    name = objs["pod"]["metadata"]["name"]
+    logs.write(name, "app", "plain", "\x1b[31mred\x1b[0m\tafter a tab", "clear\x1b[2J")
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs)
+        await wait_for(pilot, lambda: len(texts(screen)) == 3, "the log")
+        await pilot.press("ctrl+s")
+        saved = list((tmp_path / "state" / "ktui" / "logs").iterdir())
+        assert len(saved) == 1
+        path = saved[0]
+        assert path.name.startswith(f"default_{name}_app_") and path.suffix == ".log"
+        content = path.read_text(encoding="utf-8")
+        assert "\x1b" not in content and "\t" not in content
+        assert content.splitlines() == [
+            "plain",
+            visible("\x1b[31mred\x1b[0m\tafter a tab".expandtabs(8)),
+            visible("clear\x1b[2J"),
+        ]
+        assert path.stat().st_mode & 0o777 == 0o600
+        messages = [m for m, severity in notifications(app) if severity == "information"]
+        assert any(str(path) in m for m in messages)
+
+        # Saving again (timestamps shown now) makes a second file, as shown.
+        await pilot.press("t", "ctrl+s")
+        assert len(list(path.parent.iterdir())) == 2
+
+        # A state directory that cannot be made: one line saying why.
+        blocker = tmp_path / "blocker"
+        blocker.write_text("not a directory")
+        monkeypatch.setenv("XDG_STATE_HOME", str(blocker))
+        await pilot.press("ctrl+s")
+        errors = [m for m, severity in notifications(app) if severity == "error"]
+        assert len(errors) == 1 and "\n" not in errors[0]
+        assert errors[0].startswith("Could not save the log: ")

@@ -8,7 +8,10 @@ without losing lines.
 
 Keys follow k9s: `s` toggles autoscroll, `p` the previous instance; `c` cycles containers
 (the last choice shows all containers interleaved, each line prefixed `[container]`), `/`
-searches with `n`/`N` to jump between matches, `t` shows timestamps.
+searches with `n`/`N` to jump between matches, `t` shows timestamps, `w` wraps long lines, `f`
+shows the log full screen (`f` or esc again restores), `0`-`9` read the log again over a time
+range (`TIME_RANGES`: 0 the last lines, 1 the last minute … 9 the last day; `sinceSeconds`), and
+`ctrl+s` saves the lines shown, as shown, to a new file in the state directory's `logs`.
 
 Log lines are whatever the container wrote: colour codes, OSC sequences, a clear-screen. Each
 line's tabs are expanded, then every control and bidi character is shown as an escape
@@ -19,10 +22,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import re
 import threading
+from bisect import bisect_right
 from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -35,6 +44,7 @@ from textual.strip import Strip
 from textual.widgets import Footer, Input
 
 from ktui.cluster.logs import (
+    INITIAL_TAIL_LINES,
     READ_TIMEOUT_S,
     LogChunk,
     LogLine,
@@ -43,6 +53,7 @@ from ktui.cluster.logs import (
     TimestampKey,
 )
 from ktui.cluster.state import CacheState
+from ktui.paths import ensure_dir, saved_logs_dir
 from ktui.render.safe import escape_text, safe_text, sanitize_segments, visible
 from ktui.ui.messages import ClusterChanged, RetryRequested
 from ktui.ui.screens.base import InspectorScreen
@@ -55,6 +66,19 @@ Obj = dict[str, Any]
 ALL_CONTAINERS = "*"
 """The container choice that shows every container's log, interleaved."""
 MAX_LINES = 20_000
+TIME_RANGES: tuple[tuple[str, int | None], ...] = (
+    ("tail", None),
+    ("1m", 60),
+    ("5m", 5 * 60),
+    ("15m", 15 * 60),
+    ("30m", 30 * 60),
+    ("1h", 3600),
+    ("3h", 3 * 3600),
+    ("6h", 6 * 3600),
+    ("12h", 12 * 3600),
+    ("24h", 24 * 3600),
+)
+"""The keys 0-9 (k9s): the last lines (`INITIAL_TAIL_LINES`), or the lines of a time range."""
 
 _PREFIX_STYLES = ("cyan", "magenta", "green", "yellow", "dodger_blue1", "orange1", "orchid")
 
@@ -89,7 +113,13 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         self.current_match: int | None = None
         """Index into `matches` of the match jumped to last."""
         self.empty_message = "Waiting for log lines…"
+        self.wrap = False
+        """Long lines wrap onto the next rows instead of scrolling sideways."""
         self._width = 0
+        self._row_starts: list[int] = []
+        """With `wrap`: the first row of each line (a line takes one row or more)."""
+        self._rows = 0
+        self._wrap_width = 0
         self._cache: dict[tuple[int, int], Strip] = {}
         self._serial_base = 0
         """Serial number of lines[0]: lines keep their serial when older ones are dropped."""
@@ -101,6 +131,7 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         self.matches = []
         self.current_match = None
         self._width = 0
+        self._row_starts = []
         self._serial_base += MAX_LINES * 4
         self._changed()
 
@@ -124,6 +155,7 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
             self._serial_base += dropped
         if inserted or dropped > 0:
             self._cache.clear()
+            self._row_starts = []
             self._recompute_matches()
         elif self.search:
             start = len(self.lines) - len(lines)
@@ -157,7 +189,11 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         return width
 
     def _changed(self) -> None:
-        self.virtual_size = Size(self._width, len(self.lines))
+        if self.wrap:
+            self._rewrap()
+            self.virtual_size = Size(self._wrap_width, self._rows)
+        else:
+            self.virtual_size = Size(self._width, len(self.lines))
         if self.autoscroll:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
             # Before the first layout the size is unknown: follow the end once it is.
@@ -168,14 +204,71 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         if self.autoscroll:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
 
-    def set_display(self, *, timestamps: bool | None = None, prefix: bool | None = None) -> None:
+    def set_display(
+        self,
+        *,
+        timestamps: bool | None = None,
+        prefix: bool | None = None,
+        wrap: bool | None = None,
+    ) -> None:
         if timestamps is not None:
             self.show_timestamps = timestamps
         if prefix is not None:
             self.show_prefix = prefix
+        if wrap is not None and wrap != self.wrap:
+            top = self.line_at_row(int(self.scroll_y))
+            self.wrap = wrap
+            self._wrap_width = 0
+            if wrap:
+                self.scroll_to(x=0, animate=False, immediate=True)
         self._width = max((self._line_width(line) for line in self.lines), default=0)
         self._cache.clear()
+        self._row_starts = []
         self._changed()
+        if wrap is not None and not self.autoscroll:
+            # The line at the top stays at the top.
+            self.scroll_to(y=self.row_of(top), animate=False, immediate=True)
+
+    # ------------------------------------------------------------------ wrapping
+
+    def _wrap_columns(self) -> int:
+        """The columns a wrapped line fills: the content less a column kept for the scrollbar
+        (so a scrollbar appearing does not change where lines wrap)."""
+        return max(1, self.content_region.width - self.styles.scrollbar_size_vertical)
+
+    def _rows_of(self, line: LogLine) -> int:
+        width = cell_len(visible(line.text.expandtabs(8)))
+        if self.show_timestamps and line.timestamp:
+            width += cell_len(visible(line.timestamp)) + 1
+        if self.show_prefix and line.container:
+            width += cell_len(visible(line.container)) + 3
+        return max(1, -(-width // self._wrap_width))
+
+    def _rewrap(self) -> None:
+        """Bring `_row_starts` up to date: lines appended are counted on, anything else (lines
+        dropped or inserted, a new width) counts them all again."""
+        columns = self._wrap_columns()
+        starts = self._row_starts
+        if columns != self._wrap_width or len(starts) > len(self.lines):
+            self._wrap_width = columns
+            starts = self._row_starts = []
+        if not starts:
+            self._rows = 0
+        for line in self.lines[len(starts) :]:
+            starts.append(self._rows)
+            self._rows += self._rows_of(line)
+
+    def row_of(self, index: int) -> int:
+        """The first row of line `index` (the line itself when lines do not wrap)."""
+        if not self.wrap or not self._row_starts:
+            return index
+        return self._row_starts[min(index, len(self._row_starts) - 1)]
+
+    def line_at_row(self, row: int) -> int:
+        """The line drawn on virtual row `row`."""
+        if not self.wrap or not self._row_starts:
+            return row
+        return max(0, bisect_right(self._row_starts, row) - 1)
 
     # ------------------------------------------------------------------ search
 
@@ -201,7 +294,7 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         if not self.matches:
             return False
         if self.current_match is None:
-            top = int(self.scroll_y)
+            top = self.line_at_row(int(self.scroll_y))
             if step > 0:
                 index = next((n for n, i in enumerate(self.matches) if i >= top), 0)
             else:
@@ -213,7 +306,7 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         self.autoscroll = False
         line = self.matches[index]
         height = max(1, self.scrollable_content_region.height)
-        self.scroll_to(y=max(0, line - height // 2), animate=False, immediate=True)
+        self.scroll_to(y=max(0, self.row_of(line) - height // 2), animate=False, immediate=True)
         self._cache.clear()
         self.refresh()
         return True
@@ -252,7 +345,8 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self.rich_style
-        index = int(self.scroll_y) + y
+        row = int(self.scroll_y) + y
+        index = self.line_at_row(row)
         if not self.lines:
             if y == 0:
                 message = visible(self.empty_message)[:width]
@@ -260,15 +354,23 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
             return Strip.blank(width, base)
         if index >= len(self.lines):
             return Strip.blank(width, base)
-        scroll_x = int(self.scroll_x)
+        if self.wrap:
+            if len(self._row_starts) != len(self.lines):
+                return Strip.blank(width, base)  # a change not counted yet: drawn again soon
+            # Row k of a wrapped line shows its columns k*w to (k+1)*w.
+            start, span = (row - self._row_starts[index]) * self._wrap_width, self._wrap_width
+            if row >= self._rows:
+                return Strip.blank(width, base)
+        else:
+            start, span = int(self.scroll_x), width
         serial = self._serial_base + index
-        key = (serial, scroll_x)
+        key = (serial, start if not self.wrap else -1 - start)
         strip = self._cache.get(key)
         if strip is None:
             rendered = self.line_text(index).render(self.app.console)
             strip = (
                 Strip(sanitize_segments(rendered, keep_newlines=False))
-                .crop(scroll_x, scroll_x + width)
+                .crop(start, start + span)
                 .simplify()
             )
             if len(self._cache) > 2048:
@@ -278,6 +380,11 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
 
     def on_resize(self) -> None:
         self._cache.clear()
+        if self.wrap and self._wrap_columns() != self._wrap_width:
+            top = self.line_at_row(int(self.scroll_y))
+            self._changed()
+            if not self.autoscroll:
+                self.scroll_to(y=self.row_of(top), animate=False, immediate=True)
         self._follow_end()
 
     # ------------------------------------------------------------------ actions
@@ -313,10 +420,17 @@ class LogsScreen(InspectorScreen):
         Binding("c", "next_container", "Container", id="logs.next_container"),
         Binding("a", "all_containers", "All containers", id="logs.all_containers"),
         Binding("t", "toggle_timestamps", "Timestamps", id="logs.timestamps"),
+        Binding("w", "toggle_wrap", "Wrap", id="logs.wrap"),
+        Binding("f", "toggle_fullscreen", "Full screen", id="logs.fullscreen"),
+        Binding("ctrl+s", "save", "Save", id="logs.save"),
         Binding("slash", "search", "Search", id="logs.search"),
         Binding("n", "jump(1)", "Next match", id="logs.next_match"),
         Binding("N", "jump(-1)", "Prev match", id="logs.previous_match"),
         Binding("r", "reload", "Reload", show=False, id="logs.reload"),
+        *(
+            Binding(str(digit), f"since({digit})", label, show=False, id=f"logs.since_{digit}")
+            for digit, (label, _) in enumerate(TIME_RANGES)
+        ),
     ]
     DEFAULT_CSS = """
     LogsScreen #logs-status { height: 1; padding: 0 1; background: $panel; }
@@ -329,6 +443,10 @@ class LogsScreen(InspectorScreen):
         display: none; dock: bottom; margin-bottom: 1; border: tall $ktui-border-focus;
     }
     LogsScreen #logs-search.visible { display: block; }
+    LogsScreen.fullscreen #logs-status, LogsScreen.fullscreen #logs-error,
+    LogsScreen.fullscreen Footer { display: none; }
+    LogsScreen.fullscreen LogView { border: none; }
+    LogsScreen.fullscreen #logs-search { margin-bottom: 0; }
     """
 
     def __init__(
@@ -346,6 +464,8 @@ class LogsScreen(InspectorScreen):
         self.previous = previous
         self.container = container
         self.read_timeout = read_timeout
+        self.time_range = 0
+        """Index into `TIME_RANGES` (the key pressed: 0 the tail)."""
         self.streams: list[LogStream] = []
         self.errors: dict[str, str] = {}
         self._link_down = False
@@ -382,6 +502,10 @@ class LogsScreen(InspectorScreen):
         self.stop_streams()
 
     # ------------------------------------------------------------------ streams
+
+    @property
+    def since_seconds(self) -> int | None:
+        return TIME_RANGES[self.time_range][1]
 
     @property
     def all_containers(self) -> bool:
@@ -432,6 +556,8 @@ class LogsScreen(InspectorScreen):
             container=name,
             previous=self.previous,
             follow=not self.previous,
+            tail_lines=INITIAL_TAIL_LINES if self.since_seconds is None else None,
+            since_seconds=self.since_seconds,
         )
         stream = LogStream(
             self.ktui.connection.api_client,
@@ -503,6 +629,13 @@ class LogsScreen(InspectorScreen):
         status.append("all" if self.all_containers else (self.container or "-"), style="bold")
         if self.previous:
             status.append("  PREVIOUS", style="bold magenta")
+        label = TIME_RANGES[self.time_range][0]
+        if self.since_seconds is None:
+            status.append(f"  tail {INITIAL_TAIL_LINES}", style="grey62")
+        else:
+            status.append(f"  last {label}", style="bold")
+        if self.view.wrap:
+            status.append("  wrap", style="grey62")
         active = [s for s in self.streams if s.request.container not in self.ended]
         if active and not self.previous:
             status.append("  ● following", style="green")
@@ -589,6 +722,54 @@ class LogsScreen(InspectorScreen):
     def action_reload(self) -> None:
         self.start_streams()
 
+    def action_toggle_wrap(self) -> None:
+        self.view.set_display(wrap=not self.view.wrap)
+        self._update_status()
+
+    def action_toggle_fullscreen(self) -> None:
+        self.toggle_class("fullscreen")
+
+    def action_since(self, digit: int) -> None:
+        """Read the log(s) again from the start of a time range (0: the last lines)."""
+        if not 0 <= digit < len(TIME_RANGES):
+            return
+        self.time_range = digit
+        self.start_streams()
+
+    def action_save(self) -> None:
+        """Write the lines shown (as shown: prefixes, timestamps, escapes made visible) to a new
+        file in the state directory; the toast names it, or says in one line why not."""
+        view = self.view
+        try:
+            path = self._save_path()
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                for index in range(len(view.lines)):
+                    file.write(view.line_text(index).plain + "\n")
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            where = f": {exc.filename}" if exc.filename else ""
+            self.notify(f"Could not save the log: {reason}{where}", severity="error")
+            return
+        self.notify(f"Saved {len(view.lines)} lines to {path}", title="Log saved")
+
+    def _save_path(self) -> Path:
+        """A new file `<ns>_<pod>_<container>_<time>.log` in the saved logs directory."""
+        metadata = (self.pod or {}).get("metadata") or {}
+        container = "all" if self.all_containers else (self.container or "-")
+        if self.previous:
+            container += "-previous"
+        parts = [metadata.get("namespace", "-"), metadata.get("name", "-"), container]
+        stem = "_".join(_file_part(str(part)) for part in parts)
+        stem += "_" + datetime.now().strftime("%Y%m%d-%H%M%S")
+        directory = ensure_dir(saved_logs_dir())
+        path = directory / f"{stem}.log"
+        number = 1
+        while path.exists():
+            number += 1
+            path = directory / f"{stem}-{number}.log"
+        return path
+
     def _follow_link(self, changed: Mapping[str, CacheState]) -> None:
         """When the pods' watch is current again after being down or silent, streams that
         ended on an error (most likely the same broken link) are read again."""
@@ -642,4 +823,12 @@ class LogsScreen(InspectorScreen):
             search.remove_class("visible")
             self.view.focus()
             return
+        if self.has_class("fullscreen"):
+            self.remove_class("fullscreen")
+            return
         super().action_close()
+
+
+def _file_part(text: str) -> str:
+    """`text` fit for a file name: anything but letters, digits, `.`, `-` becomes `_`."""
+    return re.sub(r"[^A-Za-z0-9.-]", "_", text).strip(".") or "-"
