@@ -5,6 +5,7 @@ from elsewhere may still carry it). The screens showing them are in `ktui.ui.scr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -41,19 +42,65 @@ def object_yaml(obj: Obj) -> str:
     return goyaml.dump(without_managed_fields(obj))
 
 
-def yaml_syntax(yaml_text: str) -> Syntax:
-    """YAML highlighted, with line numbers, long lines wrapped.
+def yaml_syntax(yaml_text: str, search: str = "", current: int | None = None) -> Syntax:
+    """YAML highlighted, with line numbers, long lines wrapped; the matches of `search` marked
+    (the `current`-th one standing out), as `yaml_matches` finds them.
 
     The YAML escapes control characters in double quotes, but not all that a terminal would
     interpret (the bidi controls): what is left is escaped here, line by line."""
-    return Syntax(
-        visible(yaml_text, keep_newlines=True),
+    shown = visible(yaml_text, keep_newlines=True)
+    syntax = Syntax(
+        shown,
         "yaml",
         theme="monokai",
         background_color="default",
         line_numbers=True,
         word_wrap=True,
     )
+    for index, (line, start, end) in enumerate(_line_matches(shown, search)):
+        style = CURRENT_MATCH_STYLE if index == current else MATCH_STYLE
+        syntax.stylize_range(style, (line + 1, start), (line + 1, end))
+    return syntax
+
+
+# ----------------------------------------------------------------------------- search
+
+MATCH_STYLE = "black on yellow"
+CURRENT_MATCH_STYLE = "bold black on dark_orange"
+"""The match jumped to: its background tells it apart (`match_row` looks for it)."""
+
+
+def find_matches(plain: str, search: str) -> list[tuple[int, int]]:
+    """(start, end) of each case-insensitive occurrence of `search` in `plain`, in order."""
+    if not search:
+        return []
+    return [(m.start(), m.end()) for m in re.finditer(re.escape(search), plain, re.IGNORECASE)]
+
+
+def _line_matches(shown: str, search: str) -> list[tuple[int, int, int]]:
+    """(line index, start, end) of each match, line by line (a match never spans lines)."""
+    return [
+        (number, start, end)
+        for number, line in enumerate(shown.split("\n"))
+        for start, end in find_matches(line, search)
+    ]
+
+
+def yaml_matches(yaml_text: str, search: str) -> int:
+    """How many matches `yaml_syntax(yaml_text, search)` marks."""
+    return len(_line_matches(visible(yaml_text, keep_newlines=True), search))
+
+
+def highlight_text(text: Text, search: str, current: int | None = None) -> tuple[Text, int]:
+    """A copy of `text` with the matches of `search` marked (the `current`-th standing out),
+    and how many there are; `text` itself when there is none."""
+    matches = find_matches(text.plain, search)
+    if not matches:
+        return text, 0
+    marked = text.copy()
+    for index, (start, end) in enumerate(matches):
+        marked.stylize(CURRENT_MATCH_STYLE if index == current else MATCH_STYLE, start, end)
+    return marked, len(matches)
 
 
 # ----------------------------------------------------------------------------- describe

@@ -2,7 +2,8 @@
 
 `EventsScreen` (`e` on the main screen) shows the events of the selected object plus those of
 its dependents: a Deployment's own events, its ReplicaSets' and its Pods'. It follows the app's
-model live, and ages keep ticking.
+model live, and ages keep ticking. `/` filters the events as you type (the table's title shows
+the filter); enter keeps the filter, esc drops it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import BindingType
-from textual.widgets import Footer
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer, Input
 
 from ktui.cluster.kinds import CHILD_KINDS
 from ktui.model.objects import batch_touches, kind_of, label_of, namespace_of
@@ -22,6 +23,7 @@ from ktui.render.safe import safe_text
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.base import InspectorScreen
 from ktui.ui.widgets.events import EventTable
+from ktui.ui.widgets.input import KtuiInput
 from ktui.ui.widgets.safe import SafeStatic
 
 Obj = dict[str, Any]
@@ -30,10 +32,16 @@ Obj = dict[str, Any]
 class EventsScreen(InspectorScreen):
     """Events of one object and of its dependents (ReplicaSets, Jobs, Pods)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = []
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="events.filter"),
+    ]
     DEFAULT_CSS = """
     EventsScreen #events-title { height: 1; padding: 0 1; background: $panel; }
     EventsScreen EventTable { border: round $ktui-border-focus; padding: 0 1; }
+    EventsScreen #events-filter {
+        display: none; dock: bottom; margin-bottom: 1; border: tall $ktui-border-focus;
+    }
+    EventsScreen #events-filter.visible { display: block; }
     """
 
     def __init__(self, uid: str) -> None:
@@ -41,10 +49,13 @@ class EventsScreen(InspectorScreen):
         self.target_uid = uid
         self.target: Obj | None = None
         self.related: list[str] = []
+        self.scope = ""
+        """What the events are of, for the table's title ("deployment/web and its Pods")."""
 
     def compose(self) -> ComposeResult:
         yield SafeStatic(id="events-title")
         yield EventTable(with_object=True, id="events")
+        yield KtuiInput(placeholder="filter…", id="events-filter")
         yield Footer()
 
     @property
@@ -74,10 +85,44 @@ class EventsScreen(InspectorScreen):
         self.table.show_events(model.events_about(objects), self.ktui.clock())
         label = label_of(self.target)
         kinds = sorted({kind_of(o) for o in objects[1:]})
-        scope = f"{label} and its {', '.join(k + 's' for k in kinds)}" if kinds else label
-        self.table.border_title = safe_text(self.table.title(scope))
+        self.scope = f"{label} and its {', '.join(k + 's' for k in kinds)}" if kinds else label
+        self._table_title()
         title = events_title(label, namespace_of(self.target), deleted=target is None)
         self.query_one("#events-title", SafeStatic).update(title)
+
+    def _table_title(self) -> None:
+        table = self.table
+        title = table.title(self.scope)
+        if table.filter_text:
+            title += f" {table.row_count} shown{table.filter_description}"
+        table.border_title = safe_text(title)
+
+    def action_filter(self) -> None:
+        field = self.query_one("#events-filter", Input)
+        field.value = self.table.filter_text
+        field.add_class("visible")
+        field.focus()
+
+    @on(Input.Changed, "#events-filter")
+    def _filter_changed(self, message: Input.Changed) -> None:
+        self.table.filter_text = message.value
+        self._table_title()
+
+    @on(Input.Submitted, "#events-filter")
+    def _filter_submitted(self, message: Input.Submitted) -> None:
+        message.input.remove_class("visible")
+        self.table.focus()
+
+    def action_close(self) -> None:
+        # esc while typing a filter drops it; once kept (enter), esc drops it first.
+        field = self.query_one("#events-filter", Input)
+        if field.has_class("visible") or self.table.filter_text:
+            field.remove_class("visible")
+            self.table.filter_text = ""
+            self.table.focus()
+            self._table_title()
+            return
+        super().action_close()
 
     @on(ClusterChanged)
     def _cluster_changed(self, message: ClusterChanged) -> None:
