@@ -195,3 +195,47 @@ def test_problems_view(frozen_sim: SimServer, tmp_path: Path, snap_compare: Any)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_rollout_screen_with_tree_and_timeline(
+    frozen_sim: SimServer, tmp_path: Path, snap_compare: Any
+) -> None:
+    from test_rollout_ui import seed_two_revisions
+
+    web = seed_two_revisions(frozen_sim)
+    store = frozen_sim.store
+    new_rs = store.get("apps", "replicasets", "default", "web-new222")
+    store.update(
+        "apps",
+        "replicasets",
+        {**new_rs, "status": {"replicas": 2, "readyReplicas": 1, "availableReplicas": 1}},
+        "status",
+    )
+    for suffix, ready in (("aaaaa", True), ("bbbbb", False)):
+        created = store.create("", "pods", pod(new_rs, suffix, nodeName="node-1"))
+        store.update("", "pods", {**created, "status": running_status(ready)}, "status")
+    app = make_app(
+        Settings(), connection=stable_connection(frozen_sim, tmp_path), clock=lambda: FROZEN_NOW
+    )
+
+    async def run_before(pilot: Any) -> None:
+        from test_rollout_tree_ui import tree_shown
+
+        from ktui.ui.screens.rollout import RolloutScreen
+
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 1, "web listed")
+        await wait_for(
+            pilot, lambda: len(app.model.objects.objects("Pod")) == 2, "web's pods in the model"
+        )
+        workloads.move_cursor_to_key(web["metadata"]["uid"])
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, RolloutScreen), "the rollout screen")
+        await wait_for(
+            pilot,
+            lambda: "web-new222-bbbbb" in tree_shown(app),
+            "the tree with both pods",
+        )
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(160, 48), run_before=run_before)
