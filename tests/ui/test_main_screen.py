@@ -184,3 +184,29 @@ async def test_ctrl_r_retries_a_forbidden_kind_at_once(
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: workloads.total_count == 2, "deployments after the retry")
         await wait_for(pilot, lambda: "[^r: retry]" not in str(header.render()), "the hint gone")
+
+
+async def test_the_title_says_how_far_a_first_list_is(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    # The caches hand a first list over page by page with "listing N/M" in their state
+    # (tests/sim/test_cache_faults.py); the workloads pane's title says so meanwhile.
+    from ktui.cluster.state import CachePhase, CacheState
+
+    seed(sim)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        main = app.screen
+        workloads = main.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 2, "the deployments")
+        states = app.model.objects.states
+        live = states["Pod"]
+        states["Pod"] = CacheState(CachePhase.SYNCING, message="listing 1500/10000")
+        main._titles()  # type: ignore[attr-defined]
+        assert str(workloads.border_title) == "Workloads [2] · default · loading pods 1500/10000"
+        states["Pod"] = CacheState(CachePhase.SYNCING, message="listing again")
+        main._titles()  # type: ignore[attr-defined]
+        assert "loading" not in str(workloads.border_title)
+        states["Pod"] = live
+        main._titles()  # type: ignore[attr-defined]
+        assert str(workloads.border_title) == "Workloads [2] · default"

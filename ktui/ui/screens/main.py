@@ -577,7 +577,7 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         scope = self.ktui.connection.namespace or "all namespaces"
         back = " · o: back to the pod" if self._owner_jump is not None else ""
         self.workloads.border_title = safe_text(
-            f"{name} [{count_of(self.workloads)}] · {scope}{back}"
+            f"{name} [{count_of(self.workloads)}] · {scope}{back}{self._loading()}"
             f"{self.workloads.filter_description}"
         )
         selected = tree.workloads.get(self.selected_workload or "")
@@ -595,6 +595,22 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         self.pods.border_title = safe_text(
             f"Pods of {of} [{count_of(self.pods)}]{self.pods.filter_description}"
         )
+
+    def _loading(self) -> str:
+        """ " · loading pods 1500/10000" while a first list is still arriving page by page (the
+        pane fills in as it does), else ""."""
+        kinds = ("Pod",) if self.pods_view else (*WORKLOAD_KINDS, "Pod")
+        for kind in kinds:
+            state = self._tree.objects.states.get(kind)
+            if (
+                state is not None
+                and state.phase is CachePhase.SYNCING
+                and state.message.startswith("listing ")
+                and state.message[len("listing ") :][:1].isdigit()
+            ):
+                label = KINDS_BY_NAME[kind].label.lower()
+                return f" · loading {label} {state.message.removeprefix('listing ')}"
+        return ""
 
     # ------------------------------------------------------------------ pane heights
 
