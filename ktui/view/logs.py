@@ -186,3 +186,43 @@ def has_log(pod: Obj, container: str, previous: bool) -> bool:
     return bool(state.get("running") or state.get("terminated")) or bool(
         (status.get("lastState") or {}).get("terminated")
     )
+
+
+def container_choices(pod: Obj) -> list[tuple[str, str]]:
+    """(container name, what it is and how it is) for the logs' container picker, in spec
+    order: "init container · terminated: Completed (exit 0)", "sidecar · running",
+    "container · waiting: CrashLoopBackOff · 5 restarts"."""
+    spec = pod.get("spec") or {}
+    statuses = {
+        **_statuses(pod, "initContainerStatuses"),
+        **_statuses(pod, "containerStatuses"),
+    }
+    found: list[tuple[str, str]] = []
+    groups = (("initContainers", "init container"), ("containers", "container"))
+    for key, label in groups:
+        for container in spec.get(key) or ():
+            if not isinstance(container, dict) or not container.get("name"):
+                continue
+            name = str(container["name"])
+            what = "sidecar" if key == "initContainers" and _is_sidecar(container) else label
+            parts = [what, _state_words(statuses.get(name))]
+            restarts = (statuses.get(name) or {}).get("restartCount") or 0
+            if isinstance(restarts, int) and restarts:
+                parts.append(f"{restarts} restart{'s' if restarts != 1 else ''}")
+            found.append((name, " · ".join(parts)))
+    return found
+
+
+def _state_words(status: Obj | None) -> str:
+    state = (status or {}).get("state") or {}
+    if not isinstance(state, dict) or not state:
+        return "not started"
+    if "running" in state:
+        return "running" if (status or {}).get("ready") else "running, not ready"
+    if isinstance(state.get("waiting"), dict):
+        return f"waiting: {state['waiting'].get('reason') or 'waiting'}"
+    terminated = state.get("terminated")
+    if isinstance(terminated, dict):
+        reason = terminated.get("reason") or "Terminated"
+        return f"terminated: {reason} (exit {terminated.get('exitCode')})"
+    return "not started"

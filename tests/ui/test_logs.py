@@ -496,3 +496,38 @@ async def test_ctrl_s_saves_the_lines_shown_under_the_state_dir(
         errors = [m for m, severity in notifications(app) if severity == "error"]
         assert len(errors) == 1 and "\n" not in errors[0]
         assert errors[0].startswith("Could not save the log: ")
+
+
+async def test_shift_c_picks_a_container_from_a_list(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    from textual.widgets import OptionList
+
+    from ktui.ui.screens.logs import ContainerPicker
+
+    logs = ScriptedLogs()
+    sim.store.log_source = logs
+    objs = seed(sim, statuses=[running("app"), running("worker")])
+    name = objs["pod"]["metadata"]["name"]
+    logs.write(name, "app", "app line")
+    logs.write(name, "worker", "worker line")
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs)
+        await wait_for(pilot, lambda: texts(screen) == ["app line"], "app's log")
+        await pilot.press("C")
+        picker = app.screen
+        assert isinstance(picker, ContainerPicker)
+        options = picker.query_one(OptionList)
+        shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert shown[0].startswith("app  container · running")
+        assert shown[1].startswith("worker  container · running")
+        assert shown[2].startswith("all  all containers")
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: texts(screen) == ["worker line"], "worker's log")
+        assert app.screen is screen and screen.container == "worker"
+        # esc keeps the container being read.
+        await pilot.press("C")
+        assert isinstance(app.screen, ContainerPicker)
+        await pilot.press("escape")
+        assert app.screen is screen and screen.container == "worker"

@@ -140,3 +140,18 @@ def test_the_default_container_annotation_when_nothing_is_wrong() -> None:
 
 def test_a_pod_without_containers() -> None:
     assert default_container({"spec": {}}) is None
+
+
+def test_container_choices_say_what_each_container_is_and_how_it_is() -> None:
+    import pods_fixtures as fx
+
+    from ktui.view.logs import container_choices
+
+    choices = dict(container_choices(fx.sidecar_and_init_running()))
+    assert any(what.startswith("sidecar · ") for what in choices.values())
+    crash = dict(container_choices(fx.crash_loop_back_off()))
+    assert any(
+        "waiting: CrashLoopBackOff" in what and "restarts" in what for what in crash.values()
+    )
+    init = container_choices(fx.init_1_of_2())
+    assert [what.split(" · ")[0] for _, what in init][:2] == ["init container", "init container"]

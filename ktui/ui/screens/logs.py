@@ -39,9 +39,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
+from textual.screen import ModalScreen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, OptionList
+from textual.widgets.option_list import Option
 
 from ktui.cluster.logs import (
     INITIAL_TAIL_LINES,
@@ -59,7 +61,13 @@ from ktui.ui.messages import ClusterChanged, RetryRequested
 from ktui.ui.screens.base import InspectorScreen
 from ktui.ui.widgets.input import KtuiInput
 from ktui.ui.widgets.safe import SafeStatic
-from ktui.view.logs import container_names, default_container, has_log, run_signature
+from ktui.view.logs import (
+    container_choices,
+    container_names,
+    default_container,
+    has_log,
+    run_signature,
+)
 
 Obj = dict[str, Any]
 
@@ -418,6 +426,7 @@ class LogsScreen(InspectorScreen):
         Binding("s", "toggle_autoscroll", "Autoscroll", id="logs.autoscroll"),
         Binding("p", "toggle_previous", "Previous", id="logs.previous"),
         Binding("c", "next_container", "Container", id="logs.next_container"),
+        Binding("C", "pick_container", "Pick container", id="logs.pick_container"),
         Binding("a", "all_containers", "All containers", id="logs.all_containers"),
         Binding("t", "toggle_timestamps", "Timestamps", id="logs.timestamps"),
         Binding("w", "toggle_wrap", "Wrap", id="logs.wrap"),
@@ -709,6 +718,20 @@ class LogsScreen(InspectorScreen):
         self.container = choices[(index + 1) % len(choices)]
         self.start_streams()
 
+    def action_pick_container(self) -> None:
+        """A list of the pod's containers (what each is, its state) and all of them together."""
+        if self.pod is None:
+            return
+        choices = [*container_choices(self.pod), (ALL_CONTAINERS, "all containers, interleaved")]
+        current = ALL_CONTAINERS if self.all_containers else self.container
+
+        def chosen(name: str | None) -> None:
+            if name is not None and name != current:
+                self.container = name
+                self.start_streams()
+
+        self.app.push_screen(ContainerPicker(choices, current), chosen)
+
     def action_all_containers(self) -> None:
         if self.all_containers:
             self.container = default_container(self.pod) if self.pod else None
@@ -832,3 +855,45 @@ class LogsScreen(InspectorScreen):
 def _file_part(text: str) -> str:
     """`text` fit for a file name: anything but letters, digits, `.`, `-` becomes `_`."""
     return re.sub(r"[^A-Za-z0-9.-]", "_", text).strip(".") or "-"
+
+
+class ContainerPicker(ModalScreen[str | None], inherit_bindings=False):
+    """Which container's log to read: a list (enter picks, esc keeps the current one)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "cancel", "Cancel", id="container_picker.cancel"),
+    ]
+    DEFAULT_CSS = """
+    ContainerPicker { align: center middle; }
+    ContainerPicker OptionList {
+        width: 90; max-width: 100%; height: auto; max-height: 80%;
+        border: round $ktui-border-focus; background: $surface;
+    }
+    """
+
+    def __init__(self, choices: list[tuple[str, str]], current: str | None) -> None:
+        super().__init__()
+        self.choices = choices
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        options = [
+            Option(safe_text(name if name != ALL_CONTAINERS else "all") + Text(f"  {what}", "dim"))
+            for name, what in self.choices
+        ]
+        picker = OptionList(*options, id="containers")
+        picker.border_title = "containers · enter: read its log · esc: keep"
+        yield picker
+
+    def on_mount(self) -> None:
+        picker = self.query_one(OptionList)
+        names = [name for name, _ in self.choices]
+        picker.highlighted = names.index(self.current) if self.current in names else 0
+        picker.focus()
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.choices[event.option_index][0])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
