@@ -29,6 +29,7 @@ from ktui.ui.screens.logs import LogsScreen
 from ktui.ui.screens.main import MainScreen
 from ktui.ui.screens.pod_detail import PodDetailScreen
 from ktui.ui.screens.problems import ProblemsScreen
+from ktui.ui.screens.revision_logs import RevisionLogsScreen
 from ktui.ui.screens.rollout import RolloutScreen
 from ktui.ui.screens.yaml_view import DescribeScreen, YamlScreen
 from ktui.ui.theme_colors import border_variables
@@ -261,6 +262,7 @@ class KtuiApp(App[int], inherit_bindings=False):
         """The one place that opens a screen about an object (screens import no other screen):
         "detail" (a pod), "describe", "yaml" (`fallback`: the object to show if it is gone),
         "events", "logs" (`previous`: of the previous container instance), "rollout",
+        "revision_logs" (`uid` a workload: its current revision's pods' logs, merged),
         "problems" (triage of everything; `uid` is ignored).
         `replace`: instead of the current screen (YAML <-> describe), not above it."""
         screens: dict[str, Callable[[], Screen[Any]]] = {
@@ -270,6 +272,7 @@ class KtuiApp(App[int], inherit_bindings=False):
             "events": lambda: EventsScreen(uid),
             "logs": lambda: LogsScreen(uid, previous=previous),
             "rollout": lambda: RolloutScreen(uid),
+            "revision_logs": lambda: RevisionLogsScreen(uid),
             "problems": lambda: ProblemsScreen(),
         }
         screen = screens[what]()

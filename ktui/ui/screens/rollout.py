@@ -400,6 +400,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         read_only_binding("enter", "undo", "readonly.undo_selected"),
         Binding("left", "timeline(-1)", "Earlier", id="rollout_screen.timeline_back"),
         Binding("right", "timeline(1)", "Later", id="rollout_screen.timeline_forward"),
+        Binding("L", "revision_logs", "Revision logs", id="rollout_screen.revision_logs"),
         *ROLLOUT_BINDINGS,
     ]
     DEFAULT_CSS = """
@@ -678,6 +679,10 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
             f"revision {revision.revision}: pod template and diff against the current one"
         )
         body.update(revision_detail(diff, target))
+
+    def action_revision_logs(self) -> None:
+        """The merged logs of the current revision's pods (`revision_logs` screen)."""
+        self.ktui.open_screen("revision_logs", self.uid)
 
     def action_undo_selected(self) -> None:
         key = self.query_one("#history", LiveTable).cursor_key

@@ -1,0 +1,361 @@
+"""The merged logs of a workload's current revision: every pod of the current ReplicaSet (or
+ControllerRevision), one container, lines interleaved by timestamp, each prefixed `[name]` with
+the pod name's last segment.
+
+Opened from the rollout screen (`L`). Each batch that touches the workload, its revisions or its
+pods looks again: a pod of the current revision whose container has started gets a stream (a
+pod that appears during the rollout is followed), a pod that went away gets a marker line
+(`──── pod web-abc-fm6sf went away ────`), and when another revision becomes current the
+streams move to its pods. The streams are `ktui.cluster.logs.LogStream`s in thread workers, as
+on the logs screen; their chunks are queued and drained on the event loop.
+
+Keys: `c` cycles the template's containers, `s` autoscroll, `t` timestamps, `w` wrap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer
+
+from ktui.cluster.logs import (
+    INITIAL_TAIL_LINES,
+    READ_TIMEOUT_S,
+    LogChunk,
+    LogLine,
+    LogRequest,
+    LogStream,
+)
+from ktui.render.safe import safe_text
+from ktui.ui.messages import ClusterChanged, RetryRequested
+from ktui.ui.screens.base import InspectorScreen
+from ktui.ui.widgets.log_view import LogView
+from ktui.ui.widgets.safe import SafeStatic
+from ktui.view.images import pod_template
+from ktui.view.logs import container_names, has_log, run_signature
+from ktui.view.rollout_tree import RevisionNode, build_rollout_tree
+
+Obj = dict[str, Any]
+
+
+def short_name(pod_name: str) -> str:
+    """The pod name's last segment (`web-abc12-fm6sf` -> `fm6sf`), the whole name if none."""
+    return pod_name.rpartition("-")[2] or pod_name
+
+
+def _meta(obj: Obj) -> Obj:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+class RevisionLogsScreen(InspectorScreen):
+    """One container's log of every pod of a workload's current revision, interleaved."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "next_container", "Container", id="revision_logs.next_container"),
+        Binding("s", "toggle_autoscroll", "Autoscroll", id="revision_logs.autoscroll"),
+        Binding("t", "toggle_timestamps", "Timestamps", id="revision_logs.timestamps"),
+        Binding("w", "toggle_wrap", "Wrap", id="revision_logs.wrap"),
+    ]
+    DEFAULT_CSS = """
+    RevisionLogsScreen #logs-status { height: 1; padding: 0 1; background: $panel; }
+    RevisionLogsScreen #logs-error {
+        display: none; height: auto; padding: 0 1; color: $text; background: $error 35%;
+    }
+    RevisionLogsScreen.failed #logs-error { display: block; }
+    RevisionLogsScreen LogView { border: round $ktui-border-focus; }
+    """
+
+    def __init__(self, uid: str, *, read_timeout: float = READ_TIMEOUT_S) -> None:
+        super().__init__()
+        self.uid = uid
+        self.read_timeout = read_timeout
+        self.container: str | None = None
+        self.revision: RevisionNode | None = None
+        """The current revision as last seen."""
+        self.streams: dict[str, LogStream] = {}
+        """Pod uid -> the stream of its chosen container."""
+        self.pod_names: dict[str, str] = {}
+        """Pod uid -> name, of the pods followed (streamed or waiting to start)."""
+        self.ended: set[str] = set()
+        self.errors: dict[str, str] = {}
+        """Pod uid (or "" for the screen) -> why its log cannot be read."""
+        self._signatures: dict[str, tuple[str, str, int]] = {}
+        self._pending: list[LogChunk] = []
+        self._pending_lock = threading.Lock()
+        self._drain_scheduled = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def compose(self) -> ComposeResult:
+        yield SafeStatic(id="logs-status")
+        yield SafeStatic(id="logs-error")
+        yield LogView(id="log")
+        yield Footer()
+
+    @property
+    def view(self) -> LogView:
+        return self.query_one("#log", LogView)
+
+    def on_mount(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.view.set_display(prefix=True)
+        self.view.focus()
+        self.container = self._default_container()
+        self._sync()
+        self.set_interval(1.0, self._update_status)
+
+    def on_unmount(self) -> None:
+        self._stop_all()
+
+    # ------------------------------------------------------------------ the revision
+
+    def _workload(self) -> Obj | None:
+        return self.ktui.model.objects.get(self.uid)
+
+    def _current_revision(self) -> RevisionNode | None:
+        obj = self._workload()
+        if obj is None:
+            return None
+        model = self.ktui.model
+        tree = build_rollout_tree(obj, model.children(self.uid), model.pods(self.uid))
+        return next((node for node in tree.revisions if node.is_current), None)
+
+    def _template_spec(self) -> Obj:
+        """The spec of the current revision's pod template (else of the workload's)."""
+        objects = self.ktui.model.objects
+        revision = self._current_revision()
+        source = objects.get(revision.uid) if revision is not None else None
+        template = pod_template(source) if source is not None else {}
+        if not template:
+            template = pod_template(self._workload() or {})
+        spec = template.get("spec")
+        return dict(spec) if isinstance(spec, dict) else {}
+
+    def container_choices(self) -> list[str]:
+        """The template's containers: init containers (sidecars) then regular ones."""
+        return container_names({"spec": self._template_spec()})
+
+    def _default_container(self) -> str | None:
+        spec = self._template_spec()
+        regular = [str(c.get("name")) for c in spec.get("containers") or () if c.get("name")]
+        if regular:
+            return regular[0]
+        names = self.container_choices()
+        return names[0] if names else None
+
+    # ------------------------------------------------------------------ streams
+
+    def _sync(self) -> None:
+        """Bring the streams in line with the current revision's pods (see the module doc)."""
+        revision = self._current_revision()
+        objects = self.ktui.model.objects
+        markers: list[str] = []
+        if self.revision is not None and revision is not None and revision.uid != self.revision.uid:
+            markers.append(f"──── revision {revision.revision} ({revision.name}) is current ────")
+            for pod_uid in list(self.pod_names):
+                self._forget(pod_uid)
+        self.revision = revision
+        pods = {node.uid: objects.get(node.uid) for node in (revision.pods if revision else ())}
+        for pod_uid in list(self.pod_names):
+            if pods.get(pod_uid) is None:
+                markers.append(f"──── pod {self.pod_names[pod_uid]} went away ────")
+                self._forget(pod_uid)
+        if markers:
+            self.view.add_lines([LogLine(text) for text in markers])
+        self.errors.pop("", None)
+        if self._workload() is None:
+            self.errors[""] = "The workload no longer exists."
+        elif revision is None:
+            self.errors[""] = "No current revision yet."
+        for pod_uid, pod in pods.items():
+            if pod is not None:
+                self._follow(pod_uid, pod)
+        self._update_status()
+
+    def _follow(self, pod_uid: str, pod: Obj) -> None:
+        name = str(_meta(pod).get("name", ""))
+        self.pod_names[pod_uid] = name
+        container = self.container
+        if container is None or not has_log(pod, container, False):
+            return  # not started yet: a later batch opens it
+        stream = self.streams.get(pod_uid)
+        if stream is None:
+            self.streams[pod_uid] = self._open_stream(pod, container)
+        elif pod_uid in self.ended and run_signature(pod, container) != self._signatures.get(
+            pod_uid
+        ):
+            # The container runs again: its new run's lines follow a marker.
+            self.view.add_lines([LogLine(f"──── {name} started again ────", short_name(name))])
+            stream.stop()
+            self.ended.discard(pod_uid)
+            self.errors.pop(pod_uid, None)
+            self.streams[pod_uid] = self._open_stream(pod, container)
+
+    def _open_stream(self, pod: Obj, container: str) -> LogStream:
+        metadata = _meta(pod)
+        name = str(metadata.get("name", ""))
+        request = LogRequest(
+            namespace=str(metadata.get("namespace", "")),
+            pod=name,
+            container=container,
+            tail_lines=INITIAL_TAIL_LINES,
+        )
+        stream = LogStream(
+            self.ktui.connection.api_client,
+            request,
+            self._receive,
+            tag=short_name(name),
+            read_timeout=self.read_timeout,
+        )
+        self._signatures[str(metadata.get("uid", ""))] = run_signature(pod, container)
+        self.run_worker(stream.run, thread=True, group="logs", exit_on_error=False)
+        return stream
+
+    def _forget(self, pod_uid: str) -> None:
+        stream = self.streams.pop(pod_uid, None)
+        if stream is not None:
+            stream.stop()
+        self.pod_names.pop(pod_uid, None)
+        self.ended.discard(pod_uid)
+        self.errors.pop(pod_uid, None)
+        self._signatures.pop(pod_uid, None)
+
+    def _stop_all(self) -> None:
+        for pod_uid in list(self.pod_names):
+            self._forget(pod_uid)
+        with self._pending_lock:
+            self._pending.clear()
+
+    def _restart(self) -> None:
+        """Every stream from scratch (another container, a retry)."""
+        self._stop_all()
+        self.view.clear()
+        self.revision = None
+        self._sync()
+
+    def _receive(self, chunk: LogChunk) -> None:
+        """Called on a stream's thread: queue the chunk and wake the event loop once."""
+        with self._pending_lock:
+            self._pending.append(chunk)
+            if self._drain_scheduled:
+                return
+            self._drain_scheduled = True
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closing
+                loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        with self._pending_lock:
+            chunks, self._pending = self._pending, []
+            self._drain_scheduled = False
+        if not self.is_attached:
+            return
+        owners = {id(stream): pod_uid for pod_uid, stream in self.streams.items()}
+        lines: list[LogLine] = []
+        for chunk in chunks:
+            pod_uid = owners.get(id(chunk.stream))
+            if pod_uid is None:
+                continue  # a stream stopped since (its pod went away, another container)
+            lines += chunk.lines
+            if chunk.ended:
+                self.ended.add(pod_uid)
+                if chunk.error:
+                    self.errors[pod_uid] = chunk.error
+        self.view.add_lines(lines, ordered=True)
+        self._update_status()
+
+    # ------------------------------------------------------------------ status
+
+    def _update_status(self) -> None:
+        view = self.view
+        obj = self._workload() or {}
+        kind = str(obj.get("kind", "")).lower() or "workload"
+        status = Text(no_wrap=True, overflow="ellipsis")
+        status.append("Logs ", style="bold")
+        status.append(f"{kind}/{_meta(obj).get('name', '?')}", style="bold cyan")
+        revision = self.revision
+        if revision is not None:
+            status.append(f"  revision {revision.revision} ", style="grey62")
+            status.append(revision.name, style="bold")
+        status.append("  container ", style="grey62")
+        status.append(self.container or "-", style="bold")
+        waiting = len(self.pod_names) - len(self.streams)
+        status.append(f"  {len(self.streams)} pods", style="grey62")
+        if waiting:
+            status.append(f" ({waiting} not started)", style="yellow")
+        if any(uid not in self.ended for uid in self.streams):
+            status.append("  ● following", style="green")
+        status.append(
+            "  autoscroll on" if view.autoscroll else "  ⏸ autoscroll off",
+            style="green" if view.autoscroll else "yellow",
+        )
+        status.append(f"  {len(view.lines)} lines", style="grey62")
+        self.query_one("#logs-status", SafeStatic).update(status)
+        error_line = Text(no_wrap=True, overflow="ellipsis")
+        for pod_uid, message in self.errors.items():
+            if len(error_line):
+                error_line.append("  ")
+            name = self.pod_names.get(pod_uid)
+            error_line.append(f"✖ [{short_name(name)}] {message}" if name else f"✖ {message}")
+        self.query_one("#logs-error", SafeStatic).update(error_line)
+        self.set_class(bool(self.errors), "failed")
+        view.border_title = safe_text(
+            f"current revision's pods · {self.container or '-'} · [pod] per line"
+        )
+
+    @property
+    def error_text(self) -> str:
+        return "  ".join(self.errors.values())
+
+    # ------------------------------------------------------------------ live
+
+    @on(ClusterChanged)
+    def _cluster_changed(self, message: ClusterChanged) -> None:
+        batch, changes = message.batch, message.changes
+        touched = (
+            any(self.uid in uids for uids in batch.upserts.values())
+            or any(self.uid in uids for uids in batch.deletes.values())
+            or self.uid in changes.pods
+            or self.uid in changes.removed_pods
+            or self.uid in changes.children
+            or self.uid in changes.removed_children
+        )
+        if touched:
+            self._sync()
+
+    @on(RetryRequested)
+    def _retry_requested(self, message: RetryRequested) -> None:
+        if self.errors:
+            self._restart()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_next_container(self) -> None:
+        choices = self.container_choices()
+        if not choices:
+            return
+        index = choices.index(self.container) if self.container in choices else -1
+        self.container = choices[(index + 1) % len(choices)]
+        self._restart()
+
+    def action_toggle_autoscroll(self) -> None:
+        view = self.view
+        view.autoscroll = not view.autoscroll
+        if view.autoscroll:
+            view.scroll_end(animate=False, x_axis=False)
+        self._update_status()
+
+    def action_toggle_timestamps(self) -> None:
+        self.view.set_display(timestamps=not self.view.show_timestamps)
+
+    def action_toggle_wrap(self) -> None:
+        self.view.set_display(wrap=not self.view.wrap)
+        self._update_status()
