@@ -25,10 +25,12 @@ from ktui.render.cells import (
     restarts_since,
     status_text,
 )
-from ktui.view.children import controller_revision_rows, job_rows, replicaset_rows
+from ktui.view import _json as j
+from ktui.view.age import parse_time, since
+from ktui.view.children import controller_revision_rows, job_row, job_rows, replicaset_rows
 from ktui.view.pod import Phase, pod_row
 from ktui.view.stuck import StuckReason
-from ktui.view.workload import workload_row
+from ktui.view.workload import WorkloadRow, workload_row
 
 Obj = dict[str, Any]
 Cell = str | Text | TimeCell
@@ -88,6 +90,16 @@ def workload_columns(all_namespaces: bool) -> list[Column]:
     return columns
 
 
+def _ready_text(row: WorkloadRow) -> str:
+    """The shared READY cell, saying what it counts where that is not ready pods: a CronJob's
+    active Jobs ("1 active") and a Job's completions ("1/1 done")."""
+    if row.kind == "CronJob":
+        return f"{row.ready} active"
+    if row.kind == "Job":
+        return f"{row.ready} done"
+    return row.ready
+
+
 def workload_cells(
     obj: Obj,
     phase_counts: Mapping[Phase, int],
@@ -104,7 +116,7 @@ def workload_cells(
         cells.append(row.namespace)
     cells += [
         row.kind,
-        row.ready,
+        _ready_text(row),
         count_text(row.up_to_date),
         count_text(row.available),
         health_text(row.health, problem),
@@ -112,6 +124,85 @@ def workload_cells(
         dim(row.images),
         TimeCell(row.created),
     ]
+    return tuple(cells)
+
+
+def _last_schedule_text(moment: datetime | None, now: datetime) -> str:
+    return "<none>" if moment is None else since(moment, now)
+
+
+def _namespaced(all_namespaces: bool, columns: Sequence[Column]) -> list[Column]:
+    """NAME, NAMESPACE (in all namespaces), then `columns`."""
+    head = [name_column("name", "NAME", 48)]
+    if all_namespaces:
+        head.append(Column("namespace", "NAMESPACE", min_width=6, max_width=24, shrink=2))
+    return head + list(columns)
+
+
+CRONJOB_COLUMNS = (
+    Column("schedule", "SCHEDULE", min_width=9, max_width=30, shrink=2),
+    Column("suspend", "SUSPEND"),
+    Column("active", "ACTIVE", justify="right"),
+    Column("lastschedule", "LAST SCHEDULE", justify="right"),
+    Column("age", "AGE", justify="right"),
+)
+"""`kubectl get cronjobs`' columns after NAME."""
+
+JOB_COLUMNS = (
+    Column("status", "STATUS", min_width=8, max_width=16, shrink=2),
+    Column("completions", "COMPLETIONS", justify="right"),
+    Column("duration", "DURATION", justify="right"),
+    Column("age", "AGE", justify="right"),
+)
+"""`kubectl get jobs`' columns after NAME (STATUS as kubectl 1.31+ shows it)."""
+
+
+def workload_columns_for(kind: str | None, all_namespaces: bool) -> list[Column]:
+    """The workloads pane's columns when it shows `kind` only (None: every workload kind):
+    kubectl's for CronJobs and Jobs, whose counts are not ready pods; the shared ones else."""
+    if kind == "CronJob":
+        return _namespaced(all_namespaces, CRONJOB_COLUMNS)
+    if kind == "Job":
+        return _namespaced(all_namespaces, JOB_COLUMNS)
+    return workload_columns(all_namespaces)
+
+
+def workload_cells_for(
+    kind: str | None,
+    obj: Obj,
+    phase_counts: Mapping[Phase, int],
+    now: datetime,
+    *,
+    all_namespaces: bool,
+    problem: StuckReason | None = None,
+) -> Row:
+    """A workload's cells for `workload_columns_for(kind, all_namespaces)`."""
+    if kind not in ("CronJob", "Job") or obj.get("kind") != kind:
+        return workload_cells(
+            obj, phase_counts, now, all_namespaces=all_namespaces, problem=problem
+        )
+    row = workload_row(obj, now)
+    cells: list[Cell] = [row.name]
+    if all_namespaces:
+        cells.append(row.namespace)
+    if kind == "CronJob":
+        suspended = j.spec(obj).get("suspend") is True
+        last = parse_time(j.status(obj).get("lastScheduleTime"))
+        cells += [
+            row.schedule or "",
+            Text("True", style=HEALTH_STYLE[row.health]) if suspended else "False",
+            str(row.ready_count),
+            TimeCell(last, _last_schedule_text),
+            TimeCell(row.created),
+        ]
+    else:
+        job = job_row(obj, now)
+        cells += [
+            Text(job.status, style=HEALTH_STYLE[job.health]),
+            job.completions,
+            job.duration,
+            TimeCell(row.created),
+        ]
     return tuple(cells)
 
 

@@ -300,6 +300,39 @@ def legend_text(timeline: Timeline) -> Text:
     return legend
 
 
+_CONDITION_ORDER = {condition: index for index, condition in enumerate(CONDITION_LETTERS)}
+
+
+def place_condition_marks(timeline: Timeline, width: int) -> list[tuple[int, list[Tick]]]:
+    """Where the condition marks go on a track of `width` cells: (first cell, ticks) per mark.
+
+    Conditions that fall on the same cell share one mark, "C,R" (in time, then lifecycle
+    order); marks keep one blank cell between them and stay inside the track, so every letter
+    is readable on its own. Only a track too narrow for all of them lets the last ones overlap.
+    """
+    track = _Track(width, timeline.start, timeline.end)
+    ticks = sorted(
+        timeline.ticks,
+        key=lambda t: (t.at, _CONDITION_ORDER.get(t.condition, len(_CONDITION_ORDER))),
+    )
+    clusters: list[tuple[int, list[Tick]]] = []
+    for tick in ticks:
+        column = track.column(tick.at)
+        if clusters and clusters[-1][0] == column:
+            clusters[-1][1].append(tick)
+        else:
+            clusters.append((column, [tick]))
+    starts = [column for column, _ in clusters]
+    lengths = [2 * len(cluster) - 1 for _, cluster in clusters]
+    for index in range(1, len(starts)):  # left to right: one blank after the previous mark
+        starts[index] = max(starts[index], starts[index - 1] + lengths[index - 1] + 1)
+    limit = width  # right to left: inside the track, one blank before the next mark
+    for index in reversed(range(len(starts))):
+        starts[index] = max(0, min(starts[index], limit - lengths[index]))
+        limit = starts[index] - 1
+    return [(start, cluster) for start, (_, cluster) in zip(starts, clusters, strict=True)]
+
+
 def render_timeline(timeline: Timeline, width: int, now: datetime) -> Text:
     """The picture for `width` cells: a condition lane, one lane per container, the axis."""
     names = [f"{GROUP_GLYPH[lane.group]} {lane.name}" for lane in timeline.lanes]
@@ -311,14 +344,13 @@ def render_timeline(timeline: Timeline, width: int, now: datetime) -> Text:
     top = _Track(track_width, timeline.start, timeline.end)
     if timeline.created is not None:
         top.put(top.column(timeline.created), "●", "grey62")
-    taken: set[int] = set()
-    for tick in timeline.ticks:
-        # Conditions that changed in the same second would hide each other: set them side by side.
-        column = top.column(tick.at)
-        while column in taken and column < track_width - 1:
-            column += 1
-        taken.add(column)
-        top.put(column, tick.letter, f"bold {'green' if tick.ok else 'red'}")
+    for start, cluster in place_condition_marks(timeline, track_width):
+        for index, tick in enumerate(cluster):
+            if index:
+                top.put(start, ",", "grey50")
+                start += 1
+            top.put(start, tick.letter, f"bold {'green' if tick.ok else 'red'}")
+            start += 1
     line = Text(no_wrap=True, overflow="ellipsis", end="")
     line.append("conditions".ljust(label_width), style="bold")
     line.append_text(top.text())

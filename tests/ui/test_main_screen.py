@@ -210,3 +210,42 @@ async def test_the_title_says_how_far_a_first_list_is(
         states["Pod"] = live
         main._titles()  # type: ignore[attr-defined]
         assert str(workloads.border_title) == "Workloads [2] · default"
+
+
+async def test_cj_shows_kubectls_cronjob_columns_and_all_workloads_say_what_ready_counts(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    seed(sim)
+    template = {
+        "spec": {
+            "restartPolicy": "OnFailure",
+            "containers": [{"name": "backup", "image": "tools:1.4"}],
+        }
+    }
+    cronjob = sim.store.create(
+        "batch",
+        "cronjobs",
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": {"name": "backup", "namespace": "default"},
+            "spec": {"schedule": "*/30 * * * *", "jobTemplate": {"spec": {"template": template}}},
+        },
+    )
+    uid = cronjob["metadata"]["uid"]
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 3, "deployments and the cronjob")
+        assert workloads.move_cursor_to_key(uid)
+        assert "0 active" in " ".join(texts(workloads))
+        await pilot.press("colon", *"cj", "enter")
+        await wait_for(pilot, lambda: workloads.total_count == 1, "only the cronjob")
+        labels = [c.label for c in workloads.columns]
+        assert labels == ["NAME", "SCHEDULE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"]
+        assert texts(workloads)[0].startswith("backup */30 * * * * False 0")
+        assert workloads.cursor_key == uid
+        await pilot.press("colon", *"deploy", "enter")
+        await wait_for(pilot, lambda: workloads.total_count == 2, "the deployments")
+        assert "UP-TO-DATE" in [c.label for c in workloads.columns]
+        assert "web" in " ".join(texts(workloads))

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 import pods_fixtures as fx
 from render_support import has_style
 
-from ktui.render.timeline import build_timeline, legend_text, render_timeline
+from ktui.render.timeline import (
+    Tick,
+    build_timeline,
+    legend_text,
+    place_condition_marks,
+    render_timeline,
+)
 from ktui.view.pod import Phase
 
 
@@ -91,3 +100,38 @@ def test_a_pod_without_conditions_says_so() -> None:
     pod["status"]["conditions"] = []
     legend = legend_text(build_timeline(pod, fx.NOW))
     assert legend.plain == "no conditions reported yet"
+
+
+def conditions_lane(text: str) -> str:
+    return text.splitlines()[0].removeprefix("conditions").rsplit("  ", 1)[0]
+
+
+def test_conditions_on_the_same_cell_share_one_readable_mark() -> None:
+    # ContainersReady and Ready changed in the same second: "C,R", not "CR".
+    timeline = build_timeline(fx.sidecar_and_init_running(), fx.NOW)
+    lane_text = conditions_lane(render_timeline(timeline, 100, fx.NOW).plain)
+    assert lane_text.split() == ["S", "N", "I", "C,R"]
+    # Narrower, S and N fall on one cell too; the marks never touch.
+    narrow = conditions_lane(render_timeline(timeline, 60, fx.NOW).plain)
+    assert narrow.split() == ["S,N", "I", "C,R"]
+
+
+def test_condition_marks_at_the_end_stay_inside_the_track_and_apart() -> None:
+    whole = build_timeline(fx.sidecar_and_init_running(), fx.NOW)
+    end = whole.end
+    ticks = (
+        Tick(end - timedelta(seconds=1), "Initialized", "I", True, ""),
+        Tick(end, "Ready", "R", True, ""),
+        Tick(end, "ContainersReady", "C", True, ""),
+    )
+    # 19 seconds on 20 cells: one second a cell.
+    timeline = replace(whole, start=end - timedelta(seconds=19), ticks=ticks)
+    marks = place_condition_marks(timeline, 20)
+    # C before R on the same cell (lifecycle order), pushed left to end in the last cell; I keeps
+    # one blank before them.
+    assert [(start, [t.letter for t in cluster]) for start, cluster in marks] == [
+        (15, ["I"]),
+        (17, ["C", "R"]),
+    ]
+    picture = render_timeline(timeline, 100, fx.NOW).plain
+    assert conditions_lane(picture).split()[-2:] == ["I", "C,R"]

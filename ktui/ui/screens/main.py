@@ -37,8 +37,8 @@ from ktui.render.panes import (
     pod_cells,
     pod_view_cells,
     pod_view_columns,
-    workload_cells,
-    workload_columns,
+    workload_cells_for,
+    workload_columns_for,
 )
 from ktui.render.safe import safe_text
 from ktui.ui.commands import (
@@ -217,7 +217,7 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         all_namespaces = self.ktui.connection.namespace is None
         if self.pods_view:
             return pod_view_columns(all_namespaces)
-        return workload_columns(all_namespaces)
+        return workload_columns_for(self.kind_filter, all_namespaces)
 
     def _labels_of(self, uid: str) -> dict[str, str] | None:
         """The labels of a row's object (for `-l` filters)."""
@@ -307,7 +307,8 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         return kind == self.kind_filter
 
     def _workload_cells(self, uid: str, obj: Obj, now: datetime) -> Row:
-        return workload_cells(
+        return workload_cells_for(
+            self.kind_filter,
             obj,
             self._tree.phase_counts(uid),
             now,
@@ -897,6 +898,10 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             if self.pods_view and self.focused in (self.children_table, self.pods):
                 table.focus()
             self._explain_empty()
+        else:  # CronJobs and Jobs alone have kubectl's columns; the cursor stays on its row
+            cursor = self.workloads.cursor_key
+            self.workloads.set_columns(self._first_pane_columns())
+            self.workloads.cursor_key = cursor
         self._reload_workloads()
         if not self.pods_view and self.selected_workload is None:
             self._follow_workload(self.workloads.cursor_key)
