@@ -395,7 +395,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *FOCUS_BINDINGS,
-        Binding("escape,q", "app.pop_screen", "Back", id="rollout_screen.back"),
+        Binding("escape,q", "close", "Back", id="rollout_screen.back"),
         Binding("enter", "undo_selected", "Undo to selected", id="rollout_screen.undo_selected"),
         read_only_binding("enter", "undo", "readonly.undo_selected"),
         Binding("left", "timeline(-1)", "Earlier", id="rollout_screen.timeline_back"),
@@ -679,6 +679,12 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
             f"revision {revision.revision}: pod template and diff against the current one"
         )
         body.update(revision_detail(diff, target))
+
+    def action_close(self) -> None:
+        # Only this screen goes: a second esc typed before the first was handled must not pop
+        # the screen below (the main screen: the app would be left without one).
+        if len(self.app.screen_stack) > 1 and self.app.screen is self:
+            self.app.pop_screen()
 
     def action_revision_logs(self) -> None:
         """The merged logs of the current revision's pods (`revision_logs` screen)."""
