@@ -258,4 +258,3 @@ async def test_a_failed_undo_names_the_revision_the_confirmation_named(tmp_path:
                 'User "viewer" cannot patch'
             ]
         connection.close()
-
