@@ -21,10 +21,8 @@ line's tabs are expanded, then every control and bidi character is shown as an e
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
-import threading
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -41,7 +39,6 @@ from textual.widgets.option_list import Option
 from ktui.cluster.logs import (
     INITIAL_TAIL_LINES,
     READ_TIMEOUT_S,
-    LogChunk,
     LogLine,
     LogRequest,
     LogStream,
@@ -52,7 +49,7 @@ from ktui.render.safe import safe_text
 from ktui.ui.messages import ClusterChanged, RetryRequested
 from ktui.ui.screens.base import InspectorScreen
 from ktui.ui.widgets.input import KtuiInput
-from ktui.ui.widgets.log_view import MAX_LINES, LogView
+from ktui.ui.widgets.log_view import MAX_LINES, ChunkInbox, LogView
 from ktui.ui.widgets.safe import SafeStatic
 from ktui.view.logs import (
     container_choices,
@@ -145,10 +142,7 @@ class LogsScreen(InspectorScreen):
         """Whether the pods' watch was last seen down or silent (see `_follow_link`)."""
         self.ended: set[str] = set()
         self._signatures: dict[str, tuple[str, str, int]] = {}
-        self._pending: list[LogChunk] = []
-        self._pending_lock = threading.Lock()
-        self._drain_scheduled = False
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._inbox = ChunkInbox(self._drain)
 
     def compose(self) -> ComposeResult:
         yield SafeStatic(id="logs-status")
@@ -162,7 +156,7 @@ class LogsScreen(InspectorScreen):
         return self.query_one("#log", LogView)
 
     def on_mount(self) -> None:
-        self._loop = asyncio.get_running_loop()
+        self._inbox.loop = asyncio.get_running_loop()
         self.pod = self.ktui.model.objects.get(self.pod_uid) or self.pod
         if self.pod is not None and self.container is None:
             self.container = default_container(self.pod)
@@ -188,8 +182,7 @@ class LogsScreen(InspectorScreen):
         streams, self.streams = self.streams, []
         for stream in streams:
             stream.stop()
-        with self._pending_lock:
-            self._pending.clear()
+        self._inbox.clear()
 
     def start_streams(self) -> None:
         """(Re)open the log of the chosen container(s) from scratch."""
@@ -235,7 +228,7 @@ class LogsScreen(InspectorScreen):
         stream = LogStream(
             self.ktui.connection.api_client,
             request,
-            self._receive,
+            self._inbox.put,
             tag=name if self.all_containers else None,
             read_timeout=self.read_timeout,
         )
@@ -254,22 +247,8 @@ class LogsScreen(InspectorScreen):
         self.streams[self.streams.index(stale)] = self._open_stream(pod, name)
         self._update_status()
 
-    def _receive(self, chunk: LogChunk) -> None:
-        """Called on a stream's thread: queue the chunk and wake the event loop once."""
-        with self._pending_lock:
-            self._pending.append(chunk)
-            if self._drain_scheduled:
-                return
-            self._drain_scheduled = True
-        loop = self._loop
-        if loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop is closing: nobody to show it to
-                loop.call_soon_threadsafe(self._drain)
-
     def _drain(self) -> None:
-        with self._pending_lock:
-            chunks, self._pending = self._pending, []
-            self._drain_scheduled = False
+        chunks = self._inbox.take()
         if not self.is_attached:
             return
         current = set(map(id, self.streams))

@@ -15,8 +15,6 @@ Keys: `c` cycles the template's containers, `s` autoscroll, `t` timestamps, `w` 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -28,7 +26,6 @@ from textual.widgets import Footer
 from ktui.cluster.logs import (
     INITIAL_TAIL_LINES,
     READ_TIMEOUT_S,
-    LogChunk,
     LogLine,
     LogRequest,
     LogStream,
@@ -36,7 +33,7 @@ from ktui.cluster.logs import (
 from ktui.render.safe import safe_text
 from ktui.ui.messages import ClusterChanged, RetryRequested
 from ktui.ui.screens.base import InspectorScreen
-from ktui.ui.widgets.log_view import LogView
+from ktui.ui.widgets.log_view import ChunkInbox, LogView
 from ktui.ui.widgets.safe import SafeStatic
 from ktui.view.images import pod_template
 from ktui.view.logs import container_names, has_log, run_signature
@@ -88,10 +85,7 @@ class RevisionLogsScreen(InspectorScreen):
         self.errors: dict[str, str] = {}
         """Pod uid (or "" for the screen) -> why its log cannot be read."""
         self._signatures: dict[str, tuple[str, str, int]] = {}
-        self._pending: list[LogChunk] = []
-        self._pending_lock = threading.Lock()
-        self._drain_scheduled = False
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._inbox = ChunkInbox(self._drain)
 
     def compose(self) -> ComposeResult:
         yield SafeStatic(id="logs-status")
@@ -104,7 +98,7 @@ class RevisionLogsScreen(InspectorScreen):
         return self.query_one("#log", LogView)
 
     def on_mount(self) -> None:
-        self._loop = asyncio.get_running_loop()
+        self._inbox.loop = asyncio.get_running_loop()
         self.view.set_display(prefix=True)
         self.view.focus()
         self.container = self._default_container()
@@ -210,7 +204,7 @@ class RevisionLogsScreen(InspectorScreen):
         stream = LogStream(
             self.ktui.connection.api_client,
             request,
-            self._receive,
+            self._inbox.put,
             tag=short_name(name),
             read_timeout=self.read_timeout,
         )
@@ -230,8 +224,7 @@ class RevisionLogsScreen(InspectorScreen):
     def _stop_all(self) -> None:
         for pod_uid in list(self.pod_names):
             self._forget(pod_uid)
-        with self._pending_lock:
-            self._pending.clear()
+        self._inbox.clear()
 
     def _restart(self) -> None:
         """Every stream from scratch (another container, a retry)."""
@@ -240,22 +233,8 @@ class RevisionLogsScreen(InspectorScreen):
         self.revision = None
         self._sync()
 
-    def _receive(self, chunk: LogChunk) -> None:
-        """Called on a stream's thread: queue the chunk and wake the event loop once."""
-        with self._pending_lock:
-            self._pending.append(chunk)
-            if self._drain_scheduled:
-                return
-            self._drain_scheduled = True
-        loop = self._loop
-        if loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop is closing
-                loop.call_soon_threadsafe(self._drain)
-
     def _drain(self) -> None:
-        with self._pending_lock:
-            chunks, self._pending = self._pending, []
-            self._drain_scheduled = False
+        chunks = self._inbox.take()
         if not self.is_attached:
             return
         owners = {id(stream): pod_uid for pod_uid, stream in self.streams.items()}

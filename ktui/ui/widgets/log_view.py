@@ -6,7 +6,11 @@ Every line's text passes `ktui.render.safe` (escaped controls and bidi), the str
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
 from bisect import bisect_right
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -18,7 +22,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ktui.cluster.logs import LogLine, TimestampKey
+from ktui.cluster.logs import LogChunk, LogLine, TimestampKey
 from ktui.render.safe import escape_text, safe_text, sanitize_segments, visible
 
 MAX_LINES = 20_000
@@ -349,3 +353,40 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
 
 def _prefix_style(container: str) -> str:
     return _PREFIX_STYLES[sum(container.encode()) % len(_PREFIX_STYLES)]
+
+
+class ChunkInbox:
+    """Log chunks from stream threads to the event loop: a stream thread `put`s, and the
+    loop is woken once for however many chunks arrive before it runs `on_ready`, which
+    `take`s them all (a busy log costs one wake-up per turn, not one per chunk)."""
+
+    def __init__(self, on_ready: Callable[[], None]) -> None:
+        self._on_ready = on_ready
+        self._lock = threading.Lock()
+        self._pending: list[LogChunk] = []
+        self._scheduled = False
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The event loop to wake; set once the screen is mounted."""
+
+    def put(self, chunk: LogChunk) -> None:
+        """Called on a stream's thread."""
+        with self._lock:
+            self._pending.append(chunk)
+            if self._scheduled:
+                return
+            self._scheduled = True
+        loop = self.loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closing: nobody to show it to
+                loop.call_soon_threadsafe(self._on_ready)
+
+    def take(self) -> list[LogChunk]:
+        """Every chunk put since the last take (on the event loop)."""
+        with self._lock:
+            chunks, self._pending = self._pending, []
+            self._scheduled = False
+        return chunks
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pending.clear()
