@@ -43,6 +43,10 @@ def name_of(obj: Mapping[str, Any]) -> str:
     return str(metadata(obj).get("name") or "")
 
 
+def uid_of(obj: Mapping[str, Any]) -> str:
+    return str(metadata(obj).get("uid") or "")
+
+
 def namespace_of(obj: Mapping[str, Any]) -> str:
     return str(metadata(obj).get("namespace") or "")
 

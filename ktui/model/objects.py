@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ktui.cluster.batcher import ChangeBatch
+from ktui.cluster.objects import name_of, namespace_of, uid_of
 from ktui.cluster.ownership import OwnershipIndex
 from ktui.cluster.state import CacheState
 from ktui.view.age import parse_time
@@ -22,21 +23,21 @@ Target = tuple[str, str, str]
 """(kind, namespace, name): how an Event names the object it is about."""
 
 _EMPTY: Mapping[str, Obj] = {}
+
+__all__ = [
+    "ObjectMirror",
+    "batch_touches",
+    "kind_of",
+    "label_of",
+    "name_of",
+    "namespace_of",
+    "uid_of",
+]
+"""The accessors are the cluster package's (`ktui.cluster.objects`), re-exported here."""
+
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 REVISION_KINDS = ("ReplicaSet", "ControllerRevision")
 """The kinds that hold a workload's revisions."""
-
-
-def uid_of(obj: Mapping[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("uid", "") or "")
-
-
-def name_of(obj: Mapping[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("name", "") or "")
-
-
-def namespace_of(obj: Mapping[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("namespace", "") or "")
 
 
 def kind_of(obj: Mapping[str, Any]) -> str:
