@@ -213,8 +213,10 @@ def _rs_columns(bench: Workbench) -> tuple[dict[str, str], dict[str, tuple[int, 
 def test_rollout_tree_replicaset_counts_match_kubectl_get_rs(bench: Workbench) -> None:
     """The tree, built from the model fed by ktui's batches, says what `kubectl get rs` says for
     every ReplicaSet, sampled through a rolling update whenever both saw the same versions;
-    at least one sample is mid-rollout (two ReplicaSets with pods)."""
-    bench.create(manifest("Deployment", "web", replicas=4))
+    at least one sample is mid-rollout (two ReplicaSets with pods). minReadySeconds holds each
+    step of the rollout still for a few seconds: with pods ready at once, the whole rollout can
+    otherwise pass between two samples (three kubectl runs each)."""
+    bench.create(manifest("Deployment", "web", replicas=4, min_ready_seconds=3))
     bench.settled("Deployment", "web")
     model = WorkloadTree()
     with running_cache(

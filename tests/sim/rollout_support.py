@@ -317,6 +317,7 @@ def manifest(
     replicas: int = 3,
     template_annotations: dict[str, str] | None = None,
     progress_deadline: int | None = None,
+    min_ready_seconds: int | None = None,
 ) -> dict[str, Any]:
     template: dict[str, Any] = {
         "metadata": {"labels": {"app": name}},
@@ -333,6 +334,8 @@ def manifest(
         }
         if progress_deadline is not None:
             spec["progressDeadlineSeconds"] = progress_deadline
+        if min_ready_seconds is not None:
+            spec["minReadySeconds"] = min_ready_seconds
     elif kind == "StatefulSet":
         spec.update(replicas=replicas, serviceName=name)
         spec["updateStrategy"] = {"type": "RollingUpdate"}
