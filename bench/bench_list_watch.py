@@ -107,9 +107,9 @@ class SimProcess:
         self.stop()
 
     def start(self) -> SimProcess:
-        if self.server == "bare":
+        if self.server in ("bare", "kube-apiserver"):
             command = [sys.executable, __file__, "serve", "--pods", str(self.pods)]
-            command += ["--kubeconfig", self.kubeconfig]
+            command += ["--kubeconfig", self.kubeconfig, "--server", self.server]
         else:
             command = [sys.executable, "-m", "ktui", "sim", "--port", "0", "--no-scenario"]
             command += ["--write-kubeconfig", self.kubeconfig, "--pods", str(self.pods)]
@@ -127,7 +127,9 @@ class SimProcess:
             target=self._read_stdout, name="bench-server-out", daemon=True
         )
         self._reader.start()
-        line = self._next_line(lambda text: "serving on" in text, SERVER_START_TIMEOUT)
+        # Loading kube-apiserver with 100,000 pods takes minutes; the embedded server seconds.
+        wait = SERVER_START_TIMEOUT * (8 if self.server == "kube-apiserver" else 1)
+        line = self._next_line(lambda text: "serving on" in text, wait)
         self.url = line.rsplit(" ", 1)[-1]
         return self
 
@@ -171,16 +173,16 @@ class SimProcess:
     def start_churn(self, rate: int, kind: str = "annotation") -> None:
         """Start `rate` pod changes per second: `annotation` (ktui.sim.load.Churn) or `status`
         (StatusChurn: restarts and readiness, visible in a pod row)."""
-        if self.server == "bare":
+        if self.server != "ktui-sim":
             self._command(f"churn {rate} {kind}", "churning")
 
     def stop_churn(self) -> None:
-        if self.server == "bare":
+        if self.server != "ktui-sim":
             self._command("stop-churn", "stopped")
 
     def changes(self) -> int | None:
         """Pod changes the server made so far (bare server only)."""
-        if self.server != "bare":
+        if self.server == "ktui-sim":
             return None
         return int(self._command("stats", "changes").split()[1])
 
@@ -189,7 +191,7 @@ class SimProcess:
         stops cleanly on SIGTERM."""
         process, self.process = self.process, None
         if process is not None:
-            if self.server == "bare" and process.stdin is not None:
+            if self.server != "ktui-sim" and process.stdin is not None:
                 process.stdin.close()
             else:
                 process.terminate()
@@ -285,9 +287,12 @@ class StatusChurn:
                 next_at = time.monotonic()
 
 
-def serve(pods: int, kubeconfig: str) -> int:
-    """The `serve` helper process: a bare API server with `pods` load pods; commands on stdin:
+def serve(pods: int, kubeconfig: str, server_kind: str = "bare") -> int:
+    """The `serve` helper process: a bare API server with `pods` load pods (or kube-apiserver
+    v1.20.2 with as many realistic pods, `bench/apiserver_load.py`); commands on stdin:
     `churn RATE [annotation|status]`, `stats`, `stop-churn`."""
+    if server_kind == "kube-apiserver":
+        return serve_apiserver(pods, kubeconfig)
     from ktui.sim.client import LocalClient
     from ktui.sim.load import Churn, create_load_pods
     from ktui.sim.server import SimServer
@@ -395,6 +400,51 @@ def ktui_sync(kubeconfig: str, expected: int, timeout: float = 120.0) -> SyncRes
         cache.stop()
         connection.close()
     return SyncResult(full_at[0] - start, live_at[0] - start, len(delivered))
+
+
+def serve_apiserver(pods: int, kubeconfig: str) -> int:
+    """`serve` on kube-apiserver v1.20.2: the e2e harness's control plane, loaded with
+    realistic pods by `apiserver_load.ApiServerLoad`, churned by its `Churn`."""
+    from apiserver_load import ApiServerLoad
+    from apiserver_load import Churn as ApiChurn
+
+    load = ApiServerLoad(Path(kubeconfig).parent / "apiserver")
+    try:
+        load.start()
+        started = time.perf_counter()
+        load.load(pods, lambda n: print(f"loaded {n}", file=sys.stderr, flush=True))
+        print(
+            f"loaded {pods} pods in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+        shutil.copyfile(load.kubeconfig, kubeconfig)
+        print(f"serving on {load.url}", flush=True)
+        churn: ApiChurn | None = None
+        changes_before = 0
+        for line in sys.stdin:
+            words = line.split()
+            if not words:
+                continue
+            if words[0] == "churn":
+                if churn is not None:
+                    churn.stop()
+                    changes_before += churn.changes
+                kind = words[2] if len(words) > 2 else "annotation"
+                churn = ApiChurn(load, int(words[1]), kind).start()
+                print("churning", flush=True)
+            elif words[0] == "stats":
+                total = changes_before + (churn.changes if churn is not None else 0)
+                print(f"changes {total}", flush=True)
+            elif words[0] == "stop-churn":
+                if churn is not None:
+                    churn.stop()
+                print("stopped", flush=True)
+        if churn is not None:
+            churn.stop()
+    finally:
+        load.stop()
+    return 0
 
 
 def sync_once(kubeconfig: str, expected: int) -> int:
@@ -917,7 +967,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=int, default=2_000, help="R pod changes/s (default 2000)")
     parser.add_argument("--duration", type=float, default=10.0, help="D seconds (default 10)")
     parser.add_argument("--repeats", type=int, default=3, help="initial sync rounds (median)")
-    parser.add_argument("--server", choices=("bare", "ktui-sim"), default="bare")
+    parser.add_argument("--server", choices=("bare", "ktui-sim", "kube-apiserver"), default="bare")
     parser.add_argument(
         "--churn",
         choices=("annotation", "status"),
@@ -936,12 +986,13 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser = commands.add_parser("serve", help="(internal) the API server process")
     serve_parser.add_argument("--pods", type=int, required=True)
     serve_parser.add_argument("--kubeconfig", required=True)
+    serve_parser.add_argument("--server", default="bare")
     once = commands.add_parser("sync-once", help="(internal) ktui's sync in a fresh process")
     once.add_argument("--kubeconfig", required=True)
     once.add_argument("--pods", type=int, required=True)
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return serve(args.pods, args.kubeconfig)
+        return serve(args.pods, args.kubeconfig, args.server)
     if args.command == "sync-once":
         return sync_once(args.kubeconfig, args.pods)
 

@@ -885,6 +885,14 @@ class ControlPlane:
 
     # ---- teardown ------------------------------------------------------
 
+    def stop_components(self, *names: str) -> None:
+        """Stop some components and leave the rest running (the bench stops the
+        controllers so that nothing but itself changes the pods it loads)."""
+        for name in names:
+            proc = self._procs.get(name)
+            if proc is not None:
+                proc.stop()
+
     def stop(self) -> None:
         """Stop the node agent and every process (by process group). Idempotent."""
         with self._lock:

@@ -1,0 +1,502 @@
+"""kube-apiserver v1.20.2 as the bench's API server: the e2e tier's control plane, loaded fast.
+
+`ApiServerLoad(workdir).start()` boots etcd + kube-apiserver (+ controller-manager and
+scheduler, which are stopped once up: like the bare embedded server, nothing but the bench
+changes the pods, so N stays exactly N) with `tests/e2e/controlplane.py`, the harness the e2e
+tests use; the binaries come from `scripts/build-control-plane.sh` (~/.cache/ktui).
+
+`load(count)` creates namespace `load` with 100 paused Deployments, one ReplicaSet each and
+`count` pods spread over them, each pod *realistic*: an init container, a native-sidecar-style
+init container, two app containers with env, probes, resources and mounts, a projected
+service-account token volume, a configMap and an emptyDir volume, labels and annotations; the
+server adds managedFields to each write. Each pod is created and then given a Running status
+(the server resets status on create), by `concurrency` threads that each keep one TLS
+connection open. Ten nodes `load-node-N` exist; no kubelet owns them.
+
+`Churn(rate, kind)` then PATCHes `rate` pod statuses per second (a restart and a readiness
+flip with `status`, an annotation with `annotation`), as far as the server keeps up: it
+counts what it made.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+import queue
+import ssl
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
+
+from controlplane import ControlPlane, ensure_built
+
+Obj = dict[str, Any]
+LOAD_NAMESPACE = "load"
+GROUPS = 100
+LOAD_NODES = 10
+
+
+class _Client:
+    """One keep-alive HTTPS connection to the API server, as admin."""
+
+    def __init__(self, cp: ControlPlane) -> None:
+        self.host, port = cp.server.removeprefix("https://").rsplit(":", 1)
+        self.port = int(port)
+        self.token = cp.admin_token
+        self.context = ssl.create_default_context(cafile=str(cp.ca_cert_path))
+        self.connection: http.client.HTTPSConnection | None = None
+
+    def call(self, method: str, path: str, body: Any = None, content_type: str = "") -> Obj:
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = content_type or "application/json"
+        for attempt in range(3):
+            if self.connection is None:
+                self.connection = http.client.HTTPSConnection(
+                    self.host, self.port, context=self.context, timeout=60
+                )
+            try:
+                self.connection.request(method, path, body=data, headers=headers)
+                response = self.connection.getresponse()
+                raw = response.read()
+            except (OSError, http.client.HTTPException):
+                self.connection.close()
+                self.connection = None
+                if attempt == 2:
+                    raise
+                continue
+            if response.status == 429 or response.status >= 500:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            if response.status >= 400 and response.status != 409:
+                raise RuntimeError(f"{method} {path}: HTTP {response.status}")
+            return dict(json.loads(raw or b"{}"))
+        raise RuntimeError(f"{method} {path}: the server kept refusing (429/5xx)")
+
+
+def _owner(kind: str, obj: Obj) -> Obj:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": kind,
+        "name": obj["metadata"]["name"],
+        "uid": obj["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def realistic_pod_spec(group: str, node: str) -> Obj:
+    """A pod spec of the size real pods have (2-4x the bench's one-container pods)."""
+    env = [{"name": f"SETTING_{k}", "value": f"value-{k}-{group}"} for k in range(8)]
+    env.append({"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}})
+    mounts = [
+        {"name": "config", "mountPath": "/etc/app"},
+        {"name": "scratch", "mountPath": "/tmp"},
+        {
+            "name": "kube-api-access",
+            "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+            "readOnly": True,
+        },
+    ]
+    resources = {
+        "requests": {"cpu": "100m", "memory": "128Mi"},
+        "limits": {"cpu": "500m", "memory": "256Mi"},
+    }
+
+    def probe(path: str) -> Obj:
+        return {
+            "httpGet": {"path": path, "port": 8080, "scheme": "HTTP"},
+            "periodSeconds": 10,
+            "timeoutSeconds": 1,
+            "failureThreshold": 3,
+            "successThreshold": 1,
+        }
+
+    def container(name: str, image: str) -> Obj:
+        return {
+            "name": name,
+            "image": image,
+            "imagePullPolicy": "IfNotPresent",
+            "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
+            "env": env,
+            "resources": resources,
+            "volumeMounts": mounts,
+            "livenessProbe": probe("/healthz"),
+            "readinessProbe": probe("/ready"),
+            "terminationMessagePath": "/dev/termination-log",
+            "terminationMessagePolicy": "File",
+        }
+
+    return {
+        "nodeName": node,
+        "serviceAccountName": "default",
+        "initContainers": [
+            {
+                "name": "migrate",
+                "image": f"registry.example.com/{group}/migrate:1.4.2",
+                "command": ["/bin/migrate", "--wait"],
+                "resources": resources,
+            },
+            {
+                "name": "proxy",
+                "image": "registry.example.com/mesh/proxy:1.21.0",
+                "restartPolicy": "Always",
+                "resources": resources,
+            },
+        ],
+        "containers": [
+            container("app", f"registry.example.com/{group}/app:2.31.0"),
+            container("metrics", "registry.example.com/observability/exporter:0.9.1"),
+        ],
+        "volumes": [
+            {"name": "config", "configMap": {"name": f"{group}-config", "defaultMode": 420}},
+            {"name": "scratch", "emptyDir": {}},
+            {
+                "name": "kube-api-access",
+                "projected": {
+                    "defaultMode": 420,
+                    "sources": [
+                        {
+                            "serviceAccountToken": {
+                                "expirationSeconds": 3607,
+                                "path": "token",
+                            }
+                        },
+                        {
+                            "configMap": {
+                                "name": "kube-root-ca.crt",
+                                "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                            }
+                        },
+                        {
+                            "downwardAPI": {
+                                "items": [
+                                    {
+                                        "path": "namespace",
+                                        "fieldRef": {"fieldPath": "metadata.namespace"},
+                                    }
+                                ]
+                            }
+                        },
+                    ],
+                },
+            },
+        ],
+        "tolerations": [
+            {
+                "key": "node.kubernetes.io/not-ready",
+                "operator": "Exists",
+                "effect": "NoExecute",
+                "tolerationSeconds": 300,
+            },
+            {
+                "key": "node.kubernetes.io/unreachable",
+                "operator": "Exists",
+                "effect": "NoExecute",
+                "tolerationSeconds": 300,
+            },
+        ],
+    }
+
+
+def running_status(pod: Obj, index: int, started: str) -> Obj:
+    """The status a kubelet would write for the pod, every container up and ready."""
+    spec = pod["spec"]
+
+    def status(container: Obj, *, init: bool) -> Obj:
+        done = init and container.get("restartPolicy") != "Always"
+        state: Obj = (
+            {
+                "terminated": {
+                    "exitCode": 0,
+                    "reason": "Completed",
+                    "startedAt": started,
+                    "finishedAt": started,
+                    "containerID": f"containerd://{index:08x}{container['name']}",
+                }
+            }
+            if done
+            else {"running": {"startedAt": started}}
+        )
+        return {
+            "name": container["name"],
+            "image": container["image"],
+            "imageID": f"{container['image']}@sha256:{'ab' * 32}",
+            "containerID": f"containerd://{index:08x}{container['name']}",
+            "ready": not done,
+            "started": not done,
+            "restartCount": 0,
+            "state": state,
+        }
+
+    conditions = [
+        {"type": kind, "status": "True", "lastProbeTime": None, "lastTransitionTime": started}
+        for kind in ("Initialized", "Ready", "ContainersReady", "PodScheduled")
+    ]
+    return {
+        "phase": "Running",
+        "hostIP": f"10.0.{index % LOAD_NODES}.1",
+        "podIP": f"10.{64 + index // 65536}.{index // 256 % 256}.{index % 256}",
+        "podIPs": [{"ip": f"10.{64 + index // 65536}.{index // 256 % 256}.{index % 256}"}],
+        "startTime": started,
+        "qosClass": "Burstable",
+        "conditions": conditions,
+        "initContainerStatuses": [status(c, init=True) for c in spec["initContainers"]],
+        "containerStatuses": [status(c, init=False) for c in spec["containers"]],
+    }
+
+
+class ApiServerLoad:
+    """The control plane, its admin kubeconfig, and the pods loaded into it."""
+
+    def __init__(self, workdir: Path, concurrency: int = 12) -> None:
+        self.workdir = workdir
+        self.concurrency = concurrency
+        self.cp: ControlPlane | None = None
+        self.pods: list[tuple[str, str]] = []
+
+    def start(self) -> ApiServerLoad:
+        reason = ensure_built()
+        if reason is not None:
+            raise SystemExit(f"bench: kube-apiserver v1.20.2 is not available: {reason}")
+        cp = ControlPlane.start(
+            self.workdir / "cp", nodes=[f"load-node-{n}" for n in range(LOAD_NODES)]
+        )
+        self.cp = cp
+        # Nothing but the bench changes the pods (no ReplicaSet, garbage or node lifecycle
+        # controller acting on kubelet-less pods), so N stays exactly N.
+        cp.stop_components("kube-controller-manager", "kube-scheduler")
+        return self
+
+    @property
+    def kubeconfig(self) -> Path:
+        assert self.cp is not None
+        return self.cp.kubeconfig_path
+
+    @property
+    def url(self) -> str:
+        assert self.cp is not None
+        return self.cp.server
+
+    def client(self) -> _Client:
+        assert self.cp is not None
+        return _Client(self.cp)
+
+    def _parallel(self, jobs: Iterator[Callable[[_Client], None]]) -> None:
+        """Run the jobs on `concurrency` threads, each with its own connection."""
+        work: queue.Queue[Callable[[_Client], None] | None] = queue.Queue(maxsize=1000)
+        errors: list[BaseException] = []
+
+        def worker() -> None:
+            client = self.client()
+            while (job := work.get()) is not None:
+                if not errors:
+                    try:
+                        job(client)
+                    except BaseException as exc:  # reported once all threads stop
+                        errors.append(exc)
+
+        threads = [threading.Thread(target=worker, daemon=True) for _ in range(self.concurrency)]
+        for thread in threads:
+            thread.start()
+        for job in jobs:
+            work.put(job)
+        for _ in threads:
+            work.put(None)
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+
+    def load(self, count: int, progress: Callable[[int], None] | None = None) -> None:
+        client = self.client()
+        client.call("POST", "/api/v1/namespaces", {"metadata": {"name": LOAD_NAMESPACE}})
+        base = f"/apis/apps/v1/namespaces/{LOAD_NAMESPACE}"
+        started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        groups = min(GROUPS, max(count, 1))
+        owners: list[tuple[Obj, dict[str, str], str]] = []
+        for g in range(groups):
+            size = count // groups + (1 if g < count % groups else 0)
+            name = f"load-{g:03d}"
+            labels = {"app": name}
+            image = f"registry.example.com/{name}/app:2.31.0"
+            template = {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "app", "image": image}]},
+            }
+            deployment = client.call(
+                "POST",
+                f"{base}/deployments",
+                {
+                    "metadata": {"name": name, "labels": labels},
+                    "spec": {
+                        "replicas": size,
+                        "paused": True,
+                        "selector": {"matchLabels": labels},
+                        "template": template,
+                    },
+                },
+            )
+            rs_labels = {**labels, "pod-template-hash": "load"}
+            replicaset = client.call(
+                "POST",
+                f"{base}/replicasets",
+                {
+                    "metadata": {
+                        "name": f"{name}-load",
+                        "labels": rs_labels,
+                        "annotations": {"deployment.kubernetes.io/revision": "1"},
+                        "ownerReferences": [_owner("Deployment", deployment)],
+                    },
+                    "spec": {
+                        "replicas": size,
+                        "selector": {"matchLabels": rs_labels},
+                        "template": {**template, "metadata": {"labels": rs_labels}},
+                    },
+                },
+            )
+            owners.append((replicaset, rs_labels, name))
+        pods_path = f"/api/v1/namespaces/{LOAD_NAMESPACE}/pods"
+        done = itertools.count(1)
+
+        def make(i: int) -> Callable[[_Client], None]:
+            replicaset, labels, group = owners[i % groups]
+            name = f"{replicaset['metadata']['name']}-{i:06d}"
+
+            def job(client: _Client) -> None:
+                pod = {
+                    "metadata": {
+                        "name": name,
+                        "labels": {**labels, "tier": "backend", "team": f"team-{i % 7}"},
+                        "annotations": {
+                            "prometheus.io/scrape": "true",
+                            "prometheus.io/port": "8080",
+                            "kubectl.kubernetes.io/default-container": "app",
+                        },
+                        "ownerReferences": [_owner("ReplicaSet", replicaset)],
+                    },
+                    "spec": realistic_pod_spec(group, f"load-node-{i % LOAD_NODES}"),
+                }
+                # The status follows the spec the server kept (v1.20 drops an init
+                # container's restartPolicy: no native sidecars there).
+                created = client.call("POST", pods_path, pod)
+                client.call(
+                    "PATCH",
+                    f"{pods_path}/{name}/status",
+                    {"status": running_status(created, i, started)},
+                    "application/merge-patch+json",
+                )
+                n = next(done)
+                if progress is not None and n % 1000 == 0:
+                    progress(n)
+
+            return job
+
+        self._parallel(make(i) for i in range(count))
+        self.pods = [
+            (LOAD_NAMESPACE, f"{owners[i % groups][0]['metadata']['name']}-{i:06d}")
+            for i in range(count)
+        ]
+
+    def stop(self) -> None:
+        if self.cp is not None:
+            self.cp.stop()
+            self.cp = None
+
+
+class Churn:
+    """`rate` pod status changes per second over the loaded pods, on several connections,
+    as far as the server keeps up; `changes` counts those the server accepted."""
+
+    def __init__(self, load: ApiServerLoad, rate: int, kind: str = "status") -> None:
+        self.load = load
+        self.rate = rate
+        self.kind = kind
+        self.changes = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._restarts: dict[str, int] = {}
+        self._targets = itertools.cycle(load.pods)
+        self._threads = [
+            threading.Thread(target=self._run, name=f"bench-apiserver-churn-{n}", daemon=True)
+            for n in range(min(8, load.concurrency))
+        ]
+
+    def start(self) -> Churn:
+        if self.rate > 0 and self.load.pods:
+            for thread in self._threads:
+                thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout=5)
+
+    def _patch(self, name: str) -> tuple[str, Obj]:
+        if self.kind != "status":
+            return "", {"metadata": {"annotations": {"bench.ktui.dev/tick": str(time.time())}}}
+        with self._lock:
+            restarts = self._restarts.get(name, 0) + 1
+            self._restarts[name] = restarts
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        ready = restarts % 2 == 0
+        app = {
+            "name": "app",
+            "ready": ready,
+            "restartCount": restarts,
+            "state": {"running": {"startedAt": now}},
+            "lastState": {
+                "terminated": {
+                    "exitCode": 1,
+                    "reason": "Error",
+                    "startedAt": now,
+                    "finishedAt": now,
+                }
+            },
+        }
+        # A strategic-merge patch keyed by container name, as a kubelet's status update.
+        return "/status", {
+            "status": {
+                "conditions": [{"type": "Ready", "status": str(ready), "lastTransitionTime": now}],
+                "containerStatuses": [app],
+            }
+        }
+
+    def _run(self) -> None:
+        client = self.load.client()
+        per_thread = self.rate / len(self._threads)
+        tick = 0.05
+        per_tick = max(1, round(per_thread * tick))
+        next_at = time.monotonic()
+        path = f"/api/v1/namespaces/{LOAD_NAMESPACE}/pods"
+        while not self._stop.is_set():
+            for _ in range(per_tick):
+                with self._lock:
+                    _namespace, name = next(self._targets)
+                suffix, body = self._patch(name)
+                try:
+                    client.call(
+                        "PATCH",
+                        f"{path}/{name}{suffix}",
+                        body,
+                        "application/strategic-merge-patch+json",
+                    )
+                except (RuntimeError, OSError, http.client.HTTPException):
+                    continue
+                with self._lock:
+                    self.changes += 1
+            next_at += tick
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                self._stop.wait(delay)
+            else:
+                next_at = time.monotonic()
