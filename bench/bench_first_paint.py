@@ -37,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_list_watch import SimProcess, machine_note
+from bench_list_watch import SimProcess, machine_note, tree_resident_mib
 
 FIRST_ROWS_GOAL_S = 0.5
 COMPLETE_GOAL_RATIO = 1.2
@@ -164,7 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     for pods in sizes:
         started = time.perf_counter()
         with SimProcess(pods, server=args.server) as sim:
-            print(f"{pods} pods: server up after {time.perf_counter() - started:.0f} s", flush=True)
+            print(
+                f"{pods} pods: server up after {time.perf_counter() - started:.0f} s, "
+                f"resident memory of the server's processes {tree_resident_mib(sim.pid):.0f} MiB",
+                flush=True,
+            )
             floors, ups, firsts, completes, first_rows = [], [], [], [], []
             for _ in range(args.repeats):
                 floors.append(child("floor-once", sim.kubeconfig, pods)["complete"])

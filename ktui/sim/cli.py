@@ -9,6 +9,7 @@ namespace `load` and changes 1,000 of them per second.
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import sys
@@ -61,7 +62,11 @@ def run_sim(
         if kubeconfig_path:
             print(f"ktui sim: kubeconfig written to {kubeconfig_path}", flush=True)
         if pods:
-            print(f"ktui sim: {len(load_pods)} load pods in namespace 'load'", flush=True)
+            print(
+                f"ktui sim: {len(load_pods)} load pods in namespace 'load' "
+                f"(server resident memory {resident_mib():.0f} MiB)",
+                flush=True,
+            )
         print("ktui sim: press Ctrl-C to stop", flush=True)
         stop.wait()
     finally:
@@ -73,6 +78,18 @@ def run_sim(
             signal.signal(sig, handler)
     print("ktui sim: stopped", file=sys.stderr)
     return 0
+
+
+def resident_mib() -> float:
+    """This process's resident set size (what serving `--pods N` costs, for the bench)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:  # not Linux: the peak, which is what ru_maxrss keeps (KiB on Linux/BSD)
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
 def _check_port(port: int) -> None:

@@ -220,6 +220,16 @@ def test_ktui_sim_load_through_kubectl(tmp_path: Path) -> None:
     try:
         url, served_port = sim.url(timeout=120)
         assert url.startswith("https://") and served_port == port  # --port is kubectl's port
+        # The load line says what serving the pods costs (the bench prints it at 100,000).
+        while (line := sim.lines.get(timeout=30)) is not None and "load pods" not in line:
+            pass
+        assert line is not None
+        memory = re.fullmatch(
+            r"ktui sim: 2000 load pods in namespace 'load' \(server resident memory (\d+) MiB\)",
+            line,
+        )
+        assert memory is not None, line
+        assert 20 < int(memory.group(1)) < 4000
         kubectl = kubectl_runner(kubeconfig, env)
 
         def load_pods() -> list[list[str]]:
