@@ -454,8 +454,15 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         table.tick()
         table.focus()
         self.refresh_view()
+        # The lane from the start, not from the first tick; drawn again once the layout gives
+        # it its width (it shows as many moments as fit).
+        self._show_lane()
+        self.call_after_refresh(self._show_lane)
         # Ages tick, and the countdown to the progress deadline with them.
         self.set_interval(1.0, self._tick)
+
+    def on_resize(self) -> None:
+        self._show_lane()
 
     def _tick(self) -> None:
         self.query_one("#history", LiveTable).tick()
