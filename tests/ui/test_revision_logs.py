@@ -167,6 +167,12 @@ async def test_slash_searches_the_merged_lines_and_ctrl_s_saves_them(
         screen = await open_revision_logs(app, pilot, web)
         await wait_for(pilot, lambda: len(screen.view.lines) == 4, "both pods' lines")
         view = screen.view
+        # A third pod of the revision that has not started yet counts among the pods.
+        waiting = pod(new_rs, "ccccc")
+        waiting["spec"] = {"containers": CONTAINERS}
+        sim.store.create("", "pods", waiting)
+        status = screen.query_one("#logs-status")
+        await wait_for(pilot, lambda: "3 pods (1 not started)" in str(status.content), "3 pods")
 
         # /: type a search (case-insensitive, as on the logs screen), enter jumps to the first.
         await pilot.press("slash", *"get /api", "enter")

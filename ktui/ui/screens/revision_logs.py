@@ -249,8 +249,11 @@ class RevisionLogsScreen(LogScreen):
             status.append(revision.name, style="bold")
         status.append("  container ", style="grey62")
         status.append(self.container or "-", style="bold")
-        waiting = len(self.pod_names) - len(self.streams)
-        status.append(f"  {len(self.streams)} pods", style="grey62")
+        # Every pod followed, then how many of them have no stream yet ("3 pods (1 not
+        # started)"): counting only the streams read "1 pods (1 not started)" for two pods.
+        pods = len(self.pod_names)
+        waiting = pods - len(self.streams)
+        status.append(f"  {pods} pod{'' if pods == 1 else 's'}", style="grey62")
         if waiting:
             status.append(f" ({waiting} not started)", style="yellow")
         if any(uid not in self.ended for uid in self.streams):

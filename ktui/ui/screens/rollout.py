@@ -607,7 +607,10 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self.rollout_tree = tree
         self.tree_draws += 1
         box.border_title = safe_text(title)
-        box.border_subtitle = "● current · ◀ previous (undo goes there)"
+        # Under --readonly nothing on the screen advertises undo, the legend included.
+        box.border_subtitle = "● current · ◀ previous" + (
+            "" if self.ktui.readonly else " (undo goes there)"
+        )
         body.update(tree_text(tree))
 
     def _show_lane(self, entries: list[TimelineEntry] | None = None) -> None:
