@@ -340,3 +340,21 @@ def test_rollout_screen_scrubbed_back(sim: SimServer, tmp_path: Path, snap_compa
         await pilot.pause()
 
     assert snap_compare(fed.app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_rollout_screen_at_80_by_24(sim: SimServer, tmp_path: Path, snap_compare: Any) -> None:
+    """The smallest terminal: the history keeps a row, the lane keeps two lines."""
+    fed = Fed(sim, tmp_path)
+
+    async def run_before(pilot: Any) -> None:
+        screen = await fed.open_rollout(pilot)
+        await pilot.pause()
+        history = screen.query_one("#history", LiveTable)
+        # The border, the header and revision 1's row at least.
+        assert history.outer_size.height >= 5
+        lane = screen.query_one("#timeline", SafeStatic)
+        # The latest moment's changes are longer than 80 columns: cut, not wrapped.
+        assert len(rendered(fed.app, lane).splitlines()[1]) > 80
+        assert lane.outer_size.height == 4
+
+    assert snap_compare(fed.app, terminal_size=(80, 24), run_before=run_before)

@@ -405,13 +405,20 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
     ]
     DEFAULT_CSS = """
     RolloutScreen #rollout-status { height: auto; border: round $accent; padding: 0 1; }
-    RolloutScreen #timeline { height: auto; border: round $ktui-border; padding: 0 1; }
+    /* Always two lines, the lane and the moment (cut with …): a moment with a long list of
+       changes wrapped onto more lines, and the tree below jumped as moments came and went. */
+    RolloutScreen #timeline {
+        height: auto; border: round $ktui-border; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     RolloutScreen #rollout-problem { height: auto; padding: 0 2; }
     RolloutScreen #rollout-body { height: 1fr; }
     RolloutScreen #rollout-tree { width: 1fr; height: 1fr; border: round $ktui-border; }
     RolloutScreen #rollout-right { width: 1fr; height: 1fr; }
-    RolloutScreen #history { height: 1fr; border: round $ktui-border; }
-    RolloutScreen #revision-detail { height: 2fr; border: round $ktui-border; }
+    /* At 24 rows the body is 8 rows: without a floor the history got none (its header and
+       rows hidden behind its own border), the detail all of them. */
+    RolloutScreen #history { height: 1fr; min-height: 5; border: round $ktui-border; }
+    RolloutScreen #revision-detail { height: 2fr; min-height: 3; border: round $ktui-border; }
     """
 
     def __init__(self, uid: str) -> None:
