@@ -69,7 +69,7 @@ def log_file(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def saved_logs_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """`logs` in the state directory: container logs saved from the logs screen (ctrl+s)."""
+    """`logs` in the state directory: logs saved from the log screens (ctrl+s)."""
     return state_dir(environ) / "logs"
 
 

@@ -22,9 +22,10 @@ def controller_label(pod: Mapping[str, Any]) -> str:
     return ""
 
 
-def pod_title(pod: dict[str, Any], now: datetime) -> Text:
+def pod_title(pod: dict[str, Any], now: datetime, *, readonly: bool = False) -> Text:
     """Two lines: name, namespace, STATUS, the phase where it differs from STATUS, ready,
-    restarts, age; then node, IP, QoS and the controller."""
+    restarts, age (and READ-ONLY under --readonly, as the main screen's header says); then
+    node, IP, QoS and the controller."""
     row = pod_row(pod, now)
     title = Text(no_wrap=False)
     title.append("Pod ", style="bold")
@@ -38,6 +39,8 @@ def pod_title(pod: dict[str, Any], now: datetime) -> Text:
     title.append(f"  ready {row.ready}")
     title.append(f"  restarts {row.restarts}", style="yellow" if row.restarts else "")
     title.append(f"  age {since(row.created, now)}")
+    if readonly:
+        title.append("  READ-ONLY", style="bold yellow")
     title.append("\n")
     title.append(f"node {row.node}  IP {row.ip}", style="grey62")
     qos = (pod.get("status") or {}).get("qosClass")

@@ -8,7 +8,9 @@
   history after an undo to the previous revision and to a chosen one, and the same skip;
 - restart / pause / resume / scale on twins: the same output, errors and resulting objects;
 - the viewer context, which may read but not patch Deployments in its namespace: ktui's undo
-  and restart fail with the server's 403 message, the text kubectl shows.
+  and restart fail with the server's 403 message, the text kubectl shows;
+- the rollout screen's `enter` on a history row, confirmed, leaves a twin where
+  `kubectl rollout undo --to-revision=N` leaves the other.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import itertools
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -54,8 +56,12 @@ from ktui.cluster.rollout import (
     rollout_history,
     rollout_status,
 )
+from ktui.config import Config
 from ktui.model.workloads import WorkloadTree
 from ktui.settings import Settings
+from ktui.ui.app import make_app
+from ktui.ui.live_table import LiveTable
+from ktui.ui.screens.rollout import ConfirmScreen, RolloutScreen
 from ktui.view.rollout_tree import RolloutTree, build_rollout_tree
 
 pytestmark = pytest.mark.e2e
@@ -139,6 +145,51 @@ def test_history_and_undo_twins_match_kubectl(bench: Workbench, kind: str) -> No
     assert (untwin(ours[0], "web-b"), ours[1]) == (untwin(theirs.stdout, "web-a"), "")
     assert "skipped rollback" in theirs.stdout
     assert_twins_agree(bench, kind)
+
+
+async def test_enter_on_a_history_row_matches_kubectl_rollout_undo_to_revision(
+    bench: Workbench, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twins at revision 3: kubectl undoes web-a to revision 1; in the app, enter on web-b's
+    revision 1 row and `y` in the confirmation. Both end with the same template, revision and
+    history, and the app says kubectl's line."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    make_twins(bench, "Deployment")
+    theirs = bench.kubectl("rollout", "undo", "deployment/web-a", "--to-revision=1")
+    assert theirs.stdout == "deployment.apps/web-a rolled back\n"
+    web_b = fetch_workload(bench.api, "Deployment", bench.ns, "web-b")[0]["metadata"]["uid"]
+    settings = Settings(kubeconfig=bench.kubeconfig, context="admin", namespace=bench.ns)
+    app = make_app(settings, connection=connect(settings), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+
+        async def until(what: str, condition: Callable[[], object]) -> None:
+            deadline = time.monotonic() + SETTLE
+            while not condition():
+                assert time.monotonic() < deadline, f"timed out waiting for {what}"
+                await pilot.pause(0.05)
+
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await until("web-b listed", lambda: workloads.row(web_b) is not None)
+        workloads.move_cursor_to_key(web_b)
+        await pilot.press("h")
+        screen = app.screen
+        assert isinstance(screen, RolloutScreen)
+        history = screen.query_one("#history", LiveTable)
+        await until("three revisions", lambda: sorted(history.ordered_keys()) == ["1", "2", "3"])
+        history.move_cursor_to_key("1")
+        await pilot.press("enter")
+        await until("the confirmation", lambda: isinstance(app.screen, ConfirmScreen))
+        assert "back to revision 1?" in str(app.screen.title_text)
+        await pilot.press("y")
+        await until(
+            "kubectl's line",
+            lambda: any(
+                str(n.message) == "deployment.apps/web-b rolled back" for n in app._notifications
+            ),
+        )
+    settled = bench.settled("Deployment", "web-b")
+    assert settled["spec"]["template"]["spec"]["containers"][0]["image"] == "img:v1"
+    assert_twins_agree(bench, "Deployment")
 
 
 @pytest.mark.parametrize("kind", ["Deployment", "StatefulSet", "DaemonSet"])

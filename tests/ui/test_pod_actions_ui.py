@@ -200,6 +200,9 @@ async def test_readonly_removes_both_keys_and_says_so_everywhere(
         await refused("pods pane")
         await pilot.press("enter")
         assert isinstance(app.screen, PodDetailScreen)
+        # The pod detail has no header: its title line says READ-ONLY instead.
+        title = app.screen.query_one("#pod-title").content
+        assert "READ-ONLY" in str(title).split("\n")[0]
         await refused("pod detail")
         await pilot.press("escape")
         main.workloads.focus()

@@ -1,17 +1,20 @@
 """Rollout-aware logs (`L` on the rollout screen), against the embedded API server: the current
 revision's pods' logs interleaved with a `[pod]` prefix, a pod that appears followed, a pod that
-goes away marked, `c` another container of the template."""
+goes away marked, `c` another container of the template, `/` search with `n`/`N`, `ctrl+s` save."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from test_logs import ScriptedLogs, running
+import pytest
+from test_logs import ScriptedLogs, notifications, running
 from ui_support import deployment, pod, replicaset, wait_for
 
 from ktui.cluster.connection import Connection
 from ktui.config import Config
+from ktui.render.safe import visible
 from ktui.settings import Settings
 from ktui.sim.server import SimServer
 from ktui.ui.app import KtuiApp, make_app
@@ -140,4 +143,78 @@ async def test_revision_logs_interleave_follow_new_pods_and_mark_gone_ones(
             pilot,
             lambda: not [w for w in app.workers if w.group == "logs" and not w.is_finished],
             "the streams stopped",
+        )
+
+
+async def test_slash_searches_the_merged_lines_and_ctrl_s_saves_them(
+    sim: SimServer,
+    connect_to: Callable[..., Connection],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    logs = ScriptedLogs()
+    sim.store.log_source = logs
+    web, _old_rs, new_rs = seed(sim)
+    add_pod(sim, new_rs, "aaaaa")
+    add_pod(sim, new_rs, "bbbbb")
+    logs.write("web-new222-aaaaa", "app", "GET /healthz 200")
+    logs.write("web-new222-bbbbb", "app", "boot \x1b[31mred\x1b[0m")
+    logs.write("web-new222-aaaaa", "app", "GET /api 500")
+    logs.write("web-new222-bbbbb", "app", "get /api 200")
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_revision_logs(app, pilot, web)
+        await wait_for(pilot, lambda: len(screen.view.lines) == 4, "both pods' lines")
+        view = screen.view
+        # A third pod of the revision that has not started yet counts among the pods.
+        waiting = pod(new_rs, "ccccc")
+        waiting["spec"] = {"containers": CONTAINERS}
+        sim.store.create("", "pods", waiting)
+        status = screen.query_one("#logs-status")
+        await wait_for(pilot, lambda: "3 pods (1 not started)" in str(status.content), "3 pods")
+
+        # /: type a search (case-insensitive, as on the logs screen), enter jumps to the first.
+        await pilot.press("slash", *"get /api", "enter")
+        assert view.search == "get /api"
+        assert view.matches == [2, 3]
+        assert view.current_line == 2
+        current = view.line_text(2)
+        assert any("on orange1" in str(span.style) for span in current.spans)
+        other = view.line_text(3)
+        assert any("on yellow" in str(span.style) for span in other.spans)
+        assert "/get /api 1/2" in str(screen.query_one("#logs-status").content)
+        assert not view.autoscroll  # the match stays in view
+        # n: the next match; N: back; n past the last wraps to the first.
+        await pilot.press("n")
+        assert view.current_line == 3
+        assert "/get /api 2/2" in str(screen.query_one("#logs-status").content)
+        await pilot.press("N")
+        assert view.current_line == 2
+        await pilot.press("n", "n")
+        assert view.current_line == 2
+        # A search with no match says so in one line.
+        await pilot.press("slash", *"nothing", "enter")
+        assert view.matches == []
+        assert any("No match for 'nothing'" in m for m, _ in notifications(app))
+        await pilot.press("slash", "escape")
+        assert isinstance(app.screen, RevisionLogsScreen)  # esc closed the search only
+
+        # ctrl+s: the lines as shown, [pod] prefixes and escapes included, in a new file.
+        await pilot.press("ctrl+s")
+        saved = list((tmp_path / "state" / "ktui" / "logs").iterdir())
+        assert len(saved) == 1
+        path = saved[0]
+        assert path.name.startswith("default_web_rev2_app_") and path.suffix == ".log"
+        content = path.read_text(encoding="utf-8")
+        assert "\x1b" not in content
+        assert content.splitlines() == [
+            "[aaaaa] GET /healthz 200",
+            "[bbbbb] " + visible("boot \x1b[31mred\x1b[0m"),
+            "[aaaaa] GET /api 500",
+            "[bbbbb] get /api 200",
+        ]
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert any(
+            str(path) in m for m, severity in notifications(app) if severity == "information"
         )

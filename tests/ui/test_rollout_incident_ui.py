@@ -143,6 +143,10 @@ async def test_readonly_rollout_screen_says_so_and_refuses_each_key_in_one_line(
         assert "undo" not in str(history.border_title)
         assert "READ-ONLY" in str(history.border_title)
         assert "READ-ONLY" in str(screen.query_one("#rollout-status", Static).border_subtitle)
+        # The tree's legend names the previous revision without offering an undo.
+        await wait_for(pilot, lambda: screen.rollout_tree is not None, "the tree")
+        legend = str(screen.query_one("#rollout-tree").border_subtitle)
+        assert "◀ previous" in legend and "undo" not in legend
         shown = {b.action for _, b, enabled, _ in screen.active_bindings.values() if b.show}
         assert not shown & {"rollout_undo", "undo_selected", "rollout_restart", "rollout_scale"}
         for key, what in (

@@ -125,6 +125,11 @@ def test_pod_title_has_status_counts_and_placement() -> None:
     # The phase is left out where STATUS already says it.
     assert "Running  ready 2/2" in running.plain and "(Running)" not in running.plain
     assert not has_style(running, "restarts 0", "yellow", width=200)
+    # --readonly: said at the end of the first line, as the main screen's header says it.
+    readonly = pod_title(fx.running_2_of_2(), NOW, readonly=True)
+    first, _ = readonly.plain.split("\n")
+    assert first.endswith("  READ-ONLY") and "READ-ONLY" not in running.plain
+    assert has_style(readonly, "READ-ONLY", "bold yellow", width=200)
 
 
 def test_controller_label() -> None:

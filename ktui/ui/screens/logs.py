@@ -21,11 +21,7 @@ line's tabs are expanded, then every control and bidi character is shown as an e
 from __future__ import annotations
 
 import asyncio
-import os
-import re
 from collections.abc import Mapping
-from datetime import datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -33,7 +29,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from ktui.cluster.logs import (
@@ -44,11 +40,9 @@ from ktui.cluster.logs import (
     LogStream,
 )
 from ktui.cluster.state import CacheState
-from ktui.paths import ensure_dir, saved_logs_dir
 from ktui.render.safe import safe_text
 from ktui.ui.messages import ClusterChanged, RetryRequested
-from ktui.ui.screens.base import InspectorScreen
-from ktui.ui.widgets.input import KtuiInput
+from ktui.ui.screens.log_screen import LogScreen, search_save_bindings
 from ktui.ui.widgets.log_view import MAX_LINES, ChunkInbox, LogView
 from ktui.ui.widgets.safe import SafeStatic
 from ktui.view.logs import (
@@ -82,7 +76,7 @@ TIME_RANGES: tuple[tuple[str, int | None], ...] = (
 # ----------------------------------------------------------------------------- the screen
 
 
-class LogsScreen(InspectorScreen):
+class LogsScreen(LogScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "toggle_autoscroll", "Autoscroll", id="logs.autoscroll"),
         Binding("p", "toggle_previous", "Previous", id="logs.previous"),
@@ -92,10 +86,7 @@ class LogsScreen(InspectorScreen):
         Binding("t", "toggle_timestamps", "Timestamps", id="logs.timestamps"),
         Binding("w", "toggle_wrap", "Wrap", id="logs.wrap"),
         Binding("f", "toggle_fullscreen", "Full screen", id="logs.fullscreen"),
-        Binding("ctrl+s", "save", "Save", id="logs.save"),
-        Binding("slash", "search", "Search", id="logs.search"),
-        Binding("n", "jump(1)", "Next match", id="logs.next_match"),
-        Binding("N", "jump(-1)", "Prev match", id="logs.previous_match"),
+        *search_save_bindings("logs"),
         Binding("r", "reload", "Reload", show=False, id="logs.reload"),
         *(
             Binding(str(digit), f"since({digit})", label, show=False, id=f"logs.since_{digit}")
@@ -103,16 +94,6 @@ class LogsScreen(InspectorScreen):
         ),
     ]
     DEFAULT_CSS = """
-    LogsScreen #logs-status { height: 1; padding: 0 1; background: $panel; }
-    LogsScreen #logs-error {
-        display: none; height: auto; padding: 0 1; color: $text; background: $error 35%;
-    }
-    LogsScreen.failed #logs-error { display: block; }
-    LogsScreen LogView { border: round $ktui-border-focus; }
-    LogsScreen #logs-search {
-        display: none; dock: bottom; margin-bottom: 1; border: tall $ktui-border-focus;
-    }
-    LogsScreen #logs-search.visible { display: block; }
     LogsScreen.fullscreen #logs-status, LogsScreen.fullscreen #logs-error,
     LogsScreen.fullscreen Footer { display: none; }
     LogsScreen.fullscreen LogView { border: none; }
@@ -137,23 +118,11 @@ class LogsScreen(InspectorScreen):
         self.time_range = 0
         """Index into `TIME_RANGES` (the key pressed: 0 the tail)."""
         self.streams: list[LogStream] = []
-        self.errors: dict[str, str] = {}
         self._link_down = False
         """Whether the pods' watch was last seen down or silent (see `_follow_link`)."""
         self.ended: set[str] = set()
         self._signatures: dict[str, tuple[str, str, int]] = {}
         self._inbox = ChunkInbox(self._drain)
-
-    def compose(self) -> ComposeResult:
-        yield SafeStatic(id="logs-status")
-        yield SafeStatic(id="logs-error")
-        yield LogView(id="log")
-        yield KtuiInput(placeholder="search…", id="logs-search")
-        yield Footer()
-
-    @property
-    def view(self) -> LogView:
-        return self.query_one("#log", LogView)
 
     def on_mount(self) -> None:
         self._inbox.loop = asyncio.get_running_loop()
@@ -163,7 +132,7 @@ class LogsScreen(InspectorScreen):
         self.view.focus()
         self.start_streams()
         # Autoscroll also changes from the view's own keys (up, home): keep the status true.
-        self.set_interval(1.0, self._update_status)
+        self.set_interval(1.0, self.update_status)
 
     def on_unmount(self) -> None:
         self.stop_streams()
@@ -195,7 +164,7 @@ class LogsScreen(InspectorScreen):
         pod = self.pod
         if pod is None:
             self.errors[""] = "The pod is not in the cache (deleted?): no logs to read."
-            self._update_status()
+            self.update_status()
             return
         names = container_names(pod)
         if self.all_containers:
@@ -212,7 +181,7 @@ class LogsScreen(InspectorScreen):
         view.empty_message = (
             "Reading the previous instance's log…" if self.previous else "Waiting for log lines…"
         )
-        self._update_status()
+        self.update_status()
 
     def _open_stream(self, pod: Obj, name: str) -> LogStream:
         metadata = pod.get("metadata") or {}
@@ -245,7 +214,7 @@ class LogsScreen(InspectorScreen):
             marker = f"──────── {name} started again ────────"
             self.view.add_lines([LogLine(marker, name if self.all_containers else None)])
         self.streams[self.streams.index(stale)] = self._open_stream(pod, name)
-        self._update_status()
+        self.update_status()
 
     def _drain(self) -> None:
         chunks = self._inbox.take()
@@ -266,11 +235,11 @@ class LogsScreen(InspectorScreen):
         if self.streams and all(s.request.container in self.ended for s in self.streams):
             self.view.empty_message = "The log is empty."
             self.view.refresh()
-        self._update_status()
+        self.update_status()
 
     # ------------------------------------------------------------------ status
 
-    def _update_status(self) -> None:
+    def update_status(self) -> None:
         view = self.view
         pod = self.pod or {}
         name = (pod.get("metadata") or {}).get("name", "?")
@@ -298,9 +267,7 @@ class LogsScreen(InspectorScreen):
             style="green" if view.autoscroll else "yellow",
         )
         status.append(f"  {len(view.lines)} lines", style="grey62")
-        if view.search:
-            position = (view.current_match or 0) + 1 if view.current_match is not None else 0
-            status.append(f"  /{view.search} {position}/{len(view.matches)}", style="yellow")
+        self.search_status(status)
         self.query_one("#logs-status", SafeStatic).update(status)
         error_line = Text(no_wrap=True, overflow="ellipsis")
         for container, message in self.errors.items():
@@ -314,10 +281,6 @@ class LogsScreen(InspectorScreen):
             f"{'all containers' if self.all_containers else self.container}"
             f"{' (previous)' if self.previous else ''}"
         )
-
-    @property
-    def error_text(self) -> str:
-        return "  ".join(self.errors.values())
 
     # ------------------------------------------------------------------ live pod
 
@@ -341,13 +304,6 @@ class LogsScreen(InspectorScreen):
             self.start_streams()
 
     # ------------------------------------------------------------------ actions
-
-    def action_toggle_autoscroll(self) -> None:
-        view = self.view
-        view.autoscroll = not view.autoscroll
-        if view.autoscroll:
-            view.scroll_end(animate=False, x_axis=False)
-        self._update_status()
 
     def action_toggle_previous(self) -> None:
         self.previous = not self.previous
@@ -382,15 +338,8 @@ class LogsScreen(InspectorScreen):
             self.container = ALL_CONTAINERS
         self.start_streams()
 
-    def action_toggle_timestamps(self) -> None:
-        self.view.set_display(timestamps=not self.view.show_timestamps)
-
     def action_reload(self) -> None:
         self.start_streams()
-
-    def action_toggle_wrap(self) -> None:
-        self.view.set_display(wrap=not self.view.wrap)
-        self._update_status()
 
     def action_toggle_fullscreen(self) -> None:
         self.toggle_class("fullscreen")
@@ -402,39 +351,13 @@ class LogsScreen(InspectorScreen):
         self.time_range = digit
         self.start_streams()
 
-    def action_save(self) -> None:
-        """Write the lines shown (as shown: prefixes, timestamps, escapes made visible) to a new
-        file in the state directory; the toast names it, or says in one line why not."""
-        view = self.view
-        try:
-            path = self._save_path()
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as file:
-                for index in range(len(view.lines)):
-                    file.write(view.line_text(index).plain + "\n")
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            where = f": {exc.filename}" if exc.filename else ""
-            self.notify(f"Could not save the log: {reason}{where}", severity="error")
-            return
-        self.notify(f"Saved {len(view.lines)} lines to {path}", title="Log saved")
-
-    def _save_path(self) -> Path:
-        """A new file `<ns>_<pod>_<container>_<time>.log` in the saved logs directory."""
+    def save_name_parts(self) -> list[str]:
+        """`<ns>_<pod>_<container>` (`all`, `-previous`) before the time."""
         metadata = (self.pod or {}).get("metadata") or {}
         container = "all" if self.all_containers else (self.container or "-")
         if self.previous:
             container += "-previous"
-        parts = [metadata.get("namespace", "-"), metadata.get("name", "-"), container]
-        stem = "_".join(_file_part(str(part)) for part in parts)
-        stem += "_" + datetime.now().strftime("%Y%m%d-%H%M%S")
-        directory = ensure_dir(saved_logs_dir())
-        path = directory / f"{stem}.log"
-        number = 1
-        while path.exists():
-            number += 1
-            path = directory / f"{stem}-{number}.log"
-        return path
+        return [str(metadata.get("namespace", "-")), str(metadata.get("name", "-")), container]
 
     def _follow_link(self, changed: Mapping[str, CacheState]) -> None:
         """When the pods' watch is current again after being down or silent, streams that
@@ -455,49 +378,13 @@ class LogsScreen(InspectorScreen):
         if self.errors:
             self.start_streams()
 
-    def action_search(self) -> None:
-        search = self.query_one("#logs-search", Input)
-        search.value = self.view.search
-        search.add_class("visible")
-        search.focus()
-
-    @on(Input.Changed, "#logs-search")
-    def _search_changed(self, message: Input.Changed) -> None:
-        self.view.set_search(message.value)
-        self._update_status()
-
-    @on(Input.Submitted, "#logs-search")
-    def _search_submitted(self, message: Input.Submitted) -> None:
-        message.input.remove_class("visible")
-        self.view.focus()
-        self.view.set_search(message.value)
-        if message.value and not self.view.jump(1):
-            self.notify(f"No match for {message.value!r}", severity="warning")
-        self._update_status()
-
-    def action_jump(self, step: int) -> None:
-        if not self.view.search:
-            self.action_search()
-            return
-        if not self.view.jump(step):
-            self.notify(f"No match for {self.view.search!r}", severity="warning")
-        self._update_status()
-
     def action_close(self) -> None:
-        search = self.query_one("#logs-search", Input)
-        if search.has_class("visible"):
-            search.remove_class("visible")
-            self.view.focus()
+        if self.close_search():
             return
         if self.has_class("fullscreen"):
             self.remove_class("fullscreen")
             return
         super().action_close()
-
-
-def _file_part(text: str) -> str:
-    """`text` fit for a file name: anything but letters, digits, `.`, `-` becomes `_`."""
-    return re.sub(r"[^A-Za-z0-9.-]", "_", text).strip(".") or "-"
 
 
 class ContainerPicker(ModalScreen[str | None], inherit_bindings=False):

@@ -138,7 +138,8 @@ class PodDetailScreen(PodActions, InspectorScreen):
         if pod is None:
             self.query_one("#pod-title", SafeStatic).update(pod_not_found())
             return
-        self.query_one("#pod-title", SafeStatic).update(pod_title(pod, now))
+        title = pod_title(pod, now, readonly=self.ktui.readonly)
+        self.query_one("#pod-title", SafeStatic).update(title)
         self.timeline.show(pod, now)
         self.containers.show(pod, now)
         lifecycle = self.query_one("#lifecycle")

@@ -9,7 +9,10 @@ pod that appears during the rollout is followed), a pod that went away gets a ma
 streams move to its pods. The streams are `ktui.cluster.logs.LogStream`s in thread workers, as
 on the logs screen; their chunks are queued and drained on the event loop.
 
-Keys: `c` cycles the template's containers, `s` autoscroll, `t` timestamps, `w` wrap.
+Keys: `c` cycles the template's containers, `s` autoscroll, `t` timestamps, `w` wrap, and as on
+the logs screen (`log_screen.LogScreen`): `/` searches with `n`/`N` to jump between matches, and
+`ctrl+s` saves the lines shown, `[pod]` prefixes and markers included, to a new file in the state
+directory's `logs`.
 """
 
 from __future__ import annotations
@@ -19,9 +22,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer
 
 from ktui.cluster.logs import (
     INITIAL_TAIL_LINES,
@@ -32,8 +33,8 @@ from ktui.cluster.logs import (
 )
 from ktui.render.safe import safe_text
 from ktui.ui.messages import ClusterChanged, RetryRequested
-from ktui.ui.screens.base import InspectorScreen
-from ktui.ui.widgets.log_view import ChunkInbox, LogView
+from ktui.ui.screens.log_screen import LogScreen, search_save_bindings
+from ktui.ui.widgets.log_view import ChunkInbox
 from ktui.ui.widgets.safe import SafeStatic
 from ktui.view.images import pod_template
 from ktui.view.logs import container_names, has_log, run_signature
@@ -52,7 +53,7 @@ def _meta(obj: Obj) -> Obj:
     return meta if isinstance(meta, dict) else {}
 
 
-class RevisionLogsScreen(InspectorScreen):
+class RevisionLogsScreen(LogScreen):
     """One container's log of every pod of a workload's current revision, interleaved."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -60,15 +61,8 @@ class RevisionLogsScreen(InspectorScreen):
         Binding("s", "toggle_autoscroll", "Autoscroll", id="revision_logs.autoscroll"),
         Binding("t", "toggle_timestamps", "Timestamps", id="revision_logs.timestamps"),
         Binding("w", "toggle_wrap", "Wrap", id="revision_logs.wrap"),
+        *search_save_bindings("revision_logs"),
     ]
-    DEFAULT_CSS = """
-    RevisionLogsScreen #logs-status { height: 1; padding: 0 1; background: $panel; }
-    RevisionLogsScreen #logs-error {
-        display: none; height: auto; padding: 0 1; color: $text; background: $error 35%;
-    }
-    RevisionLogsScreen.failed #logs-error { display: block; }
-    RevisionLogsScreen LogView { border: round $ktui-border-focus; }
-    """
 
     def __init__(self, uid: str, *, read_timeout: float = READ_TIMEOUT_S) -> None:
         super().__init__()
@@ -82,20 +76,9 @@ class RevisionLogsScreen(InspectorScreen):
         self.pod_names: dict[str, str] = {}
         """Pod uid -> name, of the pods followed (streamed or waiting to start)."""
         self.ended: set[str] = set()
-        self.errors: dict[str, str] = {}
-        """Pod uid (or "" for the screen) -> why its log cannot be read."""
+        # self.errors: pod uid (or "" for the screen) -> why its log cannot be read.
         self._signatures: dict[str, tuple[str, str, int]] = {}
         self._inbox = ChunkInbox(self._drain)
-
-    def compose(self) -> ComposeResult:
-        yield SafeStatic(id="logs-status")
-        yield SafeStatic(id="logs-error")
-        yield LogView(id="log")
-        yield Footer()
-
-    @property
-    def view(self) -> LogView:
-        return self.query_one("#log", LogView)
 
     def on_mount(self) -> None:
         self._inbox.loop = asyncio.get_running_loop()
@@ -103,7 +86,7 @@ class RevisionLogsScreen(InspectorScreen):
         self.view.focus()
         self.container = self._default_container()
         self._sync()
-        self.set_interval(1.0, self._update_status)
+        self.set_interval(1.0, self.update_status)
 
     def on_unmount(self) -> None:
         self._stop_all()
@@ -171,7 +154,7 @@ class RevisionLogsScreen(InspectorScreen):
         for pod_uid, pod in pods.items():
             if pod is not None:
                 self._follow(pod_uid, pod)
-        self._update_status()
+        self.update_status()
 
     def _follow(self, pod_uid: str, pod: Obj) -> None:
         name = str(_meta(pod).get("name", ""))
@@ -249,11 +232,11 @@ class RevisionLogsScreen(InspectorScreen):
                 if chunk.error:
                     self.errors[pod_uid] = chunk.error
         self.view.add_lines(lines, ordered=True)
-        self._update_status()
+        self.update_status()
 
     # ------------------------------------------------------------------ status
 
-    def _update_status(self) -> None:
+    def update_status(self) -> None:
         view = self.view
         obj = self._workload() or {}
         kind = str(obj.get("kind", "")).lower() or "workload"
@@ -266,8 +249,11 @@ class RevisionLogsScreen(InspectorScreen):
             status.append(revision.name, style="bold")
         status.append("  container ", style="grey62")
         status.append(self.container or "-", style="bold")
-        waiting = len(self.pod_names) - len(self.streams)
-        status.append(f"  {len(self.streams)} pods", style="grey62")
+        # Every pod followed, then how many of them have no stream yet ("3 pods (1 not
+        # started)"): counting only the streams read "1 pods (1 not started)" for two pods.
+        pods = len(self.pod_names)
+        waiting = pods - len(self.streams)
+        status.append(f"  {pods} pod{'' if pods == 1 else 's'}", style="grey62")
         if waiting:
             status.append(f" ({waiting} not started)", style="yellow")
         if any(uid not in self.ended for uid in self.streams):
@@ -277,6 +263,7 @@ class RevisionLogsScreen(InspectorScreen):
             style="green" if view.autoscroll else "yellow",
         )
         status.append(f"  {len(view.lines)} lines", style="grey62")
+        self.search_status(status)
         self.query_one("#logs-status", SafeStatic).update(status)
         error_line = Text(no_wrap=True, overflow="ellipsis")
         for pod_uid, message in self.errors.items():
@@ -289,10 +276,6 @@ class RevisionLogsScreen(InspectorScreen):
         view.border_title = safe_text(
             f"current revision's pods · {self.container or '-'} · [pod] per line"
         )
-
-    @property
-    def error_text(self) -> str:
-        return "  ".join(self.errors.values())
 
     # ------------------------------------------------------------------ live
 
@@ -325,16 +308,14 @@ class RevisionLogsScreen(InspectorScreen):
         self.container = choices[(index + 1) % len(choices)]
         self._restart()
 
-    def action_toggle_autoscroll(self) -> None:
-        view = self.view
-        view.autoscroll = not view.autoscroll
-        if view.autoscroll:
-            view.scroll_end(animate=False, x_axis=False)
-        self._update_status()
-
-    def action_toggle_timestamps(self) -> None:
-        self.view.set_display(timestamps=not self.view.show_timestamps)
-
-    def action_toggle_wrap(self) -> None:
-        self.view.set_display(wrap=not self.view.wrap)
-        self._update_status()
+    def save_name_parts(self) -> list[str]:
+        """`<ns>_<workload>_rev<N>_<container>` before the time."""
+        meta = _meta(self._workload() or {})
+        revision = self.revision
+        number = "-" if revision is None or revision.revision is None else str(revision.revision)
+        return [
+            str(meta.get("namespace", "-")),
+            str(meta.get("name", "-")),
+            f"rev{number}",
+            self.container or "-",
+        ]

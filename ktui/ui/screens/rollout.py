@@ -405,13 +405,20 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
     ]
     DEFAULT_CSS = """
     RolloutScreen #rollout-status { height: auto; border: round $accent; padding: 0 1; }
-    RolloutScreen #timeline { height: auto; border: round $ktui-border; padding: 0 1; }
+    /* Always two lines, the lane and the moment (cut with …): a moment with a long list of
+       changes wrapped onto more lines, and the tree below jumped as moments came and went. */
+    RolloutScreen #timeline {
+        height: auto; border: round $ktui-border; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     RolloutScreen #rollout-problem { height: auto; padding: 0 2; }
     RolloutScreen #rollout-body { height: 1fr; }
     RolloutScreen #rollout-tree { width: 1fr; height: 1fr; border: round $ktui-border; }
     RolloutScreen #rollout-right { width: 1fr; height: 1fr; }
-    RolloutScreen #history { height: 1fr; border: round $ktui-border; }
-    RolloutScreen #revision-detail { height: 2fr; border: round $ktui-border; }
+    /* At 24 rows the body is 8 rows: without a floor the history got none (its header and
+       rows hidden behind its own border), the detail all of them. */
+    RolloutScreen #history { height: 1fr; min-height: 5; border: round $ktui-border; }
+    RolloutScreen #revision-detail { height: 2fr; min-height: 3; border: round $ktui-border; }
     """
 
     def __init__(self, uid: str) -> None:
@@ -454,8 +461,15 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         table.tick()
         table.focus()
         self.refresh_view()
+        # The lane from the start, not from the first tick; drawn again once the layout gives
+        # it its width (it shows as many moments as fit).
+        self._show_lane()
+        self.call_after_refresh(self._show_lane)
         # Ages tick, and the countdown to the progress deadline with them.
         self.set_interval(1.0, self._tick)
+
+    def on_resize(self) -> None:
+        self._show_lane()
 
     def _tick(self) -> None:
         self.query_one("#history", LiveTable).tick()
@@ -600,7 +614,10 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self.rollout_tree = tree
         self.tree_draws += 1
         box.border_title = safe_text(title)
-        box.border_subtitle = "● current · ◀ previous (undo goes there)"
+        # Under --readonly nothing on the screen advertises undo, the legend included.
+        box.border_subtitle = "● current · ◀ previous" + (
+            "" if self.ktui.readonly else " (undo goes there)"
+        )
         body.update(tree_text(tree))
 
     def _show_lane(self, entries: list[TimelineEntry] | None = None) -> None:

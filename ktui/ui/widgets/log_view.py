@@ -85,6 +85,10 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         (several containers' streams interleaved)."""
         if not lines:
             return
+        # The line jumped to last, so the jump stays on it when lines are inserted before it
+        # (another pod's older line) or old ones dropped: its index moves, the line does not.
+        index = self.current_line
+        current = self.lines[index] if index is not None else None
         inserted = False
         for line in lines:
             if ordered and line.key is not None and self.lines and self._goes_before_end(line):
@@ -102,6 +106,9 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
             self._cache.clear()
             self._row_starts = []
             self._recompute_matches()
+            self.current_match = next(
+                (n for n, i in enumerate(self.matches) if self.lines[i] is current), None
+            )
         elif self.search:
             start = len(self.lines) - len(lines)
             needle = self.search.lower()
