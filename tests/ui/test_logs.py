@@ -65,6 +65,7 @@ class ScriptedLogs:
         previous: bool,
         timestamps: bool,
         tail_lines: int | None,
+        since: float | None = None,
     ) -> Iterator[bytes]:
         name = pod["metadata"]["name"]
         key = (name, container, previous)
