@@ -8,7 +8,7 @@ without losing lines.
 
 Keys follow k9s: `s` toggles autoscroll, `p` the previous instance; `c` cycles containers
 (the last choice shows all containers interleaved, each line prefixed `[container]`), `/`
-searches with `n`/`N` to jump between matches, `t` shows timestamps, `w` wraps long lines, `f`
+searches with `n`/`N` to jump between matches (esc or q drops a kept search first), `t` shows timestamps, `w` wraps long lines, `f`
 shows the log full screen (`f` or esc again restores), `0`-`9` read the log again over a time
 range (`TIME_RANGES`: 0 the last lines, 1 the last minute … 9 the last day; `sinceSeconds`), and
 `ctrl+s` saves the lines shown, as shown, to a new file in the state directory's `logs`.
@@ -484,10 +484,15 @@ class LogsScreen(InspectorScreen):
         self._update_status()
 
     def action_close(self) -> None:
+        # As in the YAML, describe and events screens: esc (or q) while typing a search drops
+        # it; once kept (enter), the first esc drops it and the screen stays.
         search = self.query_one("#logs-search", Input)
-        if search.has_class("visible"):
+        if search.has_class("visible") or self.view.search:
             search.remove_class("visible")
+            search.value = ""
+            self.view.set_search("")
             self.view.focus()
+            self._update_status()
             return
         if self.has_class("fullscreen"):
             self.remove_class("fullscreen")
