@@ -515,7 +515,7 @@ def picture_lines(timeline: Timeline, width: int, now: datetime) -> list[Text]:
     """The picture for `width` cells: a condition lane, one lane per container, the axis.
 
     Each lane's state text sits right of its track, in a column as wide as the longest text
-    while the track keeps most of the room; a text that does not fit goes on below,
+    while the track keeps at least half the room; a text that does not fit goes on below,
     part by part, in the same column, so it is never cut (a lane takes two rows, not one).
     """
     names = [f"{GROUP_GLYPH[lane.group]} {lane.name}" for lane in timeline.lanes]
@@ -528,8 +528,8 @@ def picture_lines(timeline: Timeline, width: int, now: datetime) -> list[Text]:
             *(len(_SEPARATOR.join(part.plain for part in parts)) for parts in summaries),
         ]
     )
-    # The track keeps most of the room; the text column fits "… Waiting: CrashLoopBackOff".
-    summary_width = max(1, min(wanted, max(room * 2 // 5, 28), room - MIN_TRACK))
+    # The track keeps at least half the room; the text column fits "… Waiting: CrashLoopBackOff".
+    summary_width = max(1, min(wanted, max(room // 2, 28), room - MIN_TRACK))
     track_width = max(MIN_TRACK, room - summary_width)
     lines: list[Text] = []
 

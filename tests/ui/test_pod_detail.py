@@ -334,6 +334,32 @@ async def test_the_lifecycle_of_a_crash_loop_shows_every_run_and_its_whole_state
         )
 
 
+async def test_at_80x24_the_pod_body_is_the_one_scroll_and_shows_every_container(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pod(app, pilot, objs)
+        await wait_for(pilot, lambda: screen.containers.groups is not None, "the containers")
+        await pilot.pause()
+        body = screen.query_one("#pod-body")
+        # One scrollbar for the lifecycle, containers and crash boxes: none of them scrolls.
+        inner = [w for w in body.query("*") if w.show_vertical_scrollbar]
+        assert inner == [] and body.show_vertical_scrollbar
+        # The containers list is as tall as its text: every container has its row.
+        listed = screen.containers
+        lines = plain(listed.content, listed.size.width).rstrip("\n").splitlines()
+        assert listed.size.height == len(lines)
+        for name in ("setup", "migrate", "proxy", "app"):
+            assert any(name in line for line in lines), name
+        # Scrolled to the end, the last container row is on screen.
+        body.scroll_end(animate=False)
+        await pilot.pause()
+        assert listed.region.bottom <= body.region.bottom
+        assert listed.region.height == len(lines)
+
+
 async def test_pod_events_newest_first_and_workload_events(
     sim: SimServer, connect_to: Callable[..., Connection]
 ) -> None:
