@@ -4,6 +4,7 @@
     python scripts/screenshots.py        # needs the DejaVu Sans Mono font (fonts-dejavu-core)
 
 Each picture is the app as a user sees it: `make_app` on the demo cluster, driven by key presses.
+Every scene is taken at two terminal sizes: 200x50 (`NAME.png`) and 80x24 (`NAME-80x24.png`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from ktui.ui.app import KtuiApp, make_app
 from ktui.ui.live_table import LiveTable
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
-SIZE = (170, 46)
+SIZES = {"": (200, 50), "-80x24": (80, 24)}
+"""File-name suffix -> terminal size (columns, rows) of each set of screenshots."""
+PIXELS_PER_COLUMN = 10
 # cairo has no per-glyph font fallback: a monospace font with the box-drawing and check-mark
 # glyphs ktui uses keeps every column where the terminal puts it.
 FONT = "DejaVu Sans Mono"
@@ -71,12 +74,14 @@ async def shoot(app: KtuiApp, name: str) -> None:
     svg = OUT / f"{name}.svg"
     app.save_screenshot(filename=svg.name, path=str(OUT))
     svg.write_text(svg.read_text().replace("Fira Code", FONT))
-    cairosvg.svg2png(url=str(svg), write_to=str(OUT / f"{name}.png"), output_width=1700)
+    # The same scale at both sizes, so that text reads the same size in the README.
+    width = app.size.width * PIXELS_PER_COLUMN
+    cairosvg.svg2png(url=str(svg), write_to=str(OUT / f"{name}.png"), output_width=width)
     svg.unlink()
     print(f"screenshots: {name}.png")
 
 
-async def scenes(app: KtuiApp, pilot: Any) -> None:
+async def scenes(app: KtuiApp, pilot: Any, suffix: str) -> None:
     workloads = table(app, "#workloads")
     await wait_for(pilot, lambda: workloads.total_count >= 7, "the demo workloads")
     # Let the demo reach its interesting states: crash loop, image pull back-off, init done.
@@ -88,15 +93,17 @@ async def scenes(app: KtuiApp, pilot: Any) -> None:
     workloads.move_cursor_to_key(row_key(workloads, "web"))
     await wait_for(pilot, lambda: table(app, "#pods").total_count >= 3, "web's pods")
     await pilot.pause(1)
-    await shoot(app, "main")
+    await shoot(app, "main" + suffix)
 
+    # Enough restarts that the lifecycle timeline shows a crash loop's runs, not one or two.
+    await wait_for(pilot, lambda: _worker_restarts(app) >= 3, "three restarts of the worker")
     workloads.move_cursor_to_key(row_key(workloads, "payments-worker"))
     await pilot.pause(0.5)
     pods = table(app, "#pods")
     pods.focus()
     await pilot.press("enter")
     await pilot.pause(1)
-    await shoot(app, "pod-detail-crashloop")
+    await shoot(app, "pod-detail-crashloop" + suffix)
     await pilot.press("escape")
 
     workloads.focus()
@@ -105,10 +112,10 @@ async def scenes(app: KtuiApp, pilot: Any) -> None:
     table(app, "#pods").focus()
     await pilot.press("enter")
     await pilot.pause(1)
-    await shoot(app, "pod-detail-sidecar")
+    await shoot(app, "pod-detail-sidecar" + suffix)
     await pilot.press("l")
     await pilot.pause(3)
-    await shoot(app, "logs")
+    await shoot(app, "logs" + suffix)
     await pilot.press("escape")
     await pilot.pause(0.5)
     await pilot.press("escape")
@@ -117,7 +124,7 @@ async def scenes(app: KtuiApp, pilot: Any) -> None:
     workloads.move_cursor_to_key(row_key(workloads, "web"))
     await pilot.press("h")
     await pilot.pause(1.5)
-    await shoot(app, "rollout-history")
+    await shoot(app, "rollout-history" + suffix)
     await pilot.press("escape")
 
     # A rollout that cannot progress: checkout's new pods cannot pull their (mistyped) image.
@@ -125,22 +132,34 @@ async def scenes(app: KtuiApp, pilot: Any) -> None:
     workloads.move_cursor_to_key(row_key(workloads, "checkout"))
     await pilot.press("h")
     await pilot.pause(1.5)
-    await shoot(app, "rollout-stuck")
+    await shoot(app, "rollout-stuck" + suffix)
     await pilot.press("escape")
 
     # Every pod, whatever owns it (bare pods, a SparkApplication's driver), then the triage.
     await pilot.press("colon", *"pods", "enter")
     await pilot.pause(1)
-    await shoot(app, "pods-view")
+    await shoot(app, "pods-view" + suffix)
     await pilot.press("colon", *"all", "enter")
     await pilot.press("exclamation_mark")
     await pilot.pause(1)
-    await shoot(app, "problems")
+    await shoot(app, "problems" + suffix)
     await pilot.press("escape")
 
     await pilot.press("question_mark")
     await pilot.pause(0.5)
-    await shoot(app, "keys")
+    await shoot(app, "keys" + suffix)
+
+
+def _worker_restarts(app: KtuiApp) -> int:
+    """The payments-worker pod's restartCount while it waits in CrashLoopBackOff, else 0."""
+    from ktui.view.pod import pod_status_reason
+
+    for pod in app.model.objects.objects("Pod").values():
+        name = str((pod.get("metadata") or {}).get("name", ""))
+        if name.startswith("payments-worker-") and pod_status_reason(pod) == "CrashLoopBackOff":
+            statuses = (pod.get("status") or {}).get("containerStatuses") or [{}]
+            return int(statuses[0].get("restartCount") or 0)
+    return 0
 
 
 def _pod_statuses(app: KtuiApp) -> list[str]:
@@ -159,13 +178,14 @@ async def main() -> None:
         path = str(Path(tmp) / "kubeconfig")
         cluster.write_kubeconfig(path)
         settings = Settings(kubeconfig=path, all_namespaces=True, demo=True)
-        connection = connect(settings)
-        probe_server(connection)
-        app = make_app(settings, connection=connection)
-        async with app.run_test(size=SIZE) as pilot:
-            run: Callable[[KtuiApp, Any], Awaitable[None]] = scenes
-            await run(app, pilot)
-        connection.close()
+        for suffix, size in SIZES.items():
+            connection = connect(settings)
+            probe_server(connection)
+            app = make_app(settings, connection=connection)
+            async with app.run_test(size=size) as pilot:
+                run: Callable[[KtuiApp, Any, str], Awaitable[None]] = scenes
+                await run(app, pilot, suffix)
+            connection.close()
 
 
 if __name__ == "__main__":

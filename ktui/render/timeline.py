@@ -11,6 +11,11 @@
  S PodScheduled ✔ +0s   I Initialized ✔ +4s   C ContainersReady ✖ +6s   R Ready ✖ +6s
 ```
 
+A restarted container shows every run its restartCount implies: the current one (█), the one
+before (▒, lastState) and, placed by the kubelet's restart back-off, the ones the API no longer
+reports (░). Each ended run keeps a ✖ / ✔ of its own; a state text that does not fit beside its
+track continues on the rows below, never cut.
+
 `build_timeline` turns `ktui.view.pod.pod_timeline` entries into lanes of spans (pure data, easy
 to test); `render_timeline` lays them out for a width. The widget (`PodTimeline` in
 `ktui.ui.widgets.timeline`) only keeps the last timeline and draws it at its width.
@@ -19,12 +24,14 @@ to test); `render_timeline` lays them out for a width. The widget (`PodTimeline`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from rich.text import Text
 
-from ktui.view.age import as_utc, human_duration, seconds_between, since
+from ktui.view import _json as j
+from ktui.view.age import as_utc, human_duration, parse_time, seconds_between, since
 from ktui.view.pod import (
     BadgeState,
     ContainerDetail,
@@ -77,6 +84,9 @@ class Span:
     outcome: str  # "ready", "running", "succeeded", "failed" (a key of SPAN_STYLE)
     previous: bool  # an earlier run of a restarted container (lastState)
     detail: str  # "Completed (exit 0)", "started"
+    # A run the API no longer reports (only the current run and lastState are kept): its place
+    # is estimated from restartCount and the kubelet's restart back-off.
+    estimated: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,6 +145,88 @@ def _spans(
     return spans
 
 
+# The kubelet's restart back-off (kuberuntime doBackOff, v1.30): the first restart follows at
+# once, then it waits 10s, 20s, 40s... after each exit, at most 5 minutes; a run longer than 10
+# minutes resets it.
+_BACKOFF_INITIAL = 10.0
+_BACKOFF_MAX = 300.0
+_BACKOFF_RESET = 600.0
+MAX_ESTIMATED_RUNS = 100
+"""Earlier runs drawn per lane at most: a restartCount from the cluster can be any number, and
+beyond this the runs share cells at any terminal width anyway."""
+
+
+def _backoff_before(attempt: int, run_seconds: float) -> float:
+    """How long the kubelet waited after an exit before starting run `attempt` (0 = the first)."""
+    if attempt <= 1 or run_seconds > _BACKOFF_RESET:
+        return 0.0
+    return min(_BACKOFF_INITIAL * 2.0 ** min(attempt - 2, 30), _BACKOFF_MAX)
+
+
+def _earlier_runs(known: list[Span], restart_count: int, floor: datetime | None) -> list[Span]:
+    """The runs restartCount says happened before the reported ones, oldest first.
+
+    The API keeps the current run and the one before it (lastState); a container restarted N
+    times ran N + 1 times. Each missing run is drawn as long as the oldest reported one and
+    placed backwards from it by the kubelet's back-off (what a crash loop does); when that does
+    not fit after `floor` (the earliest the container could start) the runs are squeezed in
+    proportionally, so each keeps its own mark in time order.
+    """
+    if not known:
+        return []
+    missing = min(restart_count + 1 - len(known), MAX_ESTIMATED_RUNS)
+    if missing <= 0:
+        return []
+    oldest = min(known, key=lambda span: span.start)
+    ended = [span for span in known if span.end is not None]
+    model = min(ended, key=lambda span: span.start) if ended else None
+    run_seconds = 0.0
+    if model is not None and model.end is not None:
+        run_seconds = max(0.0, seconds_between(model.start, model.end))
+    outcome = model.outcome if model is not None else "failed"
+    # Offsets in seconds before the oldest reported run's start, newest missing run first.
+    offsets: list[tuple[float, float]] = []
+    cursor = 0.0
+    for attempt in range(missing, 0, -1):
+        end = cursor - _backoff_before(attempt, run_seconds)
+        offsets.append((end - run_seconds, end))
+        cursor = end - run_seconds
+    room = seconds_between(floor, oldest.start) if floor is not None else -cursor
+    if room <= 0:
+        return []
+    scale = min(1.0, room / -cursor) if cursor < 0 else 1.0
+    return [
+        Span(
+            oldest.start + timedelta(seconds=begin * scale),
+            oldest.start + timedelta(seconds=end * scale),
+            outcome,
+            True,
+            "earlier run",
+            estimated=True,
+        )
+        for begin, end in reversed(offsets)
+    ]
+
+
+def _start_floors(pod: Obj, entries: list[TimelineEntry]) -> tuple[datetime | None, ...]:
+    """The earliest a (init / sidecar, main) container can have started: the pod's startTime
+    (else its creation), and for main containers the moment it was Initialized."""
+    status = j.status(pod)
+    started = parse_time(status.get("startTime"))
+    created = next((e.at for e in entries if e.kind is TimelineKind.CREATED), None)
+    pod_floor = started or created
+    initialized = next(
+        (
+            e.at
+            for e in entries
+            if e.kind is TimelineKind.CONDITION and e.subject == "Initialized" and e.ok
+        ),
+        None,
+    )
+    main_floor = max(initialized, pod_floor) if initialized and pod_floor else pod_floor
+    return pod_floor, main_floor
+
+
 def build_timeline(pod: Obj, now: datetime) -> Timeline:
     """The lanes and ticks of a pod's lifecycle, from `pod_timeline` and `container_groups`."""
     entries = pod_timeline(pod)
@@ -153,15 +245,13 @@ def build_timeline(pod: Obj, now: datetime) -> Timeline:
                 ticks.append(Tick(entry.at, entry.subject, letter, entry.ok, entry.detail))
         else:
             by_container.setdefault(entry.subject, []).append(entry)
-    lanes = [
-        Lane(
-            detail.name,
-            detail.group,
-            tuple(_spans(by_container.get(detail.name, []), detail, finished)),
-            detail,
-        )
-        for detail in (*groups.init, *groups.sidecars, *groups.regular)
-    ]
+    pod_floor, main_floor = _start_floors(pod, entries)
+    lanes: list[Lane] = []
+    for detail in (*groups.init, *groups.sidecars, *groups.regular):
+        known = _spans(by_container.get(detail.name, []), detail, finished)
+        floor = main_floor if detail.group == "main" else pod_floor
+        earlier = _earlier_runs(known, detail.restart_count, floor)
+        lanes.append(Lane(detail.name, detail.group, (*earlier, *known), detail))
     moments = [entry.at for entry in entries]
     start = min(moments) if moments else now
     if finished and moments:
@@ -212,30 +302,101 @@ class _Track:
         return text
 
 
-def _lane_summary(lane: Lane, now: datetime) -> Text:
+def _lane_summary(lane: Lane, now: datetime) -> list[Text]:
+    """The lane's state as parts ("● running 7s", "ready", "↻3", "last Error (exit 1)"), which
+    `_pack` lays out on as many rows as the summary column needs."""
     container = lane.container
-    summary = Text(no_wrap=True, overflow="ellipsis", end="")
     state = container.state
+    parts: list[Text] = []
     if state in (BadgeState.READY, BadgeState.RUNNING, BadgeState.TERMINATING):
         style = SPAN_STYLE["ready" if state is BadgeState.READY else "running"]
-        summary.append("● running", style=style)
+        running = Text("● running", style=style)
         if container.started_at is not None:
-            summary.append(f" {since(container.started_at, now)}", style=style)
-        summary.append(" · ready" if container.ready else " · not ready", style=style)
+            running.append(f" {since(container.started_at, now)}")
+        parts += [running, Text("ready" if container.ready else "not ready", style=style)]
     elif state in (BadgeState.SUCCEEDED, BadgeState.FAILED):
         ok = state is BadgeState.SUCCEEDED
         text = container.state_text.removeprefix("Terminated: ")
-        summary.append(f"{'✔' if ok else '✖'} {text}", style="grey62" if ok else "bold red")
+        parts.append(Text(f"{'✔' if ok else '✖'} {text}", style="grey62" if ok else "bold red"))
         if container.duration_seconds is not None:
-            summary.append(f" · ran {human_duration(container.duration_seconds)}")
+            parts.append(Text(f"ran {human_duration(container.duration_seconds)}"))
     else:
         style = "bold red" if state in _ERROR_WAITING else _WAITING_STYLE
-        summary.append(f"… {container.state_text}", style=style)
+        parts.append(Text(f"… {container.state_text}", style=style))
     if container.restart_count:
-        summary.append(f" · ↻{container.restart_count}", style="yellow")
+        parts.append(Text(f"↻{container.restart_count}", style="yellow"))
     if container.last_termination_text:
-        summary.append(f" · last {container.last_termination_text}", style="red")
-    return summary
+        parts.append(Text(f"last {container.last_termination_text}", style="red"))
+    return parts
+
+
+_SEPARATOR = " · "
+
+
+def _words(part: Text, width: int) -> list[Text]:
+    """A part wider than `width` as pieces that fit: cut between words, a lone long word cut
+    with an ellipsis (only then is anything lost)."""
+    pieces: list[Text] = []
+    line: Text | None = None
+    offset = 0
+    for word in part.plain.split(" "):
+        piece = part[offset : offset + len(word)]
+        offset += len(word) + 1
+        if line is not None and line.cell_len + 1 + piece.cell_len <= width:
+            line.append(" ")
+            line.append_text(piece)
+            continue
+        if line is not None:
+            pieces.append(line)
+        piece.truncate(width, overflow="ellipsis")
+        line = piece
+    if line is not None:
+        pieces.append(line)
+    return pieces
+
+
+def _pack(parts: list[Text], width: int) -> list[Text]:
+    """Parts joined with " · " on rows of at most `width` cells, a new row where the next part
+    does not fit; never cut in the middle of a part that fits a row of its own."""
+    rows: list[Text] = []
+    row: Text | None = None
+    for part in parts:
+        pieces = [part] if part.cell_len <= width else _words(part, width)
+        for index, piece in enumerate(pieces):
+            if (
+                index == 0
+                and row is not None
+                and (row.cell_len + len(_SEPARATOR) + piece.cell_len <= width)
+            ):
+                row.append(_SEPARATOR, style="grey50")
+                row.append_text(piece)
+                continue
+            if row is not None:
+                rows.append(row)
+            row = piece.copy()
+    if row is not None:
+        rows.append(row)
+    return rows or [Text()]
+
+
+def _end_columns(track: _Track, spans: tuple[Span, ...], end: datetime) -> list[tuple[int, int]]:
+    """(first, last) cell of each span; ended runs get end marks on cells of their own.
+
+    Runs seconds apart fall on one cell of a long track: the earlier marks move left (the newest,
+    reported run keeps its place), so every run that ended is one ✖ / ✔ that can be counted.
+    Only a track with fewer cells than runs lets marks share a cell.
+    """
+    cells = [
+        [track.column(span.start), track.column(span.end if span.end is not None else end)]
+        for span in spans
+    ]
+    ended = [index for index, span in enumerate(spans) if span.end is not None]
+    for earlier, later in reversed(list(pairwise(ended))):
+        cells[earlier][1] = max(0, min(cells[earlier][1], cells[later][1] - 1))
+    for earlier, later in pairwise(ended):
+        if cells[later][1] <= cells[earlier][1]:  # pushed past the start: room runs out
+            cells[later][1] = min(track.width - 1, cells[earlier][1] + 1)
+    return [(min(first, last), last) for first, last in cells]
 
 
 def _draw_lane(track: _Track, lane: Lane, timeline: Timeline) -> None:
@@ -244,14 +405,16 @@ def _draw_lane(track: _Track, lane: Lane, timeline: Timeline) -> None:
         error = lane.container.state in _ERROR_WAITING
         track.fill(0, track.width - 1, "·", "red" if error else "grey35")
         return
-    for span in lane.spans:
-        first = track.column(span.start)
-        end = span.end if span.end is not None else timeline.end
-        last = track.column(end)
+    columns = _end_columns(track, lane.spans, timeline.end)
+    for span, (first, last) in zip(lane.spans, columns, strict=True):
         style = SPAN_STYLE[span.outcome]
-        track.fill(first, last, "▒" if span.previous else "█", style)
+        fill = "░" if span.estimated else "▒" if span.previous else "█"
+        track.fill(first, last, fill, style)
+    # The end marks last, so that a later run's bar never hides an earlier run's end.
+    for span, (_, last) in zip(lane.spans, columns, strict=True):
         if span.end is not None:
-            track.put(last, "✔" if span.outcome == "succeeded" else "✖", style)
+            mark = "✔" if span.outcome == "succeeded" else "✖"
+            track.put(last, mark, SPAN_STYLE[span.outcome])
 
 
 def _axis(width: int, timeline: Timeline) -> tuple[Text, Text]:
@@ -297,6 +460,13 @@ def legend_text(timeline: Timeline) -> Text:
         legend.append(f" +{human_duration(seconds_between(origin, tick.at))}", style="grey50")
     if not timeline.ticks:
         legend.append("no conditions reported yet", style="grey50")
+    if any(span.estimated for lane in timeline.lanes for span in lane.spans):
+        # Said once, so that nobody reads the earlier runs' places as reported times.
+        legend.append("   ")
+        legend.append(
+            "░ earlier runs: times estimated from the restart back-off",
+            style="grey50",
+        )
     return legend
 
 
@@ -334,11 +504,33 @@ def place_condition_marks(timeline: Timeline, width: int) -> list[tuple[int, lis
 
 
 def render_timeline(timeline: Timeline, width: int, now: datetime) -> Text:
-    """The picture for `width` cells: a condition lane, one lane per container, the axis."""
+    """The picture for `width` cells (see `picture_lines`), then the legend (it wraps)."""
+    return Text("\n").join([*picture_lines(timeline, width, now), legend_text(timeline)])
+
+
+MIN_TRACK = 10
+
+
+def picture_lines(timeline: Timeline, width: int, now: datetime) -> list[Text]:
+    """The picture for `width` cells: a condition lane, one lane per container, the axis.
+
+    Each lane's state text sits right of its track, in a column as wide as the longest text
+    while the track keeps at least half the room; a text that does not fit goes on below,
+    part by part, in the same column, so it is never cut (a lane takes two rows, not one).
+    """
     names = [f"{GROUP_GLYPH[lane.group]} {lane.name}" for lane in timeline.lanes]
     label_width = min(24, max([len("conditions"), *map(len, names)]) + 1)
-    summary_width = max(18, min(44, width // 3))
-    track_width = max(10, width - label_width - summary_width - 2)
+    summaries = [_lane_summary(lane, now) for lane in timeline.lanes]
+    room = max(0, width - label_width - 2)
+    wanted = max(
+        [
+            len(timeline.phase.value),
+            *(len(_SEPARATOR.join(part.plain for part in parts)) for parts in summaries),
+        ]
+    )
+    # The track keeps at least half the room; the text column fits "… Waiting: CrashLoopBackOff".
+    summary_width = max(1, min(wanted, max(room // 2, 28), room - MIN_TRACK))
+    track_width = max(MIN_TRACK, room - summary_width)
     lines: list[Text] = []
 
     top = _Track(track_width, timeline.start, timeline.end)
@@ -358,7 +550,8 @@ def render_timeline(timeline: Timeline, width: int, now: datetime) -> Text:
     line.append(timeline.phase.value, style=f"bold {PHASE_STYLE[timeline.phase]}")
     lines.append(line)
 
-    for lane, name in zip(timeline.lanes, names, strict=True):
+    blank = " " * (label_width + track_width + 2)
+    for lane, name, parts in zip(timeline.lanes, names, summaries, strict=True):
         track = _Track(track_width, timeline.start, timeline.end)
         _draw_lane(track, lane, timeline)
         line = Text(no_wrap=True, overflow="ellipsis", end="")
@@ -366,18 +559,22 @@ def render_timeline(timeline: Timeline, width: int, now: datetime) -> Text:
         line.append(label.ljust(label_width), style=_label_style(lane))
         line.append_text(track.text())
         line.append("  ")
-        line.append_text(_lane_summary(lane, now))
+        rows = _pack(parts, summary_width)
+        line.append_text(rows[0])
         lines.append(line)
+        for row in rows[1:]:
+            lines.append(Text(blank, end="") + row)
 
     axis, labels = _axis(track_width, timeline)
     pad = " " * label_width
     lines.append(Text(pad, end="") + axis)
     lines.append(Text(pad, end="") + labels)
     for line in lines:
-        # One row per lane: a long summary is cut, never wrapped under the picture.
+        # One row per line: only a terminal narrower than the label and the smallest track
+        # cuts anything.
+        line.no_wrap = True
         line.truncate(width, overflow="ellipsis")
-    lines.append(legend_text(timeline))
-    return Text("\n").join(lines)
+    return lines
 
 
 def _label_style(lane: Lane) -> str:

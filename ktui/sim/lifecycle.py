@@ -448,13 +448,31 @@ class Container:
             return min(self.exit_at, self.started_at, self.ready_at, self.unhealthy_at)
         return self.until
 
+    @property
+    def in_crash_backoff(self) -> bool:
+        """The status shows waiting CrashLoopBackOff (the back-off, or the restart after it)."""
+        restarting = self.stage in (PULLING, CREATING) and self.run is not None
+        return self.stage == CRASH_BACKOFF or (restarting and self.restart_from_backoff)
+
+    @property
+    def last_terminated(self) -> Run | None:
+        """The run the status reports as lastState.terminated.
+
+        In CrashLoopBackOff the kubelet moves the run that just ended into lastState (state is
+        waiting, restartCount is still that run's), so `kubectl logs --previous` and the RESTARTS
+        age ("5 (2m ago)") refer to it; otherwise it is the run before the current one.
+        """
+        if self.in_crash_backoff and self.run is not None:
+            return self.run
+        return self.last
+
     def log_state(self, default_waiting: str) -> ContainerLogState:
         waiting: str | None = None
         if self.stage not in (RUNNING, EXITED):
             waiting = self.waiting_reason(default_waiting)
         return ContainerLogState(
             current=self.run,
-            previous=self.last,
+            previous=self.last_terminated,
             waiting_reason=waiting,
             image=self.image,
             kind=self.kind,
@@ -809,8 +827,8 @@ class PodRuntime:
         self._event("Created", f"Created container {c.name}", t, c=c)
         self._event("Started", f"Started container {c.name}", t, c=c)
         if c.run is not None:
-            # A restart: the exited run becomes lastState only once its successor runs, as the
-            # kubelet's restartCount counts dead containers.
+            # A restart: the kubelet gives the new container restartCount + 1; the exited run
+            # is lastState from now on (during a CrashLoopBackOff it already was).
             c.restart_count += 1
             c.last = c.run
         c.restart_from_backoff = False
@@ -1133,7 +1151,7 @@ class PodRuntime:
         ):
             # A restart being prepared keeps showing how the last run ended.
             state = {"terminated": _terminated(c.run)}
-        elif c.stage == CRASH_BACKOFF or restarting:
+        elif c.in_crash_backoff:
             state = {
                 "waiting": {
                     "reason": "CrashLoopBackOff",
@@ -1162,10 +1180,11 @@ class PodRuntime:
         else:
             state = {"waiting": {"reason": self.default_waiting}}
         ran = c.run is not None or c.last is not None
+        last = c.last_terminated
         out: Obj = {
             "name": c.name,
             "state": state,
-            "lastState": {"terminated": _terminated(c.last)} if c.last is not None else {},
+            "lastState": {"terminated": _terminated(last)} if last is not None else {},
             "ready": c.ready,
             "restartCount": c.restart_count,
             "image": c.image,

@@ -558,14 +558,20 @@ class PodLogSource:
         previous: bool,
         timestamps: bool,
         tail_lines: int | None,
+        since: float | None = None,
     ) -> Iterator[bytes]:
         """Check the container's state now (errors are raised here, not while iterating) and
-        return its log as an iterator of chunks."""
+        return its log as an iterator of chunks. `since` (epoch seconds, from sinceSeconds or
+        sinceTime) leaves out the lines stamped before it, as the kubelet's log reader does."""
         name = str((pod.get("metadata") or {}).get("name", ""))
         state = self.state(pod, container)
         run = self._pick_run(state, container, name, previous)
         live = follow and not previous and run.finished is None
-        return self._generate(pod, container, state, run, live, timestamps, tail_lines)
+        return self._generate(pod, container, state, run, live, timestamps, tail_lines, since)
+
+    def clock(self) -> float:
+        """Now, on the clock the lines are stamped with (sinceSeconds counts back from it)."""
+        return self._clock()
 
     def _pick_run(
         self, state: ContainerLogState | None, container: str, pod_name: str, previous: bool
@@ -600,6 +606,7 @@ class PodLogSource:
         live: bool,
         timestamps: bool,
         tail_lines: int | None,
+        since: float | None = None,
     ) -> Iterator[bytes]:
         assert state is not None
         lines = _RunLines(pod, container, state, run, self.scale)
@@ -608,6 +615,10 @@ class PodLogSource:
             keep = min(keep, tail_lines)
         end = self._clock() if run.finished is None else run.finished
         first = lines.until(end, keep_last=keep) if keep > 0 else lines.until(end, keep_last=1)[:0]
+        if since is not None:
+            # The last tailLines lines, of those the ones from `since` on: the kubelet seeks to
+            # the tail, then skips older lines (the same lines as filtering first).
+            first = [line for line in first if line[0] >= since]
         chunk = self._encode(first, timestamps)
         if chunk or live:
             yield chunk

@@ -58,7 +58,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -66,6 +66,7 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 from ktui.sim import resources as res
+from ktui.sim.lifecycle import parse_time
 from ktui.sim.resources import ResourceInfo
 from ktui.sim.store import (
     LogSource,
@@ -77,6 +78,7 @@ from ktui.sim.store import (
     bad_request,
     encode_event,
     go_json_encode,
+    invalid,
 )
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,7 @@ class DefaultLogSource:
         previous: bool,
         timestamps: bool,
         tail_lines: int | None,
+        since: float | None = None,
     ) -> Iterator[bytes]:
         name = pod["metadata"]["name"]
         status = pod.get("status") or {}
@@ -421,6 +424,88 @@ def _int_param(query: dict[str, list[str]], name: str) -> int | None:
         return int(value)
     except ValueError:
         raise bad_request(f'invalid value for {name}: "{value}"') from None
+
+
+POD_LOG_OPTIONS = ResourceInfo(
+    group="",
+    version="v1",
+    resource="podlogoptions",
+    kind="PodLogOptions",
+    singular="",
+    namespaced=True,
+)
+"""How Invalid errors about pods/log's query name it (details.kind "PodLogOptions")."""
+
+
+def source_clock(source: object) -> Callable[[], float]:
+    """The clock a log source stamps its lines with (the node agent's), else the wall clock."""
+    clock = getattr(source, "clock", None)
+    return clock if callable(clock) else time.time
+
+
+def _log_options(
+    name: str, query: dict[str, list[str]]
+) -> tuple[int | None, int | None, int | None, float | None]:
+    """(tailLines, limitBytes, sinceSeconds, sinceTime as epoch seconds), checked as
+    kube-apiserver's ValidatePodLogOptions does: 422 Invalid with every cause at once."""
+    tail = _int_param(query, "tailLines")
+    limit = _int_param(query, "limitBytes")
+    since_seconds = _int_param(query, "sinceSeconds")
+    since_text = _first(query, "sinceTime") or None
+    since_time: float | None = None
+    if since_text is not None:
+        since_time = parse_time(since_text)
+        if since_time is None:
+            raise bad_request(f'invalid value for sinceTime: "{since_text}"')
+    causes: list[tuple[str, str, str]] = []
+    if tail is not None and tail < 0:
+        causes.append(
+            (
+                "tailLines",
+                "FieldValueInvalid",
+                f"Invalid value: {tail}: must be greater than or equal to 0",
+            )
+        )
+    if limit is not None and limit < 1:
+        causes.append(
+            ("limitBytes", "FieldValueInvalid", f"Invalid value: {limit}: must be greater than 0")
+        )
+    if since_seconds is not None and since_time is not None:
+        causes.append(
+            (
+                "",
+                "FieldValueForbidden",
+                "Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified",
+            )
+        )
+    elif since_seconds is not None and since_seconds < 1:
+        causes.append(
+            (
+                "sinceSeconds",
+                "FieldValueInvalid",
+                f"Invalid value: {since_seconds}: must be greater than 0",
+            )
+        )
+    if causes:
+        raise invalid(POD_LOG_OPTIONS, name, causes)
+    return tail, limit, since_seconds, since_time
+
+
+def _limit_bytes(chunks: Iterable[bytes], limit: int) -> Iterator[bytes]:
+    """limitBytes: the first `limit` bytes of the log, even mid-line; then the stream ends."""
+    left = limit
+    iterator = iter(chunks)
+    try:
+        for chunk in iterator:
+            if len(chunk) >= left:
+                yield chunk[:left]
+                return
+            left -= len(chunk)
+            yield chunk
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
 
 
 class _Route:
@@ -952,6 +1037,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve_log(self, route: _Route, query: dict[str, list[str]]) -> None:
         store = self.sim.store
         assert route.name is not None
+        # kube-apiserver checks the PodLogOptions before it looks the pod up.
+        tail, limit, since_seconds, since_time = _log_options(route.name, query)
         pod = store.get("", "pods", route.namespace, route.name)
         name = route.name
         spec = pod.get("spec") or {}
@@ -973,9 +1060,12 @@ class _Handler(BaseHTTPRequestHandler):
                 )
         elif container not in names and container not in init_names:
             raise bad_request(f"container {container} is not valid for pod {name}")
-        tail = _int_param(query, "tailLines")
         source: LogSource = store.log_source or DefaultLogSource()
         follow = _flag(query, "follow")
+        since = since_time
+        if since_seconds is not None:
+            # The kubelet's clock, which is the one the log lines are stamped with.
+            since = source_clock(source)() - since_seconds
         chunks = source.read_log(
             pod,
             container,
@@ -983,7 +1073,10 @@ class _Handler(BaseHTTPRequestHandler):
             previous=_flag(query, "previous"),
             timestamps=_flag(query, "timestamps"),
             tail_lines=tail,
+            since=since,
         )
+        if limit is not None:
+            chunks = _limit_bytes(chunks, limit)
         if not follow:
             self._send_bytes(200, b"".join(chunks), "text/plain")
             return

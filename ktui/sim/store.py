@@ -642,6 +642,8 @@ class LogSource(Protocol):
     containers. Yield chunks of bytes (lines with their newline); with `follow`, keep yielding
     until the container stops (yielding b"" now and then lets the server notice a client that went
     away). Raise StoreError (e.g. 400 BadRequest) for a container with no logs to show.
+    `since` (epoch seconds) leaves out lines stamped before it; the server applies limitBytes.
+    A source may have a `clock()` method: the time its lines are stamped with.
     """
 
     def read_log(
@@ -653,6 +655,7 @@ class LogSource(Protocol):
         previous: bool,
         timestamps: bool,
         tail_lines: int | None,
+        since: float | None = None,
     ) -> Iterator[bytes]: ...
 
 

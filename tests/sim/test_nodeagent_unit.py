@@ -325,6 +325,33 @@ def test_crash_loop_backs_off_10_20_40_and_caps_at_300() -> None:
     assert seen[-1][2]["status"]["phase"] == "Running"
 
 
+def test_in_crash_loop_back_off_last_state_is_the_run_that_just_ended() -> None:
+    # What the kubelet reports (kubelet_pods.go moves the exited state into lastState when it
+    # writes waiting: CrashLoopBackOff): lastState is the newest dead container, whose
+    # containerID is also the status's, and restartCount is still that run's.
+    pod = make_pod([container()], annotations={"sim.ktui.dev/behavior-app": "crash-after=5s"})
+    rt = make_runtime(pod)
+    checked = 0
+    previous_exit: dict[str, Any] | None = None
+    for _, _, current in drive(rt, pod, 200):
+        status = current["status"]["containerStatuses"][0]
+        if "terminated" in status["state"]:
+            previous_exit = status["state"]["terminated"]
+        if (status["state"].get("waiting") or {}).get("reason") != "CrashLoopBackOff":
+            continue
+        assert previous_exit is not None
+        last = status["lastState"]["terminated"]
+        assert last["finishedAt"] == previous_exit["finishedAt"]
+        assert last["startedAt"] == previous_exit["startedAt"]
+        assert last["containerID"] == status["containerID"]
+        checked += 1
+    assert checked >= 3
+    # `kubectl logs --previous` is that run, as the kubelet reads lastState's containerID.
+    state = rt.log_state("app")
+    assert state is not None and state.previous is not None and state.current is not None
+    assert state.previous.container_id == state.current.container_id
+
+
 def test_image_pull_error_then_back_off() -> None:
     pod = make_pod([container(image="registry.example/doesnotexist:1.0")])
     rt = make_runtime(pod)

@@ -65,6 +65,7 @@ class ScriptedLogs:
         previous: bool,
         timestamps: bool,
         tail_lines: int | None,
+        since: float | None = None,
     ) -> Iterator[bytes]:
         name = pod["metadata"]["name"]
         key = (name, container, previous)
@@ -247,6 +248,14 @@ async def test_stream_previous_container_switch_search_and_close(
         assert not screen.view.autoscroll  # jumping stops autoscroll
         await pilot.press("s")
         assert screen.view.autoscroll
+
+        # q (as esc) first drops the kept search, as in the YAML and describe screens.
+        await pilot.press("q")
+        assert isinstance(app.screen, LogsScreen)
+        assert screen.view.search == "" and screen.view.matches == []
+        assert not any(
+            "on orange1" in str(span.style) for span in screen.view.line_text(first).spans
+        )
 
         # Closing the screen ends the follow streams at once (no wait for a read timeout).
         assert log_workers(app)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from rich.text import Text
 from textual.widgets import Input
 from ui_support import deployment, pod, replicaset, wait_for
@@ -170,6 +171,36 @@ async def test_describe_search_marks_and_jumps(
         assert f"match 1 of {count}" in title_of(screen)
         await pilot.press("escape")
         assert screen.search == "" and isinstance(app.screen, DescribeScreen)
+
+
+@pytest.mark.parametrize(("key", "screen_type"), [("y", YamlScreen), ("d", DescribeScreen)])
+async def test_q_drops_a_kept_search_before_going_back(
+    sim: SimServer, connect_to: Callable[..., Connection], key: str, screen_type: type
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(100, 24)) as pilot:
+        await select_workload(app, pilot, objs)
+        await pilot.press(key)
+        await wait_for(pilot, lambda: isinstance(app.screen, screen_type), "the object screen")
+        screen = app.screen
+        assert isinstance(screen, ObjectScreen)
+        await pilot.press("slash", *"web", "enter")
+        assert screen.search == "web" and "/web match 1 of" in title_of(screen)
+        # The first q drops the kept search; the screen stays.
+        await pilot.press("q")
+        assert app.screen is screen
+        assert screen.search == "" and "match" not in title_of(screen)
+        # While typing a search, q is a letter of it, not "back".
+        await pilot.press("slash", "q")
+        await pilot.pause()
+        assert app.screen is screen and screen.search == "q"
+        await pilot.press("enter")
+        await pilot.press("q")
+        assert app.screen is screen and screen.search == ""
+        # Without a search, q goes back.
+        await pilot.press("q")
+        assert not isinstance(app.screen, ObjectScreen)
 
 
 async def test_events_filter_as_you_type(

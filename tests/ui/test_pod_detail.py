@@ -252,6 +252,114 @@ async def test_pod_detail_groups_timeline_and_live_update(
         assert screen.timeline.lane_names == ["setup", "migrate", "proxy", "app"]
 
 
+def crash_loop_status(now: datetime) -> Obj:
+    """Waiting in CrashLoopBackOff after restartCount 3: four runs, the API reports the last."""
+    t = {s: stamp(now - timedelta(seconds=s)) for s in (110, 40, 32)}
+    return {
+        "phase": "Running",
+        "startTime": t[110],
+        "conditions": [
+            {"type": "PodScheduled", "status": "True", "lastTransitionTime": t[110]},
+            {"type": "Initialized", "status": "True", "lastTransitionTime": t[110]},
+            {
+                "type": "ContainersReady",
+                "status": "False",
+                "reason": "ContainersNotReady",
+                "lastTransitionTime": t[32],
+            },
+            {
+                "type": "Ready",
+                "status": "False",
+                "reason": "ContainersNotReady",
+                "lastTransitionTime": t[32],
+            },
+        ],
+        "containerStatuses": [
+            {
+                "name": "app",
+                "image": "nginx:1.27",
+                "ready": False,
+                "started": False,
+                "restartCount": 3,
+                "state": {
+                    "waiting": {
+                        "reason": "CrashLoopBackOff",
+                        "message": "back-off 40s restarting failed container=app",
+                    }
+                },
+                "lastState": {
+                    "terminated": {
+                        "exitCode": 1,
+                        "reason": "Error",
+                        "startedAt": t[40],
+                        "finishedAt": t[32],
+                    }
+                },
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize("size", [(200, 50), (80, 24)])
+async def test_the_lifecycle_of_a_crash_loop_shows_every_run_and_its_whole_state(
+    sim: SimServer, connect_to: Callable[..., Connection], size: tuple[int, int]
+) -> None:
+    store = sim.store
+    dep = store.create("apps", "deployments", deployment("web", replicas=1))
+    rs = store.create("apps", "replicasets", replicaset(dep, "abc12", 1))
+    created = store.create("", "pods", pod(rs, "crash1"))
+    store.update(
+        "",
+        "pods",
+        {**created, "status": crash_loop_status(datetime.now(UTC))},
+        subresource="status",
+    )
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=size) as pilot:
+        screen = await open_pod(app, pilot, {"dep": dep})
+        await wait_for(pilot, lambda: screen.timeline.lane_names == ["app"], "the app lane")
+        await pilot.pause()
+        picture = screen.timeline.rendered().plain
+        lines = picture.splitlines()
+        # Four runs, each ending in its own mark: three placed by the back-off, then lastState.
+        assert lane_line(picture, "app").count("✖") == 4
+        # The state text is whole (on the lane's row, or continued below at 80 columns).
+        words = " ".join(picture.split())
+        assert "Waiting: CrashLoopBackOff" in words and "last Error (exit 1)" in words
+        assert "↻3" in words
+        assert not any(line.endswith("…") for line in lines)
+        # The widget is as tall as its picture, so the continued rows are on screen.
+        assert screen.timeline.size.height == len(
+            screen.timeline.rendered().wrap(app.console, screen.timeline.size.width)
+        )
+
+
+async def test_at_80x24_the_pod_body_is_the_one_scroll_and_shows_every_container(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pod(app, pilot, objs)
+        await wait_for(pilot, lambda: screen.containers.groups is not None, "the containers")
+        await pilot.pause()
+        body = screen.query_one("#pod-body")
+        # One scrollbar for the lifecycle, containers and crash boxes: none of them scrolls.
+        inner = [w for w in body.query("*") if w.show_vertical_scrollbar]
+        assert inner == [] and body.show_vertical_scrollbar
+        # The containers list is as tall as its text: every container has its row.
+        listed = screen.containers
+        lines = plain(listed.content, listed.size.width).rstrip("\n").splitlines()
+        assert listed.size.height == len(lines)
+        for name in ("setup", "migrate", "proxy", "app"):
+            assert any(name in line for line in lines), name
+        # Scrolled to the end, the last container row is on screen.
+        body.scroll_end(animate=False)
+        await pilot.pause()
+        assert listed.region.bottom <= body.region.bottom
+        assert listed.region.height == len(lines)
+
+
 async def test_pod_events_newest_first_and_workload_events(
     sim: SimServer, connect_to: Callable[..., Connection]
 ) -> None:

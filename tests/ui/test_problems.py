@@ -45,6 +45,7 @@ class PreviousLogs:
         previous: bool,
         timestamps: bool,
         tail_lines: int | None,
+        since: float | None = None,
     ) -> Iterator[bytes]:
         self.requests.append(
             {"container": container, "previous": previous, "follow": follow, "tail": tail_lines}

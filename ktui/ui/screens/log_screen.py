@@ -140,12 +140,16 @@ class LogScreen(InspectorScreen):
         self.update_status()
 
     def close_search(self) -> bool:
-        """Hide the search input if it is open (esc there); whether it was."""
+        """Drop the search, whether being typed or kept (enter), as the YAML, describe and
+        events screens do: esc (or q) first drops it and the screen stays; whether it did."""
         search = self.query_one("#logs-search", Input)
-        if not search.has_class("visible"):
+        if not (search.has_class("visible") or self.view.search):
             return False
         search.remove_class("visible")
+        search.value = ""
+        self.view.set_search("")
         self.view.focus()
+        self.update_status()
         return True
 
     def action_close(self) -> None:

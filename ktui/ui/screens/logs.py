@@ -8,9 +8,10 @@ without losing lines.
 
 Keys follow k9s: `s` toggles autoscroll, `p` the previous instance; `c` cycles containers
 (the last choice shows all containers interleaved, each line prefixed `[container]`), `/`
-searches with `n`/`N` to jump between matches, `t` shows timestamps, `w` wraps long lines, `f`
-shows the log full screen (`f` or esc again restores), `0`-`9` read the log again over a time
-range (`TIME_RANGES`: 0 the last lines, 1 the last minute … 9 the last day; `sinceSeconds`), and
+searches with `n`/`N` to jump between matches (esc or q drops a kept search first), `t`
+shows timestamps, `w` wraps long lines, `f` shows the log full screen (`f` or esc again
+restores), `0`-`9` read the log again over a time range (`TIME_RANGES`: 0 the last lines, 1 the
+last minute … 9 the last day; `sinceSeconds`), and
 `ctrl+s` saves the lines shown, as shown, to a new file in the state directory's `logs`.
 
 Log lines are whatever the container wrote: colour codes, OSC sequences, a clear-screen. Each

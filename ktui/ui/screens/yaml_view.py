@@ -5,7 +5,8 @@ never shown (it is dropped on arrival anyway; objects from elsewhere may still c
 
 `/` searches the text (case-insensitive, as you type): the matches are marked, the view scrolls
 to the first, `n`/`N` jump to the next/previous (wrapping) and the title says "match i of n".
-Enter keeps the search, esc drops it. The search stays applied when the object changes.
+Enter keeps the search; esc (or q) drops it, and only then goes back. The search stays
+applied when the object changes.
 """
 
 from __future__ import annotations

@@ -13,7 +13,13 @@ from textual.geometry import Size
 from textual.widget import Widget
 
 from ktui.render.safe import escape_text
-from ktui.render.timeline import Timeline, build_timeline, legend_text, render_timeline
+from ktui.render.timeline import (
+    Timeline,
+    build_timeline,
+    legend_text,
+    picture_lines,
+    render_timeline,
+)
 
 Obj = dict[str, Any]
 
@@ -36,10 +42,14 @@ class PodTimeline(Widget):
         return [lane.name for lane in self.timeline.lanes] if self.timeline else []
 
     def show(self, pod: Obj, now: datetime) -> None:
-        previous_lanes = len(self.timeline.lanes) if self.timeline else -1
+        before = self._rows()
         self.timeline = build_timeline(pod, now)
         self._now = now
-        self.refresh(layout=len(self.timeline.lanes) != previous_lanes)
+        # A new lane, or a state text that now takes another row, changes the height.
+        self.refresh(layout=self._rows() != before)
+
+    def _rows(self) -> int:
+        return self._height(self.content_size.width or 80) if self.timeline else -1
 
     def rendered(self, width: int | None = None) -> Text:
         """The picture as it is drawn now (for the widget's width unless given)."""
@@ -51,7 +61,12 @@ class PodTimeline(Widget):
         return escape_text(self.rendered(), keep_newlines=True)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self._height(width)
+
+    def _height(self, width: int) -> int:
         if self.timeline is None:
             return 1
-        legend_lines = len(legend_text(self.timeline).wrap(self.app.console, max(width, 1)))
-        return len(self.timeline.lanes) + 3 + legend_lines
+        width = max(width, 1)
+        # A lane whose state text does not fit beside its track takes more than one row.
+        picture = len(picture_lines(self.timeline, width, self._now or self.timeline.end))
+        return picture + len(legend_text(self.timeline).wrap(self.app.console, width))
