@@ -1,16 +1,32 @@
 """What is not fine, kept current batch by batch: uid -> Problem (see `ktui.view.triage`).
 
-Each batch is applied object by object: only the pods, Jobs, Deployments and Nodes it upserts
-are looked at again, and those it deletes are forgotten, so the work per batch follows the
-changes, not the size of the cluster. The header's count and the problems screen both read it.
+Each batch is applied object by object: only the pods, Jobs and Nodes it upserts are looked at
+again, and those it deletes are forgotten, so the work per batch follows the changes, not the
+size of the cluster. Deployments, StatefulSets and DaemonSets are judged with their pods
+(`view.stuck.rollout_problem`): `WorkloadTree` passes the verdicts of the rollout workloads
+whose object, ReplicaSets / ControllerRevisions or pods the batch changed, and only those are
+looked at again. The header's count and the problems screen both read it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from ktui.cluster.batcher import ChangeBatch
-from ktui.view.triage import TRIAGED_KINDS, Problem, ordered, problem_of
+from ktui.view.stuck import StuckReason
+from ktui.view.triage import (
+    ROLLOUT_TRIAGED_KINDS,
+    TRIAGED_KINDS,
+    Problem,
+    ordered,
+    problem_of,
+    rollout_stuck_problem,
+)
+
+Verdicts = Mapping[str, tuple[dict[str, Any], StuckReason | None]]
+"""Rollout workload uid -> (the workload, `rollout_problem`'s verdict on it)."""
 
 
 class Triage:
@@ -19,18 +35,29 @@ class Triage:
         self.version = 0
         """Bumped whenever a problem appears, changes or goes away."""
 
-    def apply(self, batch: ChangeBatch) -> set[str]:
-        """Look again at what the batch changed; the uids whose problem changed."""
+    def apply(self, batch: ChangeBatch, rollouts: Verdicts | None = None) -> set[str]:
+        """Look again at what the batch changed, and at the rollout workloads in `rollouts`
+        (judged by the caller, with their pods); the uids whose problem changed. A rollout
+        workload the batch upserts without a verdict is judged from its object alone."""
         changed: set[str] = set()
+        judged: dict[str, Problem | None] = {}
         for kind in TRIAGED_KINDS:
             for uid, obj in batch.upserts.get(kind, {}).items():
-                problem = problem_of(obj)
-                if problem is None:
-                    if self._problems.pop(uid, None) is not None:
-                        changed.add(uid)
-                elif self._problems.get(uid) != problem:
-                    self._problems[uid] = problem
+                judged[uid] = problem_of(obj)
+        for kind in ROLLOUT_TRIAGED_KINDS:
+            for uid, obj in batch.upserts.get(kind, {}).items():
+                if rollouts is None or uid not in rollouts:
+                    judged[uid] = problem_of(obj)
+        for uid, (workload, stuck) in (rollouts or {}).items():
+            judged[uid] = rollout_stuck_problem(workload, stuck)
+        for uid, problem in judged.items():
+            if problem is None:
+                if self._problems.pop(uid, None) is not None:
                     changed.add(uid)
+            elif self._problems.get(uid) != problem:
+                self._problems[uid] = problem
+                changed.add(uid)
+        for kind in (*TRIAGED_KINDS, *ROLLOUT_TRIAGED_KINDS):
             for uid in batch.deletes.get(kind, ()):
                 if self._problems.pop(uid, None) is not None:
                     changed.add(uid)

@@ -87,6 +87,10 @@ class WorkloadTree:
         """Pod uid -> the workloads its phase is counted in, and that phase."""
         self._troubled_pods: set[str] = set()
         """Pods that cannot start (`view.stuck.pod_problem`), kept pod by pod as they change."""
+        self._stuck: dict[str, StuckReason | None] = {}
+        """Rollout workload uid -> `rollout_problem`'s verdict, judged again only when a batch
+        changes the workload, its ReplicaSets / ControllerRevisions or its pods. HEALTH, the
+        rollout screen and the triage all read it: one verdict, computed once per change."""
 
     # ------------------------------------------------------------------ queries
 
@@ -149,7 +153,13 @@ class WorkloadTree:
     def rollout_problem(self, workload_uid: str, now: datetime) -> StuckReason | None:
         """Why the workload's rollout does not progress (view.stuck), from what the batches
         delivered: its ReplicaSets / ControllerRevisions and, only while a rollout is under way
-        or short of pods, its pods."""
+        or short of pods, its pods. The verdict is kept from the last batch that touched the
+        workload (`rollout_problem` reads no clock)."""
+        if workload_uid in self._stuck:
+            return self._stuck[workload_uid]
+        return self._judge(workload_uid, now)
+
+    def _judge(self, workload_uid: str, now: datetime) -> StuckReason | None:
         obj = self.workloads.get(workload_uid)
         if obj is None or self.workload_kind.get(workload_uid) not in ROLLOUT_KINDS:
             return None
@@ -170,7 +180,6 @@ class WorkloadTree:
         self.objects.apply(batch)
         changes = TreeChanges(events=bool(batch.upserts.get("Event") or batch.deletes.get("Event")))
         changes.states = bool(batch.states)
-        changes.problems = self.triage.apply(batch)
         arrived: list[str] = []
         """Workloads and children new in this batch: owners that pods may have been waiting for."""
         for kind in WORKLOAD_KINDS:
@@ -230,8 +239,26 @@ class WorkloadTree:
                 changes.workloads.add(owner)
             self._recount(uid)
         changes.workloads &= set(self.workloads)
+        changes.problems = self.triage.apply(batch, self._judge_touched(changes))
         self._record(batch, changes)
         return changes
+
+    def _judge_touched(self, changes: TreeChanges) -> dict[str, tuple[Obj, StuckReason | None]]:
+        """Judge again the rollout workloads whose object, children or pods the batch changed
+        (and only those: at 2,000 pod changes a second the others are not read)."""
+        for uid in changes.removed_workloads:
+            self._stuck.pop(uid, None)
+        touched = changes.workloads.union(changes.children, changes.removed_children)
+        verdicts: dict[str, tuple[Obj, StuckReason | None]] = {}
+        now = self.objects.clock()
+        for uid in touched:
+            obj = self.workloads.get(uid)
+            if obj is None or self.workload_kind.get(uid) not in ROLLOUT_KINDS:
+                continue
+            stuck = self._judge(uid, now)
+            self._stuck[uid] = stuck
+            verdicts[uid] = (obj, stuck)
+        return verdicts
 
     def _record(self, batch: ChangeBatch, changes: TreeChanges) -> None:
         """Feed the timeline: every rollout workload the batch touched, with the events about

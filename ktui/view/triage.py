@@ -2,7 +2,12 @@
 
 `problem_of(obj)` looks at one object alone (so a model can keep uid -> Problem current from
 the objects a batch changed, without rescanning the cluster) and returns at most one Problem:
-the worst thing about it. Some problems only count after a while (a pod Pending for longer than
+the worst thing about it. A Deployment, StatefulSet or DaemonSet is judged with its pods:
+`rollout_stuck_problem` turns `view.stuck.rollout_problem`'s verdict (HEALTH's and the rollout
+screen's) into its line, so a rollout whose new pods cannot pull their image is listed as soon
+as the pods say so, not ten minutes later when the controller's progress deadline passes.
+
+Some problems only count after a while (a pod Pending for longer than
 PENDING_AFTER_S, a running pod not ready for longer than NOT_READY_AFTER_S) and a past OOM kill
 stops counting after OOM_RECENT_S: those carry `shown_from` / `shown_until`, checked against
 `now` by `Problem.active(now)` and `problems(objects, now)`.
@@ -30,6 +35,7 @@ from ktui.view.pod import (
     pod_phase,
     pod_status_reason,
 )
+from ktui.view.stuck import StuckReason, rollout_problem
 
 PENDING_AFTER_S = 120.0
 """A pod Pending (not scheduled, or its containers not started) this long is a problem."""
@@ -50,6 +56,8 @@ _IMAGE_PULL = frozenset(
     }
 )
 _CONFIG = frozenset({"CreateContainerConfigError"})
+_NO_CLOCK = datetime.min
+"""`rollout_problem` takes a `now` it does not use (its verdict carries its own times)."""
 
 
 class Severity(IntEnum):
@@ -141,6 +149,21 @@ def _first_line(text: str, limit: int = 160) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def _restarts(count: int) -> str:
+    return f"{count} restart{'' if count == 1 else 's'}"
+
+
+def _not_ready_since(pod: j.Obj, created: datetime | None) -> datetime | None:
+    """When the pod stopped being ready (its Ready condition's transition), else when it was
+    created: a waiting reason carries no time of its own."""
+    ready = j.condition(j.status(pod).get("conditions"), "Ready")
+    if ready is not None and ready.get("status") == "False":
+        moment = parse_time(ready.get("lastTransitionTime"))
+        if moment is not None:
+            return moment
+    return created
+
+
 def _statuses(pod: j.Obj) -> list[tuple[str, j.Obj, j.Obj]]:
     """(label, spec, status) of every container with a status: init containers first."""
     spec = j.spec(pod)
@@ -189,7 +212,7 @@ def _pod_problem(pod: j.Obj) -> Problem | None:
                 _problem(
                     pod,
                     Severity.INIT_FAILED if init else Severity.CRASH_LOOP,
-                    f"{label} keeps crashing ({restarts} restarts{ended})",
+                    f"{label} keeps crashing ({_restarts(restarts)}{ended})",
                     last_finished,
                 )
             )
@@ -201,7 +224,7 @@ def _pod_problem(pod: j.Obj) -> Problem | None:
                     Severity.IMAGE_PULL,
                     f"{label} cannot pull image {image} ({reason})"
                     + (f": {message}" if message else ""),
-                    None,
+                    _not_ready_since(pod, created),
                 )
             )
         elif reason in _CONFIG or reason in ERROR_WAITING_REASONS:
@@ -210,7 +233,7 @@ def _pod_problem(pod: j.Obj) -> Problem | None:
                     pod,
                     Severity.CONFIG_ERROR,
                     f"{label} cannot be created ({reason})" + (f": {message}" if message else ""),
-                    None,
+                    _not_ready_since(pod, created),
                 )
             )
         if init and terminated is not None and j.integer(terminated.get("exitCode")) != 0:
@@ -241,7 +264,7 @@ def _pod_problem(pod: j.Obj) -> Problem | None:
                     Severity.OOM_KILLED,
                     f"{label} was killed for running out of memory"
                     + (f" (limit {limit})" if limit else " (no memory limit: the node ran out)")
-                    + (f", {restarts} restarts" if restarts else ""),
+                    + (f", {_restarts(restarts)}" if restarts else ""),
                     killed,
                     shown_until=_later(killed, OOM_RECENT_S),
                 )
@@ -285,7 +308,7 @@ def _pod_problem(pod: j.Obj) -> Problem | None:
                 pod,
                 Severity.POD_FAILED,
                 f"failed ({why})" + (f": {message}" if message else ""),
-                None,
+                _not_ready_since(pod, created),
             )
         )
     if phase == Phase.RUNNING and not found:
@@ -326,32 +349,38 @@ def _job_problem(job: j.Obj) -> Problem | None:
     )
 
 
-def _deployment_problem(deployment: j.Obj) -> Problem | None:
-    conditions = j.status(deployment).get("conditions")
-    progressing = j.condition(conditions, "Progressing")
-    if (
-        progressing is not None
-        and progressing.get("status") == "False"
-        and progressing.get("reason") == "ProgressDeadlineExceeded"
-    ):
-        message = _first_line(j.text(progressing.get("message")))
-        return _problem(
-            deployment,
-            Severity.ROLLOUT_STUCK,
-            "rollout stuck: progress deadline exceeded" + (f" ({message})" if message else ""),
-            parse_time(progressing.get("lastTransitionTime")),
-        )
+def _stuck_since(workload: j.Obj, stuck: StuckReason) -> datetime | None:
+    """When the rollout stopped progressing, as far as the workload says: the ReplicaFailure
+    condition's transition, else the Progressing condition's (False: when the controller gave
+    up; True: its lastUpdateTime, the last progress it saw). StatefulSets and DaemonSets have
+    neither condition: None."""
+    conditions = j.status(workload).get("conditions")
     failure = j.condition(conditions, "ReplicaFailure")
-    if failure is not None and failure.get("status") == "True":
-        message = _first_line(j.text(failure.get("message")))
-        return _problem(
-            deployment,
-            Severity.ROLLOUT_STUCK,
-            f"cannot create pods ({j.text(failure.get('reason')) or 'ReplicaFailure'})"
-            + (f": {message}" if message else ""),
-            parse_time(failure.get("lastTransitionTime")),
-        )
-    return None
+    if failure is not None and failure.get("status") == "True" and stuck.reason != "paused":
+        moment = parse_time(failure.get("lastTransitionTime"))
+        if moment is not None:
+            return moment
+    progressing = j.condition(conditions, "Progressing")
+    if progressing is None:
+        return None
+    if progressing.get("status") == "False":
+        return parse_time(progressing.get("lastTransitionTime"))
+    return parse_time(progressing.get("lastUpdateTime"))
+
+
+def rollout_stuck_problem(workload: j.Obj, stuck: StuckReason | None) -> Problem | None:
+    """The triage line of a rollout workload, from `view.stuck.rollout_problem`'s verdict (the
+    one HEALTH and the rollout screen show, so the three never disagree): the short reason
+    first, so it reads in a narrow column, then the rollout screen's whole sentence. A
+    deliberate hold (paused, a partition) is not a problem."""
+    if stuck is None or stuck.held:
+        return None
+    return _problem(
+        workload,
+        Severity.ROLLOUT_STUCK,
+        f"{stuck.reason} · {stuck.sentence}",
+        _stuck_since(workload, stuck),
+    )
 
 
 def _node_problem(node: j.Obj) -> Problem | None:
@@ -372,8 +401,13 @@ def _node_problem(node: j.Obj) -> Problem | None:
     )
 
 
-TRIAGED_KINDS = ("Pod", "Job", "Deployment", "Node")
-"""The kinds `problem_of` looks at; any other object is never a problem."""
+TRIAGED_KINDS = ("Pod", "Job", "Node")
+"""The kinds judged from the object alone."""
+ROLLOUT_TRIAGED_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+"""The kinds judged by `view.stuck.rollout_problem`, from the workload with its ReplicaSets /
+ControllerRevisions and pods (`rollout_stuck_problem`); `problem_of` judges them from the
+object alone (a ReplicaFailure, the progress deadline), which is all it is given.
+Any other kind is never a problem."""
 
 
 def pod_looks_fine(pod: j.Obj) -> bool:
@@ -412,8 +446,8 @@ def problem_of(obj: j.Obj) -> Problem | None:
         return None if pod_looks_fine(obj) else _pod_problem(obj)
     if kind == "Job":
         return _job_problem(obj)
-    if kind == "Deployment":
-        return _deployment_problem(obj)
+    if kind in ROLLOUT_TRIAGED_KINDS:
+        return rollout_stuck_problem(obj, rollout_problem(obj, (), (), _NO_CLOCK))
     if kind == "Node":
         return _node_problem(obj)
     return None

@@ -243,17 +243,25 @@ async def test_header_count_and_the_problems_screen_open_what_helps(
     objs = seed(sim)
     app = make_app(Settings(), connection=connect_to(), config=Config())
     async with app.run_test(size=(160, 50)) as pilot:
-        screen = await problems_listed(app, pilot, 3)
+        screen = await problems_listed(app, pilot, 4)
         pod_uid = objs["pod"]["metadata"]["uid"]
         stuck_uid = objs["stuck"]["metadata"]["uid"]
         job_uid = objs["job"]["metadata"]["uid"]
-        # Worst first: the crash loop, the failed Job, the stuck rollout.
-        assert screen.table.ordered_keys() == [pod_uid, job_uid, stuck_uid]
+        web_uid = objs["web"]["metadata"]["uid"]
+        # Worst first: the crash loop, the failed Job, the stuck rollouts (`stuck`, past its
+        # deadline, and `web`, whose only pod crash-loops: stuck by its pod's reason).
+        assert screen.table.ordered_keys() == [pod_uid, job_uid, stuck_uid, web_uid]
         severity, kind, namespace, name, reason, _ = plain_row(screen, pod_uid)
         assert (severity, kind, namespace) == (" 1 crash loop", "Pod", "default")
         assert name == objs["pod"]["metadata"]["name"]
         assert reason.startswith("container app keeps crashing (5 restarts, last exit: OOMKilled")
-        assert plain_row(screen, stuck_uid)[4].startswith("rollout stuck: progress deadline")
+        assert plain_row(screen, stuck_uid)[4].startswith(
+            "ProgressDeadlineExceeded · Rollout failed: no progress within"
+        )
+        assert plain_row(screen, web_uid)[4] == (
+            "CrashLoopBackOff · Rollout stuck: the new pod (web-c1-c1) is in CrashLoopBackOff: "
+            "back-off 5m0s restarting failed container=app pod=web-c1"
+        )
         assert plain_row(screen, job_uid)[4] == (
             "failed (BackoffLimitExceeded): Job has reached the specified backoff limit"
         )
@@ -314,12 +322,14 @@ async def test_problems_follow_the_cluster_live(
     objs = seed(sim)
     app = make_app(Settings(), connection=connect_to(), config=Config())
     async with app.run_test(size=(160, 50)) as pilot:
-        screen = await problems_listed(app, pilot, 3)
-        # The pod heals: it leaves the list and the header's count.
+        screen = await problems_listed(app, pilot, 4)
+        # The pod heals: it leaves the list and the header's count, and so does its
+        # Deployment's stuck rollout.
         current = sim.store.get("", "pods", "default", objs["pod"]["metadata"]["name"])
         sim.store.update("", "pods", {**current, "status": healthy_status()}, "status")
         await wait_for(pilot, lambda: screen.table.row_count == 2, "the healed pod gone")
         assert objs["pod"]["metadata"]["uid"] not in screen.table.ordered_keys()
+        assert objs["web"]["metadata"]["uid"] not in screen.table.ordered_keys()
         await wait_for(pilot, lambda: "★ 2 problems (!)" in header_text(app), "count down")
         # A new crash loop comes in.
         rs = objs["rs"]
@@ -337,8 +347,139 @@ async def test_problems_follow_the_cluster_live(
             },
         )
         sim.store.update("", "pods", {**fresh, "status": crash_status()}, "status")
-        await wait_for(pilot, lambda: screen.table.row_count == 3, "the new crash listed")
+        await wait_for(pilot, lambda: screen.table.row_count == 4, "the new crash listed")
         assert screen.table.ordered_keys()[0] == fresh["metadata"]["uid"]
+        assert screen.table.ordered_keys()[-1] == objs["web"]["metadata"]["uid"]
+
+
+def image_pull_status(pod_name: str) -> Obj:
+    """A pod of a bad image's rollout, as the kubelet reports it: scheduled, not ready, its
+    container waiting in ImagePullBackOff."""
+    return {
+        "phase": "Pending",
+        "conditions": [
+            {"type": "PodScheduled", "status": "True", "lastTransitionTime": stamp(40)},
+            {"type": "Initialized", "status": "True", "lastTransitionTime": stamp(40)},
+            {
+                "type": "Ready",
+                "status": "False",
+                "reason": "ContainersNotReady",
+                "message": "containers with unready status: [app]",
+                "lastTransitionTime": stamp(39),
+            },
+        ],
+        "containerStatuses": [
+            {
+                "name": "app",
+                "image": "shop/chekout:1.3-doesnotexist",
+                "imageID": "",
+                "ready": False,
+                "started": False,
+                "restartCount": 0,
+                "state": {
+                    "waiting": {
+                        "reason": "ImagePullBackOff",
+                        "message": 'Back-off pulling image "shop/chekout:1.3-doesnotexist"',
+                    }
+                },
+                "lastState": {},
+            }
+        ],
+    }
+
+
+async def test_a_stuck_rollout_is_listed_by_its_pods_reason_before_the_deadline(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """The demo's `checkout`: its new pods cannot pull their image; the controller still says
+    Progressing (its deadline is ten minutes away), the problems screen says why at once, in
+    the words of the rollout screen, and drops it when the pods recover."""
+    store = sim.store
+    checkout = store.create(
+        "apps",
+        "deployments",
+        deployment("checkout", replicas=2, image="shop/chekout:1.3-doesnotexist"),
+    )
+    checkout = store.update(
+        "apps",
+        "deployments",
+        {
+            **checkout,
+            "status": {
+                "observedGeneration": 1,
+                "replicas": 2,
+                "updatedReplicas": 2,
+                "unavailableReplicas": 2,
+                "conditions": [
+                    {
+                        "type": "Available",
+                        "status": "False",
+                        "reason": "MinimumReplicasUnavailable",
+                        "message": "Deployment does not have minimum availability.",
+                        "lastUpdateTime": stamp(41),
+                        "lastTransitionTime": stamp(41),
+                    },
+                    {
+                        "type": "Progressing",
+                        "status": "True",
+                        "reason": "ReplicaSetUpdated",
+                        "message": 'ReplicaSet "checkout-5d" is progressing.',
+                        "lastUpdateTime": stamp(41),
+                        "lastTransitionTime": stamp(41),
+                    },
+                ],
+            },
+        },
+        "status",
+    )
+    rs = store.create("apps", "replicasets", replicaset(checkout, "5d", 1))
+    pods = []
+    for suffix in ("a1", "b2"):
+        created = store.create("", "pods", pod(rs, suffix))
+        name = created["metadata"]["name"]
+        pods.append(
+            store.update("", "pods", {**created, "status": image_pull_status(name)}, "status")
+        )
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(200, 50)) as pilot:
+        screen = await problems_listed(app, pilot, 3)
+        uid = checkout["metadata"]["uid"]
+        assert screen.table.ordered_keys()[-1] == uid  # after its two pods' image pulls
+        severity, kind, namespace, name, reason, _since = (
+            str(getattr(c, "plain", c)) for c in screen.table.row(uid) or ()
+        )
+        assert (severity, kind, namespace, name) == (
+            " 8 rollout stuck",
+            "Deployment",
+            "default",
+            "checkout",
+        )
+        sentence = (
+            "Rollout stuck: 2 of 2 new pods (checkout-5d-a1, checkout-5d-b2) are in "
+            'ImagePullBackOff: Back-off pulling image "shop/chekout:1.3-doesnotexist"'
+        )
+        assert reason == f"ImagePullBackOff · {sentence}"
+        # enter: the rollout screen says the same sentence.
+        await pilot.press("down", "down")
+        assert screen.table.cursor_key == uid
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RolloutScreen), "rollout screen")
+        rollout = app.screen
+        await wait_for(
+            pilot,
+            lambda: sentence in str(rollout.query_one("#rollout-problem").content),
+            "the rollout screen's sentence",
+        )
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, "back to the problems")
+        # One pod recovers: still stuck, by the other. Both recover: the row goes away live.
+        for index, stuck_pod in enumerate(pods):
+            current = store.get("", "pods", "default", stuck_pod["metadata"]["name"])
+            store.update("", "pods", {**current, "status": healthy_status()}, "status")
+            if index == 0:
+                await wait_for(pilot, lambda: screen.table.row_count == 2, "one pod recovered")
+                assert "1 of 2 new pods (checkout-5d-b2)" in plain_row(screen, uid)[4]
+        await wait_for(pilot, lambda: screen.table.row_count == 0, "everything recovered")
 
 
 async def test_the_palette_opens_the_problems(
@@ -347,7 +488,7 @@ async def test_the_palette_opens_the_problems(
     seed(sim)
     app = make_app(Settings(), connection=connect_to(), config=Config())
     async with app.run_test(size=(160, 50)) as pilot:
-        await wait_for(pilot, lambda: "★ 3 problems (!)" in header_text(app), "header count")
+        await wait_for(pilot, lambda: "★ 4 problems (!)" in header_text(app), "header count")
         await pilot.press("ctrl+p")
         await pilot.press(*"problems")
 

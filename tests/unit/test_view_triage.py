@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from typing import Any
 
+import test_view_stuck as stuck
 from pods_fixtures import (
     NOW,
     all_pods,
@@ -27,7 +29,8 @@ from pods_fixtures import (
 from ktui.cluster.batcher import ChangeBatch
 from ktui.model.triage import Triage
 from ktui.model.workloads import WorkloadTree
-from ktui.view.triage import Severity, problem_of, problems
+from ktui.view.stuck import rollout_problem
+from ktui.view.triage import Severity, problem_of, problems, rollout_stuck_problem
 
 Obj = dict[str, Any]
 
@@ -55,6 +58,9 @@ def test_image_pulls_name_the_image() -> None:
         problem = only(pod)
         assert problem.severity is Severity.IMAGE_PULL
         assert "cannot pull image registry.example/shop/web:9.9.9" in problem.reason
+        # Since the pod stopped being ready (the kubelet's first report, a second after it
+        # was created 300 s ago): the waiting reason has no time of its own.
+        assert problem.since == NOW - timedelta(seconds=299)
 
 
 def test_config_error() -> None:
@@ -195,8 +201,10 @@ def test_failed_jobs_stuck_rollouts_and_nodes() -> None:
     )
     assert stuck.severity is Severity.ROLLOUT_STUCK
     assert stuck.reason == (
-        'rollout stuck: progress deadline exceeded (ReplicaSet "web-5d" has timed out progressing.)'
+        "ProgressDeadlineExceeded · Rollout failed: no progress within progressDeadlineSeconds "
+        '(ReplicaSet "web-5d" has timed out progressing.).'
     )
+    assert stuck.since == NOW - timedelta(seconds=10)  # when the controller gave up
     quota = only(
         deployment(
             {
@@ -207,7 +215,9 @@ def test_failed_jobs_stuck_rollouts_and_nodes() -> None:
             }
         )
     )
-    assert quota.reason.startswith("cannot create pods (FailedCreate): pods")
+    assert quota.reason.startswith(
+        "FailedCreate · Rollout stuck: the Deployment cannot create pods (FailedCreate): pods"
+    )
     assert problem_of(deployment(None)) is None
     assert problem_of(node("True")) is None
     lost = only(node("Unknown"))
@@ -271,3 +281,161 @@ def test_the_cheap_test_never_hides_a_problem() -> None:
             assert _pod_problem(pod) is None, name
     assert fine >= 2  # running, ready pods pass it
     assert not pod_looks_fine(fx.crash_loop_back_off())
+
+
+# ---------------------------------------------------------------- stuck rollouts, with their pods
+#
+# A Deployment rolling from nginx:1.27 to a tag that does not exist, as kube-apiserver 1.20
+# returns it (test_view_stuck's objects): the controller keeps Progressing=True for ten minutes,
+# while the new pod says at once that it cannot pull its image.
+
+
+def rollout_batch(*objs: Obj) -> ChangeBatch:
+    upserts: dict[str, dict[str, Obj]] = {}
+    for obj in objs:
+        upserts.setdefault(obj["kind"], {})[obj["metadata"]["uid"]] = obj
+    return ChangeBatch(upserts=upserts)
+
+
+def stuck_web() -> tuple[Obj, list[Obj], list[Obj]]:
+    new_pod = stuck.pod("web-7d4b9c6f5d-zzzzz", "rs-new", waiting=stuck.PULL_BACKOFF)
+    return stuck.deployment(), [stuck.OLD_RS, stuck.NEW_RS], [*stuck.old_pods(), new_pod]
+
+
+def test_a_stuck_rollout_is_listed_with_its_pods_reason_before_the_deadline() -> None:
+    deployment, replicasets, pods = stuck_web()
+    # The object alone says nothing yet: Progressing=True, the deadline is minutes away.
+    assert problem_of(deployment) is None
+    tree = WorkloadTree(clock=lambda: NOW)
+    changes = tree.apply(rollout_batch(deployment, *replicasets, *pods))
+    assert "dep-uid" in changes.problems
+    problem = tree.triage.get("dep-uid")
+    assert problem is not None and problem.severity is Severity.ROLLOUT_STUCK
+    assert (problem.kind, problem.namespace, problem.name) == ("Deployment", "shop", "web")
+    assert problem.reason == (
+        "ImagePullBackOff · Rollout stuck: the new pod (web-7d4b9c6f5d-zzzzz) is in "
+        'ImagePullBackOff: Back-off pulling image "nginx:1.28-typo"'
+    )
+    # The same verdict as HEALTH and the rollout screen read.
+    verdict = tree.rollout_problem("dep-uid", NOW)
+    assert verdict is not None and problem.reason == f"{verdict.reason} · {verdict.sentence}"
+    # Stuck since the controller last saw progress (Progressing's lastUpdateTime).
+    assert problem.since is not None and problem.since.isoformat() == "2025-03-01T11:58:00+00:00"
+    # The new pod pulls its image after all: the Deployment is fine again.
+    healed = stuck.pod("web-7d4b9c6f5d-zzzzz", "rs-new", ready=True)
+    healed_changes = tree.apply(rollout_batch(healed))
+    assert healed_changes.problems == {"dep-uid", "uid-web-7d4b9c6f5d-zzzzz"}
+    assert tree.triage.get("dep-uid") is None
+
+
+def test_old_pods_crashing_do_not_make_the_rollout_stuck() -> None:
+    deployment, replicasets, _ = stuck_web()
+    crashing_old = stuck.pod(
+        "web-5c8d7f9b6-ccccc", "rs-old", waiting={"reason": "CrashLoopBackOff"}
+    )
+    tree = WorkloadTree(clock=lambda: NOW)
+    tree.apply(rollout_batch(deployment, *replicasets, crashing_old))
+    assert tree.triage.get("dep-uid") is None  # what a rollback would bring back, not why
+    assert tree.triage.get("uid-web-5c8d7f9b6-ccccc") is not None  # the pod itself is listed
+
+
+def test_held_rollouts_are_not_problems_and_statefulsets_are_judged_too() -> None:
+    tree = WorkloadTree(clock=lambda: NOW)
+    paused = stuck.deployment()
+    paused["spec"]["paused"] = True
+    tree.apply(rollout_batch(paused, stuck.OLD_RS, stuck.NEW_RS, *stuck.old_pods()))
+    verdict = tree.rollout_problem("dep-uid", NOW)
+    assert verdict is not None and verdict.held  # the rollout screen says "paused"
+    assert tree.triage.get("dep-uid") is None
+    crash = {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed container"}
+    sts_pods = [
+        stuck.sts_pod(0, "db-6b9f7c8d4"),
+        stuck.sts_pod(1, "db-6b9f7c8d4"),
+        stuck.sts_pod(2, "db-84c5d9f7b", waiting=crash),
+    ]
+    tree.apply(rollout_batch(stuck.statefulset(), *sts_pods))
+    problem = tree.triage.get("sts-uid")
+    assert problem is not None and problem.reason.startswith(
+        "CrashLoopBackOff · Rollout stuck at ordinal 2: pod db-2 is in CrashLoopBackOff"
+    )
+    assert problem.since is None  # a StatefulSet has no Progressing condition
+    # A partition hold is not a problem either.
+    held = stuck.statefulset(partition=2, readyReplicas=3, currentReplicas=2, updatedReplicas=1)
+    tree.apply(rollout_batch(held, *(stuck.sts_pod(n, "db-6b9f7c8d4") for n in range(3))))
+    assert tree.triage.get("sts-uid") is None
+
+
+def test_deleting_a_stuck_workload_forgets_its_problem() -> None:
+    deployment, replicasets, pods = stuck_web()
+    tree = WorkloadTree(clock=lambda: NOW)
+    tree.apply(rollout_batch(deployment, *replicasets, *pods))
+    assert tree.triage.get("dep-uid") is not None
+    changes = tree.apply(ChangeBatch(deletes={"Deployment": {"dep-uid"}}))
+    assert "dep-uid" in changes.problems and tree.triage.get("dep-uid") is None
+
+
+def test_only_the_workloads_a_batch_touched_are_judged_again(monkeypatch: Any) -> None:
+    """At 10,000 pods and 2,000 changes a second the verdicts must follow the changes: a batch
+    of one pod re-judges that pod's workload and no other."""
+    import ktui.model.workloads as workloads_module
+
+    judged: list[str] = []
+    real = workloads_module.rollout_problem
+
+    def counting(workload: Obj, *args: Any) -> Any:
+        judged.append(workload["metadata"]["uid"])
+        return real(workload, *args)
+
+    monkeypatch.setattr(workloads_module, "rollout_problem", counting)
+    deployment, replicasets, pods = stuck_web()
+    other = stuck.deployment(image="nginx:1.27")
+    other["metadata"] = {**other["metadata"], "name": "api", "uid": "api-uid"}
+    tree = WorkloadTree(clock=lambda: NOW)
+    tree.apply(rollout_batch(deployment, *replicasets, *pods, other))
+    assert sorted(judged) == ["api-uid", "dep-uid"]
+    # A bare pod changes: no workload is judged.
+    judged.clear()
+    tree.apply(rollout_batch(running_2_of_2()))
+    assert judged == []
+    # One of web's pods changes: web only.
+    judged.clear()
+    tree.apply(rollout_batch(stuck.pod("web-5c8d7f9b6-aaaaa", "rs-old", ready=False)))
+    assert judged == ["dep-uid"]
+    # A ReplicaSet of web changes: web only. Reading the verdict judges nothing.
+    judged.clear()
+    tree.apply(rollout_batch(stuck.NEW_RS))
+    assert judged == ["dep-uid"]
+    tree.rollout_problem("dep-uid", NOW)
+    tree.rollout_problem("api-uid", NOW)
+    assert judged == ["dep-uid"]
+    assert tree.triage.get("dep-uid") is not None
+
+
+def test_the_kept_verdict_equals_one_made_from_scratch() -> None:
+    """After every batch of a random sequence, the verdict kept per workload is the one
+    `rollout_problem` gives over the workload's current objects."""
+    rng = random.Random(11)
+    waits = [None, stuck.PULL_BACKOFF, stuck.ERR_PULL, {"reason": "CrashLoopBackOff"}]
+    tree = WorkloadTree(clock=lambda: NOW)
+    deployment, replicasets, _ = stuck_web()
+    current: dict[str, Obj] = {}
+    stuck_steps = 0
+    tree.apply(rollout_batch(deployment, *replicasets))
+    for step in range(200):
+        name = f"web-{rng.choice(['5c8d7f9b6', '7d4b9c6f5d'])}-{rng.randrange(4)}"
+        owner = "rs-new" if "7d4b9c6f5d" in name else "rs-old"
+        if rng.random() < 0.2 and current:
+            uid = rng.choice(sorted(current))
+            del current[uid]
+            tree.apply(ChangeBatch(deletes={"Pod": {uid}}))
+        else:
+            waiting = rng.choice(waits)
+            pod = stuck.pod(name, owner, waiting=waiting, ready=waiting is None)
+            current[pod["metadata"]["uid"]] = pod
+            tree.apply(rollout_batch(pod))
+        expected = rollout_problem(deployment, replicasets, list(current.values()), NOW)
+        assert tree.rollout_problem("dep-uid", NOW) == expected, step
+        expected_problem = rollout_stuck_problem(deployment, expected)
+        assert tree.triage.get("dep-uid") == expected_problem, step
+        stuck_steps += expected_problem is not None
+    assert 50 < stuck_steps < 200  # both verdicts were kept, many times
