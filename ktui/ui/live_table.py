@@ -156,11 +156,23 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.lines_drawn = 0
         """Lines rendered so far (the bench reads it: display work per batch)."""
         self._strip_cache: dict[tuple[str, bool, bool, int], Strip] = {}
-        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-        self._now = self.clock()
+        self._clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self._now = self._clock()
         self._filter = RowFilter()
         self.labels_of: Callable[[str], Labels | None] | None = None
         """key -> the labels of the row's object, for `-l` filters (None: no labels)."""
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """What "now" is for the time cells (the app's clock)."""
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], datetime]) -> None:
+        # Read it at once: rows drawn before the first tick must not age by the wall clock
+        # when the app runs on another (a frozen clock in snapshots, a replayed timeline).
+        self._clock = clock
+        self._now = clock()
 
     # ---------------------------------------------------------------- data
 

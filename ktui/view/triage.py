@@ -213,7 +213,7 @@ def _pod_problem(pod: j.Obj) -> Problem | None:
                     pod,
                     Severity.INIT_FAILED if init else Severity.CRASH_LOOP,
                     f"{label} keeps crashing ({_restarts(restarts)}{ended})",
-                    last_finished,
+                    last_finished or _not_ready_since(pod, created),
                 )
             )
         elif reason in _IMAGE_PULL:
