@@ -30,7 +30,8 @@ def send(session: str, *keys: str, literal: bool = False) -> None:
 
 
 def title_state(screen: str, text: str) -> str | None:
-    """The "[x of y]" (or "[y]": every row matches) count of the title line showing `/text` (and not a longer filter)."""
+    """The "[x of y]" count (or "[y]": every row matches) of the title line showing `/text`
+    (and not a longer filter)."""
     for line in screen.splitlines():
         if f"/{text} " in line or line.rstrip(" ─╮").endswith(f"/{text}"):
             found = COUNT.search(line)

@@ -11,6 +11,7 @@ import asyncio
 import socket
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -268,6 +269,75 @@ async def test_demo_cluster_in_the_app(tmp_path: Path) -> None:
                     web["metadata"]["annotations"][CHANGE_CAUSE]
                     == f"ci: deploy web {WEB_IMAGES[1]}"
                 )
+        finally:
+            connection.close()
+
+
+async def test_problems_on_the_demo_list_each_trouble_with_a_reason(tmp_path: Path) -> None:
+    """Issue 11's "Done when": `:problems` on the demo lists the crash-looping, the
+    image-pull-failing and the unschedulable pods and the stuck Deployment, each with a reason.
+    The app's clock runs three minutes ahead of the cluster's, so gpu-trainer has been Pending
+    for longer than the two minutes after which a pending pod counts."""
+    from ktui.ui.screens.problems import ProblemsScreen
+    from ktui.view.triage import PENDING_AFTER_S
+
+    ahead = timedelta(seconds=PENDING_AFTER_S + 60)
+    with running_demo(timings=Timings(scale=0.1), rollouts=False) as cluster:
+        kubeconfig = cluster.write_kubeconfig(str(tmp_path / "kubeconfig"))
+        settings = Settings(kubeconfig=kubeconfig, all_namespaces=True)
+        connection = connect(settings)
+        try:
+            app = make_app(settings, connection=connection, clock=lambda: datetime.now(UTC) + ahead)
+            async with app.run_test(size=(200, 50)) as pilot:
+                workloads = app.screen.query_one("#workloads", LiveTable)
+                await wait_for(pilot, lambda: workloads.total_count == 7, "the demo workloads")
+                await pilot.press("colon", *"problems", "enter")
+                await wait_for(
+                    pilot, lambda: isinstance(app.screen, ProblemsScreen), "the problems screen"
+                )
+                screen = app.screen
+                assert isinstance(screen, ProblemsScreen)
+
+                def listed() -> dict[tuple[str, str], tuple[str, str]]:
+                    # SEVERITY KIND NAMESPACE NAME REASON SINCE -> (kind, name): (severity, reason)
+                    rows = (cells(screen.table, key) for key in screen.table.ordered_keys())
+                    return {(r[1], r[3]): (r[0].strip(), r[4]) for r in rows}
+
+                def found(kind: str, prefix: str) -> list[tuple[str, str]]:
+                    return [
+                        v for (k, n), v in listed().items() if k == kind and n.startswith(prefix)
+                    ]
+
+                def everything_listed() -> bool:
+                    return (
+                        any("crash loop" in sev for sev, _ in found("Pod", "payments-worker-"))
+                        and len(found("Pod", "checkout-")) == 2
+                        and bool(found("Pod", "gpu-trainer"))
+                        and bool(found("Deployment", "checkout"))
+                    )
+
+                await wait_for(pilot, everything_listed, "every kind of trouble", timeout=60)
+                crash = found("Pod", "payments-worker-")[0]
+                assert crash[1].startswith("container worker keeps crashing (")
+                assert "last exit: Error (1: " in crash[1]
+                for severity, reason in found("Pod", "checkout-"):
+                    assert severity == "2 image pull"
+                    assert reason.startswith(
+                        "container checkout cannot pull image shop/chekout:1.3-doesnotexist ("
+                    )
+                assert found("Pod", "gpu-trainer") == [
+                    (
+                        "5 pending",
+                        "cannot be scheduled (Unschedulable): 0/3 nodes are available: "
+                        "3 node(s) didn't match node selector.",
+                    )
+                ]
+                [(severity, reason)] = found("Deployment", "checkout")
+                assert severity == "8 rollout stuck"
+                assert reason.startswith("ImagePullBackOff · Rollout stuck: ") or reason.startswith(
+                    "ErrImagePull · Rollout stuck: "
+                )
+                assert "new pods (checkout-" in reason or "new pod (checkout-" in reason
         finally:
             connection.close()
 

@@ -540,3 +540,58 @@ async def test_shift_c_picks_a_container_from_a_list(
         assert isinstance(app.screen, ContainerPicker)
         await pilot.press("escape")
         assert app.screen is screen and screen.container == "worker"
+
+
+async def test_the_pods_view_opens_the_logs_on_the_container_that_crashed(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """Issue 11: from the Pods view (`:po`), `l` and `p` open on the crashing container (the
+    second one here), not on kubectl's default (the first)."""
+    logs = ScriptedLogs()
+    sim.store.log_source = logs
+    crashing: Obj = {
+        "name": "worker",
+        "image": "worker:1",
+        "ready": False,
+        "started": False,
+        "restartCount": 4,
+        "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 1m20s"}},
+        "lastState": {
+            "terminated": {
+                "exitCode": 1,
+                "reason": "Error",
+                "startedAt": "2026-11-24T11:58:00Z",
+                "finishedAt": "2026-11-24T11:58:30Z",
+            }
+        },
+    }
+    objs = seed(sim, statuses=[running("app"), crashing])
+    name = objs["pod"]["metadata"]["name"]
+    logs.write(name, "app", "listening on :8080")
+    logs.write(name, "worker", "worker up")
+    logs.write(name, "worker", "error: batch failed", "giving up (exit 1)", previous=True)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: table.total_count == 1, "the deployment listed")
+        main = app.screen
+        await pilot.press("colon", *"po", "enter")
+        pod_uid = objs["pod"]["metadata"]["uid"]
+        await wait_for(pilot, lambda: table.ordered_keys() == [pod_uid], "the Pods view")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogsScreen), "the logs")
+        screen = app.screen
+        assert isinstance(screen, LogsScreen) and screen.container == "worker"
+        await wait_for(pilot, lambda: texts(screen) == ["worker up"], "worker's log")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main, "back to the Pods view")
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogsScreen), "the previous logs")
+        previous = app.screen
+        assert isinstance(previous, LogsScreen) and previous.container == "worker"
+        await wait_for(
+            pilot,
+            lambda: texts(previous) == ["error: batch failed", "giving up (exit 1)"],
+            "worker's previous run",
+        )
+        assert logs.requests[-1] == {"container": "worker", "previous": True, "follow": False}
