@@ -128,6 +128,13 @@ def pod_problem(pod: j.Obj) -> PodProblem | None:
     return min(found, key=lambda problem: _REASON_ORDER[problem.reason])
 
 
+def _problems_of(pods: Iterable[j.Obj]) -> list[PodProblem]:
+    """The problems of the pods that have one. `may_be_stuck` first: a workload's pods are
+    read on every change to any of them while one cannot start, and most are running."""
+    found = (pod_problem(pod) for pod in pods if may_be_stuck(pod))
+    return [problem for problem in found if problem is not None]
+
+
 def _worst(problems: list[PodProblem]) -> tuple[str, list[PodProblem]]:
     """The reason most of the pods show (the earlier in STUCK_WAITING_REASONS on a tie), and
     the pods showing it."""
@@ -239,7 +246,7 @@ def _deployment_problem(
     if current is not None:
         current_uid = j.text(j.meta(current).get("uid"))
         new_pods = [p for p in pods if _controller_uid(p) == current_uid]
-        problems = [p for p in map(pod_problem, new_pods) if p is not None]
+        problems = _problems_of(new_pods)
         if problems:
             return _pod_reason(problems, "new", len(new_pods), suffix)
     if exceeded is not None:
@@ -274,12 +281,12 @@ def _statefulset_problem(sts: j.Obj, pods: list[j.Obj], quiet: bool) -> StuckRea
     if quiet:
         return _partition_hold(sts)
     new_pods = [p for p in pods if update_revision and _hash_of(p) == update_revision]
-    problems = [p for p in map(pod_problem, new_pods) if p is not None]
+    problems = _problems_of(new_pods)
     subject = "updated"
     total = len(new_pods)
     if not problems:
         # An old-revision ordinal that cannot start blocks an OrderedReady update as well.
-        problems = [p for p in map(pod_problem, pods) if p is not None]
+        problems = _problems_of(pods)
         subject, total = "", len(pods)
     if problems:
         reason, showing = _worst(problems)
@@ -324,13 +331,9 @@ def _daemonset_problem(ds: j.Obj, children: list[j.Obj], pods: list[j.Obj]) -> S
     if newest is not None:
         labels = j.obj(j.meta(newest).get("labels"))
         current_hash = j.text(labels.get(_REVISION_HASH_LABEL))
-    problems = [p for p in map(pod_problem, pods) if p is not None]
+    problems = _problems_of(pods)
     if current_hash:
-        new_problems = [
-            problem
-            for problem, pod in zip(map(pod_problem, pods), pods, strict=True)
-            if problem is not None and _hash_of(pod) == current_hash
-        ]
+        new_problems = _problems_of(p for p in pods if _hash_of(p) == current_hash)
         problems = new_problems or problems
     if not problems:
         return None
