@@ -141,6 +141,9 @@ async def scenes(app: KtuiApp, pilot: Any, suffix: str) -> None:
     await shoot(app, "pods-view" + suffix)
     await pilot.press("colon", *"all", "enter")
     await pilot.press("exclamation_mark")
+    # Every kind of trouble the demo has: the crash loop, the image pulls, gpu-trainer (a
+    # pending pod counts after two minutes) and the stuck checkout Deployment.
+    await wait_for(pilot, lambda: _all_troubles_listed(app), "every demo problem", limit=180)
     await pilot.pause(1)
     await shoot(app, "problems" + suffix)
     await pilot.press("escape")
@@ -160,6 +163,17 @@ def _worker_restarts(app: KtuiApp) -> int:
             statuses = (pod.get("status") or {}).get("containerStatuses") or [{}]
             return int(statuses[0].get("restartCount") or 0)
     return 0
+
+
+def _all_troubles_listed(app: KtuiApp) -> bool:
+    found = app.model.triage.problems(app.clock())
+    labels = {(p.severity.label, p.kind) for p in found}
+    return {
+        ("crash loop", "Pod"),
+        ("image pull", "Pod"),
+        ("pending", "Pod"),
+        ("rollout stuck", "Deployment"),
+    } <= labels
 
 
 def _pod_statuses(app: KtuiApp) -> list[str]:

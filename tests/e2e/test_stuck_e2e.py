@@ -1,6 +1,7 @@
 """A stuck rollout on the real control plane (issue "Rollbacks you can trust mid-incident"): a
 Deployment rolled to an image that does not exist is reported stuck, with the reason its new
-pods show, long before kube-controller-manager's progress deadline.
+pods show, long before kube-controller-manager's progress deadline: in HEALTH, in the problems
+(`!`, issue 11) and on the rollout screen.
 
 kube-controller-manager v1.20 runs the rollout; ktui's node agent is the kubelet (an image named
 `...:does-not-exist` fails to pull: ErrImagePull, then ImagePullBackOff). The ground truth is
@@ -19,6 +20,7 @@ from e2e_support import controlled_by, create, get_items, kubectl, uid_of, wait_
 from test_ui_e2e import app_for, deployment, panes, rolled_out, ui_wait
 from textual.widgets import Static
 
+from ktui.ui.screens.problems import ProblemsScreen
 from ktui.ui.screens.rollout import ConfirmScreen, RolloutScreen
 
 pytestmark = pytest.mark.e2e
@@ -110,6 +112,25 @@ async def test_rollout_to_a_missing_image_is_reported_stuck_with_the_pods_reason
             lambda: health_cell() == "✖ stuck: ImagePullBackOff",
             health_cell,
         )
+        # The problems (`!`) list it with the same verdict, its deadline minutes away.
+        await pilot.press("exclamation_mark")
+        await ui_wait(pilot, "the problems screen", lambda: isinstance(app.screen, ProblemsScreen))
+        problems = app.screen
+        assert isinstance(problems, ProblemsScreen)
+
+        def listed() -> str:
+            row = problems.table.row(uid_of(web))
+            return plain(row[4]) if row is not None else ""
+
+        await ui_wait(
+            pilot,
+            "the problems to list web as stuck by its pods' reason",
+            lambda: listed().startswith(tuple(f"{r} · Rollout stuck: " for r in PULL_REASONS)),
+            listed,
+        )
+        assert "new pod" in listed() and "does-not-exist" in listed()
+        await pilot.press("escape")
+        await ui_wait(pilot, "back to the workloads", lambda: app.screen is not problems)
         assert workloads.move_cursor_to_key(uid_of(web))
         await pilot.press("h")
         assert isinstance(app.screen, RolloutScreen)
