@@ -482,6 +482,80 @@ async def test_a_stuck_rollout_is_listed_by_its_pods_reason_before_the_deadline(
         await wait_for(pilot, lambda: screen.table.row_count == 0, "everything recovered")
 
 
+async def test_a_stuck_statefulset_is_listed_and_enter_opens_its_rollout(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """A StatefulSet whose updated ordinal crash-loops: stuck by that pod's reason (the rollout
+    screen's words), and `enter` on it opens its rollout screen, as for a Deployment."""
+    store = sim.store
+    db = store.create(
+        "apps",
+        "statefulsets",
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": "db", "namespace": "default"},
+            "spec": {
+                "replicas": 1,
+                "serviceName": "db",
+                "selector": {"matchLabels": {"app": "db"}},
+                "template": {
+                    "metadata": {"labels": {"app": "db"}},
+                    "spec": {"containers": [{"name": "app", "image": "postgres:17"}]},
+                },
+            },
+        },
+    )
+    db = store.update(
+        "apps",
+        "statefulsets",
+        {
+            **db,
+            "status": {
+                "observedGeneration": 1,
+                "replicas": 1,
+                "currentReplicas": 0,
+                "updatedReplicas": 1,
+                "readyReplicas": 0,
+                "currentRevision": "db-6b9f7c8d4",
+                "updateRevision": "db-84c5d9f7b",
+            },
+        },
+        "status",
+    )
+    created = store.create(
+        "",
+        "pods",
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": "db-0",
+                "namespace": "default",
+                "labels": {"app": "db", "controller-revision-hash": "db-84c5d9f7b"},
+                "ownerReferences": [owner_ref(db)],
+            },
+            "spec": {"containers": [{"name": "app", "image": "postgres:17"}]},
+        },
+    )
+    store.update("", "pods", {**created, "status": crash_status()}, "status")
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(200, 50)) as pilot:
+        screen = await problems_listed(app, pilot, 2)
+        uid = db["metadata"]["uid"]
+        assert screen.table.ordered_keys() == [created["metadata"]["uid"], uid]
+        severity, kind, _, name, reason, _ = plain_row(screen, uid)
+        assert (severity, kind, name) == (" 8 rollout stuck", "StatefulSet", "db")
+        assert reason == (
+            "CrashLoopBackOff · Rollout stuck at ordinal 0: pod db-0 is in CrashLoopBackOff: "
+            "back-off 5m0s restarting failed container=app pod=web-c1"
+        )
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RolloutScreen), "rollout screen")
+        rollout = app.screen
+        assert isinstance(rollout, RolloutScreen) and rollout.uid == uid
+
+
 async def test_the_palette_opens_the_problems(
     sim: SimServer, connect_to: Callable[..., Connection]
 ) -> None:

@@ -3,7 +3,8 @@
 Reads only `app.model.triage` (kept current by the same batches as everything else): a batch
 that changed a problem updates the table by keyed diff, and a tick every second brings in the
 problems whose threshold has just passed (a pod Pending for two minutes). `enter` opens what
-helps most: a pod's detail, a Deployment's rollout screen, the description of anything else.
+helps most: a pod's detail, a stuck rollout's screen (Deployment, StatefulSet, DaemonSet), the
+description of anything else.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer
 
+from ktui.cluster.kinds import ROLLOUT_KINDS
 from ktui.render.triage import PROBLEM_COLUMNS, problem_cells, problems_title
 from ktui.ui.live_table import LiveTable, Row
 from ktui.ui.messages import ClusterChanged, ScopeChanged
@@ -106,7 +108,8 @@ class ProblemsScreen(InspectorScreen):
             return
         if problem.kind == "Pod":
             self.ktui.open_screen("detail", problem.uid)
-        elif problem.kind == "Deployment":
+        elif problem.kind in ROLLOUT_KINDS:
+            # A stuck rollout: its screen has the whole sentence, the deadline and the undo key.
             self.ktui.open_screen("rollout", problem.uid)
         else:
             self.ktui.open_screen("describe", problem.uid)
