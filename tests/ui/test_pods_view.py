@@ -387,3 +387,55 @@ async def test_help_lists_the_new_keys(
             "Reverse sort",
         ):
             assert description in text
+
+
+def footer_keys(screen: MainScreen) -> dict[str, str]:
+    """What the footer shows: key -> description (Textual's Footer draws these bindings)."""
+    return {
+        key: active.binding.description
+        for key, active in screen.active_bindings.items()
+        if active.binding.show
+    }
+
+
+async def test_the_pods_view_footer_shows_its_own_keys_and_workload_keys_say_where_they_work(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(200, 50)) as pilot:
+        main = await started(app, pilot)
+        table = main.workloads
+        shown = footer_keys(main)
+        assert {shown.get(k) for k in ("h", "r", "s", "u")} == {
+            "History",
+            "Restart",
+            "Scale",
+            "Undo",
+        }
+        assert "o" not in shown and "l" not in shown
+        await pilot.press("colon", *"pods", "enter")
+        await wait_for(pilot, lambda: table.total_count == 6, "every pod listed")
+        await pilot.pause()
+        shown = footer_keys(main)
+        assert (shown.get("o"), shown.get("l")) == ("Owner", "Logs")
+        assert not {"h", "r", "s", "u"} & set(shown)
+        # The hidden workload keys, pressed, say where they work (nothing opens, nothing asks).
+        assert table.move_cursor_to_key(uid(objs["pods"][0]))
+        for key, what in (("h", "history"), ("r", "restart"), ("s", "scale"), ("u", "undo"),
+                          ("P", "pause/resume"), ("ctrl+l", "rollback")):  # fmt: skip
+            await pilot.press(key)
+            assert app.screen is main
+            assert list(app._notifications)[-1].message == (
+                f"{what} acts on a workload: press o to go to this pod's owner, or ] for the "
+                "workloads."
+            )
+        # l, shown, opens the pod's logs; o, shown, goes to the owner.
+        await pilot.press("l")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "LogsScreen", "the logs")
+        await pilot.press("escape")
+        assert app.screen is main
+        await pilot.press("o")
+        assert not main.pods_view and table.cursor_key == uid(objs["web"])
+        await pilot.pause()
+        assert footer_keys(main).get("h") == "History"

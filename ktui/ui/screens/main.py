@@ -64,6 +64,17 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 
 KIND_FILTERS: tuple[str | None, ...] = (None, *WORKLOAD_KINDS, POD_VIEW)
+WORKLOAD_ACTIONS = frozenset(
+    {
+        "rollout_screen",
+        "rollout_restart",
+        "rollout_scale",
+        "rollout_undo",
+        "rollout_pause",
+        "rollback_child",
+    }
+)
+"""Keys that act on the selected workload: hidden in the Pods view (see `workload_key`)."""
 """What `[` / `]` cycle through: all workloads, each workload kind, the Pods view."""
 PANE_IDS = ("workloads", "children", "pods")
 CHILD_ROWS = 6
@@ -125,11 +136,26 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             id="main.sort_right",
         ),
         Binding("R", "sort_reverse", "Reverse sort", show=False, id="main.sort_reverse"),
+        # The Pods view shows its own keys in the footer (the pod's owner and logs); the
+        # workload keys are hidden there and, pressed, say where they work instead.
+        Binding("o", "pods_view_key('owner')", "Owner", id="main.pods_view_owner"),
+        Binding("l", "pods_view_key('logs')", "Logs", id="main.pods_view_logs"),
         Binding("o", "owner", "Owner / back", show=False, id="main.owner"),
         Binding("h", "rollout_screen", "History", id="main.rollout"),
         *ROLLOUT_BINDINGS,
         Binding("ctrl+l", "rollback_child", "Rollback to", show=False, id="main.rollback"),
         read_only_binding("ctrl+l", "undo", "readonly.rollback"),
+        *(
+            Binding(key, f"workload_key('{what}')", show=False, id=f"main.pods_view_{name}")
+            for key, what, name in (
+                ("h", "history", "history"),
+                ("r", "restart", "restart"),
+                ("s", "scale", "scale"),
+                ("u", "undo", "undo"),
+                ("P", "pause/resume", "pause"),
+                ("ctrl+l", "rollback", "rollback"),
+            )
+        ),
         Binding("d", "inspect('describe')", "Describe", show=False, id="main.describe"),
         Binding("y", "inspect('yaml')", "YAML", show=False, id="main.yaml"),
         Binding("l", "inspect('logs')", "Logs", show=False, id="main.logs"),
@@ -907,6 +933,8 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             self._follow_workload(self.workloads.cursor_key)
         self._mark_out_of_date()
         self._titles()
+        if self.pods_view != was_pods_view:
+            self.refresh_bindings()  # the footer's keys differ between the two
 
     def action_next_kind(self) -> None:
         index = KIND_FILTERS.index(self.kind_filter)
@@ -933,8 +961,34 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("filter", "command") and isinstance(self.focused, Input):
             return False
+        if action in ("pods_view_key", "workload_key"):
+            return self.pods_view
+        if self.pods_view and (
+            action in WORKLOAD_ACTIONS
+            or (
+                action == "read_only"
+                and parameters[:1] != ("delete pod",)
+                and parameters[:1] != ("kill pod",)
+            )
+        ):
+            return False
         # --readonly removes every mutating key from the footer and `?`; pressed, it says so.
         return self.rollout_action_state(action) and self.pod_action_state(action)
+
+    def action_pods_view_key(self, what: str) -> None:
+        if what == "owner":
+            self.action_owner()
+        else:
+            self.action_inspect("logs")
+
+    def action_workload_key(self, what: str) -> None:
+        """A workload key (h, r, s, u, P, ctrl+l) pressed in the Pods view, where no workload
+        is selected: say where it works instead of doing nothing."""
+        self.notify(
+            f"{what} acts on a workload: press o to go to this pod's owner, or ] for the "
+            "workloads.",
+            severity="warning",
+        )
 
     def pod_action_target(self) -> Obj | None:
         """ctrl+d / ctrl+k act on the pod under the cursor of the pods pane or the Pods view."""
