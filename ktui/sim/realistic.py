@@ -10,20 +10,22 @@ Helm-style labels and annotations (with a `kubectl.kubernetes.io/last-applied-co
 on some), `managedFields` of the controller manager and of the kubelet, and a Running status
 with its five conditions and every container's status.
 
-Deterministic: the same `i` (and `seed`) gives the same object. Pods of the same Deployment
+Deterministic: the same `i` (and options) gives the same object. Pods of the same Deployment
 share their template (images, env, probes) as pods of one ReplicaSet do; names, uids, IPs,
 nodes, start times and container ids are the pod's own.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ["realistic_pod", "realistic_pods"]
+__all__ = ["realistic_pod", "realistic_pod_json", "realistic_pods"]
 
 Obj = dict[str, Any]
 
@@ -393,21 +395,37 @@ def _running(name: str, image: str, started: str, container_id: str, **extra: An
     }
 
 
-def realistic_pod(i: int, *, deployments: int = 500, nodes: int = 200, seed: int = 0) -> Obj:
-    """The i-th pod of a fleet of `deployments` Deployments spread over 20 namespaces and
-    `nodes` nodes, Running and Ready, as `GET /api/v1/namespaces/NS/pods/NAME` returns it."""
-    group = i % deployments
+_PER_POD = (
+    "name",
+    "uid",
+    "rv",
+    "created",
+    "started",
+    "init_done",
+    "ready",
+    "token",
+    "node",
+    "ip",
+    "host_ip",
+    "id0",
+    "id1",
+    "id2",
+    "id3",
+)
+"""The values each pod has of its own; the rest of its JSON is its Deployment's."""
+_SENTINEL = re.compile(r"@@([a-z_0-9]+)@@")
+
+
+def _build(group: int, seed: int, last_applied: bool, v: dict[str, str]) -> Obj:
+    """The pod object of Deployment `group`, with the per-pod values `v` (see `_PER_POD`)."""
     namespace = f"team-{group % 20:02d}"
     app = f"svc-{group:04d}"
     version = f"1.{group % 7}.{(group * 3) % 11}"
     template_hash = _suffix(group * 7919 + seed, 10)
     rs_name = f"{app}-{template_hash}"
-    name = f"{rs_name}-{_suffix(i * 104729 + seed, 5)}"
-    created = _BASE + timedelta(seconds=(i * 37) % 2_000_000)
-    started = created + timedelta(seconds=2)
-    token_volume = f"kube-api-access-{_suffix(i * 31 + seed, 5)}"
-    spec = _template(app, namespace, version, token_volume)
-    spec["nodeName"] = f"ip-10-0-{(i % nodes) // 250}-{(i % nodes) % 250}.ec2.internal"
+    name = v["name"]
+    spec = _template(app, namespace, version, v["token"])
+    spec["nodeName"] = v["node"]
     labels = {
         "app.kubernetes.io/name": app,
         "app.kubernetes.io/instance": f"{app}-prod",
@@ -427,7 +445,7 @@ def realistic_pod(i: int, *, deployments: int = 500, nodes: int = 200, seed: int
         "kubectl.kubernetes.io/restartedAt": _ts(_BASE),
         "istio.io/rev": "default",
     }
-    if i % 4 == 0:  # a pod created by `kubectl apply` of a bare Pod carries its whole manifest
+    if last_applied:  # a pod created by `kubectl apply` of a bare Pod carries its whole manifest
         annotations["kubectl.kubernetes.io/last-applied-configuration"] = (
             json.dumps(
                 {
@@ -442,53 +460,47 @@ def realistic_pod(i: int, *, deployments: int = 500, nodes: int = 200, seed: int
         )
     init, sidecar = spec["initContainers"]
     main, shipper = spec["containers"]
-    ip = f"10.{100 + (i >> 16) % 100}.{(i >> 8) % 256}.{i % 256}"
-    host_ip = f"10.0.{(i % nodes) // 250}.{(i % nodes) % 250}"
-    ids = [hashlib.sha256(f"{seed}-{i}-{n}".encode()).hexdigest() for n in range(4)]
-    start_text, created_text = _ts(started), _ts(created)
-    ready_text = _ts(started + timedelta(seconds=14))
+    start_text, ready_text, init_done = v["started"], v["ready"], v["init_done"]
     conditions: list[Obj] = [
         {"type": "PodReadyToStartContainers", "status": "True", "lastTransitionTime": start_text},
-        {"type": "Initialized", "status": "True", "lastTransitionTime": _ts(started)},
+        {"type": "Initialized", "status": "True", "lastTransitionTime": init_done},
         {"type": "Ready", "status": "True", "lastTransitionTime": ready_text},
         {"type": "ContainersReady", "status": "True", "lastTransitionTime": ready_text},
-        {"type": "PodScheduled", "status": "True", "lastTransitionTime": created_text},
+        {"type": "PodScheduled", "status": "True", "lastTransitionTime": v["created"]},
     ]
     for condition in conditions:
         condition["lastProbeTime"] = None
-    migrate_done = _ts(started + timedelta(seconds=6))
     status = {
         "phase": "Running",
         "conditions": conditions,
-        "hostIP": host_ip,
-        "hostIPs": [{"ip": host_ip}],
-        "podIP": ip,
-        "podIPs": [{"ip": ip}],
+        "hostIP": v["host_ip"],
+        "hostIPs": [{"ip": v["host_ip"]}],
+        "podIP": v["ip"],
+        "podIPs": [{"ip": v["ip"]}],
         "startTime": start_text,
         "initContainerStatuses": [
             {
-                **_running(init["name"], init["image"], start_text, ids[0]),
+                **_running(init["name"], init["image"], start_text, v["id0"]),
                 "state": {
                     "terminated": {
                         "exitCode": 0,
                         "reason": "Completed",
                         "startedAt": start_text,
-                        "finishedAt": migrate_done,
-                        "containerID": f"containerd://{ids[0]}",
+                        "finishedAt": init_done,
+                        "containerID": f"containerd://{v['id0']}",
                     }
                 },
                 "ready": True,
                 "started": False,
             },
-            _running(sidecar["name"], sidecar["image"], migrate_done, ids[1]),
+            _running(sidecar["name"], sidecar["image"], init_done, v["id1"]),
         ],
         "containerStatuses": [
-            _running(main["name"], main["image"], ready_text, ids[2]),
-            _running(shipper["name"], shipper["image"], ready_text, ids[3]),
+            _running(main["name"], main["image"], ready_text, v["id2"]),
+            _running(shipper["name"], shipper["image"], ready_text, v["id3"]),
         ],
         "qosClass": "Burstable",
     }
-    uid = _uid("pod", seed, i)
     return {
         "kind": "Pod",
         "apiVersion": "v1",
@@ -496,9 +508,9 @@ def realistic_pod(i: int, *, deployments: int = 500, nodes: int = 200, seed: int
             "name": name,
             "generateName": f"{rs_name}-",
             "namespace": namespace,
-            "uid": uid,
-            "resourceVersion": str(1_000_000 + i),
-            "creationTimestamp": created_text,
+            "uid": v["uid"],
+            "resourceVersion": v["rv"],
+            "creationTimestamp": v["created"],
             "labels": labels,
             "annotations": annotations,
             "ownerReferences": [
@@ -512,12 +524,73 @@ def realistic_pod(i: int, *, deployments: int = 500, nodes: int = 200, seed: int
                 }
             ],
             "managedFields": _managed_fields(
-                app, created_text, ready_text, [main["name"], shipper["name"]]
+                app, v["created"], ready_text, [main["name"], shipper["name"]]
             ),
         },
         "spec": spec,
         "status": status,
     }
+
+
+@functools.lru_cache(maxsize=64)
+def _pieces(group: int, seed: int, last_applied: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The compact JSON of a pod of Deployment `group`, cut at its per-pod values: (the texts
+    between them, the names of the values), for `realistic_pod_json` to join."""
+    text = json.dumps(
+        _build(group, seed, last_applied, {key: f"@@{key}@@" for key in _PER_POD}),
+        separators=(",", ":"),
+    )
+    parts = _SENTINEL.split(text)
+    return tuple(parts[0::2]), tuple(parts[1::2])
+
+
+def _values(i: int, group: int, nodes: int, seed: int) -> dict[str, str]:
+    rs_name = f"svc-{group:04d}-{_suffix(group * 7919 + seed, 10)}"
+    created = _BASE + timedelta(seconds=(i * 37) % 2_000_000)
+    started = created + timedelta(seconds=2)
+    ids = hashlib.sha256(f"{seed}-{i}".encode()).hexdigest()
+    ids2 = hashlib.sha256(ids.encode()).hexdigest()
+    node = i % nodes
+    return {
+        "name": f"{rs_name}-{_suffix(i * 104729 + seed, 5)}",
+        "uid": _uid("pod", seed, i),
+        "rv": str(1_000_000 + i),
+        "created": _ts(created),
+        "started": _ts(started),
+        "init_done": _ts(started + timedelta(seconds=6)),
+        "ready": _ts(started + timedelta(seconds=14)),
+        "token": f"kube-api-access-{_suffix(i * 31 + seed, 5)}",
+        "node": f"ip-10-0-{node // 250}-{node % 250}.ec2.internal",
+        "ip": f"10.{100 + (i >> 16) % 100}.{(i >> 8) % 256}.{i % 256}",
+        "host_ip": f"10.0.{node // 250}.{node % 250}",
+        "id0": ids,
+        "id1": ids2,
+        "id2": ids[32:] + ids2[:32],
+        "id3": ids2[32:] + ids[:32],
+    }
+
+
+def realistic_pod_json(i: int, *, replicas: int = 10, nodes: int = 200, seed: int = 0) -> str:
+    """The compact JSON text of `realistic_pod(i, ...)` (fast: a pod's Deployment's text, with
+    its own values put in)."""
+    group = i // max(1, replicas)
+    texts, keys = _pieces(group, seed, i % 4 == 0)
+    values = _values(i, group, nodes, seed)
+    out = [texts[0]]
+    for key, text in zip(keys, texts[1:], strict=True):
+        out.append(values[key])
+        out.append(text)
+    return "".join(out)
+
+
+def realistic_pod(i: int, *, replicas: int = 10, nodes: int = 200, seed: int = 0) -> Obj:
+    """The i-th pod of a fleet of Deployments of `replicas` pods each (pods i // replicas
+    belong to the same one, as a list returns them: by namespace, then name), over 20
+    namespaces and `nodes` nodes, Running and Ready, as `GET /api/v1/namespaces/NS/pods/NAME`
+    returns it (a fresh dict: the caller may change it). One in four carries a
+    `kubectl.kubernetes.io/last-applied-configuration` annotation."""
+    document: Obj = json.loads(realistic_pod_json(i, replicas=replicas, nodes=nodes, seed=seed))
+    return document
 
 
 def realistic_pods(count: int, *, start: int = 0, **options: Any) -> list[Obj]:

@@ -27,17 +27,15 @@ events), before anything else sees it:
 `metadata.managedFields` is never kept (`ktui.cluster.watch.prepare_object` drops it first).
 
 Pods of one ReplicaSet have the same labels, owner, annotations and containers: those parts are
-shared between pods (one dict or list for all of them, looked up by value in a bounded table)
-and the strings that repeat (namespaces, node names, images, label keys and values, times) are
-interned. Objects in the cache are read-only (a change is a new object), which is what makes
+shared between pods (one dict or list for all of them, found in a bounded table by a cheap key
+and compared whole before use) and the strings that repeat (namespaces, node names, images,
+label keys and values, condition fields) are interned. Objects in the cache are read-only (a change is a new object), which is what makes
 sharing safe. `slim_object` returns a new dict and leaves its argument alone.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 __all__ = [
@@ -93,143 +91,132 @@ _CONTAINER_STATUS_DROPPED: Final = frozenset(
         "user",
     }
 )
-_TIMES: Final = frozenset({"startedAt", "finishedAt", "lastTransitionTime", "lastProbeTime"})
 
-_SHARED_LIMIT: Final = 200_000
+_SHARED_LIMIT: Final = 100_000
 _shared: dict[tuple[str, Any], Any] = {}
-"""(what, key) -> the one shared dict/list with that value. Cleared at its bound: entries of
-objects gone from the cache then go too (what is already shared stays shared)."""
+"""(what, key) -> the one shared dict or list with that value (the key is cheap: label items,
+owner uids, container names and images; a hit is compared whole before it is used). Cleared at
+its bound: entries of objects gone from the cache then go too."""
+
+_intern = sys.intern
 
 
-def _intern(value: Any) -> Any:
-    return sys.intern(value) if type(value) is str else value
-
-
-def _share(what: str, key: Any, build: Callable[[], Any]) -> Any:
-    """The shared object for `key` (built the first time)."""
-    slot = (what, key)
-    found = _shared.get(slot)
-    if found is None:
-        if len(_shared) >= _SHARED_LIMIT:
-            _shared.clear()
-        found = _shared[slot] = build()
-    return found
-
-
-def _shared_strings(what: str, mapping: Mapping[str, Any]) -> Obj:
-    """A str -> str map (labels, annotations), shared by value, its strings interned."""
-    if not mapping:
-        return {}
-    try:
-        key = tuple(mapping.items())
-        hash(key)
-    except TypeError:  # a malformed value (a list): keep it as it is, unshared
-        return dict(mapping)
-    return _share(what, key, lambda: {_intern(k): _intern(v) for k, v in mapping.items()})  # type: ignore[no-any-return]
-
-
-def _shared_json(what: str, value: Any) -> Any:
-    """A JSON value (containers, owner references) shared by value (its JSON text)."""
-    try:
-        key = json.dumps(value, separators=(",", ":"))
-    except (TypeError, ValueError):
-        return value
-    return _share(what, key, lambda: _interned_tree(value))
+def _interned(value: Any) -> Any:
+    return _intern(value) if type(value) is str else value
 
 
 def _interned_tree(value: Any) -> Any:
     """`value` rebuilt with its strings interned (keys and values)."""
-    if isinstance(value, dict):
-        return {_intern(k): _interned_tree(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if type(value) is dict:
+        return {_interned(k): _interned_tree(v) for k, v in value.items()}
+    if type(value) is list:
         return [_interned_tree(item) for item in value]
-    return _intern(value)
+    return _interned(value)
 
 
-def _pick(source: Mapping[str, Any], keys: Iterable[str]) -> Obj:
-    return {key: _intern(source[key]) for key in keys if key in source}
+def _share(what: str, key: Any, value: Any) -> Any:
+    """The shared object equal to `value` (filed under `key`): `value` itself, its strings
+    interned, the first time or when the one filed under `key` differs."""
+    slot = (what, key)
+    try:
+        found = _shared.get(slot)
+    except TypeError:  # an unhashable key: a malformed object, kept as it is
+        return value
+    if found is not None and found == value:
+        return found
+    if len(_shared) >= _SHARED_LIMIT:
+        _shared.clear()
+    shared = _shared[slot] = _interned_tree(value)
+    return shared
 
 
 def _slim_container(container: Any) -> Any:
-    if not isinstance(container, dict):
+    if type(container) is not dict:
         return container
-    slim = _pick(container, _CONTAINER)
+    slim = {key: container[key] for key in _CONTAINER if key in container}
     resources = container.get("resources")
-    if isinstance(resources, dict) and "limits" in resources:
+    if type(resources) is dict and "limits" in resources:
         slim["resources"] = {"limits": resources["limits"]}
     return slim
 
 
-def _slim_container_status(status: Any) -> Any:
-    if not isinstance(status, dict):
+def _containers(what: str, containers: list[Any]) -> Any:
+    slim = [_slim_container(c) for c in containers]
+    key = tuple((c.get("name"), c.get("image")) if type(c) is dict else None for c in slim)
+    return _share(what, key, slim)
+
+
+def _container_status(status: Any) -> Any:
+    if type(status) is not dict:
         return status
-    slim: Obj = {}
-    for key, value in status.items():
-        if key in _CONTAINER_STATUS_DROPPED or (key == "lastState" and value == {}):
-            continue
-        slim[key] = _state(value) if key in ("state", "lastState") else _intern(value)
+    slim = {
+        key: value
+        for key, value in status.items()
+        if key not in _CONTAINER_STATUS_DROPPED and (key != "lastState" or value)
+    }
+    for key in ("name", "image"):
+        value = slim.get(key)
+        if type(value) is str:
+            slim[key] = _intern(value)
     return slim
 
 
-def _state(state: Any) -> Any:
-    """A container state ({"running": {"startedAt": ...}}), its times interned."""
-    if not isinstance(state, dict):
-        return state
-    return {
-        key: {k: _intern(v) if k in _TIMES else v for k, v in detail.items()}
-        if isinstance(detail, dict)
-        else detail
-        for key, detail in state.items()
-    }
-
-
 def _conditions(conditions: Any) -> Any:
-    if not isinstance(conditions, list):
+    if type(conditions) is not list:
         return conditions
-    return [{k: _intern(v) for k, v in c.items()} if isinstance(c, dict) else c for c in conditions]
+    return [{k: _interned(v) for k, v in c.items()} if type(c) is dict else c for c in conditions]
 
 
 def _slim_pod(obj: Obj) -> Obj:
     slim: Obj = {key: obj[key] for key in ("kind", "apiVersion") if key in obj}
     source_meta = obj.get("metadata")
-    if isinstance(source_meta, dict):
-        meta = _pick(source_meta, _POD_METADATA)
+    if type(source_meta) is dict:
+        meta = {key: source_meta[key] for key in _POD_METADATA if key in source_meta}
+        namespace = meta.get("namespace")
+        if type(namespace) is str:
+            meta["namespace"] = _intern(namespace)
         labels = source_meta.get("labels")
-        if isinstance(labels, dict):
-            meta["labels"] = _shared_strings("labels", labels)
+        if type(labels) is dict:
+            meta["labels"] = _share("labels", tuple(labels.items()), labels)
         annotations = source_meta.get("annotations")
-        if isinstance(annotations, dict):
+        if type(annotations) is dict:
             kept = {k: v for k, v in annotations.items() if k in POD_ANNOTATIONS}
             if kept:
-                meta["annotations"] = _shared_strings("annotations", kept)
+                meta["annotations"] = _share("annotations", tuple(kept.items()), kept)
         owners = source_meta.get("ownerReferences")
-        if owners is not None:
-            meta["ownerReferences"] = _shared_json("owners", owners)
+        if type(owners) is list:
+            uids = tuple(ref.get("uid") if type(ref) is dict else None for ref in owners)
+            meta["ownerReferences"] = _share("owners", uids, owners)
+        elif owners is not None:
+            meta["ownerReferences"] = owners
         slim["metadata"] = meta
     source_spec = obj.get("spec")
-    if isinstance(source_spec, dict):
-        spec = _pick(source_spec, _POD_SPEC)
+    if type(source_spec) is dict:
+        spec = {key: source_spec[key] for key in _POD_SPEC if key in source_spec}
+        node = spec.get("nodeName")
+        if type(node) is str:
+            spec["nodeName"] = _intern(node)
         for key in _CONTAINER_LISTS:
             containers = source_spec.get(key)
-            if isinstance(containers, list):
-                spec[key] = _shared_json(key, [_slim_container(c) for c in containers])
+            if type(containers) is list:
+                spec[key] = _containers(key, containers)
             elif containers is not None:
                 spec[key] = containers
         slim["spec"] = spec
     elif "spec" in obj:
         slim["spec"] = obj["spec"]
     source_status = obj.get("status")
-    if isinstance(source_status, dict):
+    if type(source_status) is dict:
         status: Obj = {}
         for key, value in source_status.items():
             if key in _POD_STATUS_DROPPED:
                 continue
-            if key in _CONTAINER_STATUS_LISTS and isinstance(value, list):
-                status[key] = [_slim_container_status(c) for c in value]
+            if key in _CONTAINER_STATUS_LISTS and type(value) is list:
+                status[key] = [_container_status(c) for c in value]
             elif key == "conditions":
                 status[key] = _conditions(value)
             else:
-                status[key] = _intern(value)
+                status[key] = _interned(value)
         slim["status"] = status
     elif "status" in obj:
         slim["status"] = obj["status"]
