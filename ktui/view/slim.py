@@ -29,8 +29,9 @@ events), before anything else sees it:
 Pods of one ReplicaSet have the same labels, owner, annotations and containers: those parts are
 shared between pods (one dict or list for all of them, found in a bounded table by a cheap key
 and compared whole before use) and the strings that repeat (namespaces, node names, images,
-label keys and values, condition fields) are interned. Objects in the cache are read-only (a change is a new object), which is what makes
-sharing safe. `slim_object` returns a new dict and leaves its argument alone.
+label keys and values, condition fields) are interned. Objects in the cache are read-only (a
+change is a new object), which is what makes sharing safe. `slim_object` returns a new dict and
+leaves its argument alone.
 """
 
 from __future__ import annotations
