@@ -323,6 +323,8 @@ class YamlScreen(ObjectScreen):
         Binding("d", "describe", "Describe", id="yaml.describe"),
     ]
     screen_name = "YAML"
+    yaml_text = ""
+    """The YAML shown ("" until the object is read from the server)."""
 
     def render_body(self, obj: Obj) -> None:
         self.yaml_text = object_yaml(obj)
@@ -346,6 +348,8 @@ class DescribeScreen(ObjectScreen):
         Binding("y", "yaml", "YAML", id="describe.yaml"),
     ]
     screen_name = "Describe"
+    describe_text = Text()
+    """The description shown (empty until the object is read from the server)."""
 
     def on_mount(self) -> None:
         super().on_mount()
