@@ -101,6 +101,7 @@ def measure_one(count: int, mode: str, replicas: int) -> dict[str, Any]:
             cache.update(page.items)
         del page
     elapsed = time.perf_counter() - started
+    del body  # the last page's bytes
     _pieces.cache_clear()  # the generator's own templates are not the cache's
     gc.collect()
     current, peak = tracemalloc.get_traced_memory()
