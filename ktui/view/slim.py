@@ -94,10 +94,11 @@ _CONTAINER_STATUS_DROPPED: Final = frozenset(
 )
 
 _SHARED_LIMIT: Final = 100_000
-_shared: dict[tuple[str, Any], Any] = {}
-"""(what, key) -> the one shared dict or list with that value (the key is cheap: label items,
-owner uids, container names and images; a hit is compared whole before it is used). Cleared at
-its bound: entries of objects gone from the cache then go too."""
+_shared: dict[tuple[str, int], Any] = {}
+"""(what, hash of a cheap key) -> the one shared dict or list with that value (the key: label
+items, owner uids, container names and images; a hit is compared whole before it is used, and a
+collision or another value under the same key files the new value instead). Cleared at its
+bound: entries of objects gone from the cache then go too."""
 
 _intern = sys.intern
 
@@ -118,11 +119,12 @@ def _interned_tree(value: Any) -> Any:
 def _share(what: str, key: Any, value: Any) -> Any:
     """The shared object equal to `value` (filed under `key`): `value` itself, its strings
     interned, the first time or when the one filed under `key` differs."""
-    slot = (what, key)
     try:
-        found = _shared.get(slot)
+        # The hash, not the key: a pod that shares nothing then costs the table an int.
+        slot = (what, hash(key))
     except TypeError:  # an unhashable key: a malformed object, kept as it is
         return value
+    found = _shared.get(slot)
     if found is not None and found == value:
         return found
     if len(_shared) >= _SHARED_LIMIT:
@@ -165,7 +167,11 @@ def _container_status(status: Any) -> Any:
 def _conditions(conditions: Any) -> Any:
     if type(conditions) is not list:
         return conditions
-    return [{k: _interned(v) for k, v in c.items()} if type(c) is dict else c for c in conditions]
+    # Null fields (lastProbeTime) read as missing ones.
+    return [
+        {k: _interned(v) for k, v in c.items() if v is not None} if type(c) is dict else c
+        for c in conditions
+    ]
 
 
 def _slim_pod(obj: Obj) -> Obj:
