@@ -136,6 +136,11 @@ def _body(screen: Any) -> str:
     return content.plain if isinstance(content, Text) else str(content)
 
 
+def _title(screen: Any) -> str:
+    content = screen.query_one("#object-title").content
+    return content.plain if isinstance(content, Text) else str(content)
+
+
 def _plain(renderable: Any) -> str:
     console = Console(width=160, record=True, color_system=None, file=io.StringIO())
     console.print(renderable)
@@ -173,8 +178,15 @@ async def test_yaml_says_loading_then_shows_the_whole_object_from_one_get(env: E
         server["metadata"]["labels"]["tier"] = "gold"
         env.sim.store.update("", "pods", server)
         await wait_for(pilot, lambda: "tier: gold" in screen.yaml_text, "the changed object")
-        assert screen.yaml_text == object_yaml(env.server_pod())
+        last = object_yaml(env.server_pod())
+        assert screen.yaml_text == last
         assert screen.fetches == 2
+
+        # Deleted: the last object read stays, and the title says so (nothing is read again).
+        env.sim.store.delete("", "pods", "default", name, grace_period_seconds=0)
+        await wait_for(pilot, lambda: "✖ deleted" in _title(screen), "the deletion")
+        assert "✖ deleted: showing its last known state" in _title(screen)
+        assert screen.yaml_text == last and screen.fetches == 2
 
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)

@@ -188,7 +188,8 @@ class ObjectScreen(InspectorScreen):
         if namespace_of(self.obj):
             title.append(f"  ns {namespace_of(self.obj)}", style="grey62")
         if self.deleted:
-            title.append("  ✖ deleted: showing its last known state", style="bold red")
+            last_known = ": showing its last known state" if self.full is not None else ""
+            title.append(f"  ✖ deleted{last_known}", style="bold red")
         elif self.full is not None and self.fetch_error is not None:
             title.append(f"  ⚠ not refreshed: {self.fetch_error}", style="bold yellow")
         if self.search:
