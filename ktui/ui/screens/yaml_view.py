@@ -5,9 +5,9 @@ whole object read from the server with one GET (`ktui.cluster.fetch.fetch_object
 worker that posts an `ObjectFetched` message): one line, "loading Pod/web-1 from the server…",
 until it arrives, and one line of error (kubectl's: `Error from server (NotFound): ...`, or why
 the server could not be reached) if it cannot be read; the app keeps running either way. Both
-follow the object live: a batch that changes it (a new resourceVersion) reads it again, one
-request at a time, the last object read staying on screen meanwhile (and after a deletion, with
-the title saying so). `metadata.managedFields` is never shown.
+follow the object live: a batch that changes it (a new resourceVersion) reads it again (one
+request at a time, at most one a second), the last object read staying on screen meanwhile (and
+after a deletion, with the title saying so). `metadata.managedFields` is never shown.
 
 `/` searches the text (case-insensitive, as you type): the matches are marked, the view scrolls
 to the first, `n`/`N` jump to the next/previous (wrapping) and the title says "match i of n".
@@ -16,6 +16,7 @@ Enter keeps the search, esc drops it. The search stays applied when the object c
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar
 
 from rich.console import RenderableType
@@ -46,6 +47,11 @@ from ktui.ui.widgets.safe import SafeStatic
 from ktui.ui.widgets.scroll import Scroll
 
 Obj = dict[str, Any]
+
+REFETCH_INTERVAL = 1.0
+"""Seconds between two reads of a changing object (its first read is at once): a Deployment in
+the middle of a rollout changes several times a second, and one GET a second is enough to
+follow it."""
 
 
 class ObjectFetched(Message):
@@ -91,6 +97,9 @@ class ObjectScreen(InspectorScreen):
         """Fetches started (each one GET)."""
         self._fetching = False
         self._fetch_again = False
+        self._waiting = False
+        """A read is due after `REFETCH_INTERVAL` (a timer is set)."""
+        self._fetch_started = 0.0
         self._asked_version = ""
         self.deleted = False
         self.search = ""
@@ -117,19 +126,30 @@ class ObjectScreen(InspectorScreen):
     # ------------------------------------------------------------------ the whole object
 
     def fetch(self) -> None:
-        """Read the whole object from the server (one request in flight at a time; asked again
-        while one is, it reads once more after it)."""
+        """Read the whole object from the server: one request in flight at a time, at most one
+        every `REFETCH_INTERVAL` s; asked again meanwhile, it reads once more after that."""
         obj = self.obj
-        if obj is None:
+        if obj is None or self._waiting:
             return
         if self._fetching:
             self._fetch_again = True
             return
+        wait = self._fetch_started + REFETCH_INTERVAL - time.monotonic()
+        if self.fetches and wait > 0:
+            self._waiting = True
+            self.set_timer(wait, self._fetch_due)
+            return
         self._fetching = True
         self._fetch_again = False
+        self._fetch_started = time.monotonic()
         self._asked_version = resource_version_of(obj)
         self.fetches += 1
         self._fetch_worker(self.fetches, kind_of(obj), str(obj.get("apiVersion") or ""), obj)
+
+    def _fetch_due(self) -> None:
+        self._waiting = False
+        if not self.deleted:
+            self.fetch()
 
     @work(thread=True, group="object-fetch", exit_on_error=False)
     def _fetch_worker(self, serial: int, kind: str, api_version: str, obj: Obj) -> None:
