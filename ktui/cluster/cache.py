@@ -1,8 +1,9 @@
 """Live caches of cluster objects: one list+watch per kind, and the facade the UI uses.
 
 Data flow: a `ResourceCache` thread per kind lists (paginated), then watches from the list's
-resourceVersion; every change updates its dict (uid -> object, the parsed JSON, never copied)
-and goes to a sink. `ClusterCache` is that sink: it keeps the `OwnershipIndex` current and
+resourceVersion; every change updates its dict (uid -> object: the parsed JSON cut down to what
+the screens read by `ktui.view.slim.slim_object` in this thread, never copied afterwards) and goes
+to a sink. `ClusterCache` is that sink: it keeps the `OwnershipIndex` current and
 feeds a `ChangeBatcher`, which hands coalesced `ChangeBatch`es to the UI every `batch_interval`.
 
 Guarantees (what a consumer may rely on):
@@ -141,6 +142,9 @@ class WatchOptions:
     """How often the `ClusterCache` health thread checks the watches for silence."""
     seed: int | None = None
     """Seed of the jitter's random generator (tests); None draws from the OS."""
+    slim: bool = True
+    """Keep only what the screens read of each object (`ktui.view.slim.slim_object`); False
+    keeps whole objects (managedFields aside), for tools that compare them with the server."""
 
 
 class ChangeSink(Protocol):
@@ -548,7 +552,9 @@ class ResourceCache:
             finally:
                 self._unregister()
             self._check_stop()
-            page = parse_list_page(body, kind=self.spec.kind, api_version=api_version)
+            page = parse_list_page(
+                body, kind=self.spec.kind, api_version=api_version, slim=self._options.slim
+            )
             items.update(page.items)
             token = page.continue_token
             if not token:
@@ -683,7 +689,7 @@ class ResourceCache:
             for line in lines:
                 if not line.strip():
                     continue
-                event = parse_watch_line(line)
+                event = parse_watch_line(line, slim=self._options.slim)
                 if event is None:
                     continue
                 obj = event.object

@@ -3,7 +3,9 @@
 A watch response is a stream of JSON documents, one per line (`{"type": ..., "object": ...}`),
 delivered in chunks whose boundaries have nothing to do with the lines. Every line is parsed once
 with `json.loads` and the resulting dict is kept as the cached object (no model objects, no
-copies); `metadata.managedFields` is dropped on arrival because it is large and never shown.
+copies); `metadata.managedFields` is dropped on arrival because it is large and never shown, and
+then the object is cut down to what the cache keeps of it (`ktui.view.slim.slim_object`, unless
+the caller asks for whole objects with `slim=False`).
 Malformed input (a bad JSON line, an object without a uid) is skipped with a one-line warning so
 that one bad object cannot stop a watch.
 """
@@ -15,6 +17,8 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final, Literal
+
+from ktui.view.slim import slim_object
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +103,14 @@ def resource_version_of(obj: dict[str, Any]) -> str:
     return ""
 
 
-def prepare_object(obj: object, *, what: str) -> tuple[str, dict[str, Any]] | None:
-    """(uid, obj) ready to cache, or None (with a warning) when `obj` is unusable.
+def prepare_object(
+    obj: object, *, what: str, slim: bool = True
+) -> tuple[str, dict[str, Any]] | None:
+    """(uid, object to cache) or None (with a warning) when `obj` is unusable.
 
     Mutates `obj` in place (drops `metadata.managedFields`): the dict was just parsed and is
-    owned by the caller, so no copy is needed.
+    owned by the caller, so no copy is needed. With `slim`, the object returned is
+    `slim_object(obj)` (its `kind` must be filled in by then).
     """
     uid = object_uid(obj)
     if uid is None:
@@ -111,15 +118,15 @@ def prepare_object(obj: object, *, what: str) -> tuple[str, dict[str, Any]] | No
         return None
     assert isinstance(obj, dict)
     obj["metadata"].pop("managedFields", None)
-    return uid, obj
+    return uid, slim_object(obj) if slim else obj
 
 
-def parse_watch_line(line: bytes) -> WatchEvent | None:
+def parse_watch_line(line: bytes, *, slim: bool = True) -> WatchEvent | None:
     """The event one watch line holds, or None (with a warning) when the line is malformed.
 
-    Objects of ADDED/MODIFIED/DELETED events are checked for a uid and stripped of managedFields;
-    BOOKMARK objects carry only metadata.resourceVersion and ERROR objects are a Status, so
-    those are returned as parsed.
+    Objects of ADDED/MODIFIED/DELETED events are checked for a uid, stripped of managedFields
+    and (with `slim`) cut down by `slim_object`; BOOKMARK objects carry only
+    metadata.resourceVersion and ERROR objects are a Status, so those are returned as parsed.
     """
     try:
         document = json.loads(line)
@@ -135,9 +142,10 @@ def parse_watch_line(line: bytes) -> WatchEvent | None:
         log.warning("skipping watch event of unknown shape: %s", _snippet(line))
         return None
     if event_type in ("ADDED", "MODIFIED", "DELETED"):
-        prepared = prepare_object(payload, what=f"{event_type} event object")
+        prepared = prepare_object(payload, what=f"{event_type} event object", slim=slim)
         if prepared is None:
             return None
+        payload = prepared[1]
     return WatchEvent(event_type, payload)
 
 
@@ -164,14 +172,15 @@ def status_message(status: dict[str, Any]) -> str:
 @dataclass(frozen=True, slots=True)
 class ListPage:
     items: list[tuple[str, dict[str, Any]]]
-    """(uid, object) of every usable item, managedFields dropped, kind/apiVersion filled in."""
+    """(uid, object) of every usable item, kind/apiVersion filled in, managedFields dropped
+    (and slimmed, unless parsed with `slim=False`)."""
     resource_version: str
     continue_token: str
     remaining: int | None = None
     """The list's `remainingItemCount`: items after this page, when the server says."""
 
 
-def parse_list_page(body: bytes, *, kind: str, api_version: str) -> ListPage:
+def parse_list_page(body: bytes, *, kind: str, api_version: str, slim: bool = True) -> ListPage:
     """One page of a list response; ValueError when the body is not a list at all.
 
     List items carry no `kind`/`apiVersion` (only the list does); they are filled in so that an
@@ -185,13 +194,12 @@ def parse_list_page(body: bytes, *, kind: str, api_version: str) -> ListPage:
         metadata = {}
     items: list[tuple[str, dict[str, Any]]] = []
     for raw in document.get("items") or ():
-        prepared = prepare_object(raw, what=f"{kind} list item")
-        if prepared is None:
-            continue
-        obj = prepared[1]
-        obj.setdefault("kind", kind)
-        obj.setdefault("apiVersion", api_version)
-        items.append(prepared)
+        if isinstance(raw, dict):
+            raw.setdefault("kind", kind)
+            raw.setdefault("apiVersion", api_version)
+        prepared = prepare_object(raw, what=f"{kind} list item", slim=slim)
+        if prepared is not None:
+            items.append(prepared)
     version = metadata.get("resourceVersion")
     token = metadata.get("continue")
     remaining = metadata.get("remainingItemCount")

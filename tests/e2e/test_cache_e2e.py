@@ -607,7 +607,7 @@ def test_compaction_gives_410_and_relist_drops_what_was_deleted_in_the_gap(
 
             # The gap: the server moves on without the cache.
             kubectl(cp, "-n", ns, "delete", "pod", "doomed", "--grace-period=0", "--force")
-            kubectl(cp, "-n", ns, "annotate", "pod", "changed", "ktui.e2e/gap=yes")
+            kubectl(cp, "-n", ns, "label", "pod", "changed", "ktui.e2e/gap=yes")
             create(cp, bare_pod(ns, "newcomer"))
             kubectl(cp, "-n", ns, "scale", "deployment", "web", "--replicas=1")
             kubectl(cp, "-n", ns, "create", "configmap", "bump")
@@ -634,7 +634,8 @@ def test_compaction_gives_410_and_relist_drops_what_was_deleted_in_the_gap(
             pods = cluster.objects("Pod")
             assert uid_of(doomed) not in pods
             assert uid_of(doomed) not in cluster.index
-            assert pods[uid_of(changed)]["metadata"]["annotations"]["ktui.e2e/gap"] == "yes"
+            # (a label: the slim cache keeps a pod's labels, not its annotations)
+            assert pods[uid_of(changed)]["metadata"]["labels"]["ktui.e2e/gap"] == "yes"
             for kind in kinds:
                 names = [
                     (o["metadata"]["namespace"], o["metadata"]["name"])

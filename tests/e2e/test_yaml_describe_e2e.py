@@ -1,7 +1,8 @@
 """YAML and describe as kubectl prints them, on the real control plane (kube-apiserver v1.20.2):
 
-- ktui's YAML of each object its cache holds is the text of `kubectl get -o yaml` for the same
-  object at the same resourceVersion (kubectl 1.32 leaves managedFields out, as ktui does);
+- ktui's YAML of each object its cache holds (the YAML screen reads the whole object with one GET,
+  `fetch_object`: the cache is slim) is the text of `kubectl get -o yaml` for the same object at
+  the same resourceVersion (kubectl 1.32 leaves managedFields out, as ktui does);
 - ktui's describe of a Deployment has every section and field `kubectl describe deployment`
   prints, in kubectl's order (OldReplicaSets, NewReplicaSet, the Conditions table's columns).
 """
@@ -19,8 +20,11 @@ from controlplane import ControlPlane
 from e2e_support import create, kubectl, running_cache, uid_of, wait_for
 
 from ktui.cluster.cache import ClusterCache
+from ktui.cluster.connection import connect
+from ktui.cluster.fetch import fetch_object
 from ktui.cluster.kinds import DEPLOYMENT, POD, REPLICA_SET, STATEFUL_SET
 from ktui.render.describe import describe, object_yaml
+from ktui.settings import Settings
 
 pytestmark = pytest.mark.e2e
 
@@ -142,15 +146,20 @@ def test_yaml_is_kubectl_get_o_yaml(control_plane: ControlPlane, namespace: str)
 
 
 def _compare_at_same_version(cp: ControlPlane, cluster: ClusterCache, kind: str, uid: str) -> str:
-    """Compares once the cache and kubectl saw the same resourceVersion (objects change while
-    their pods start)."""
+    """Compares once the object the YAML screen reads (one GET of the cached object) and kubectl
+    saw the same resourceVersion (objects change while their pods start)."""
     last: tuple[str, str, str] = ("", "", "")
+    connection = connect(Settings(kubeconfig=str(cp.kubeconfig_path), context="admin"))
 
     def same_version() -> bool:
         nonlocal last
-        obj = cluster.objects(kind).get(uid)
-        if obj is None:
+        cached = cluster.objects(kind).get(uid)
+        if cached is None:
             return False
+        meta = cached["metadata"]
+        obj = fetch_object(
+            connection.api_client, kind, cached["apiVersion"], meta["namespace"], meta["name"]
+        )
         version, text = _kubectl_yaml(cp, obj)
         last = (obj["metadata"]["resourceVersion"], version, object_yaml(obj))
         if version != obj["metadata"]["resourceVersion"]:
@@ -158,7 +167,10 @@ def _compare_at_same_version(cp: ControlPlane, cluster: ClusterCache, kind: str,
         assert last[2] == text, f"{kind} {obj['metadata']['name']}:\n{_diff(text, last[2])}"
         return True
 
-    wait_for(f"{kind} at the same resourceVersion in the cache and kubectl", same_version)
+    try:
+        wait_for(f"{kind} at the same resourceVersion from a GET and kubectl", same_version)
+    finally:
+        connection.close()
     obj = cluster.objects(kind)[uid]
     return f"{kind}/{obj['metadata']['name']}"
 

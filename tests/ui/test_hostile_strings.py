@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from test_logs import ScriptedLogs
-from ui_support import deployment, owner_ref, pod, replicaset, wait_for
+from ui_support import deployment, loaded, owner_ref, pod, replicaset, wait_for
 
 from ktui.cluster.connection import Connection
 from ktui.config import Config
@@ -177,11 +177,11 @@ async def test_describe_and_yaml(sim: SimServer, connect_to: Callable[..., Conne
         await started(app, pilot, objs)
         app.screen.query_one("#workloads", LiveTable).focus()
         await pilot.press("d")
-        await wait_for(pilot, lambda: isinstance(app.screen, DescribeScreen), "describe")
+        await wait_for(pilot, lambda: loaded(app, DescribeScreen), "the object described")
         await pilot.pause()
         assert_safe(app, "note=^[[31mred^[]0;pwned^G", "Image:", "nginx^[]2;TITLE^[\\:1.27")
         await pilot.press("y")
-        await wait_for(pilot, lambda: isinstance(app.screen, YamlScreen), "YAML")
+        await wait_for(pilot, lambda: loaded(app, YamlScreen), "the YAML read from the server")
         await pilot.pause()
         # PyYAML escapes ESC itself (as "\e"), but leaves the RLO of the change-cause as it is.
         assert_safe(app, "\\u202eexe.txt")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from rich.text import Text
 from textual.widgets import Input
-from ui_support import deployment, pod, replicaset, wait_for
+from ui_support import deployment, loaded, pod, replicaset, wait_for
 
 from ktui.cluster.connection import Connection
 from ktui.config import Config
@@ -98,7 +98,7 @@ async def test_yaml_search_marks_scrolls_jumps_and_survives_changes(
     async with app.run_test(size=(100, 24)) as pilot:
         await select_workload(app, pilot, objs)
         await pilot.press("y")
-        await wait_for(pilot, lambda: isinstance(app.screen, YamlScreen), "YAML screen")
+        await wait_for(pilot, lambda: loaded(app, YamlScreen), "the YAML read from the server")
         screen = app.screen
         assert isinstance(screen, YamlScreen)
         scroll = screen.query_one("#object-scroll", Scroll)
@@ -153,7 +153,7 @@ async def test_describe_search_marks_and_jumps(
     async with app.run_test(size=(100, 24)) as pilot:
         await select_workload(app, pilot, objs)
         await pilot.press("d")
-        await wait_for(pilot, lambda: isinstance(app.screen, DescribeScreen), "describe")
+        await wait_for(pilot, lambda: loaded(app, DescribeScreen), "the object described")
         screen = app.screen
         assert isinstance(screen, DescribeScreen)
         await pilot.press("slash", *"WEB")

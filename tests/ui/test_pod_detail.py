@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
-from ui_support import deployment, owner_ref, pod, replicaset, wait_for
+from ui_support import deployment, loaded, owner_ref, pod, replicaset, wait_for
 
 from ktui.cluster.connection import Connection
 from ktui.config import Config
@@ -423,7 +423,7 @@ async def test_yaml_and_describe_of_a_workload(
         await wait_for(pilot, lambda: workloads.total_count == 1, "the deployment listed")
         workloads.move_cursor_to_key(objs["dep"]["metadata"]["uid"])
         await pilot.press("y")
-        await wait_for(pilot, lambda: isinstance(app.screen, YamlScreen), "YAML screen")
+        await wait_for(pilot, lambda: loaded(app, YamlScreen), "the YAML read from the server")
         yaml_screen = app.screen
         assert isinstance(yaml_screen, YamlScreen)
         assert yaml_screen.yaml_text.startswith("apiVersion: apps/v1\nkind: Deployment\n")
@@ -439,7 +439,7 @@ async def test_yaml_and_describe_of_a_workload(
         )
 
         await pilot.press("d")  # describe, from the YAML
-        await wait_for(pilot, lambda: isinstance(app.screen, DescribeScreen), "describe")
+        await wait_for(pilot, lambda: loaded(app, DescribeScreen), "the object described")
         text = app.screen.describe_text.plain  # type: ignore[attr-defined]
         assert "Name:" in text and "web" in text
         assert "Selector:             app=web" in text
@@ -464,7 +464,7 @@ async def test_children_pane_describe_and_pod_yaml(
         await wait_for(pilot, lambda: children.total_count == 1, "its ReplicaSet")
         children.focus()
         await pilot.press("d")
-        await wait_for(pilot, lambda: isinstance(app.screen, DescribeScreen), "describe")
+        await wait_for(pilot, lambda: loaded(app, DescribeScreen), "the object described")
         text = app.screen.describe_text.plain  # type: ignore[attr-defined]
         assert "Kind:                 ReplicaSet" in text
         assert "Controlled By:        Deployment/web" in text
@@ -472,6 +472,6 @@ async def test_children_pane_describe_and_pod_yaml(
         pods = app.screen.query_one("#pods", LiveTable)
         pods.focus()
         await pilot.press("y")
-        await wait_for(pilot, lambda: isinstance(app.screen, YamlScreen), "pod YAML")
+        await wait_for(pilot, lambda: loaded(app, YamlScreen), "the pod's YAML")
         assert "kind: Pod" in app.screen.yaml_text  # type: ignore[attr-defined]
         assert owner_ref(objs["rs"])["uid"] in app.screen.yaml_text  # type: ignore[attr-defined]

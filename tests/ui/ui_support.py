@@ -111,3 +111,10 @@ async def wait_for(
         if loop.time() > end:
             raise AssertionError(f"timed out waiting for: {what}")
         await pilot.pause(0.05)
+
+
+def loaded(app: Any, screen_type: type) -> bool:
+    """The app shows a YAML or describe screen (`screen_type`) that has its object from the
+    server (they read the whole object with one GET when they open)."""
+    screen = app.screen
+    return isinstance(screen, screen_type) and getattr(screen, "full", None) is not None

@@ -1,7 +1,13 @@
 """Any object as highlighted YAML (`y`), and a concise kubectl-describe-like summary (`d`).
 
-Both follow the object live through the cache's change batches. `metadata.managedFields` is
-never shown (it is dropped on arrival anyway; objects from elsewhere may still carry it).
+The cache keeps a slim projection of each object (`ktui.view.slim`), so both screens show the
+whole object read from the server with one GET (`ktui.cluster.fetch.fetch_object`, in a thread
+worker that posts an `ObjectFetched` message): one line, "loading Pod/web-1 from the server…",
+until it arrives, and one line of error (kubectl's: `Error from server (NotFound): ...`, or why
+the server could not be reached) if it cannot be read; the app keeps running either way. Both
+follow the object live: a batch that changes it (a new resourceVersion) reads it again (one
+request at a time, at most one a second), the last object read staying on screen meanwhile (and
+after a deletion, with the title saying so). `metadata.managedFields` is never shown.
 
 `/` searches the text (case-insensitive, as you type): the matches are marked, the view scrolls
 to the first, `n`/`N` jump to the next/previous (wrapping) and the title says "match i of n".
@@ -11,17 +17,21 @@ applied when the object changes.
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar
 
 from rich.console import RenderableType
 from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import Footer, Input
 
-from ktui.model.objects import kind_of, label_of, namespace_of
+from ktui.cluster.fetch import FetchError, fetch_object
+from ktui.cluster.watch import resource_version_of
+from ktui.model.objects import kind_of, label_of, name_of, namespace_of
 from ktui.render.describe import (
     CURRENT_MATCH_STYLE,
     describe,
@@ -39,9 +49,28 @@ from ktui.ui.widgets.scroll import Scroll
 
 Obj = dict[str, Any]
 
+REFETCH_INTERVAL = 1.0
+"""Seconds between two reads of a changing object (its first read is at once): a Deployment in
+the middle of a rollout changes several times a second, and one GET a second is enough to
+follow it."""
+
+
+class ObjectFetched(Message):
+    """A fetch worker's answer: the whole object (`obj`) or why it could not be read (`error`,
+    one line). `serial` tells answers to an older request apart."""
+
+    def __init__(self, serial: int, obj: Obj | None, error: str | None) -> None:
+        super().__init__()
+        self.serial = serial
+        self.obj = obj
+        self.error = error
+
 
 class ObjectScreen(InspectorScreen):
-    """A screen about one object (by uid) that follows it live, its text searchable."""
+    """A screen about one object (by uid) that follows it live, its text searchable.
+
+    `obj` is the cache's (slim) object: who it is and whether it still exists; `full` is the
+    whole object as last read from the server, which the text is made from."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search", id="object.search"),
@@ -61,6 +90,18 @@ class ObjectScreen(InspectorScreen):
         super().__init__()
         self.object_uid = uid
         self.obj: Obj | None = fallback
+        self.full: Obj | None = None
+        """The whole object, as the last fetch read it (None until one succeeded)."""
+        self.fetch_error: str | None = None
+        """Why the last fetch failed (one line), None when it did not."""
+        self.fetches = 0
+        """Fetches started (each one GET)."""
+        self._fetching = False
+        self._fetch_again = False
+        self._waiting = False
+        """A read is due after `REFETCH_INTERVAL` (a timer is set)."""
+        self._fetch_started = 0.0
+        self._asked_version = ""
         self.deleted = False
         self.search = ""
         self.match_count = 0
@@ -80,19 +121,82 @@ class ObjectScreen(InspectorScreen):
             self.obj = found
         self.deleted = found is None
         self.query_one("#object-scroll").focus()
+        self.fetch()
         self.show()
+
+    # ------------------------------------------------------------------ the whole object
+
+    def fetch(self) -> None:
+        """Read the whole object from the server: one request in flight at a time, at most one
+        every `REFETCH_INTERVAL` s; asked again meanwhile, it reads once more after that."""
+        obj = self.obj
+        if obj is None or self._waiting:
+            return
+        if self._fetching:
+            self._fetch_again = True
+            return
+        wait = self._fetch_started + REFETCH_INTERVAL - time.monotonic()
+        if self.fetches and wait > 0:
+            self._waiting = True
+            self.set_timer(wait, self._fetch_due)
+            return
+        self._fetching = True
+        self._fetch_again = False
+        self._fetch_started = time.monotonic()
+        self._asked_version = resource_version_of(obj)
+        self.fetches += 1
+        self._fetch_worker(self.fetches, kind_of(obj), str(obj.get("apiVersion") or ""), obj)
+
+    def _fetch_due(self) -> None:
+        self._waiting = False
+        if not self.deleted:
+            self.fetch()
+
+    @work(thread=True, group="object-fetch", exit_on_error=False)
+    def _fetch_worker(self, serial: int, kind: str, api_version: str, obj: Obj) -> None:
+        api = self.ktui.connection.api_client
+        try:
+            full = fetch_object(api, kind, api_version, namespace_of(obj), name_of(obj))
+        except FetchError as exc:
+            self.post_message(ObjectFetched(serial, None, exc.message))
+            return
+        self.post_message(ObjectFetched(serial, full, None))
+
+    @on(ObjectFetched)
+    def _fetched(self, message: ObjectFetched) -> None:
+        message.stop()
+        if message.serial != self.fetches:
+            return
+        self._fetching = False
+        if message.obj is not None:
+            self.full = message.obj
+            self.fetch_error = None
+        else:
+            self.fetch_error = message.error
+        if self.is_mounted:
+            self.show()
+        if self._fetch_again and not self.deleted:
+            self.fetch()
+
+    def status_line(self) -> Text:
+        """What the body says while there is no object to show: loading, or why not."""
+        if self.fetch_error is not None:
+            return Text(self.fetch_error, style="bold red")
+        if self.obj is None:
+            return Text("")
+        return Text(f"loading {label_of(self.obj)} from the server…", style="grey62")
 
     @property
     def body(self) -> SafeStatic:
         return self.query_one("#object-body", SafeStatic)
 
     def show(self) -> None:
-        if self.obj is None:
+        if self.full is None:
             self.match_count = 0
             self._update_title()
-            self.body.update("")
+            self.body.update(self.status_line())
             return
-        self.render_body(self.obj)
+        self.render_body(self.full)
 
     def _update_title(self) -> None:
         title = Text(no_wrap=True, overflow="ellipsis")
@@ -105,7 +209,10 @@ class ObjectScreen(InspectorScreen):
         if namespace_of(self.obj):
             title.append(f"  ns {namespace_of(self.obj)}", style="grey62")
         if self.deleted:
-            title.append("  ✖ deleted: showing its last known state", style="bold red")
+            last_known = ": showing its last known state" if self.full is not None else ""
+            title.append(f"  ✖ deleted{last_known}", style="bold red")
+        elif self.full is not None and self.fetch_error is not None:
+            title.append(f"  ⚠ not refreshed: {self.fetch_error}", style="bold yellow")
         if self.search:
             title.append(f"  /{self.search} ", style="yellow")
             if self.match_count and self.current_match is not None:
@@ -177,7 +284,7 @@ class ObjectScreen(InspectorScreen):
             return
         self.search = message.value
         self.current_match = None
-        if self.obj is not None:
+        if self.full is not None:
             self.paint(scroll=True)
 
     @on(Input.Submitted, "#object-search")
@@ -204,7 +311,7 @@ class ObjectScreen(InspectorScreen):
             search.remove_class("visible")
             self.query_one("#object-scroll").focus()
             self.search = ""
-            if self.obj is not None:
+            if self.full is not None:
                 self.paint()
             else:
                 self._update_title()
@@ -219,6 +326,8 @@ class ObjectScreen(InspectorScreen):
             if changed is not None:
                 self.obj = changed
                 self.deleted = False
+                if resource_version_of(changed) != self._asked_version:
+                    self.fetch()  # changed on the server: read it again
                 self.show()
                 return
         if any(self.object_uid in uids for uids in batch.deletes.values()):
@@ -236,6 +345,8 @@ class YamlScreen(ObjectScreen):
         Binding("d", "describe", "Describe", id="yaml.describe"),
     ]
     screen_name = "YAML"
+    yaml_text = ""
+    """The YAML shown ("" until the object is read from the server)."""
 
     def render_body(self, obj: Obj) -> None:
         self.yaml_text = object_yaml(obj)
@@ -259,14 +370,16 @@ class DescribeScreen(ObjectScreen):
         Binding("y", "yaml", "YAML", id="describe.yaml"),
     ]
     screen_name = "Describe"
+    describe_text = Text()
+    """The description shown (empty until the object is read from the server)."""
 
     def on_mount(self) -> None:
         super().on_mount()
         self.set_interval(1.0, self._tick)
 
     def _tick(self) -> None:
-        if self.obj is not None:
-            self.render_body(self.obj)
+        if self.full is not None:
+            self.render_body(self.full)
 
     def render_body(self, obj: Obj) -> None:
         kind = kind_of(obj)
@@ -283,8 +396,8 @@ class DescribeScreen(ObjectScreen):
 
     def on_other_changes(self, message: ClusterChanged) -> None:
         batch = message.batch
-        if (batch.upserts.get("Event") or batch.deletes.get("Event")) and self.obj is not None:
-            self.render_body(self.obj)
+        if (batch.upserts.get("Event") or batch.deletes.get("Event")) and self.full is not None:
+            self.render_body(self.full)
 
     def action_yaml(self) -> None:
         self.app.switch_screen(YamlScreen(self.object_uid, fallback=self.obj))
