@@ -332,11 +332,16 @@ def _replicasets_text(replicasets: list[Obj]) -> str:
 def _deployment_replicasets(out: _Writer, deployment: Obj, replicasets: Iterable[Obj]) -> None:
     """OldReplicaSets and NewReplicaSet as `kubectl describe deployment` shows them: the new one
     is the oldest whose template equals the deployment's (ignoring pod-template-hash), the old
-    ones are the others it controls that still want pods."""
-    owned = [rs for rs in replicasets if _controlled_by(rs, deployment)]
+    ones are all the others it controls, scaled to zero or not, in the API's (name) order:
+    kubectl v1.32 prints "web-5d4f (0/0 replicas created)" for a finished rollout's old one (the
+    e2e test compares with it)."""
+    owned = sorted(
+        (rs for rs in replicasets if _controlled_by(rs, deployment)),
+        key=lambda rs: str((rs.get("metadata") or {}).get("name", "")),
+    )
     new_name = current_replicaset_name(deployment, owned)
     new = [rs for rs in owned if (rs.get("metadata") or {}).get("name") == new_name]
-    old = [rs for rs in owned if rs not in new and (rs.get("spec") or {}).get("replicas", 1) != 0]
+    old = [rs for rs in owned if rs not in new]
     out.field("OldReplicaSets", _replicasets_text(old))
     out.field("NewReplicaSet", _replicasets_text(new))
 

@@ -214,11 +214,27 @@ def test_deployment_describe_has_kubectls_sections(
         ]
         return owned if len(owned) == 2 else None
 
-    replicasets = wait_for("the deployment's two replicasets", both_replicasets)
-    deployment = json.loads(
-        kubectl(cp, "get", "deployment", name, "-n", namespace, "-o", "json").stdout
-    )
-    theirs = kubectl(cp, "describe", "deployment", name, "-n", namespace).stdout
+    def deployment_now() -> dict[str, Any]:
+        return dict(
+            json.loads(kubectl(cp, "get", "deployment", name, "-n", namespace, "-o", "json").stdout)
+        )
+
+    def versions(deployment: dict[str, Any], replicasets: list[dict[str, Any]]) -> list[str]:
+        return [o["metadata"]["resourceVersion"] for o in (deployment, *replicasets)]
+
+    def one_moment() -> tuple[dict[str, Any], list[dict[str, Any]], str] | None:
+        """kubectl's describe between two identical reads of the Deployment and its
+        ReplicaSets, so that both sides describe the same versions (the rollout moves on
+        while kubectl runs)."""
+        replicasets = wait_for("the deployment's two replicasets", both_replicasets)
+        deployment = deployment_now()
+        text = kubectl(cp, "describe", "deployment", name, "-n", namespace).stdout
+        again = both_replicasets()
+        if again is None or versions(deployment_now(), again) != versions(deployment, replicasets):
+            return None
+        return deployment, replicasets, text
+
+    deployment, replicasets, theirs = wait_for("a still moment of the rollout", one_moment)
     mine = describe(deployment, "Deployment", [], datetime.now(UTC), replicasets).plain
 
     kubectl_names = _field_names(theirs)

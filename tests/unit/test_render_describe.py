@@ -161,3 +161,39 @@ def test_yaml_syntax_has_line_numbers() -> None:
         ["3", "-", "c"],
         ["4"],
     ]
+
+
+def test_old_replicasets_are_every_other_one_the_deployment_controls_even_scaled_to_zero() -> None:
+    """kubectl v1.32 lists a finished rollout's old ReplicaSet as "(0/0 replicas created)"."""
+    web = deployment()
+
+    def rs(name: str, image: str, replicas: int, status: int) -> dict[str, Any]:
+        template = {**web["spec"]["template"]}
+        template["spec"] = {"containers": [{**template["spec"]["containers"][0], "image": image}]}
+        return {
+            "kind": "ReplicaSet",
+            "metadata": {
+                "name": name,
+                "namespace": "shop",
+                "uid": f"uid-{name}",
+                "ownerReferences": [
+                    {"kind": "Deployment", "name": "web", "uid": "uid-web", "controller": True}
+                ],
+            },
+            "spec": {"replicas": replicas, "template": template},
+            "status": {"replicas": status},
+        }
+
+    stranger = rs("other-1", "web:1.0", 2, 2)
+    stranger["metadata"]["ownerReferences"] = []
+    sets = [
+        rs("web-c3", "web:1.4.2", 3, 3),
+        rs("web-b2", "web:1.3", 0, 0),
+        rs("web-a1", "web:1.2", 1, 1),
+        stranger,
+    ]
+    shown = describe(web, "Deployment", [], NOW, sets).plain
+    assert field(shown, "NewReplicaSet") == "web-c3 (3/3 replicas created)"
+    assert field(shown, "OldReplicaSets") == (
+        "web-a1 (1/1 replicas created), web-b2 (0/0 replicas created)"
+    )
