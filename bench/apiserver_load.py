@@ -6,12 +6,13 @@ changes the pods, so N stays exactly N) with `tests/e2e/controlplane.py`, the ha
 tests use; the binaries come from `scripts/build-control-plane.sh` (~/.cache/ktui).
 
 `load(count)` creates namespace `load` with 100 paused Deployments, one ReplicaSet each and
-`count` pods spread over them, each pod *realistic*: an init container, a native-sidecar-style
-init container, two app containers with env, probes, resources and mounts, a projected
-service-account token volume, a configMap and an emptyDir volume, labels and annotations; the
-server adds managedFields to each write. Each pod is created and then given a Running status
-(the server resets status on create), by `concurrency` threads that each keep one TLS
-connection open. Ten nodes `load-node-N` exist; no kubelet owns them.
+`count` pods spread over them, each pod *realistic*: `ktui.sim.realistic`'s (init container,
+native sidecar — which v1.20 keeps as a plain init container —, two app containers with env,
+probes, resources and mounts, a projected service-account token volume and more, Helm-style
+labels and annotations, a Running status); the server adds its own managedFields. Each pod is
+created and then given its Running status (the server resets status on create), by
+`concurrency` threads that each keep one TLS connection open. Ten nodes `load-node-N` exist; no
+kubelet owns them.
 
 `Churn(rate, kind)` then PATCHes `rate` pod statuses per second (a restart and a readiness
 flip with `status`, an annotation with `annotation`), as far as the server keeps up: it
@@ -36,10 +37,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 
 from controlplane import ControlPlane, ensure_built
 
+from ktui.sim.realistic import realistic_pod
+
 Obj = dict[str, Any]
 LOAD_NAMESPACE = "load"
 GROUPS = 100
 LOAD_NODES = 10
+INIT_REFUSED = frozenset(
+    {"readinessProbe", "livenessProbe", "startupProbe", "lifecycle", "restartPolicy"}
+)
 
 
 class _Client:
@@ -76,7 +82,8 @@ class _Client:
                 time.sleep(0.2 * (attempt + 1))
                 continue
             if response.status >= 400 and response.status != 409:
-                raise RuntimeError(f"{method} {path}: HTTP {response.status}")
+                message = json.loads(raw or b"{}").get("message", "") if raw[:1] == b"{" else ""
+                raise RuntimeError(f"{method} {path}: HTTP {response.status} {message[:300]}")
             return dict(json.loads(raw or b"{}"))
         raise RuntimeError(f"{method} {path}: the server kept refusing (429/5xx)")
 
@@ -92,165 +99,15 @@ def _owner(kind: str, obj: Obj) -> Obj:
     }
 
 
-def realistic_pod_spec(group: str, node: str) -> Obj:
-    """A pod spec of the size real pods have (2-4x the bench's one-container pods)."""
-    env = [{"name": f"SETTING_{k}", "value": f"value-{k}-{group}"} for k in range(8)]
-    env.append({"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}})
-    mounts = [
-        {"name": "config", "mountPath": "/etc/app"},
-        {"name": "scratch", "mountPath": "/tmp"},
-        {
-            "name": "kube-api-access",
-            "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
-            "readOnly": True,
-        },
-    ]
-    resources = {
-        "requests": {"cpu": "100m", "memory": "128Mi"},
-        "limits": {"cpu": "500m", "memory": "256Mi"},
-    }
-
-    def probe(path: str) -> Obj:
-        return {
-            "httpGet": {"path": path, "port": 8080, "scheme": "HTTP"},
-            "periodSeconds": 10,
-            "timeoutSeconds": 1,
-            "failureThreshold": 3,
-            "successThreshold": 1,
-        }
-
-    def container(name: str, image: str) -> Obj:
-        return {
-            "name": name,
-            "image": image,
-            "imagePullPolicy": "IfNotPresent",
-            "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
-            "env": env,
-            "resources": resources,
-            "volumeMounts": mounts,
-            "livenessProbe": probe("/healthz"),
-            "readinessProbe": probe("/ready"),
-            "terminationMessagePath": "/dev/termination-log",
-            "terminationMessagePolicy": "File",
-        }
-
-    return {
-        "nodeName": node,
-        "serviceAccountName": "default",
-        "initContainers": [
-            {
-                "name": "migrate",
-                "image": f"registry.example.com/{group}/migrate:1.4.2",
-                "command": ["/bin/migrate", "--wait"],
-                "resources": resources,
-            },
-            {
-                "name": "proxy",
-                "image": "registry.example.com/mesh/proxy:1.21.0",
-                "restartPolicy": "Always",
-                "resources": resources,
-            },
-        ],
-        "containers": [
-            container("app", f"registry.example.com/{group}/app:2.31.0"),
-            container("metrics", "registry.example.com/observability/exporter:0.9.1"),
-        ],
-        "volumes": [
-            {"name": "config", "configMap": {"name": f"{group}-config", "defaultMode": 420}},
-            {"name": "scratch", "emptyDir": {}},
-            {
-                "name": "kube-api-access",
-                "projected": {
-                    "defaultMode": 420,
-                    "sources": [
-                        {
-                            "serviceAccountToken": {
-                                "expirationSeconds": 3607,
-                                "path": "token",
-                            }
-                        },
-                        {
-                            "configMap": {
-                                "name": "kube-root-ca.crt",
-                                "items": [{"key": "ca.crt", "path": "ca.crt"}],
-                            }
-                        },
-                        {
-                            "downwardAPI": {
-                                "items": [
-                                    {
-                                        "path": "namespace",
-                                        "fieldRef": {"fieldPath": "metadata.namespace"},
-                                    }
-                                ]
-                            }
-                        },
-                    ],
-                },
-            },
-        ],
-        "tolerations": [
-            {
-                "key": "node.kubernetes.io/not-ready",
-                "operator": "Exists",
-                "effect": "NoExecute",
-                "tolerationSeconds": 300,
-            },
-            {
-                "key": "node.kubernetes.io/unreachable",
-                "operator": "Exists",
-                "effect": "NoExecute",
-                "tolerationSeconds": 300,
-            },
-        ],
-    }
-
-
-def running_status(pod: Obj, index: int, started: str) -> Obj:
-    """The status a kubelet would write for the pod, every container up and ready."""
-    spec = pod["spec"]
-
-    def status(container: Obj, *, init: bool) -> Obj:
-        done = init and container.get("restartPolicy") != "Always"
-        state: Obj = (
-            {
-                "terminated": {
-                    "exitCode": 0,
-                    "reason": "Completed",
-                    "startedAt": started,
-                    "finishedAt": started,
-                    "containerID": f"containerd://{index:08x}{container['name']}",
-                }
-            }
-            if done
-            else {"running": {"startedAt": started}}
-        )
-        return {
-            "name": container["name"],
-            "image": container["image"],
-            "imageID": f"{container['image']}@sha256:{'ab' * 32}",
-            "containerID": f"containerd://{index:08x}{container['name']}",
-            "ready": not done,
-            "started": not done,
-            "restartCount": 0,
-            "state": state,
-        }
-
-    conditions = [
-        {"type": kind, "status": "True", "lastProbeTime": None, "lastTransitionTime": started}
-        for kind in ("Initialized", "Ready", "ContainersReady", "PodScheduled")
-    ]
-    return {
-        "phase": "Running",
-        "hostIP": f"10.0.{index % LOAD_NODES}.1",
-        "podIP": f"10.{64 + index // 65536}.{index // 256 % 256}.{index % 256}",
-        "podIPs": [{"ip": f"10.{64 + index // 65536}.{index // 256 % 256}.{index % 256}"}],
-        "startTime": started,
-        "qosClass": "Burstable",
-        "conditions": conditions,
-        "initContainerStatuses": [status(c, init=True) for c in spec["initContainers"]],
-        "containerStatuses": [status(c, init=False) for c in spec["containers"]],
-    }
+def _completed(status: Obj) -> Obj:
+    """An init container's status as done (on v1.20 a sidecar is a plain init container,
+    which must end before the app containers start)."""
+    state = status.get("state") or {}
+    started = (state.get("running") or state.get("terminated") or {}).get("startedAt")
+    done = {"exitCode": 0, "reason": "Completed", "startedAt": started, "finishedAt": started}
+    if status.get("containerID"):
+        done["containerID"] = status["containerID"]
+    return {**status, "ready": True, "started": False, "state": {"terminated": done}}
 
 
 class ApiServerLoad:
@@ -319,7 +176,6 @@ class ApiServerLoad:
         client = self.client()
         client.call("POST", "/api/v1/namespaces", {"metadata": {"name": LOAD_NAMESPACE}})
         base = f"/apis/apps/v1/namespaces/{LOAD_NAMESPACE}"
-        started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         groups = min(GROUPS, max(count, 1))
         owners: list[tuple[Obj, dict[str, str], str]] = []
         for g in range(groups):
@@ -366,31 +222,47 @@ class ApiServerLoad:
         pods_path = f"/api/v1/namespaces/{LOAD_NAMESPACE}/pods"
         done = itertools.count(1)
 
+        per_group = max(1, count // groups)
+
         def make(i: int) -> Callable[[_Client], None]:
-            replicaset, labels, group = owners[i % groups]
+            replicaset, labels, _group = owners[i % groups]
             name = f"{replicaset['metadata']['name']}-{i:06d}"
 
             def job(client: _Client) -> None:
+                # ktui.sim.realistic's pod (as the memory bench's), made this server's: its
+                # name, the load ReplicaSet as owner, a load node; no explicit priority (the
+                # Priority admission plugin refuses one without a PriorityClass).
+                real = realistic_pod(i, replicas=per_group, nodes=LOAD_NODES)
+                meta = real["metadata"]
+                spec = {
+                    k: v
+                    for k, v in real["spec"].items()
+                    if k not in ("priority", "preemptionPolicy")
+                }
+                spec["nodeName"] = f"load-node-{i % LOAD_NODES}"
+                # v1.20 has no native sidecars: it refuses probes on an init container.
+                spec["initContainers"] = [
+                    {k: v for k, v in c.items() if k not in INIT_REFUSED}
+                    for c in spec.get("initContainers", ())
+                ]
                 pod = {
                     "metadata": {
                         "name": name,
-                        "labels": {**labels, "tier": "backend", "team": f"team-{i % 7}"},
-                        "annotations": {
-                            "prometheus.io/scrape": "true",
-                            "prometheus.io/port": "8080",
-                            "kubectl.kubernetes.io/default-container": "app",
-                        },
+                        "labels": {**meta.get("labels", {}), **labels},
+                        "annotations": meta.get("annotations", {}),
                         "ownerReferences": [_owner("ReplicaSet", replicaset)],
                     },
-                    "spec": realistic_pod_spec(group, f"load-node-{i % LOAD_NODES}"),
+                    "spec": spec,
                 }
-                # The status follows the spec the server kept (v1.20 drops an init
-                # container's restartPolicy: no native sidecars there).
-                created = client.call("POST", pods_path, pod)
+                client.call("POST", pods_path, pod)
+                status = real["status"]
+                status["initContainerStatuses"] = [
+                    _completed(c) for c in status.get("initContainerStatuses", ())
+                ]
                 client.call(
                     "PATCH",
                     f"{pods_path}/{name}/status",
-                    {"status": running_status(created, i, started)},
+                    {"status": status},
                     "application/merge-patch+json",
                 )
                 n = next(done)
