@@ -7,6 +7,7 @@ changes, not the size of the cluster. The header's count and the problems screen
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from ktui.cluster.batcher import ChangeBatch
@@ -19,12 +20,15 @@ class Triage:
         self.version = 0
         """Bumped whenever a problem appears, changes or goes away."""
 
-    def apply(self, batch: ChangeBatch) -> set[str]:
-        """Look again at what the batch changed; the uids whose problem changed."""
+    def apply(
+        self, batch: ChangeBatch, problems: Mapping[str, Problem | None] | None = None
+    ) -> set[str]:
+        """Look again at what the batch changed; the uids whose problem changed. `problems`:
+        the verdicts already read (`model.read_ahead`), uid -> `problem_of(object)`."""
         changed: set[str] = set()
         for kind in TRIAGED_KINDS:
             for uid, obj in batch.upserts.get(kind, {}).items():
-                problem = problem_of(obj)
+                problem = problems[uid] if problems is not None else problem_of(obj)
                 if problem is None:
                     if self._problems.pop(uid, None) is not None:
                         changed.add(uid)

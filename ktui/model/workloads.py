@@ -19,16 +19,11 @@ from typing import Any
 from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.kinds import CHILD_KINDS, ROLLOUT_KINDS, WORKLOAD_KINDS
 from ktui.model.objects import ObjectMirror
+from ktui.model.read_ahead import BatchFacts, read_ahead
 from ktui.model.timeline import Change, Timeline, event_change
 from ktui.model.triage import Triage
-from ktui.view.pod import Phase, pod_phase
-from ktui.view.stuck import (
-    StuckReason,
-    looks_at_pods,
-    may_be_stuck,
-    pod_problem,
-    rollout_problem,
-)
+from ktui.view.pod import Phase
+from ktui.view.stuck import StuckReason, looks_at_pods, rollout_problem
 
 Obj = dict[str, Any]
 
@@ -166,11 +161,15 @@ class WorkloadTree:
 
     # ------------------------------------------------------------------ updates
 
-    def apply(self, batch: ChangeBatch) -> TreeChanges:
+    def apply(self, batch: ChangeBatch, facts: BatchFacts | None = None) -> TreeChanges:
+        """Apply one batch, whole. `facts`: what `read_ahead(batch)` read of its objects (the
+        app reads them on the batcher thread, see `model.read_ahead`); None reads them here."""
+        if facts is None:
+            facts = read_ahead(batch)
         self.objects.apply(batch)
         changes = TreeChanges(events=bool(batch.upserts.get("Event") or batch.deletes.get("Event")))
         changes.states = bool(batch.states)
-        changes.problems = self.triage.apply(batch)
+        changes.problems = self.triage.apply(batch, facts.problems)
         arrived: list[str] = []
         """Workloads and children new in this batch: owners that pods may have been waiting for."""
         for kind in WORKLOAD_KINDS:
@@ -209,13 +208,18 @@ class WorkloadTree:
                     self._place_pod(uid, self.objects.get(uid), changes)
                 elif uid in self.child_owner and self.child_owner[uid] is None:
                     self._place_child(uid, changes)
+        timeline = self.timeline
         for uid, pod in batch.upserts.get("Pod", {}).items():
-            self.pod_phase[uid] = pod_phase(pod)
-            if may_be_stuck(pod) and pod_problem(pod) is not None:
+            pod_facts = facts.pods[uid]
+            self.pod_phase[uid] = pod_facts.phase
+            if pod_facts.troubled:
                 self._troubled_pods.add(uid)
             else:
                 self._troubled_pods.discard(uid)
             self._place_pod(uid, pod, changes)
+            if self.workload_kind.get(self.pod_owner.get(uid) or "") in ROLLOUT_KINDS:
+                # The timeline's next tree of this workload reads this pod from here.
+                timeline.note_pod(pod, pod_facts.place)
         for uid in batch.deletes.get("Pod", ()):
             self.pod_phase.pop(uid, None)
             self._troubled_pods.discard(uid)

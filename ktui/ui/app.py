@@ -18,6 +18,7 @@ from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.cache import ClusterCache
 from ktui.cluster.connection import Connection
 from ktui.config import Config, effective_settings, load_config_or_warning, namespace_override
+from ktui.model.read_ahead import BatchFacts, read_ahead
 from ktui.model.workloads import WorkloadTree
 from ktui.render.safe import visible
 from ktui.settings import Settings
@@ -161,9 +162,16 @@ class KtuiApp(App[int], inherit_bindings=False):
         generation = self.generation
 
         def on_batch(batch: ChangeBatch) -> None:
-            # On the batcher thread: only post. The batcher builds the next batch once the main
-            # screen acks this one (ClusterChanged.ack), so batches grow, messages never queue.
-            self.post_message(BatchArrived(generation, batch))
+            # On the batcher thread: read what the model needs of each object (pure, never the
+            # model: see `ktui.model.read_ahead`), then post both in one message; the event
+            # loop is free meanwhile. The batcher builds the next batch once the main screen
+            # acks this one (ClusterChanged.ack), so batches grow, messages never queue.
+            try:
+                facts: BatchFacts | None = read_ahead(batch)
+            except Exception:  # never lose the batch: the model reads it again on the loop
+                log.exception("reading batch %d ahead failed", batch.sequence)
+                facts = None
+            self.post_message(BatchArrived(generation, batch, facts))
 
         self.model = WorkloadTree(self.clock, timeline_interval=self.timeline_interval)
         self.cluster = self.cache_factory(self.connection, on_batch)
@@ -178,7 +186,7 @@ class KtuiApp(App[int], inherit_bindings=False):
         # switch is dropped here, so screens only ever see batches of the current model.
         if message.generation != self.generation or cluster is None:
             return
-        changes = self.model.apply(message.batch)
+        changes = self.model.apply(message.batch, message.facts)
         for screen in self.screen_stack:
             screen.post_message(ClusterChanged(message.batch, changes, cluster.ack_batch))
 
