@@ -187,8 +187,16 @@ class KtuiApp(App[int], inherit_bindings=False):
         if message.generation != self.generation or cluster is None:
             return
         changes = self.model.apply(message.batch, message.facts)
-        for screen in self.screen_stack:
+        for screen in self._ktui_screens():
             screen.post_message(ClusterChanged(message.batch, changes, cluster.ack_batch))
+
+    def _ktui_screens(self) -> list[Screen[Any]]:
+        """The screen stack without Textual's own blank screen at its bottom (under the main
+        screen). That one shows nothing of ours, and a message to it cost a repaint of the whole
+        top screen per batch: once it went idle, Textual handed its pending repaint, as a
+        screen below the top one, to the top screen (every line redrawn, not only the changed
+        ones)."""
+        return [screen for screen in self.screen_stack if type(screen) is not Screen]
 
     def stop_cluster(self) -> None:
         cluster, self.cluster = self.cluster, None
@@ -219,7 +227,7 @@ class KtuiApp(App[int], inherit_bindings=False):
         self._announce_scope()
 
     def _announce_scope(self) -> None:
-        for screen in self.screen_stack:
+        for screen in self._ktui_screens():
             screen.post_message(ScopeChanged())
 
     def on_unmount(self) -> None:
@@ -243,7 +251,7 @@ class KtuiApp(App[int], inherit_bindings=False):
         streams that ended, instead of waiting out the back-off."""
         if self.cluster is not None:
             self.cluster.retry()
-        for screen in self.screen_stack:
+        for screen in self._ktui_screens():
             screen.post_message(RetryRequested())
         self.notify("Retrying the watches that failed and the log streams that ended.", timeout=4)
 
