@@ -55,6 +55,11 @@ Obj = dict[str, Any]
 
 TIMELINE_INTERVAL = 1.0
 """Seconds between two timeline entries of one workload at least (`WorkloadTree`)."""
+TIMELINE_BUDGET = 0.005
+"""Seconds of timeline recording per batch or tick at most (`WorkloadTree.timeline_budget`):
+what a key may wait behind it."""
+TIMELINE_TICK = 0.2
+"""Seconds between the timer's calls that record what the budget left due."""
 
 
 class KtuiApp(App[int], inherit_bindings=False):
@@ -99,7 +104,7 @@ class KtuiApp(App[int], inherit_bindings=False):
         """Seconds between two timeline entries of one workload at least (0: every batch)."""
         self.cluster: ClusterCache | None = None
         """The running watch caches; screens never read them (they read `model`)."""
-        self.model = WorkloadTree(self.clock, timeline_interval=self.timeline_interval)
+        self.model = self._new_model()
         """What the screens show, fed only by the batches of the current cache."""
         self.generation = 0
         """Bumped on every namespace/context switch, so late batches of an old cache are ignored."""
@@ -139,7 +144,7 @@ class KtuiApp(App[int], inherit_bindings=False):
     def on_mount(self) -> None:
         self.push_screen(MainScreen())
         # Timeline entries held back by the interval are recorded even when no batch follows.
-        self.set_interval(TIMELINE_INTERVAL, lambda: self.model.record_due_timeline())
+        self.set_interval(TIMELINE_TICK, lambda: self.model.record_due_timeline())
         self.start_cluster()
         self._apply_config()
 
@@ -173,11 +178,16 @@ class KtuiApp(App[int], inherit_bindings=False):
                 facts = None
             self.post_message(BatchArrived(generation, batch, facts))
 
-        self.model = WorkloadTree(self.clock, timeline_interval=self.timeline_interval)
+        self.model = self._new_model()
         self.cluster = self.cache_factory(self.connection, on_batch)
         # The states the header shows before the first batch (every kind "syncing").
         self.model.objects.states.update(self.cluster.states())
         self.cluster.start()
+
+    def _new_model(self) -> WorkloadTree:
+        model = WorkloadTree(self.clock, timeline_interval=self.timeline_interval)
+        model.timeline_budget = TIMELINE_BUDGET if self.timeline_interval > 0 else None
+        return model
 
     @on(BatchArrived)
     def _batch_arrived(self, message: BatchArrived) -> None:
