@@ -23,13 +23,17 @@ p99 / 100 ms at 100,000, lag p99 / 300 ms), measured in the same run. Nothing is
 
     .venv/bin/python bench/bench_latency.py [--sizes 1000,10000] [--rate 2000] [--rounds 30]
     .venv/bin/python bench/bench_latency.py --sizes 100000 --rounds 20
+    .venv/bin/python bench/bench_latency.py --sizes 10000 --profile   # where the loop's time goes
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import io
 import os
+import pstats
 import statistics
 import sys
 import time
@@ -80,6 +84,7 @@ class SizeResult:
     rss_growth_mb: float = 0.0
     keys: dict[str, list[float]] = field(default_factory=dict)
     lags: list[float] = field(default_factory=list)
+    profile: str = ""
 
 
 async def timed_press(pilot: Pilot[Any], key: str, done: Callable[[], bool]) -> float:
@@ -117,7 +122,9 @@ async def timed_press(pilot: Pilot[Any], key: str, done: Callable[[], bool]) -> 
     return time.perf_counter() - start
 
 
-async def measure(sim: SimProcess, pods: int, rate: int, rounds: int) -> SizeResult:
+async def measure(
+    sim: SimProcess, pods: int, rate: int, rounds: int, profile: bool = False
+) -> SizeResult:
     result = SizeResult(pods)
     settings = Settings(kubeconfig=sim.kubeconfig, namespace="load")
     connection = connect(settings)
@@ -163,6 +170,9 @@ async def measure(sim: SimProcess, pods: int, rate: int, rounds: int) -> SizeRes
             }
             pods_pane.focus()
             await pilot._wait_for_screen()
+            profiler = cProfile.Profile() if profile else None
+            if profiler is not None:
+                profiler.enable()
             filter_input = screen.query_one("#filter", Input)
             for index in range(rounds):
                 # down, or up from the last row: every press moves the cursor
@@ -195,6 +205,13 @@ async def measure(sim: SimProcess, pods: int, rate: int, rounds: int) -> SizeRes
                     await timed_press(pilot, "escape", lambda: app.screen is screen)
                 )
                 await asyncio.sleep(0.05)  # keys typed at a human pace, not back to back
+            if profiler is not None:
+                profiler.disable()
+                out = io.StringIO()
+                stats = pstats.Stats(profiler, stream=out)
+                stats.sort_stats("cumulative").print_stats(45)
+                stats.sort_stats("tottime").print_stats(25)
+                result.profile = out.getvalue()
             screen.batch_observer = None
             sim.stop_churn()
             result.keys = keys
@@ -236,6 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000", help="pod counts (default 1000,10000)")
     parser.add_argument("--rate", type=int, default=2000, help="pod changes/s (default 2000)")
     parser.add_argument("--rounds", type=int, default=30, help="presses of each key (default 30)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="cProfile the event loop's thread over the keys (inflates that run's numbers)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     print(f"bench_latency: sizes {sizes}, {args.rate} changes/s, {machine_note()}", flush=True)
@@ -244,8 +266,11 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         with SimProcess(pods) as sim:
             print(f"{pods} pods: server up after {time.perf_counter() - started:.1f} s", flush=True)
-            results.append(asyncio.run(measure(sim, pods, args.rate, args.rounds)))
+            results.append(asyncio.run(measure(sim, pods, args.rate, args.rounds, args.profile)))
     report(results, args.rate)
+    for r in results:
+        if r.profile:
+            print(f"\n== cProfile of the event loop's thread, {r.pods} pods\n{r.profile}")
     print(f"\n(at the end: {machine_note()})")
     return 0
 

@@ -155,7 +155,8 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.empty_message = empty_message
         self.lines_drawn = 0
         """Lines rendered so far (the bench reads it: display work per batch)."""
-        self._strip_cache: dict[tuple[str, bool, bool, int], Strip] = {}
+        self._strip_cache: dict[str, dict[tuple[bool, bool, int], Strip]] = {}
+        """Row key -> (is the cursor, has the focus, width) -> its drawn line."""
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._now = self.clock()
         self._filter = RowFilter()
@@ -192,6 +193,8 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         changed = False
         resort = False
         removed = False
+        changed_keys: list[str] = []
+        widths_before = list(self._natural_widths)
         row_filter = self._filter
         for key in deletes:
             if self._rows.pop(key, None) is not None:
@@ -223,14 +226,29 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
             self._sort_values[key] = value
             self._grow_widths(row)
             changed = True
-        if changed:
-            self._strip_cache.clear()
-            if resort:
-                self._order_dirty = True
-            elif removed and not self._order_dirty:
-                self._order = [k for k in self._order if k in self._rows]
-                self._index = {k: i for i, k in enumerate(self._order)}
-            self._after_change()
+            changed_keys.append(key)
+        if not changed:
+            return
+        if not (resort or removed or self._order_dirty) and self._natural_widths == widths_before:
+            # Only cells changed, in rows that stay where they are, with the same column
+            # widths: the order, the cursor and the other lines are as they were. Forget and
+            # redraw those rows' lines only (under churn most batches are this: a few rows of
+            # many, and every line of the pane used to be drawn again).
+            top = int(self.scroll_y)
+            bottom = top + max(0, self.size.height - 1)
+            for key in changed_keys:
+                self._strip_cache.pop(key, None)
+                index = self._index.get(key)
+                if index is not None and top <= index < bottom:
+                    self.refresh_line(index + 1)
+            return
+        self._strip_cache.clear()
+        if resort:
+            self._order_dirty = True
+        elif removed and not self._order_dirty:
+            self._order = [k for k in self._order if k in self._rows]
+            self._index = {k: i for i, k in enumerate(self._order)}
+        self._after_change()
 
     def _row_sort_value(self, key: str, row: Row) -> Any:
         if self._sort_key is not None and self._sort_column is None:
@@ -509,13 +527,15 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
             return Strip.blank(width, base)
         key = self._order[index]
         is_cursor = key == self.cursor_key
-        cache_key = (key, is_cursor, self.has_focus, width)
-        strip = self._strip_cache.get(cache_key)
-        if strip is None:
-            strip = self._render_row(self._rows[key], width, base, is_cursor)
+        cache_key = (is_cursor, self.has_focus, width)
+        strips = self._strip_cache.get(key)
+        if strips is None:
             if len(self._strip_cache) > 4096:
                 self._strip_cache.clear()
-            self._strip_cache[cache_key] = strip
+            strips = self._strip_cache[key] = {}
+        strip = strips.get(cache_key)
+        if strip is None:
+            strip = strips[cache_key] = self._render_row(self._rows[key], width, base, is_cursor)
         return strip
 
     def _render_header(self, width: int, base: Style) -> Strip:
