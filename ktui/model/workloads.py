@@ -148,6 +148,11 @@ class WorkloadTree:
                 result.append(child)
         return result
 
+    def has_troubled_pods(self, workload_uid: str) -> bool:
+        """Whether one of the workload's pods cannot start (then `rollout_problem` reads its
+        pods; otherwise only the workload and its children)."""
+        return not self._troubled_pods.isdisjoint(self.pods_of.get(workload_uid, ()))
+
     def rollout_problem(self, workload_uid: str, now: datetime) -> StuckReason | None:
         """Why the workload's rollout does not progress (view.stuck), from what the batches
         delivered: its ReplicaSets / ControllerRevisions and, only while a rollout is under way
@@ -157,7 +162,7 @@ class WorkloadTree:
             return None
         # Pod-based reasons need a pod that cannot start; most workloads have none, and then
         # their pods are not read at all (the verdict is the same without them).
-        troubled = not self._troubled_pods.isdisjoint(self.pods_of.get(workload_uid, ()))
+        troubled = self.has_troubled_pods(workload_uid)
         pods = self.pods(workload_uid) if troubled and looks_at_pods(obj) else []
         return rollout_problem(obj, self.children(workload_uid), pods, now)
 
@@ -315,9 +320,10 @@ class WorkloadTree:
                 break
         return recorded
 
-    def _top_workload(self, uid: str) -> str | None:
+    def _top_workload(self, uid: str, chain: list[str] | None = None) -> str | None:
         """The outermost workload in the owner chain of `uid` (CronJob over its Job)."""
-        chain = self.objects.owner_chain(uid)
+        if chain is None:
+            chain = self.objects.owner_chain(uid)
         top = None
         for owner_uid in chain:
             if owner_uid in self.workloads:
@@ -344,14 +350,14 @@ class WorkloadTree:
     def _place_pod(self, uid: str, pod: Obj | None, changes: TreeChanges) -> None:
         if pod is None:
             return
-        owner = self._top_workload(uid)
+        chain = self.objects.owner_chain(uid)
+        owner = self._top_workload(uid, chain)
         previous = self.pod_owner.get(uid)
         if previous is not None and previous != owner:
             self.pods_of.get(previous, set()).discard(uid)
             changes.removed_pods.setdefault(previous, set()).add(uid)
             changes.workloads.add(previous)
         self.pod_owner[uid] = owner
-        chain = self.objects.owner_chain(uid)
         self.pod_parent[uid] = chain[0] if chain else None
         if owner is not None:
             self.pods_of.setdefault(owner, set()).add(uid)

@@ -155,6 +155,8 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         """The namespaces the last `:ns` check listed (tab completes them too)."""
         self._quit_asked = -QUIT_CONFIRM_SECONDS
         """When `q` was last pressed (time.monotonic)."""
+        self._row_memo: dict[str, tuple[Obj, tuple[Obj, ...], tuple[object, ...], Row]] = {}
+        """Workload uid -> (its object, its children, view and phase counts, its row)."""
         self.batch_observer: Callable[[ClusterChanged, float], None] | None = None
         """Called after each batch is applied, with the seconds it took (the bench's hook)."""
 
@@ -233,6 +235,7 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
     # ------------------------------------------------------------------ data
 
     def _reset(self) -> None:
+        self._row_memo.clear()
         self.workloads.clear()
         self.children_table.clear()
         self.pods.clear()
@@ -288,6 +291,8 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         with self.app.batch_update():
             upserts: dict[str, Row] = {}
             deletes = set(changes.removed_workloads)
+            for uid in changes.removed_workloads:
+                self._row_memo.pop(uid, None)
             for uid in changes.workloads:
                 obj = tree.workloads.get(uid)
                 if obj is None:
@@ -307,14 +312,41 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         return kind == self.kind_filter
 
     def _workload_cells(self, uid: str, obj: Obj, now: datetime) -> Row:
-        return workload_cells_for(
-            self.kind_filter,
+        tree = self._tree
+        counts = tree.phase_counts(uid)
+        all_namespaces = self.ktui.connection.namespace is None
+        kind = self.kind_filter
+        # A row is a function of the workload object, its children, its pods' phase counts and
+        # the view, except CronJob / Job rows (durations run with `now`) and workloads with a
+        # pod that cannot start (HEALTH then reads the pods): the others are built again only
+        # when one of those changed. Under pod churn every workload is touched every batch
+        # while its row stays the same.
+        memo = kind not in ("CronJob", "Job") and not tree.has_troubled_pods(uid)
+        children = tuple(tree.children(uid))
+        inputs = (kind, all_namespaces, tuple(counts.values()))
+        if memo:
+            known = self._row_memo.get(uid)
+            if (
+                known is not None
+                and known[0] is obj
+                and known[2] == inputs
+                and len(known[1]) == len(children)
+                and all(a is b for a, b in zip(known[1], children, strict=True))
+            ):
+                return known[3]
+        row = workload_cells_for(
+            kind,
             obj,
-            self._tree.phase_counts(uid),
+            counts,
             now,
-            all_namespaces=self.ktui.connection.namespace is None,
-            problem=self._tree.rollout_problem(uid, now),
+            all_namespaces=all_namespaces,
+            problem=tree.rollout_problem(uid, now),
         )
+        if memo:
+            self._row_memo[uid] = (obj, children, inputs, row)
+        else:
+            self._row_memo.pop(uid, None)
+        return row
 
     def _reload_workloads(self) -> None:
         now = self.ktui.clock()
