@@ -152,7 +152,9 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.cursor_key: str | None = None
         self._last_cursor_index = 0
         self._announced_key: str | None = None
-        self.empty_message = empty_message
+        self._empty_message = empty_message
+        self._title_shown: str | Text | None = None
+        self._subtitle_shown: str | Text | None = None
         self.lines_drawn = 0
         """Lines rendered so far (the bench reads it: display work per batch)."""
         self._strip_cache: dict[str, dict[tuple[bool, bool, int], Strip]] = {}
@@ -162,6 +164,30 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._filter = RowFilter()
         self.labels_of: Callable[[str], Labels | None] | None = None
         """key -> the labels of the row's object, for `-l` filters (None: no labels)."""
+
+    @property
+    def empty_message(self) -> str:
+        """What the pane says when it has no rows."""
+        return self._empty_message
+
+    @empty_message.setter
+    def empty_message(self, message: str) -> None:
+        if message != self._empty_message:
+            self._empty_message = message
+            self.refresh()
+
+    def set_title(self, title: str | Text) -> None:
+        """`border_title`, assigned only when it changed: Textual repaints every line of the
+        widget on each assignment, and the main screen sets its titles after every batch."""
+        if title != self._title_shown:
+            self._title_shown = title
+            self.border_title = title
+
+    def set_subtitle(self, subtitle: str | Text) -> None:
+        """`border_subtitle`, assigned only when it changed (see `set_title`)."""
+        if subtitle != self._subtitle_shown:
+            self._subtitle_shown = subtitle
+            self.border_subtitle = subtitle
 
     # ---------------------------------------------------------------- data
 

@@ -609,24 +609,26 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         name = kind_label(self.kind_filter)
         scope = self.ktui.connection.namespace or "all namespaces"
         back = " · o: back to the pod" if self._owner_jump is not None else ""
-        self.workloads.border_title = safe_text(
-            f"{name} [{count_of(self.workloads)}] · {scope}{back}{self._loading()}"
-            f"{self.workloads.filter_description}"
+        self.workloads.set_title(
+            safe_text(
+                f"{name} [{count_of(self.workloads)}] · {scope}{back}{self._loading()}"
+                f"{self.workloads.filter_description}"
+            )
         )
         selected = tree.workloads.get(self.selected_workload or "")
         if selected is None:
-            self.children_table.border_title = "ReplicaSets · Revisions · Jobs"
-            self.pods.border_title = "Pods"
+            self.children_table.set_title("ReplicaSets · Revisions · Jobs")
+            self.pods.set_title("Pods")
             return
         label = f"{selected.get('kind', '')}/{name_of(selected)}"
         children = self.children_table
-        self.children_table.border_title = safe_text(
-            f"{label} [{count_of(children)}]{children.filter_description}"
+        self.children_table.set_title(
+            safe_text(f"{label} [{count_of(children)}]{children.filter_description}")
         )
         child = tree.objects.get(self.selected_child) if self.selected_child else None
         of = name_of(child) if self._pods_follow_child and child is not None else label
-        self.pods.border_title = safe_text(
-            f"Pods of {of} [{count_of(self.pods)}]{self.pods.filter_description}"
+        self.pods.set_title(
+            safe_text(f"Pods of {of} [{count_of(self.pods)}]{self.pods.filter_description}")
         )
 
     def _loading(self) -> str:
@@ -710,7 +712,7 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             ]
             since = min(moments) if moments and table.total_count else None
             table.set_class(since is not None, "stale")
-            table.border_subtitle = f"stale since {clock_time(since)}" if since else ""
+            table.set_subtitle(f"stale since {clock_time(since)}" if since else "")
 
     def _explain_empty(self) -> None:
         """Say in the pane why it is empty: forbidden, still syncing, unreachable."""
@@ -737,8 +739,6 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             CachePhase.ERROR,
         ):
             self.pods.empty_message = f"Pods: {pod_state.message or pod_state.phase.value}"
-        self.workloads.refresh()
-        self.pods.refresh()
 
     # ------------------------------------------------------------------ actions
 
