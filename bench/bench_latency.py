@@ -210,6 +210,7 @@ async def measure(
                 out = io.StringIO()
                 stats = pstats.Stats(profiler, stream=out)
                 stats.sort_stats("cumulative").print_stats(45)
+                stats.sort_stats("cumulative").print_stats("ktui/", 40)
                 stats.sort_stats("tottime").print_stats(25)
                 result.profile = out.getvalue()
             screen.batch_observer = None
