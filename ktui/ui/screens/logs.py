@@ -33,7 +33,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from ktui.cluster.logs import (
@@ -48,6 +48,7 @@ from ktui.paths import ensure_dir, saved_logs_dir
 from ktui.render.safe import safe_text
 from ktui.ui.messages import ClusterChanged, RetryRequested
 from ktui.ui.screens.base import InspectorScreen
+from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.input import KtuiInput
 from ktui.ui.widgets.log_view import MAX_LINES, ChunkInbox, LogView
 from ktui.ui.widgets.safe import SafeStatic
@@ -149,7 +150,7 @@ class LogsScreen(InspectorScreen):
         yield SafeStatic(id="logs-error")
         yield LogView(id="log")
         yield KtuiInput(placeholder="search…", id="logs-search")
-        yield Footer()
+        yield KtuiFooter()
 
     @property
     def view(self) -> LogView:

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.kinds import (
@@ -54,6 +54,7 @@ from ktui.ui.live_table import LiveTable
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.pod_actions import PodActions, pod_action_bindings
 from ktui.ui.screens.rollout import ROLLOUT_BINDINGS, RolloutActions, read_only_binding
+from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.header import ClusterHeader
 from ktui.ui.widgets.input import KtuiInput
 from ktui.view.children import child_revision, current_child_uid
@@ -186,7 +187,7 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             id="command",
             completer=self._complete_command,
         )
-        yield Footer()
+        yield KtuiFooter()
 
     @property
     def workloads(self) -> LiveTable:

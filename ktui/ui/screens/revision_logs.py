@@ -21,7 +21,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer
 
 from ktui.cluster.logs import (
     INITIAL_TAIL_LINES,
@@ -33,6 +32,7 @@ from ktui.cluster.logs import (
 from ktui.render.safe import safe_text
 from ktui.ui.messages import ClusterChanged, RetryRequested
 from ktui.ui.screens.base import InspectorScreen
+from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.log_view import ChunkInbox, LogView
 from ktui.ui.widgets.safe import SafeStatic
 from ktui.view.images import pod_template
@@ -91,7 +91,7 @@ class RevisionLogsScreen(InspectorScreen):
         yield SafeStatic(id="logs-status")
         yield SafeStatic(id="logs-error")
         yield LogView(id="log")
-        yield Footer()
+        yield KtuiFooter()
 
     @property
     def view(self) -> LogView:

@@ -18,7 +18,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from ktui.model.objects import kind_of, label_of, namespace_of
 from ktui.render.describe import (
@@ -32,6 +32,7 @@ from ktui.render.describe import (
 )
 from ktui.ui.messages import ClusterChanged
 from ktui.ui.screens.base import InspectorScreen
+from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.input import KtuiInput
 from ktui.ui.widgets.safe import SafeStatic
 from ktui.ui.widgets.scroll import Scroll
@@ -71,7 +72,7 @@ class ObjectScreen(InspectorScreen):
         with Scroll(id="object-scroll"):
             yield SafeStatic(id="object-body")
         yield KtuiInput(placeholder="search…", id="object-search")
-        yield Footer()
+        yield KtuiFooter()
 
     def on_mount(self) -> None:
         found = self.ktui.model.objects.get(self.object_uid)
