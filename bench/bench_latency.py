@@ -8,11 +8,11 @@ N running pods in namespace `load` (100 Deployments of N/100 pods). The whole ap
   process's RSS growth over it (resident set size, `/proc/self/statm`: the interpreter, the
   cache, the model and the rows together);
 - under R pod changes per second (`--churn status`: restarts and readiness flips, so cells
-  change), K rounds of each interaction, timed from the key press until the app is idle again
-  (`Pilot.press` then `Pilot.pause`: the key handled, every message it caused processed, the
-  screen refreshed):
-  cursor (`down` in the pods pane), pane (`tab`), filter keystroke (a letter typed into the
-  `/` filter of the pods pane), pod detail (`enter` on a pod; `escape` back is timed too);
+  change), K rounds of each interaction, timed from the key sent (as a terminal sends it) until
+  its effect is in the widgets, the messages that caused are handled and the screen is composed
+  (`timed_press`): cursor (`down`, or `up` from the last row, in the pods pane), pane (`tab`),
+  filter keystroke (a letter typed into the `/` filter of the pods pane), pod detail (`enter`
+  on a pod; `escape` back is timed too);
 - display lag: for every batch the main screen applied in the window, from the moment its
   oldest change reached ktui's cache (`ChangeBatch.first_change_at`) to the batch being
   applied to the panes (`MainScreen.batch_observer`), plus the server-to-cache hop on loopback,
@@ -23,22 +23,28 @@ p99 / 100 ms at 100,000, lag p99 / 300 ms), measured in the same run. Nothing is
 
     .venv/bin/python bench/bench_latency.py [--sizes 1000,10000] [--rate 2000] [--rounds 30]
     .venv/bin/python bench/bench_latency.py --sizes 100000 --rounds 20
+    .venv/bin/python bench/bench_latency.py --sizes 10000 --profile   # where the loop's time goes
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import io
 import os
+import pstats
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from textual import events
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -53,8 +59,11 @@ from ktui.ui.app import make_app
 from ktui.ui.live_table import LiveTable
 from ktui.ui.messages import ClusterChanged
 from ktui.ui.screens.main import MainScreen
+from ktui.ui.screens.pod_detail import PodDetailScreen
 
 GOALS_MS = {10_000: 50.0, 100_000: 100.0}
+KEY_TIMEOUT = 60.0
+"""Seconds a key may take to show its effect before the bench gives up."""
 LAG_GOAL_MS = 300.0
 
 
@@ -75,15 +84,26 @@ class SizeResult:
     rss_growth_mb: float = 0.0
     keys: dict[str, list[float]] = field(default_factory=dict)
     lags: list[float] = field(default_factory=list)
+    profile: str = ""
 
 
-async def timed_press(pilot: Pilot[Any], key: str) -> float:
+async def timed_press(pilot: Pilot[Any], key: str, done: Callable[[], bool]) -> float:
     """From the key event entering the app to the screen composed with its effect.
 
-    `Pilot.press` waits for the process to look idle (wall clock vs CPU time), which under churn
-    measures the watch threads, not the key: the key is sent as a terminal would send it, the
-    app and screen queues are drained (every message the key caused is handled), and the
-    screen is composed once, as the next refresh would.
+    The key is sent as a terminal would send it (through the driver), then the app and screen
+    queues are drained round after round until `done()` says the key's effect is in the
+    widgets (the cursor moved, the detail screen is up...), once more for the messages that
+    effect caused (a new screen's mount), and the screen is composed once, as the next refresh
+    would. `Pilot.press` is not used: it waits for the process to look idle (wall clock vs CPU
+    time), which under churn measures the watch threads, not the key.
+
+    Waiting for the effect matters: the driver posts the key from a later turn of the event
+    loop, so one drain (the markers are queued ahead of the key) can return before the key is
+    even handled. Keys then piled up behind batches, the next step's direct calls (`focus()`)
+    overtook them (a letter meant for the filter opened describe), and the last one was still
+    queued when `run_test` shut the app down: Textual's `ScreenStackError` ("No screens on
+    stack"), since `run_test`'s shutdown, unlike `App.run`'s, clears the screen stack while the
+    app's message loop still runs.
     """
     app = pilot.app
     start = time.perf_counter()
@@ -92,12 +112,19 @@ async def timed_press(pilot: Pilot[Any], key: str) -> float:
     event.set_sender(app)
     assert app._driver is not None
     app._driver.send_message(event)
+    deadline = start + KEY_TIMEOUT
+    while not done():
+        if time.perf_counter() > deadline:
+            raise SystemExit(f"bench: key {key!r} had no effect after {KEY_TIMEOUT:.0f} s")
+        await pilot._wait_for_screen()
     await pilot._wait_for_screen()
     app.screen._on_timer_update()
     return time.perf_counter() - start
 
 
-async def measure(sim: SimProcess, pods: int, rate: int, rounds: int) -> SizeResult:
+async def measure(
+    sim: SimProcess, pods: int, rate: int, rounds: int, profile: bool = False
+) -> SizeResult:
     result = SizeResult(pods)
     settings = Settings(kubeconfig=sim.kubeconfig, namespace="load")
     connection = connect(settings)
@@ -135,25 +162,57 @@ async def measure(sim: SimProcess, pods: int, rate: int, rounds: int) -> SizeRes
             await asyncio.sleep(1.0)  # measure at a steady pace
             screen.batch_observer = observe
             keys: dict[str, list[float]] = {
-                "cursor (down)": [],
+                "cursor (down/up)": [],
                 "pane (tab)": [],
                 "filter keystroke": [],
                 "pod detail (enter)": [],
                 "back (escape)": [],
             }
             pods_pane.focus()
+            await pilot._wait_for_screen()
+            profiler = cProfile.Profile() if profile else None
+            if profiler is not None:
+                profiler.enable()
+            filter_input = screen.query_one("#filter", Input)
             for index in range(rounds):
-                keys["cursor (down)"].append(await timed_press(pilot, "down"))
-                keys["pane (tab)"].append(await timed_press(pilot, "tab"))
+                # down, or up from the last row: every press moves the cursor
+                step = "down" if pods_pane.cursor_index < pods_pane.row_count - 1 else "up"
+
+                def moved(key: str | None = pods_pane.cursor_key) -> bool:
+                    return pods_pane.cursor_key != key
+
+                keys["cursor (down/up)"].append(await timed_press(pilot, step, moved))
+                keys["pane (tab)"].append(
+                    await timed_press(pilot, "tab", lambda: screen.focused is not pods_pane)
+                )
                 pods_pane.focus()
-                await timed_press(pilot, "slash")
-                keys["filter keystroke"].append(await timed_press(pilot, "abcdefghij"[index % 10]))
-                await timed_press(pilot, "escape")  # close the filter
-                await timed_press(pilot, "escape")  # clear it
-                pods_pane.focus()
-                keys["pod detail (enter)"].append(await timed_press(pilot, "enter"))
-                keys["back (escape)"].append(await timed_press(pilot, "escape"))
+                await pilot._wait_for_screen()
+                await timed_press(pilot, "slash", lambda: screen.focused is filter_input)
+                letter = "abcdefghij"[index % 10]
+                keys["filter keystroke"].append(
+                    await timed_press(
+                        pilot, letter, lambda letter=letter: pods_pane.filter_text == letter
+                    )
+                )
+                # close the filter (esc drops it too)
+                await timed_press(pilot, "escape", lambda: screen.focused is pods_pane)
+                keys["pod detail (enter)"].append(
+                    await timed_press(
+                        pilot, "enter", lambda: isinstance(app.screen, PodDetailScreen)
+                    )
+                )
+                keys["back (escape)"].append(
+                    await timed_press(pilot, "escape", lambda: app.screen is screen)
+                )
                 await asyncio.sleep(0.05)  # keys typed at a human pace, not back to back
+            if profiler is not None:
+                profiler.disable()
+                out = io.StringIO()
+                stats = pstats.Stats(profiler, stream=out)
+                stats.sort_stats("cumulative").print_stats(45)
+                stats.sort_stats("cumulative").print_stats("ktui/", 40)
+                stats.sort_stats("tottime").print_stats(25)
+                result.profile = out.getvalue()
             screen.batch_observer = None
             sim.stop_churn()
             result.keys = keys
@@ -195,6 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000", help="pod counts (default 1000,10000)")
     parser.add_argument("--rate", type=int, default=2000, help="pod changes/s (default 2000)")
     parser.add_argument("--rounds", type=int, default=30, help="presses of each key (default 30)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="cProfile the event loop's thread over the keys (inflates that run's numbers)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     print(f"bench_latency: sizes {sizes}, {args.rate} changes/s, {machine_note()}", flush=True)
@@ -203,8 +267,11 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         with SimProcess(pods) as sim:
             print(f"{pods} pods: server up after {time.perf_counter() - started:.1f} s", flush=True)
-            results.append(asyncio.run(measure(sim, pods, args.rate, args.rounds)))
+            results.append(asyncio.run(measure(sim, pods, args.rate, args.rounds, args.profile)))
     report(results, args.rate)
+    for r in results:
+        if r.profile:
+            print(f"\n== cProfile of the event loop's thread, {r.pods} pods\n{r.profile}")
     print(f"\n(at the end: {machine_note()})")
     return 0
 

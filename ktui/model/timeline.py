@@ -24,7 +24,14 @@ from enum import StrEnum
 from typing import Any
 
 from ktui.view.pod import Severity
-from ktui.view.rollout_tree import PodNode, RevisionNode, RolloutTree, build_rollout_tree, pod_node
+from ktui.view.rollout_tree import (
+    PodNode,
+    PodPlace,
+    RevisionNode,
+    RolloutTree,
+    build_rollout_tree,
+    pod_place,
+)
 
 Obj = dict[str, Any]
 TIMELINE_LIMIT = 2000
@@ -174,8 +181,9 @@ class Timeline:
         self.limit = limit
         self._entries: dict[str, deque[TimelineEntry]] = {}
         self._last: dict[str, RolloutTree] = {}
-        self._pod_nodes: dict[str, tuple[str, PodNode]] = {}
-        """Pod uid -> (resourceVersion, node): a pod is read again only when it changed."""
+        self._pod_places: dict[str, tuple[str, PodPlace]] = {}
+        """Pod uid -> (resourceVersion, what the tree reads of it): a pod is read again only
+        when it changed."""
         self._seen_events: dict[str, str] = {}
         """Event uid -> its count and last time, as last recorded (an update that repeats it
         is not a new change)."""
@@ -193,16 +201,21 @@ class Timeline:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def _node_of(self, pod: Mapping[str, Any]) -> PodNode:
+    def _place_of(self, pod: Mapping[str, Any]) -> PodPlace:
         meta = pod.get("metadata") or {}
         uid = str(meta.get("uid", ""))
         version = str(meta.get("resourceVersion", ""))
-        known = self._pod_nodes.get(uid)
+        known = self._pod_places.get(uid)
         if known is not None and known[0] == version and version:
             return known[1]
-        node = pod_node(pod)
-        self._pod_nodes[uid] = (version, node)
-        return node
+        place = pod_place(pod)
+        self._pod_places[uid] = (version, place)
+        return place
+
+    def note_pod(self, pod: Mapping[str, Any], place: PodPlace) -> None:
+        """Remember what the tree reads of this pod object, read ahead (`model.prepared`)."""
+        version = str((pod.get("metadata") or {}).get("resourceVersion", ""))
+        self._pod_places[place.uid] = (version, place)
 
     def record(
         self,
@@ -214,7 +227,7 @@ class Timeline:
         now: datetime,
     ) -> TimelineEntry | None:
         """Rebuild the workload's tree; an entry when anything that matters changed."""
-        tree = build_rollout_tree(workload, children, pods, self._node_of)
+        tree = build_rollout_tree(workload, children, pods, self._place_of)
         old = self._last.get(uid)
         changes = tree_changes(old, tree)
         changes.extend(events)
@@ -246,7 +259,7 @@ class Timeline:
         self._last.pop(uid, None)
 
     def forget_pod(self, uid: str) -> None:
-        self._pod_nodes.pop(uid, None)
+        self._pod_places.pop(uid, None)
 
     def forget_event(self, uid: str) -> None:
         self._seen_events.pop(uid, None)

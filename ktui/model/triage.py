@@ -35,15 +35,24 @@ class Triage:
         self.version = 0
         """Bumped whenever a problem appears, changes or goes away."""
 
-    def apply(self, batch: ChangeBatch, rollouts: Verdicts | None = None) -> set[str]:
+    def apply(
+        self,
+        batch: ChangeBatch,
+        rollouts: Verdicts | None = None,
+        problems: Mapping[str, Problem | None] | None = None,
+    ) -> set[str]:
         """Look again at what the batch changed, and at the rollout workloads in `rollouts`
         (judged by the caller, with their pods); the uids whose problem changed. A rollout
-        workload the batch upserts without a verdict is judged from its object alone."""
+        workload the batch upserts without a verdict is judged from its object alone.
+        `problems`: verdicts already read off the event loop (`model.read_ahead`), uid ->
+        `problem_of(object)`; an object missing there is judged here."""
         changed: set[str] = set()
         judged: dict[str, Problem | None] = {}
         for kind in TRIAGED_KINDS:
             for uid, obj in batch.upserts.get(kind, {}).items():
-                judged[uid] = problem_of(obj)
+                judged[uid] = (
+                    problems[uid] if problems is not None and uid in problems else problem_of(obj)
+                )
         for kind in ROLLOUT_TRIAGED_KINDS:
             for uid, obj in batch.upserts.get(kind, {}).items():
                 if rollouts is None or uid not in rollouts:

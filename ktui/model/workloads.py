@@ -19,16 +19,11 @@ from typing import Any
 from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.kinds import CHILD_KINDS, ROLLOUT_KINDS, WORKLOAD_KINDS
 from ktui.model.objects import ObjectMirror
+from ktui.model.read_ahead import BatchFacts, read_ahead
 from ktui.model.timeline import Change, Timeline, event_change
 from ktui.model.triage import Triage
-from ktui.view.pod import Phase, pod_phase
-from ktui.view.stuck import (
-    StuckReason,
-    looks_at_pods,
-    may_be_stuck,
-    pod_problem,
-    rollout_problem,
-)
+from ktui.view.pod import Phase
+from ktui.view.stuck import StuckReason, looks_at_pods, rollout_problem
 
 Obj = dict[str, Any]
 
@@ -67,8 +62,15 @@ class WorkloadTree:
         Recording rebuilds the workload's tree, a walk over its pods: under thousands of pod
         changes a second the app records each workload at most once a second, each entry
         summing what changed since the one before."""
+        self.timeline_budget: float | None = None
+        """Seconds one `record_due_timeline` call may spend at most (None: no bound). The
+        workloads left over stay due, oldest first, for the next batch or the app's timer: with
+        every workload changing, their intervals end together, and recording them all at once
+        held the event loop for a hundred trees in a row (a key waited ~250 ms at 10,000
+        pods)."""
         self._timeline_due: dict[str, None] = {}
-        """Rollout workloads changed since their last timeline entry (an ordered set)."""
+        """Rollout workloads changed since their last timeline entry (an ordered set, the
+        longest waiting first: a workload recorded goes to the end when it changes again)."""
         self._timeline_events: dict[str, list[Change]] = {}
         self._timeline_at: dict[str, float] = {}
         """Workload uid -> `time.monotonic()` of its last timeline entry."""
@@ -150,6 +152,11 @@ class WorkloadTree:
                 result.append(child)
         return result
 
+    def has_troubled_pods(self, workload_uid: str) -> bool:
+        """Whether one of the workload's pods cannot start (then `rollout_problem` reads its
+        pods; otherwise only the workload and its children)."""
+        return not self._troubled_pods.isdisjoint(self.pods_of.get(workload_uid, ()))
+
     def rollout_problem(self, workload_uid: str, now: datetime) -> StuckReason | None:
         """Why the workload's rollout does not progress (view.stuck), from what the batches
         delivered: its ReplicaSets / ControllerRevisions and, only while a rollout is under way
@@ -165,7 +172,7 @@ class WorkloadTree:
             return None
         # Pod-based reasons need a pod that cannot start; most workloads have none, and then
         # their pods are not read at all (the verdict is the same without them).
-        troubled = not self._troubled_pods.isdisjoint(self.pods_of.get(workload_uid, ()))
+        troubled = self.has_troubled_pods(workload_uid)
         pods = self.pods(workload_uid) if troubled and looks_at_pods(obj) else []
         return rollout_problem(obj, self.children(workload_uid), pods, now)
 
@@ -176,7 +183,11 @@ class WorkloadTree:
 
     # ------------------------------------------------------------------ updates
 
-    def apply(self, batch: ChangeBatch) -> TreeChanges:
+    def apply(self, batch: ChangeBatch, facts: BatchFacts | None = None) -> TreeChanges:
+        """Apply one batch, whole. `facts`: what `read_ahead(batch)` read of its objects (the
+        app reads them on the batcher thread, see `model.read_ahead`); None reads them here."""
+        if facts is None:
+            facts = read_ahead(batch)
         self.objects.apply(batch)
         changes = TreeChanges(events=bool(batch.upserts.get("Event") or batch.deletes.get("Event")))
         changes.states = bool(batch.states)
@@ -218,13 +229,18 @@ class WorkloadTree:
                     self._place_pod(uid, self.objects.get(uid), changes)
                 elif uid in self.child_owner and self.child_owner[uid] is None:
                     self._place_child(uid, changes)
+        timeline = self.timeline
         for uid, pod in batch.upserts.get("Pod", {}).items():
-            self.pod_phase[uid] = pod_phase(pod)
-            if may_be_stuck(pod) and pod_problem(pod) is not None:
+            pod_facts = facts.pods[uid]
+            self.pod_phase[uid] = pod_facts.phase
+            if pod_facts.troubled:
                 self._troubled_pods.add(uid)
             else:
                 self._troubled_pods.discard(uid)
             self._place_pod(uid, pod, changes)
+            if self.workload_kind.get(self.pod_owner.get(uid) or "") in ROLLOUT_KINDS:
+                # The timeline's next tree of this workload reads this pod from here.
+                timeline.note_pod(pod, pod_facts.place)
         for uid in batch.deletes.get("Pod", ()):
             self.pod_phase.pop(uid, None)
             self._troubled_pods.discard(uid)
@@ -239,7 +255,7 @@ class WorkloadTree:
                 changes.workloads.add(owner)
             self._recount(uid)
         changes.workloads &= set(self.workloads)
-        changes.problems = self.triage.apply(batch, self._judge_touched(changes))
+        changes.problems = self.triage.apply(batch, self._judge_touched(changes), facts.problems)
         self._record(batch, changes)
         return changes
 
@@ -305,11 +321,14 @@ class WorkloadTree:
     def record_due_timeline(self) -> int:
         """Record the workloads whose entry is due (changed, and the interval passed since
         their last one); the app also calls this on a timer, so a last change is not left
-        waiting for another batch. How many entries were recorded."""
+        waiting for another batch. At least one is recorded per call, then as many as
+        `timeline_budget` allows. How many entries were recorded."""
         if not self._timeline_due:
             return 0
         timeline = self.timeline
         recorded = 0
+        budget = self.timeline_budget
+        started = time.perf_counter()
         clock = time.monotonic()
         now = self.objects.clock()
         for uid in list(self._timeline_due):
@@ -324,11 +343,14 @@ class WorkloadTree:
             pending = self._timeline_events.pop(uid, [])
             if timeline.record(uid, obj, self.children(uid), self.pods(uid), pending, now):
                 recorded += 1
+            if budget is not None and time.perf_counter() - started >= budget:
+                break
         return recorded
 
-    def _top_workload(self, uid: str) -> str | None:
+    def _top_workload(self, uid: str, chain: list[str] | None = None) -> str | None:
         """The outermost workload in the owner chain of `uid` (CronJob over its Job)."""
-        chain = self.objects.owner_chain(uid)
+        if chain is None:
+            chain = self.objects.owner_chain(uid)
         top = None
         for owner_uid in chain:
             if owner_uid in self.workloads:
@@ -355,14 +377,14 @@ class WorkloadTree:
     def _place_pod(self, uid: str, pod: Obj | None, changes: TreeChanges) -> None:
         if pod is None:
             return
-        owner = self._top_workload(uid)
+        chain = self.objects.owner_chain(uid)
+        owner = self._top_workload(uid, chain)
         previous = self.pod_owner.get(uid)
         if previous is not None and previous != owner:
             self.pods_of.get(previous, set()).discard(uid)
             changes.removed_pods.setdefault(previous, set()).add(uid)
             changes.workloads.add(previous)
         self.pod_owner[uid] = owner
-        chain = self.objects.owner_chain(uid)
         self.pod_parent[uid] = chain[0] if chain else None
         if owner is not None:
             self.pods_of.setdefault(owner, set()).add(uid)

@@ -18,6 +18,7 @@ from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.cache import ClusterCache
 from ktui.cluster.connection import Connection
 from ktui.config import Config, effective_settings, load_config_or_warning, namespace_override
+from ktui.model.read_ahead import BatchFacts, read_ahead
 from ktui.model.workloads import WorkloadTree
 from ktui.render.safe import visible
 from ktui.settings import Settings
@@ -54,6 +55,11 @@ Obj = dict[str, Any]
 
 TIMELINE_INTERVAL = 1.0
 """Seconds between two timeline entries of one workload at least (`WorkloadTree`)."""
+TIMELINE_BUDGET = 0.005
+"""Seconds of timeline recording per batch or tick at most (`WorkloadTree.timeline_budget`):
+what a key may wait behind it."""
+TIMELINE_TICK = 0.2
+"""Seconds between the timer's calls that record what the budget left due."""
 
 
 class KtuiApp(App[int], inherit_bindings=False):
@@ -98,7 +104,7 @@ class KtuiApp(App[int], inherit_bindings=False):
         """Seconds between two timeline entries of one workload at least (0: every batch)."""
         self.cluster: ClusterCache | None = None
         """The running watch caches; screens never read them (they read `model`)."""
-        self.model = WorkloadTree(self.clock, timeline_interval=self.timeline_interval)
+        self.model = self._new_model()
         """What the screens show, fed only by the batches of the current cache."""
         self.generation = 0
         """Bumped on every namespace/context switch, so late batches of an old cache are ignored."""
@@ -138,7 +144,7 @@ class KtuiApp(App[int], inherit_bindings=False):
     def on_mount(self) -> None:
         self.push_screen(MainScreen())
         # Timeline entries held back by the interval are recorded even when no batch follows.
-        self.set_interval(TIMELINE_INTERVAL, lambda: self.model.record_due_timeline())
+        self.set_interval(TIMELINE_TICK, lambda: self.model.record_due_timeline())
         self.start_cluster()
         self._apply_config()
 
@@ -161,15 +167,27 @@ class KtuiApp(App[int], inherit_bindings=False):
         generation = self.generation
 
         def on_batch(batch: ChangeBatch) -> None:
-            # On the batcher thread: only post. The batcher builds the next batch once the main
-            # screen acks this one (ClusterChanged.ack), so batches grow, messages never queue.
-            self.post_message(BatchArrived(generation, batch))
+            # On the batcher thread: read what the model needs of each object (pure, never the
+            # model: see `ktui.model.read_ahead`), then post both in one message; the event
+            # loop is free meanwhile. The batcher builds the next batch once the main screen
+            # acks this one (ClusterChanged.ack), so batches grow, messages never queue.
+            try:
+                facts: BatchFacts | None = read_ahead(batch)
+            except Exception:  # never lose the batch: the model reads it again on the loop
+                log.exception("reading batch %d ahead failed", batch.sequence)
+                facts = None
+            self.post_message(BatchArrived(generation, batch, facts))
 
-        self.model = WorkloadTree(self.clock, timeline_interval=self.timeline_interval)
+        self.model = self._new_model()
         self.cluster = self.cache_factory(self.connection, on_batch)
         # The states the header shows before the first batch (every kind "syncing").
         self.model.objects.states.update(self.cluster.states())
         self.cluster.start()
+
+    def _new_model(self) -> WorkloadTree:
+        model = WorkloadTree(self.clock, timeline_interval=self.timeline_interval)
+        model.timeline_budget = TIMELINE_BUDGET if self.timeline_interval > 0 else None
+        return model
 
     @on(BatchArrived)
     def _batch_arrived(self, message: BatchArrived) -> None:
@@ -178,9 +196,17 @@ class KtuiApp(App[int], inherit_bindings=False):
         # switch is dropped here, so screens only ever see batches of the current model.
         if message.generation != self.generation or cluster is None:
             return
-        changes = self.model.apply(message.batch)
-        for screen in self.screen_stack:
+        changes = self.model.apply(message.batch, message.facts)
+        for screen in self._ktui_screens():
             screen.post_message(ClusterChanged(message.batch, changes, cluster.ack_batch))
+
+    def _ktui_screens(self) -> list[Screen[Any]]:
+        """The screen stack without Textual's own blank screen at its bottom (under the main
+        screen). That one shows nothing of ours, and a message to it cost a repaint of the whole
+        top screen per batch: once it went idle, Textual handed its pending repaint, as a
+        screen below the top one, to the top screen (every line redrawn, not only the changed
+        ones)."""
+        return [screen for screen in self.screen_stack if type(screen) is not Screen]
 
     def stop_cluster(self) -> None:
         cluster, self.cluster = self.cluster, None
@@ -211,7 +237,7 @@ class KtuiApp(App[int], inherit_bindings=False):
         self._announce_scope()
 
     def _announce_scope(self) -> None:
-        for screen in self.screen_stack:
+        for screen in self._ktui_screens():
             screen.post_message(ScopeChanged())
 
     def on_unmount(self) -> None:
@@ -235,7 +261,7 @@ class KtuiApp(App[int], inherit_bindings=False):
         streams that ended, instead of waiting out the back-off."""
         if self.cluster is not None:
             self.cluster.retry()
-        for screen in self.screen_stack:
+        for screen in self._ktui_screens():
             screen.post_message(RetryRequested())
         self.notify("Retrying the watches that failed and the log streams that ended.", timeout=4)
 

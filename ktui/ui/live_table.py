@@ -152,10 +152,13 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.cursor_key: str | None = None
         self._last_cursor_index = 0
         self._announced_key: str | None = None
-        self.empty_message = empty_message
+        self._empty_message = empty_message
+        self._title_shown: str | Text | None = None
+        self._subtitle_shown: str | Text | None = None
         self.lines_drawn = 0
         """Lines rendered so far (the bench reads it: display work per batch)."""
-        self._strip_cache: dict[tuple[str, bool, bool, int], Strip] = {}
+        self._strip_cache: dict[str, dict[tuple[bool, bool, int], Strip]] = {}
+        """Row key -> (is the cursor, has the focus, width) -> its drawn line."""
         self._clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._now = self._clock()
         self._filter = RowFilter()
@@ -173,6 +176,30 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         # when the app runs on another (a frozen clock in snapshots, a replayed timeline).
         self._clock = clock
         self._now = clock()
+
+    @property
+    def empty_message(self) -> str:
+        """What the pane says when it has no rows."""
+        return self._empty_message
+
+    @empty_message.setter
+    def empty_message(self, message: str) -> None:
+        if message != self._empty_message:
+            self._empty_message = message
+            self.refresh()
+
+    def set_title(self, title: str | Text) -> None:
+        """`border_title`, assigned only when it changed: Textual repaints every line of the
+        widget on each assignment, and the main screen sets its titles after every batch."""
+        if title != self._title_shown:
+            self._title_shown = title
+            self.border_title = title
+
+    def set_subtitle(self, subtitle: str | Text) -> None:
+        """`border_subtitle`, assigned only when it changed (see `set_title`)."""
+        if subtitle != self._subtitle_shown:
+            self._subtitle_shown = subtitle
+            self.border_subtitle = subtitle
 
     # ---------------------------------------------------------------- data
 
@@ -204,6 +231,8 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         changed = False
         resort = False
         removed = False
+        changed_keys: list[str] = []
+        widths_before = list(self._natural_widths)
         row_filter = self._filter
         for key in deletes:
             if self._rows.pop(key, None) is not None:
@@ -235,14 +264,29 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
             self._sort_values[key] = value
             self._grow_widths(row)
             changed = True
-        if changed:
-            self._strip_cache.clear()
-            if resort:
-                self._order_dirty = True
-            elif removed and not self._order_dirty:
-                self._order = [k for k in self._order if k in self._rows]
-                self._index = {k: i for i, k in enumerate(self._order)}
-            self._after_change()
+            changed_keys.append(key)
+        if not changed:
+            return
+        if not (resort or removed or self._order_dirty) and self._natural_widths == widths_before:
+            # Only cells changed, in rows that stay where they are, with the same column
+            # widths: the order, the cursor and the other lines are as they were. Forget and
+            # redraw those rows' lines only (under churn most batches are this: a few rows of
+            # many, and every line of the pane used to be drawn again).
+            top = int(self.scroll_y)
+            bottom = top + max(0, self.size.height - 1)
+            for key in changed_keys:
+                self._strip_cache.pop(key, None)
+                index = self._index.get(key)
+                if index is not None and top <= index < bottom:
+                    self.refresh_line(index + 1)
+            return
+        self._strip_cache.clear()
+        if resort:
+            self._order_dirty = True
+        elif removed and not self._order_dirty:
+            self._order = [k for k in self._order if k in self._rows]
+            self._index = {k: i for i, k in enumerate(self._order)}
+        self._after_change()
 
     def _row_sort_value(self, key: str, row: Row) -> Any:
         if self._sort_key is not None and self._sort_column is None:
@@ -521,13 +565,15 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
             return Strip.blank(width, base)
         key = self._order[index]
         is_cursor = key == self.cursor_key
-        cache_key = (key, is_cursor, self.has_focus, width)
-        strip = self._strip_cache.get(cache_key)
-        if strip is None:
-            strip = self._render_row(self._rows[key], width, base, is_cursor)
+        cache_key = (is_cursor, self.has_focus, width)
+        strips = self._strip_cache.get(key)
+        if strips is None:
             if len(self._strip_cache) > 4096:
                 self._strip_cache.clear()
-            self._strip_cache[cache_key] = strip
+            strips = self._strip_cache[key] = {}
+        strip = strips.get(cache_key)
+        if strip is None:
+            strip = strips[cache_key] = self._render_row(self._rows[key], width, base, is_cursor)
         return strip
 
     def _render_header(self, width: int, base: Style) -> Strip:

@@ -7,16 +7,22 @@ from collections.abc import Callable
 from textual.message import Message
 
 from ktui.cluster.batcher import ChangeBatch
+from ktui.model.read_ahead import BatchFacts
 from ktui.model.workloads import TreeChanges
 
 
 class BatchArrived(Message):
-    """Posted by the batcher thread to the app: a coalesced batch from the watch caches."""
+    """Posted by the batcher thread to the app: a coalesced batch from the watch caches, with
+    what the model reads of its objects, read on that thread (`ktui.model.read_ahead`; None:
+    the model reads it when it applies the batch)."""
 
-    def __init__(self, generation: int, batch: ChangeBatch) -> None:
+    def __init__(
+        self, generation: int, batch: ChangeBatch, facts: BatchFacts | None = None
+    ) -> None:
         super().__init__()
         self.generation = generation
         self.batch = batch
+        self.facts = facts
 
 
 class ClusterChanged(Message):

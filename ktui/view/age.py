@@ -7,6 +7,7 @@ suffixes and Job durations.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -86,6 +87,13 @@ def parse_time(value: Any) -> datetime | None:
     """
     if not isinstance(value, str):
         return None
+    return _parse_rfc3339(value)
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse_rfc3339(value: str) -> datetime | None:
+    # Memoised: the same few timestamps (a pod's creation, a churn's second) are parsed again on
+    # every change of every pod, and the result (an aware datetime, or None) is immutable.
     match = _RFC3339.match(value.strip())
     if match is None:
         return None

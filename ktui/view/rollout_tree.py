@@ -322,6 +322,30 @@ def _controller_uid(obj: j.Obj) -> str:
     return ""
 
 
+@dataclass(frozen=True, slots=True)
+class PodPlace:
+    """What the tree reads of one pod object: where it goes and its node. Read once per pod
+    object (`pod_place`), so a caller that keeps these between trees rebuilds a tree without
+    reading any pod's JSON again."""
+
+    uid: str
+    controller: str
+    """The uid of its controller ownerReference (a Deployment's pod: its ReplicaSet)."""
+    revision_hash: str
+    """Its controller-revision-hash label (a StatefulSet's or DaemonSet's pod: its revision)."""
+    node: PodNode
+
+
+def pod_place(pod: j.Obj, node_of: Callable[[j.Obj], PodNode] = pod_node) -> PodPlace:
+    meta = j.meta(pod)
+    return PodPlace(
+        uid=j.text(meta.get("uid")),
+        controller=_controller_uid(pod),
+        revision_hash=j.text(j.obj(meta.get("labels")).get(REVISION_HASH_LABEL)),
+        node=node_of(pod),
+    )
+
+
 def _pod_key(node: PodNode) -> tuple[int, str]:
     # StatefulSet ordinals in order (web-2 before web-10), the rest by name.
     head, _, tail = node.name.rpartition("-")
@@ -340,15 +364,16 @@ def build_rollout_tree(
     workload: j.Obj,
     children: Iterable[j.Obj],
     pods: Iterable[j.Obj],
-    node_of: Callable[[j.Obj], PodNode] = pod_node,
+    place_of: Callable[[j.Obj], PodPlace] = pod_place,
 ) -> RolloutTree:
     """The tree of a Deployment, StatefulSet or DaemonSet from its objects as the model holds
     them: `children` its ReplicaSets / ControllerRevisions (others are ignored), `pods` its
-    pods. Revisions highest first; pods by ordinal, then name. `node_of` makes a pod's node
-    (a caller that keeps nodes between calls passes a memo)."""
+    pods. Revisions highest first; pods by ordinal, then name. `place_of` reads a pod (a
+    caller that keeps them between calls passes a memo)."""
     kind = j.text(workload.get("kind"))
     pod_list = list(pods)
-    nodes = {j.text(j.meta(pod).get("uid")): node_of(pod) for pod in pod_list}
+    places = [place_of(pod) for pod in pod_list]
+    nodes = {place.uid: place.node for place in places}
     claimed: set[str] = set()
     revisions: list[RevisionNode] = []
     if kind == "Deployment":
@@ -356,13 +381,13 @@ def build_rollout_tree(
         budget = deployment_budget(workload, replicasets)
         current = current_replicaset_name(workload, replicasets)
         previous = _previous(revision_of(rs) for rs in replicasets)
-        by_controller: dict[str, list[j.Obj]] = {}
-        for p in pod_list:
-            by_controller.setdefault(_controller_uid(p), []).append(p)
+        by_controller: dict[str, list[PodPlace]] = {}
+        for place in places:
+            by_controller.setdefault(place.controller, []).append(place)
         for rs in replicasets:
             uid = j.text(j.meta(rs).get("uid"))
             mine = by_controller.get(uid, [])
-            claimed.update(j.text(j.meta(p).get("uid")) for p in mine)
+            claimed.update(p.uid for p in mine)
             status = j.status(rs)
             number = revision_of(rs)
             revisions.append(
@@ -378,9 +403,7 @@ def build_rollout_tree(
                     ready=j.integer(status.get("readyReplicas")),
                     available=j.integer(status.get("availableReplicas")),
                     images=tuple(container_images(pod_template(rs))),
-                    pods=tuple(
-                        sorted((nodes[j.text(j.meta(p).get("uid"))] for p in mine), key=_pod_key)
-                    ),
+                    pods=tuple(sorted((nodes[p.uid] for p in mine), key=_pod_key)),
                 )
             )
     else:
@@ -396,15 +419,9 @@ def build_rollout_tree(
             uid = j.text(j.meta(cr).get("uid"))
             hashes = {j.name(cr), j.text(j.obj(j.meta(cr).get("labels")).get(REVISION_HASH_LABEL))}
             hashes.discard("")
-            mine = [
-                p
-                for p in pod_list
-                if j.text(j.obj(j.meta(p).get("labels")).get(REVISION_HASH_LABEL)) in hashes
-            ]
-            claimed.update(j.text(j.meta(p).get("uid")) for p in mine)
-            my_nodes = tuple(
-                sorted((nodes[j.text(j.meta(p).get("uid"))] for p in mine), key=_pod_key)
-            )
+            mine = [p for p in places if p.revision_hash in hashes]
+            claimed.update(p.uid for p in mine)
+            my_nodes = tuple(sorted((nodes[p.uid] for p in mine), key=_pod_key))
             row = rows.get(uid)
             number = child_revision(cr)
             revisions.append(

@@ -152,3 +152,26 @@ async def test_set_columns_drops_rows_and_keeps_a_sort_the_new_columns_share() -
         assert "NAMESPACE" in table.render_line(0).text
         table.set_columns([Column("name", "NAME")])
         assert table.sort_state == (None, False)
+
+
+async def test_a_cell_change_in_place_redraws_that_rows_line_only() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        table.apply(rows(50))
+        await pilot.pause()
+        drawn = table.lines_drawn
+        table.apply({"uid-3": ("pod-3", "Failed")})  # same width, same place in the order
+        await pilot.pause()
+        assert table.lines_drawn - drawn == 1
+        assert "Failed" in table.render_line(4).text
+        assert "Running" in table.render_line(5).text
+        drawn = table.lines_drawn
+        table.apply({"uid-40": ("pod-40", "Failed")})  # below the screen: nothing to draw
+        await pilot.pause()
+        assert table.lines_drawn == drawn
+        # A wider cell changes the column widths: every line is drawn again.
+        table.apply({"uid-4": ("pod-4", "CrashLoopBackOff")})
+        await pilot.pause()
+        assert table.lines_drawn - drawn > 5
+        assert "CrashLoopBackOff" in table.render_line(5).text

@@ -192,3 +192,31 @@ def test_with_an_interval_a_workloads_changes_are_merged_into_one_moment(monkeyp
     assert {"web-old-b", "web-old-c"} <= {
         pod.name for rev in moments[-1].tree.revisions for pod in rev.pods
     }
+
+
+def _renamed(obj: Obj, n: int) -> Obj:
+    """A copy of a test object for a Deployment `d{n}` of its own (uids and owners renamed)."""
+    out = copy.deepcopy(obj)
+    meta = out["metadata"]
+    meta["uid"] = f"d{n}" if meta["uid"] == "d1" else f"{meta['uid']}-{n}"
+    meta["name"] = f"{meta['name']}-{n}"
+    for ref in meta.get("ownerReferences", ()):
+        ref["uid"] = f"d{n}" if ref["uid"] == "d1" else f"{ref['uid']}-{n}"
+    return out
+
+
+def test_a_budget_spreads_the_recording_over_calls_and_loses_nothing() -> None:
+    model = WorkloadTree(Clock())
+    model.timeline_budget = 0.0  # one workload per call: the rest stays due
+    objects = []
+    for n in (1, 2, 3):
+        d = _renamed(_deployment(1, 1, 0), n)
+        rs = _renamed(_rs("old", 1, "nginx:1.26", 1), n)
+        pod = _renamed(versioned(_pod("web-old-a", "rs-old"), 1), n)
+        objects += [d, rs, pod]
+    model.apply(upsert(*objects))
+    assert sum(model.timeline.count(f"d{n}") for n in (1, 2, 3)) == 1
+    assert [model.record_due_timeline() for _ in range(3)] == [1, 1, 0]
+    for n in (1, 2, 3):
+        [start] = model.timeline.entries(f"d{n}")
+        assert texts(start) == ["ktui started watching: no current revision, 1 pods"]

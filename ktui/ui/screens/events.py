@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from ktui.cluster.kinds import CHILD_KINDS
 from ktui.model.objects import batch_touches, kind_of, label_of, namespace_of
@@ -23,6 +23,7 @@ from ktui.render.safe import safe_text
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.base import InspectorScreen
 from ktui.ui.widgets.events import EventTable
+from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.input import KtuiInput
 from ktui.ui.widgets.safe import SafeStatic
 
@@ -56,7 +57,7 @@ class EventsScreen(InspectorScreen):
         yield SafeStatic(id="events-title")
         yield EventTable(with_object=True, id="events")
         yield KtuiInput(placeholder="filter…", id="events-filter")
-        yield Footer()
+        yield KtuiFooter()
 
     @property
     def table(self) -> EventTable:

@@ -21,10 +21,11 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from ktui.paths import ensure_dir, saved_logs_dir
 from ktui.ui.screens.base import InspectorScreen
+from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.input import KtuiInput
 from ktui.ui.widgets.log_view import LogView
 from ktui.ui.widgets.safe import SafeStatic
@@ -69,7 +70,7 @@ class LogScreen(InspectorScreen):
         yield SafeStatic(id="logs-error")
         yield LogView(id="log")
         yield KtuiInput(placeholder="search…", id="logs-search")
-        yield Footer()
+        yield KtuiFooter()
 
     @property
     def view(self) -> LogView:

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.kinds import (
@@ -54,6 +54,7 @@ from ktui.ui.live_table import LiveTable
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.pod_actions import PodActions, pod_action_bindings
 from ktui.ui.screens.rollout import ROLLOUT_BINDINGS, RolloutActions, read_only_binding
+from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.header import ClusterHeader
 from ktui.ui.widgets.input import KtuiInput
 from ktui.view.children import child_revision, current_child_uid
@@ -181,6 +182,8 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         """The namespaces the last `:ns` check listed (tab completes them too)."""
         self._quit_asked = -QUIT_CONFIRM_SECONDS
         """When `q` was last pressed (time.monotonic)."""
+        self._row_memo: dict[str, tuple[Obj, tuple[Obj, ...], tuple[object, ...], Row]] = {}
+        """Workload uid -> (its object, its children, view and phase counts, its row)."""
         self.batch_observer: Callable[[ClusterChanged, float], None] | None = None
         """Called after each batch is applied, with the seconds it took (the bench's hook)."""
 
@@ -210,7 +213,7 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             id="command",
             completer=self._complete_command,
         )
-        yield Footer()
+        yield KtuiFooter()
 
     @property
     def workloads(self) -> LiveTable:
@@ -259,6 +262,7 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
     # ------------------------------------------------------------------ data
 
     def _reset(self) -> None:
+        self._row_memo.clear()
         self.workloads.clear()
         self.children_table.clear()
         self.pods.clear()
@@ -314,6 +318,8 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         with self.app.batch_update():
             upserts: dict[str, Row] = {}
             deletes = set(changes.removed_workloads)
+            for uid in changes.removed_workloads:
+                self._row_memo.pop(uid, None)
             for uid in changes.workloads:
                 obj = tree.workloads.get(uid)
                 if obj is None:
@@ -333,14 +339,41 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         return kind == self.kind_filter
 
     def _workload_cells(self, uid: str, obj: Obj, now: datetime) -> Row:
-        return workload_cells_for(
-            self.kind_filter,
+        tree = self._tree
+        counts = tree.phase_counts(uid)
+        all_namespaces = self.ktui.connection.namespace is None
+        kind = self.kind_filter
+        # A row is a function of the workload object, its children, its pods' phase counts and
+        # the view, except CronJob / Job rows (durations run with `now`) and workloads with a
+        # pod that cannot start (HEALTH then reads the pods): the others are built again only
+        # when one of those changed. Under pod churn every workload is touched every batch
+        # while its row stays the same.
+        memo = kind not in ("CronJob", "Job") and not tree.has_troubled_pods(uid)
+        children = tuple(tree.children(uid))
+        inputs = (kind, all_namespaces, tuple(counts.values()))
+        if memo:
+            known = self._row_memo.get(uid)
+            if (
+                known is not None
+                and known[0] is obj
+                and known[2] == inputs
+                and len(known[1]) == len(children)
+                and all(a is b for a, b in zip(known[1], children, strict=True))
+            ):
+                return known[3]
+        row = workload_cells_for(
+            kind,
             obj,
-            self._tree.phase_counts(uid),
+            counts,
             now,
-            all_namespaces=self.ktui.connection.namespace is None,
-            problem=self._tree.rollout_problem(uid, now),
+            all_namespaces=all_namespaces,
+            problem=tree.rollout_problem(uid, now),
         )
+        if memo:
+            self._row_memo[uid] = (obj, children, inputs, row)
+        else:
+            self._row_memo.pop(uid, None)
+        return row
 
     def _reload_workloads(self) -> None:
         now = self.ktui.clock()
@@ -603,24 +636,26 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         name = kind_label(self.kind_filter)
         scope = self.ktui.connection.namespace or "all namespaces"
         back = " · o: back to the pod" if self._owner_jump is not None else ""
-        self.workloads.border_title = safe_text(
-            f"{name} [{count_of(self.workloads)}] · {scope}{back}{self._loading()}"
-            f"{self.workloads.filter_description}"
+        self.workloads.set_title(
+            safe_text(
+                f"{name} [{count_of(self.workloads)}] · {scope}{back}{self._loading()}"
+                f"{self.workloads.filter_description}"
+            )
         )
         selected = tree.workloads.get(self.selected_workload or "")
         if selected is None:
-            self.children_table.border_title = "ReplicaSets · Revisions · Jobs"
-            self.pods.border_title = "Pods"
+            self.children_table.set_title("ReplicaSets · Revisions · Jobs")
+            self.pods.set_title("Pods")
             return
         label = f"{selected.get('kind', '')}/{name_of(selected)}"
         children = self.children_table
-        self.children_table.border_title = safe_text(
-            f"{label} [{count_of(children)}]{children.filter_description}"
+        self.children_table.set_title(
+            safe_text(f"{label} [{count_of(children)}]{children.filter_description}")
         )
         child = tree.objects.get(self.selected_child) if self.selected_child else None
         of = name_of(child) if self._pods_follow_child and child is not None else label
-        self.pods.border_title = safe_text(
-            f"Pods of {of} [{count_of(self.pods)}]{self.pods.filter_description}"
+        self.pods.set_title(
+            safe_text(f"Pods of {of} [{count_of(self.pods)}]{self.pods.filter_description}")
         )
 
     def _loading(self) -> str:
@@ -704,7 +739,7 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             ]
             since = min(moments) if moments and table.total_count else None
             table.set_class(since is not None, "stale")
-            table.border_subtitle = f"stale since {clock_time(since)}" if since else ""
+            table.set_subtitle(f"stale since {clock_time(since)}" if since else "")
 
     def _explain_empty(self) -> None:
         """Say in the pane why it is empty: forbidden, still syncing, unreachable."""
@@ -731,8 +766,6 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             CachePhase.ERROR,
         ):
             self.pods.empty_message = f"Pods: {pod_state.message or pod_state.phase.value}"
-        self.workloads.refresh()
-        self.pods.refresh()
 
     # ------------------------------------------------------------------ actions
 

@@ -16,7 +16,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Footer
 
 from ktui.cluster.logs import LogChunk, LogRequest, LogStream
 from ktui.model.objects import name_of, namespace_of
@@ -29,6 +28,7 @@ from ktui.ui.screens.base import InspectorScreen
 from ktui.ui.screens.pod_actions import PodActions, pod_action_bindings
 from ktui.ui.widgets.containers import ContainerList
 from ktui.ui.widgets.events import EventTable
+from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.safe import SafeStatic
 from ktui.ui.widgets.scroll import Scroll
 from ktui.ui.widgets.timeline import PodTimeline
@@ -98,7 +98,7 @@ class PodDetailScreen(PodActions, InspectorScreen):
             with Vertical(id="crash-box"):
                 yield SafeStatic(id="crash-cards")
         yield EventTable(with_object=False, id="pod-events")
-        yield Footer()
+        yield KtuiFooter()
 
     @property
     def timeline(self) -> PodTimeline:

@@ -14,13 +14,13 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer
 
 from ktui.cluster.kinds import ROLLOUT_KINDS
 from ktui.render.triage import PROBLEM_COLUMNS, problem_cells, problems_title
 from ktui.ui.live_table import LiveTable, Row
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.base import InspectorScreen
+from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.safe import SafeStatic
 from ktui.view.triage import Problem
 
@@ -49,7 +49,7 @@ class ProblemsScreen(InspectorScreen):
             sort_key=self._order,
             empty_message="Nothing is wrong: every pod, workload and node is fine.",
         )
-        yield Footer()
+        yield KtuiFooter()
 
     @property
     def table(self) -> LiveTable:

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
 from textual.worker import get_current_worker
 
 from ktui.cluster.errors import KtuiError, describe_api_error
@@ -47,6 +47,7 @@ from ktui.render.safe import safe_text
 from ktui.ui.bindings import FOCUS_BINDINGS
 from ktui.ui.live_table import Column, LiveTable
 from ktui.ui.messages import ClusterChanged
+from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.input import KtuiInput
 from ktui.ui.widgets.safe import SafeStatic
 from ktui.ui.widgets.scroll import Scroll
@@ -450,7 +451,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
                 yield LiveTable(HISTORY_COLUMNS, id="history", empty_message="No rollout history.")
                 with Scroll(id="revision-detail"):
                     yield SafeStatic("", id="revision-body")
-        yield Footer()
+        yield KtuiFooter()
 
     def rollout_target(self) -> Obj | None:
         return self.ktui.model.objects.get(self.uid)

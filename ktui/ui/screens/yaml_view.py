@@ -27,7 +27,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from ktui.cluster.fetch import FetchError, fetch_object
 from ktui.cluster.watch import resource_version_of
@@ -43,6 +43,7 @@ from ktui.render.describe import (
 )
 from ktui.ui.messages import ClusterChanged
 from ktui.ui.screens.base import InspectorScreen
+from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.input import KtuiInput
 from ktui.ui.widgets.safe import SafeStatic
 from ktui.ui.widgets.scroll import Scroll
@@ -113,7 +114,7 @@ class ObjectScreen(InspectorScreen):
         with Scroll(id="object-scroll"):
             yield SafeStatic(id="object-body")
         yield KtuiInput(placeholder="search…", id="object-search")
-        yield Footer()
+        yield KtuiFooter()
 
     def on_mount(self) -> None:
         found = self.ktui.model.objects.get(self.object_uid)

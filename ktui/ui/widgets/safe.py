@@ -8,6 +8,7 @@ is plain text, never markup. Textual's own visuals (`Content`) are shown as they
 from __future__ import annotations
 
 from rich.console import RenderableType
+from rich.text import Text
 from textual.visual import Visual, VisualType
 from textual.widgets import Static
 
@@ -46,5 +47,18 @@ class SafeStatic(Static):
             disabled=disabled,
         )
 
+    _last_text: str | Text | None = None
+    """The last plain text or `Text` shown (a copy), to skip an update that changes nothing."""
+
     def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        # Screens update their statics on every batch and every clock tick, mostly with what
+        # they already show; each `update` costs Textual a layout of the whole screen (the
+        # pod detail laid itself out several times a second under churn). Only text is
+        # compared: other renderables are drawn again every time, as before.
+        if isinstance(content, str | Text):
+            if type(content) is type(self._last_text) and content == self._last_text:
+                return
+            self._last_text = content.copy() if isinstance(content, Text) else content
+        else:
+            self._last_text = None
         super().update(_gated(content), layout=layout)
