@@ -48,7 +48,7 @@ from textual.widgets import Input
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_list_watch import SimProcess, machine_note
+from bench_list_watch import SimProcess, machine_note, tree_resident_mib
 from bench_ui import wait_for
 
 from ktui.cluster.connection import connect
@@ -82,6 +82,10 @@ class SizeResult:
     pods: int
     sync_seconds: float = 0.0
     rss_growth_mb: float = 0.0
+    server_mib: float = 0.0
+    changes_per_second: float | None = None
+    """The pod changes the server made per second over the keys (kube-apiserver may not keep
+    up with `--rate`)."""
     keys: dict[str, list[float]] = field(default_factory=dict)
     lags: list[float] = field(default_factory=list)
     profile: str = ""
@@ -158,8 +162,10 @@ async def measure(
                 if message.batch.first_change_at:
                     result.lags.append(time.monotonic() - message.batch.first_change_at)
 
+            result.server_mib = tree_resident_mib(sim.pid)
             sim.start_churn(rate, "status")
             await asyncio.sleep(1.0)  # measure at a steady pace
+            made_before, window_start = sim.changes(), time.monotonic()
             screen.batch_observer = observe
             keys: dict[str, list[float]] = {
                 "cursor (down/up)": [],
@@ -214,6 +220,11 @@ async def measure(
                 stats.sort_stats("tottime").print_stats(25)
                 result.profile = out.getvalue()
             screen.batch_observer = None
+            made_after = sim.changes()
+            if made_before is not None and made_after is not None:
+                result.changes_per_second = (made_after - made_before) / (
+                    time.monotonic() - window_start
+                )
             sim.stop_churn()
             result.keys = keys
     finally:
@@ -227,8 +238,10 @@ def report(results: list[SizeResult], rate: int) -> None:
         print(f"== {r.pods} pods, {rate} pod changes/s")
         print(
             f"  sync (start to every pod shown) {r.sync_seconds:6.2f} s, "
-            f"RSS +{r.rss_growth_mb:.0f} MB"
+            f"RSS +{r.rss_growth_mb:.0f} MB; the server's processes {r.server_mib:.0f} MiB"
         )
+        if r.changes_per_second is not None:
+            print(f"  the server made {r.changes_per_second:.0f} pod changes/s over the keys")
         goal = GOALS_MS.get(r.pods)
         for name, values in r.keys.items():
             ms = [1000 * v for v in values]
@@ -255,17 +268,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=int, default=2000, help="pod changes/s (default 2000)")
     parser.add_argument("--rounds", type=int, default=30, help="presses of each key (default 30)")
     parser.add_argument(
+        "--server",
+        choices=("bare", "kube-apiserver"),
+        default="bare",
+        help="the embedded server (bare) or kube-apiserver v1.20.2 with realistic pods",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="cProfile the event loop's thread over the keys (inflates that run's numbers)",
     )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    print(f"bench_latency: sizes {sizes}, {args.rate} changes/s, {machine_note()}", flush=True)
+    print(
+        f"bench_latency: sizes {sizes}, {args.rate} changes/s, server {args.server}, "
+        f"{machine_note()}",
+        flush=True,
+    )
     results = []
     for pods in sizes:
         started = time.perf_counter()
-        with SimProcess(pods) as sim:
+        with SimProcess(pods, server=args.server) as sim:
             print(f"{pods} pods: server up after {time.perf_counter() - started:.1f} s", flush=True)
             results.append(asyncio.run(measure(sim, pods, args.rate, args.rounds, args.profile)))
     report(results, args.rate)
