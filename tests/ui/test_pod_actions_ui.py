@@ -204,8 +204,26 @@ async def test_readonly_removes_both_keys_and_says_so_everywhere(
         title = app.screen.query_one("#pod-title").content
         assert "READ-ONLY" in str(title).split("\n")[0]
         await refused("pod detail")
+
+        async def marked(key: str, title_id: str) -> None:
+            """The screen `key` opens says READ-ONLY first on its title line."""
+            under = app.screen
+            await pilot.press(key)
+            await wait_for(pilot, lambda: app.screen is not under, f"{key} opened a screen")
+            await wait_for(
+                pilot,
+                lambda: str(app.screen.query_one(title_id).content).startswith("READ-ONLY "),
+                f"{key}: READ-ONLY on {title_id}",
+            )
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is under, f"back from {key}")
+
+        await marked("l", "#logs-status")
+        await marked("y", "#object-title")
         await pilot.press("escape")
-        main.workloads.focus()
+        main.workloads.focus()  # (d on a pod opens the pod detail; a Deployment's describe here)
+        await marked("d", "#object-title")
+        await marked("e", "#events-title")
         await pilot.press("colon", *"pods", "enter")
         await wait_for(pilot, lambda: main.workloads.total_count == 3, "the Pods view")
         await refused("Pods view")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
@@ -25,6 +26,17 @@ class InspectorScreen(Screen[None], inherit_bindings=False):
     @property
     def ktui(self) -> KtuiApp:
         return self.app  # type: ignore[return-value]
+
+    def mark_read_only(self, title: Text) -> Text:
+        """Under --readonly, every screen says so on its title line (these screens have no
+        header; the main, rollout and pod screens say it too), first, so that a narrow
+        terminal's ellipsis never cuts it."""
+        if not self.ktui.readonly:
+            return title
+        marked = Text(no_wrap=title.no_wrap, overflow=title.overflow, end=title.end)
+        marked.append("READ-ONLY ", style="bold yellow")
+        marked.append_text(title)
+        return marked
 
     def action_close(self) -> None:
         if len(self.app.screen_stack) > 1 and self.app.screen is self:

@@ -89,7 +89,7 @@ class EventsScreen(InspectorScreen):
         self.scope = f"{label} and its {', '.join(k + 's' for k in kinds)}" if kinds else label
         self._table_title()
         title = events_title(label, namespace_of(self.target), deleted=target is None)
-        self.query_one("#events-title", SafeStatic).update(title)
+        self.query_one("#events-title", SafeStatic).update(self.mark_read_only(title))
 
     def _table_title(self) -> None:
         table = self.table

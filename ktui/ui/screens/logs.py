@@ -269,7 +269,7 @@ class LogsScreen(LogScreen):
         )
         status.append(f"  {len(view.lines)} lines", style="grey62")
         self.search_status(status)
-        self.query_one("#logs-status", SafeStatic).update(status)
+        self.query_one("#logs-status", SafeStatic).update(self.mark_read_only(status))
         error_line = Text(no_wrap=True, overflow="ellipsis")
         for container, message in self.errors.items():
             if len(error_line):

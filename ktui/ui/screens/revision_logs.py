@@ -264,7 +264,7 @@ class RevisionLogsScreen(LogScreen):
         )
         status.append(f"  {len(view.lines)} lines", style="grey62")
         self.search_status(status)
-        self.query_one("#logs-status", SafeStatic).update(status)
+        self.query_one("#logs-status", SafeStatic).update(self.mark_read_only(status))
         error_line = Text(no_wrap=True, overflow="ellipsis")
         for pod_uid, message in self.errors.items():
             if len(error_line):

@@ -204,7 +204,7 @@ class ObjectScreen(InspectorScreen):
         title.append(f"{self.screen_name} ", style="bold")
         if self.obj is None:
             title.append("object not found in the cache", style="bold red")
-            self.query_one("#object-title", SafeStatic).update(title)
+            self.query_one("#object-title", SafeStatic).update(self.mark_read_only(title))
             return
         title.append(label_of(self.obj), style="bold cyan")
         if namespace_of(self.obj):
@@ -220,7 +220,7 @@ class ObjectScreen(InspectorScreen):
                 title.append(f"match {self.current_match + 1} of {self.match_count}", "yellow")
             else:
                 title.append("no match", style="bold yellow")
-        self.query_one("#object-title", SafeStatic).update(title)
+        self.query_one("#object-title", SafeStatic).update(self.mark_read_only(title))
 
     screen_name = ""
 
