@@ -37,12 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 
 from controlplane import ControlPlane, ensure_built
 
+from ktui.sim.load import run_paced
 from ktui.sim.realistic import realistic_pod
 
 Obj = dict[str, Any]
 LOAD_NAMESPACE = "load"
 GROUPS = 100
 LOAD_NODES = 10
+STRATEGIC_MERGE = "application/strategic-merge-patch+json"
 INIT_REFUSED = frozenset(
     {"readinessProbe", "livenessProbe", "startupProbe", "lifecycle", "restartPolicy"}
 )
@@ -345,30 +347,22 @@ class Churn:
 
     def _run(self) -> None:
         client = self.load.client()
-        per_thread = self.rate / len(self._threads)
-        tick = 0.05
-        per_tick = max(1, round(per_thread * tick))
-        next_at = time.monotonic()
         path = f"/api/v1/namespaces/{LOAD_NAMESPACE}/pods"
-        while not self._stop.is_set():
-            for _ in range(per_tick):
-                with self._lock:
-                    _namespace, name = next(self._targets)
-                suffix, body = self._patch(name)
-                try:
-                    client.call(
-                        "PATCH",
-                        f"{path}/{name}{suffix}",
-                        body,
-                        "application/strategic-merge-patch+json",
-                    )
-                except (RuntimeError, OSError, http.client.HTTPException):
-                    continue
-                with self._lock:
-                    self.changes += 1
-            next_at += tick
-            delay = next_at - time.monotonic()
-            if delay > 0:
-                self._stop.wait(delay)
-            else:
-                next_at = time.monotonic()
+
+        def change() -> None:
+            with self._lock:
+                _namespace, name = next(self._targets)
+            suffix, body = self._patch(name)
+            try:
+                client.call(
+                    "PATCH",
+                    f"{path}/{name}{suffix}",
+                    body,
+                    "application/strategic-merge-patch+json",
+                )
+            except (RuntimeError, OSError, http.client.HTTPException):
+                return
+            with self._lock:
+                self.changes += 1
+
+        run_paced(self.rate / len(self._threads), self._stop, change)

@@ -289,28 +289,22 @@ class StatusChurn:
         }
 
     def _run(self) -> None:
+        from ktui.sim.load import run_paced
         from ktui.sim.store import StoreError
 
         targets = itertools.cycle(self.pods)
-        tick = 0.05
-        per_tick = max(1, round(self.rate * tick))
-        next_at = time.monotonic()
-        while not self._stop.is_set():
-            for _ in range(per_tick):
-                namespace, name = next(targets)
-                try:
-                    self.client.patch(
-                        "", "pods", namespace, name, "merge", self._status(name), "status"
-                    )
-                except StoreError:
-                    continue
-                self.changes += 1
-            next_at += tick
-            delay = next_at - time.monotonic()
-            if delay > 0:
-                self._stop.wait(delay)
-            else:
-                next_at = time.monotonic()
+
+        def change() -> None:
+            namespace, name = next(targets)
+            try:
+                self.client.patch(
+                    "", "pods", namespace, name, "merge", self._status(name), "status"
+                )
+            except StoreError:
+                return
+            self.changes += 1
+
+        run_paced(self.rate, self._stop, change)
 
 
 def serve(pods: int, kubeconfig: str, server_kind: str = "bare") -> int:
@@ -329,7 +323,23 @@ def serve(pods: int, kubeconfig: str, server_kind: str = "bare") -> int:
     load_pods = create_load_pods(client, pods)
     server.write_kubeconfig(kubeconfig)
     print(f"serving on {server.https_url}", flush=True)
-    churn: Churn | StatusChurn | None = None
+
+    def make_churn(rate: int, kind: str) -> Churn | StatusChurn:
+        if kind == "status":
+            return StatusChurn(client, load_pods, rate).start()
+        return Churn(client, load_pods, rate).start()
+
+    try:
+        serve_commands(make_churn)
+    finally:
+        server.stop()
+    return 0
+
+
+def serve_commands(make_churn: Callable[[int, str], Any]) -> None:
+    """The `serve` process's commands on stdin, until it closes: `churn RATE [KIND]` (a new
+    churn from `make_churn`, an object with `changes` and `stop()`), `stats`, `stop-churn`."""
+    churn: Any = None
     changes_before = 0
     try:
         for line in sys.stdin:
@@ -340,12 +350,7 @@ def serve(pods: int, kubeconfig: str, server_kind: str = "bare") -> int:
                 if churn is not None:
                     churn.stop()
                     changes_before += churn.changes
-                rate = int(words[1])
-                kind = words[2] if len(words) > 2 else "annotation"
-                if kind == "status":
-                    churn = StatusChurn(client, load_pods, rate).start()
-                else:
-                    churn = Churn(client, load_pods, rate).start()
+                churn = make_churn(int(words[1]), words[2] if len(words) > 2 else "annotation")
                 print("churning", flush=True)
             elif words[0] == "stats":
                 total = changes_before + (churn.changes if churn is not None else 0)
@@ -357,8 +362,6 @@ def serve(pods: int, kubeconfig: str, server_kind: str = "bare") -> int:
     finally:
         if churn is not None:
             churn.stop()
-        server.stop()
-    return 0
 
 
 def kubectl_version() -> str:
@@ -451,28 +454,7 @@ def serve_apiserver(pods: int, kubeconfig: str) -> int:
         )
         shutil.copyfile(load.kubeconfig, kubeconfig)
         print(f"serving on {load.url}", flush=True)
-        churn: ApiChurn | None = None
-        changes_before = 0
-        for line in sys.stdin:
-            words = line.split()
-            if not words:
-                continue
-            if words[0] == "churn":
-                if churn is not None:
-                    churn.stop()
-                    changes_before += churn.changes
-                kind = words[2] if len(words) > 2 else "annotation"
-                churn = ApiChurn(load, int(words[1]), kind).start()
-                print("churning", flush=True)
-            elif words[0] == "stats":
-                total = changes_before + (churn.changes if churn is not None else 0)
-                print(f"changes {total}", flush=True)
-            elif words[0] == "stop-churn":
-                if churn is not None:
-                    churn.stop()
-                print("stopped", flush=True)
-        if churn is not None:
-            churn.stop()
+        serve_commands(lambda rate, kind: ApiChurn(load, rate, kind).start())
     finally:
         load.stop()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -16,6 +16,7 @@ import itertools
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from ktui.sim.client import SimClient
@@ -198,21 +199,31 @@ class Churn:
 
     def _run(self) -> None:
         targets = itertools.cycle(self.pods)
-        tick = 0.05
-        per_tick = max(1, round(self.rate * tick))
-        next_at = time.monotonic()
-        while not self._stop.is_set():
-            for _ in range(per_tick):
-                namespace, name = next(targets)
-                patch = {"metadata": {"annotations": {"sim.ktui.dev/churn": str(self.changes)}}}
-                try:
-                    self.client.patch("", "pods", namespace, name, "merge", patch)
-                except StoreError:
-                    continue
-                self.changes += 1
-            next_at += tick
-            delay = next_at - time.monotonic()
-            if delay > 0:
-                self._stop.wait(delay)
-            else:
-                next_at = time.monotonic()  # behind: do not try to catch up in a burst
+
+        def change() -> None:
+            namespace, name = next(targets)
+            patch = {"metadata": {"annotations": {"sim.ktui.dev/churn": str(self.changes)}}}
+            try:
+                self.client.patch("", "pods", namespace, name, "merge", patch)
+            except StoreError:
+                return
+            self.changes += 1
+
+        run_paced(self.rate, self._stop, change)
+
+
+def run_paced(rate: float, stop: threading.Event, step: Callable[[], None]) -> None:
+    """Call `step` `rate` times a second, spread over 50 ms ticks, until `stop` is set; when
+    behind, go on from now instead of catching up in a burst."""
+    tick = 0.05
+    per_tick = max(1, round(rate * tick))
+    next_at = time.monotonic()
+    while not stop.is_set():
+        for _ in range(per_tick):
+            step()
+        next_at += tick
+        delay = next_at - time.monotonic()
+        if delay > 0:
+            stop.wait(delay)
+        else:
+            next_at = time.monotonic()
