@@ -94,6 +94,25 @@ class LogScreen(InspectorScreen):
             position = (view.current_match or 0) + 1 if view.current_match is not None else 0
             status.append(f"  /{view.search} {position}/{len(view.matches)}", style="yellow")
 
+    def show_status(self, status: Text, errors: list[str]) -> None:
+        """Finish and show the status line (autoscroll, line count, search) and the error line
+        (one `✖ message` per stream that failed); the screens build what precedes them."""
+        view = self.view
+        status.append(
+            "  autoscroll on" if view.autoscroll else "  ⏸ autoscroll off",
+            style="green" if view.autoscroll else "yellow",
+        )
+        status.append(f"  {len(view.lines)} lines", style="grey62")
+        self.search_status(status)
+        self.query_one("#logs-status", SafeStatic).update(self.mark_read_only(status))
+        error_line = Text(no_wrap=True, overflow="ellipsis")
+        for message in errors:
+            if len(error_line):
+                error_line.append("  ")
+            error_line.append(f"✖ {message}")
+        self.query_one("#logs-error", SafeStatic).update(error_line)
+        self.set_class(bool(errors), "failed")
+
     # ------------------------------------------------------------------ toggles
 
     def action_toggle_autoscroll(self) -> None:

@@ -45,7 +45,6 @@ from ktui.render.safe import safe_text
 from ktui.ui.messages import ClusterChanged, RetryRequested
 from ktui.ui.screens.log_screen import LogScreen, search_save_bindings
 from ktui.ui.widgets.log_view import MAX_LINES, ChunkInbox, LogView
-from ktui.ui.widgets.safe import SafeStatic
 from ktui.view.logs import (
     container_choices,
     container_names,
@@ -263,21 +262,13 @@ class LogsScreen(LogScreen):
             status.append("  ● following", style="green")
         elif self.streams and not self.errors:
             status.append("  ■ ended", style="grey62")
-        status.append(
-            "  autoscroll on" if view.autoscroll else "  ⏸ autoscroll off",
-            style="green" if view.autoscroll else "yellow",
+        self.show_status(
+            status,
+            [
+                f"[{container}] {message}" if container and self.all_containers else message
+                for container, message in self.errors.items()
+            ],
         )
-        status.append(f"  {len(view.lines)} lines", style="grey62")
-        self.search_status(status)
-        self.query_one("#logs-status", SafeStatic).update(self.mark_read_only(status))
-        error_line = Text(no_wrap=True, overflow="ellipsis")
-        for container, message in self.errors.items():
-            if len(error_line):
-                error_line.append("  ")
-            prefix = f"[{container}] " if container and self.all_containers else ""
-            error_line.append(f"✖ {prefix}{message}")
-        self.query_one("#logs-error", SafeStatic).update(error_line)
-        self.set_class(bool(self.errors), "failed")
         view.border_title = safe_text(
             f"{'all containers' if self.all_containers else self.container}"
             f"{' (previous)' if self.previous else ''}"

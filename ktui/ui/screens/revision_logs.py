@@ -35,7 +35,6 @@ from ktui.render.safe import safe_text
 from ktui.ui.messages import ClusterChanged, RetryRequested
 from ktui.ui.screens.log_screen import LogScreen, search_save_bindings
 from ktui.ui.widgets.log_view import ChunkInbox
-from ktui.ui.widgets.safe import SafeStatic
 from ktui.view.images import pod_template
 from ktui.view.logs import container_names, has_log, run_signature
 from ktui.view.rollout_tree import RevisionNode, build_rollout_tree
@@ -258,21 +257,11 @@ class RevisionLogsScreen(LogScreen):
             status.append(f" ({waiting} not started)", style="yellow")
         if any(uid not in self.ended for uid in self.streams):
             status.append("  ● following", style="green")
-        status.append(
-            "  autoscroll on" if view.autoscroll else "  ⏸ autoscroll off",
-            style="green" if view.autoscroll else "yellow",
-        )
-        status.append(f"  {len(view.lines)} lines", style="grey62")
-        self.search_status(status)
-        self.query_one("#logs-status", SafeStatic).update(self.mark_read_only(status))
-        error_line = Text(no_wrap=True, overflow="ellipsis")
+        errors = []
         for pod_uid, message in self.errors.items():
-            if len(error_line):
-                error_line.append("  ")
             name = self.pod_names.get(pod_uid)
-            error_line.append(f"✖ [{short_name(name)}] {message}" if name else f"✖ {message}")
-        self.query_one("#logs-error", SafeStatic).update(error_line)
-        self.set_class(bool(self.errors), "failed")
+            errors.append(f"[{short_name(name)}] {message}" if name else message)
+        self.show_status(status, errors)
         view.border_title = safe_text(
             f"current revision's pods · {self.container or '-'} · [pod] per line"
         )
