@@ -50,8 +50,9 @@ INIT_REFUSED = frozenset(
 )
 
 
-class _Client:
-    """One keep-alive HTTPS connection to the API server, as admin."""
+class KeepAliveClient:
+    """One keep-alive HTTPS connection to the API server, as admin (urllib would open one per
+    request). Not thread-safe: one per thread."""
 
     def __init__(self, cp: ControlPlane) -> None:
         self.host, port = cp.server.removeprefix("https://").rsplit(":", 1)
@@ -60,12 +61,15 @@ class _Client:
         self.context = ssl.create_default_context(cafile=str(cp.ca_cert_path))
         self.connection: http.client.HTTPSConnection | None = None
 
-    def call(self, method: str, path: str, body: Any = None, content_type: str = "") -> Obj:
+    def send(
+        self, method: str, path: str, body: Any = None, content_type: str = ""
+    ) -> tuple[int, bytes]:
+        """One request, on a new connection once if the kept one broke: (status, body)."""
         data = None if body is None else json.dumps(body).encode()
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
         if data is not None:
             headers["Content-Type"] = content_type or "application/json"
-        for attempt in range(3):
+        for attempt in range(2):
             if self.connection is None:
                 self.connection = http.client.HTTPSConnection(
                     self.host, self.port, context=self.context, timeout=60
@@ -73,19 +77,24 @@ class _Client:
             try:
                 self.connection.request(method, path, body=data, headers=headers)
                 response = self.connection.getresponse()
-                raw = response.read()
+                return response.status, response.read()
             except (OSError, http.client.HTTPException):
                 self.connection.close()
                 self.connection = None
-                if attempt == 2:
+                if attempt == 1:
                     raise
-                continue
-            if response.status == 429 or response.status >= 500:
+        raise AssertionError("unreachable")
+
+    def call(self, method: str, path: str, body: Any = None, content_type: str = "") -> Obj:
+        """The decoded answer; 429 and 5xx tried again, other errors (but 409) raised."""
+        for attempt in range(3):
+            status, raw = self.send(method, path, body, content_type)
+            if status == 429 or status >= 500:
                 time.sleep(0.2 * (attempt + 1))
                 continue
-            if response.status >= 400 and response.status != 409:
+            if status >= 400 and status != 409:
                 message = json.loads(raw or b"{}").get("message", "") if raw[:1] == b"{" else ""
-                raise RuntimeError(f"{method} {path}: HTTP {response.status} {message[:300]}")
+                raise RuntimeError(f"{method} {path}: HTTP {status} {message[:300]}")
             return dict(json.loads(raw or b"{}"))
         raise RuntimeError(f"{method} {path}: the server kept refusing (429/5xx)")
 
@@ -144,13 +153,13 @@ class ApiServerLoad:
         assert self.cp is not None
         return self.cp.server
 
-    def client(self) -> _Client:
+    def client(self) -> KeepAliveClient:
         assert self.cp is not None
-        return _Client(self.cp)
+        return KeepAliveClient(self.cp)
 
-    def _parallel(self, jobs: Iterator[Callable[[_Client], None]]) -> None:
+    def _parallel(self, jobs: Iterator[Callable[[KeepAliveClient], None]]) -> None:
         """Run the jobs on `concurrency` threads, each with its own connection."""
-        work: queue.Queue[Callable[[_Client], None] | None] = queue.Queue(maxsize=1000)
+        work: queue.Queue[Callable[[KeepAliveClient], None] | None] = queue.Queue(maxsize=1000)
         errors: list[BaseException] = []
 
         def worker() -> None:
@@ -226,11 +235,11 @@ class ApiServerLoad:
 
         per_group = max(1, count // groups)
 
-        def make(i: int) -> Callable[[_Client], None]:
+        def make(i: int) -> Callable[[KeepAliveClient], None]:
             replicaset, labels, _group = owners[i % groups]
             name = f"{replicaset['metadata']['name']}-{i:06d}"
 
-            def job(client: _Client) -> None:
+            def job(client: KeepAliveClient) -> None:
                 # ktui.sim.realistic's pod (as the memory bench's), made this server's: its
                 # name, the load ReplicaSet as owner, a load node; no explicit priority (the
                 # Priority admission plugin refuses one without a PriorityClass).

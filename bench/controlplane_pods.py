@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
-import json
 import sys
 import tempfile
 import threading
@@ -23,10 +21,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 
+from apiserver_load import KeepAliveClient
 from controlplane import ControlPlane, ensure_built
 
 
@@ -37,44 +36,6 @@ def bare_pod(name: str, namespace: str) -> dict[str, Any]:
         "metadata": {"name": name, "namespace": namespace, "labels": {"run": name}},
         "spec": {"containers": [{"name": "app", "image": "busybox:1.36"}]},
     }
-
-
-class Poster:
-    """One keep-alive HTTPS connection per thread (urllib opens one per request)."""
-
-    def __init__(self, cp: ControlPlane) -> None:
-        self._cp = cp
-        self._local = threading.local()
-        parts = urlsplit(cp.server)
-        self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 443
-
-    def _connection(self) -> http.client.HTTPSConnection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = http.client.HTTPSConnection(
-                self._host,
-                self._port,
-                context=self._cp._ssl,  # the harness's context, trusting its CA
-                timeout=60,
-            )
-            self._local.conn = conn
-        return conn
-
-    def post(self, path: str, body: dict[str, Any]) -> int:
-        conn = self._connection()
-        conn.request(
-            "POST",
-            path,
-            json.dumps(body),
-            {
-                "Authorization": f"Bearer {self._cp.admin_token}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            },
-        )
-        response = conn.getresponse()
-        response.read()
-        return response.status
 
 
 def main() -> int:
@@ -99,13 +60,14 @@ def main() -> int:
                 "/api/v1/namespaces",
                 {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
             )
-        poster = Poster(cp)
+        local = threading.local()  # one keep-alive connection per pool thread
 
         def create(index: int) -> int:
+            if not hasattr(local, "client"):
+                local.client = KeepAliveClient(cp)
             namespace = namespaces[index % len(namespaces)]
-            return poster.post(
-                f"/api/v1/namespaces/{namespace}/pods", bare_pod(f"bare-{index:05d}", namespace)
-            )
+            path = f"/api/v1/namespaces/{namespace}/pods"
+            return int(local.client.send("POST", path, bare_pod(f"bare-{index:05d}", namespace))[0])
 
         started = time.monotonic()
         with ThreadPoolExecutor(args.threads) as pool:
