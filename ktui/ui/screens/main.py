@@ -996,12 +996,14 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             return False
         if action in ("pods_view_key", "workload_key"):
             return self.pods_view
-        if self.pods_view and (
-            action in WORKLOAD_ACTIONS
-            or (
-                action == "read_only"
-                and parameters[:1] != ("delete pod",)
-                and parameters[:1] != ("kill pod",)
+        if (
+            self.pods_view
+            and (
+                action in WORKLOAD_ACTIONS
+                # (the read-only twins of the workload keys too; ctrl+d / ctrl+k act on pods)
+                or (
+                    action == "read_only" and parameters[:1] not in (("delete pod",), ("kill pod",))
+                )
             )
         ):
             return False
