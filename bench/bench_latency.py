@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import io
 import os
 import pstats
@@ -54,6 +55,7 @@ from bench_ui import wait_for
 from ktui.cluster.connection import connect
 from ktui.cluster.state import CachePhase
 from ktui.config import Config
+from ktui.gc_pacer import GcPacer
 from ktui.settings import Settings
 from ktui.ui.app import make_app
 from ktui.ui.live_table import LiveTable
@@ -88,6 +90,12 @@ class SizeResult:
     up with `--rate`)."""
     keys: dict[str, list[float]] = field(default_factory=dict)
     lags: list[float] = field(default_factory=list)
+    gc_pauses: dict[int, list[float]] = field(default_factory=dict)
+    """The cyclic GC's pauses over the keys, by generation (seconds each)."""
+    gc_mode: str = "paced"
+    gc_held: int | None = None
+    """Unreachable objects one full collection found after the keys, with the pacer: what its
+    freezes kept from the collector until its next full collection."""
     profile: str = ""
 
 
@@ -126,15 +134,44 @@ async def timed_press(pilot: Pilot[Any], key: str, done: Callable[[], bool]) -> 
     return time.perf_counter() - start
 
 
+class GcPauses:
+    """Times every collection of the cyclic GC (`gc.callbacks`) while it is installed: a full
+    collection walks every tracked object, the cache's included, and holds the GIL meanwhile."""
+
+    def __init__(self) -> None:
+        self.pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.pauses[info["generation"]].append(time.perf_counter() - self._start)
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
+
+
 async def measure(
-    sim: SimProcess, pods: int, rate: int, rounds: int, profile: bool = False
+    sim: SimProcess,
+    pods: int,
+    rate: int,
+    rounds: int,
+    profile: bool = False,
+    gc_mode: str = "paced",
 ) -> SizeResult:
-    result = SizeResult(pods)
+    result = SizeResult(pods, gc_mode=gc_mode)
     settings = Settings(kubeconfig=sim.kubeconfig, namespace="load")
     connection = connect(settings)
     rss0 = rss_bytes()
     start = time.perf_counter()
-    app = make_app(settings, connection=connection, config=Config())
+    # The CLI's app paces the cyclic GC (`ktui.gc_pacer`); `--gc default` runs CPython's own.
+    pacer = GcPacer() if gc_mode == "paced" else None
+    app = make_app(settings, connection=connection, config=Config(), gc_pacer=pacer)
     groups = min(100, pods)
     try:
         async with app.run_test(size=(160, 50)) as pilot:
@@ -180,6 +217,7 @@ async def measure(
             if profiler is not None:
                 profiler.enable()
             filter_input = screen.query_one("#filter", Input)
+            gc_pauses = GcPauses().__enter__()
             for index in range(rounds):
                 # down, or up from the last row: every press moves the cursor
                 step = "down" if pods_pane.cursor_index < pods_pane.row_count - 1 else "up"
@@ -211,6 +249,11 @@ async def measure(
                     await timed_press(pilot, "escape", lambda: app.screen is screen)
                 )
                 await asyncio.sleep(0.05)  # keys typed at a human pace, not back to back
+            gc_pauses.__exit__()
+            result.gc_pauses = gc_pauses.pauses
+            if pacer is not None:
+                gc.unfreeze()
+                result.gc_held = gc.collect()
             if profiler is not None:
                 profiler.disable()
                 out = io.StringIO()
@@ -235,7 +278,7 @@ async def measure(
 def report(results: list[SizeResult], rate: int) -> None:
     print()
     for r in results:
-        print(f"== {r.pods} pods, {rate} pod changes/s")
+        print(f"== {r.pods} pods, {rate} pod changes/s, GC {r.gc_mode}")
         print(
             f"  sync (start to every pod shown) {r.sync_seconds:6.2f} s, "
             f"RSS +{r.rss_growth_mb:.0f} MB; the server's processes {r.server_mib:.0f} MiB"
@@ -258,6 +301,14 @@ def report(results: list[SizeResult], rate: int) -> None:
             f"p99 {quantile(lag, 0.99):.0f} ms  p99/goal {quantile(lag, 0.99) / LAG_GOAL_MS:4.2f}x"
             f"  (mean {statistics.fmean(lag) if lag else 0:.0f} ms)"
         )
+        for generation, pauses in sorted(r.gc_pauses.items()):
+            ms = [1000 * v for v in pauses]
+            print(
+                f"  gc generation {generation} over the keys: n={len(ms)} "
+                f"total {sum(ms):.0f} ms  max {max(ms, default=0):.1f} ms"
+            )
+        if r.gc_held is not None:
+            print(f"  objects the pacer's freezes held from the collector: {r.gc_held}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,6 +323,13 @@ def main(argv: list[str] | None = None) -> int:
         choices=("bare", "kube-apiserver"),
         default="bare",
         help="the embedded server (bare) or kube-apiserver v1.20.2 with realistic pods",
+    )
+    parser.add_argument(
+        "--gc",
+        choices=("paced", "default", "both"),
+        default="paced",
+        help="the app's GC: paced as the CLI runs it (ktui.gc_pacer), CPython's default, or both "
+        "side by side for each size (default paced)",
     )
     parser.add_argument(
         "--profile",
@@ -290,7 +348,11 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         with SimProcess(pods, server=args.server) as sim:
             print(f"{pods} pods: server up after {time.perf_counter() - started:.1f} s", flush=True)
-            results.append(asyncio.run(measure(sim, pods, args.rate, args.rounds, args.profile)))
+            modes = ("default", "paced") if args.gc == "both" else (args.gc,)
+            for mode in modes:
+                results.append(
+                    asyncio.run(measure(sim, pods, args.rate, args.rounds, args.profile, mode))
+                )
     report(results, args.rate)
     for r in results:
         if r.profile:

@@ -150,7 +150,9 @@ def _run_app(settings: Settings) -> int:
         make_app = _load(
             "ktui.ui.app", "make_app", "the terminal UI (ktui.ui.app) is not available"
         )
-        app = make_app(settings, connection=connection)
+        from ktui.gc_pacer import GcPacer
+
+        app = make_app(settings, connection=connection, gc_pacer=GcPacer())
         app.run()
         return_code = getattr(app, "return_code", 0)
         return return_code if isinstance(return_code, int) else 0

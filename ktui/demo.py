@@ -17,6 +17,7 @@ def run_demo_app(settings: Settings, *, run_app: Callable[[Any], object] | None 
 
     `run_app(app)` runs the app instead of `app.run()` (tests run it headless)."""
     from ktui.cluster.connection import connect, probe_server
+    from ktui.gc_pacer import GcPacer
     from ktui.sim.demo import demo_kubeconfig
     from ktui.ui.app import make_app
 
@@ -31,7 +32,9 @@ def run_demo_app(settings: Settings, *, run_app: Callable[[Any], object] | None 
         connection = connect(demo_settings)
         probe_server(connection)
         try:
-            app = make_app(demo_settings, connection=connection)
+            # The pacer only when the app runs for real (a test's app must not be frozen).
+            pacer = GcPacer() if run_app is None else None
+            app = make_app(demo_settings, connection=connection, gc_pacer=pacer)
             if run_app is None:
                 app.run()
             else:

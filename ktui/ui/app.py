@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import App
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -18,6 +19,7 @@ from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.cache import ClusterCache
 from ktui.cluster.connection import Connection
 from ktui.config import Config, effective_settings, load_config_or_warning, namespace_override
+from ktui.gc_pacer import GcPacer
 from ktui.model.read_ahead import BatchFacts, read_ahead
 from ktui.model.workloads import WorkloadTree
 from ktui.render.safe import visible
@@ -89,8 +91,12 @@ class KtuiApp(App[int], inherit_bindings=False):
         switch_context: Callable[[str], Connection] | None = None,
         config: Config | None = None,
         config_warning: str | None = None,
+        gc_pacer: GcPacer | None = None,
     ) -> None:
         super().__init__()
+        self.gc_pacer = gc_pacer
+        """Keeps full GC collections off the cache (the CLI's app has one; tests run without:
+        freezing would keep every test's app alive)."""
         self.config = config or Config()
         self.config_warning = config_warning
         if self.config.keymap:
@@ -145,6 +151,8 @@ class KtuiApp(App[int], inherit_bindings=False):
         self.push_screen(MainScreen())
         # Timeline entries held back by the interval are recorded even when no batch follows.
         self.set_interval(TIMELINE_TICK, lambda: self.model.record_due_timeline())
+        if self.gc_pacer is not None:
+            self.set_interval(self.gc_pacer.interval, self.gc_pacer.tick)
         self.start_cluster()
         self._apply_config()
 
@@ -244,6 +252,24 @@ class KtuiApp(App[int], inherit_bindings=False):
         cluster, self.cluster = self.cluster, None
         if cluster is not None:
             cluster.stop()
+        if self.gc_pacer is not None:
+            self.gc_pacer.stop()
+
+    def pop_screen(self) -> AwaitComplete:
+        if self.gc_pacer is not None:
+            self.gc_pacer.screen_closed()
+        return super().pop_screen()
+
+    def switch_screen(self, screen: Screen[Any] | str) -> AwaitComplete:
+        if self.gc_pacer is not None:
+            self.gc_pacer.screen_closed()
+        return super().switch_screen(screen)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and self.gc_pacer is not None:
+            # A full collection waits for a moment without keys.
+            self.gc_pacer.key_pressed()
+        await super().on_event(event)
 
     def key_for(self, binding_id: str) -> str | None:
         """The key (as shown to people) bound to the app binding `binding_id`, after the
@@ -330,6 +356,7 @@ def make_app(
     clock: Clock | None = None,
     switch_context: Callable[[str], Connection] | None = None,
     config: Config | None = None,
+    gc_pacer: GcPacer | None = None,
 ) -> KtuiApp:
     """The one way to build the app (CLI, demo, tests, snapshots, screenshots).
 
@@ -351,4 +378,5 @@ def make_app(
         switch_context=switch_context,
         config=config,
         config_warning=warning,
+        gc_pacer=gc_pacer,
     )

@@ -340,9 +340,11 @@ def test_main_builds_settings_connects_and_runs_the_app(
     monkeypatch: pytest.MonkeyPatch, home: Path
 ) -> None:
     apps: list[RecordingApp] = []
+    pacers: list[object] = []
 
-    def make_app(settings: Settings, *, connection: Connection) -> RecordingApp:
+    def make_app(settings: Settings, *, connection: Connection, gc_pacer: object) -> RecordingApp:
         apps.append(RecordingApp(settings, connection))
+        pacers.append(gc_pacer)
         return apps[-1]
 
     install_module(monkeypatch, "ktui.ui.app", make_app=make_app)
@@ -360,6 +362,8 @@ def test_main_builds_settings_connects_and_runs_the_app(
     assert app.connection.default_namespace == "team"
     assert app.connection.server_version == "v1.32.0-cli"
     assert app.connection.closed  # closed once the app returned
+    # The real app paces the cyclic GC (`ktui.gc_pacer`); tests' apps do not.
+    assert type(pacers[0]).__name__ == "GcPacer"
 
 
 def test_missing_ui_module_is_one_line(

@@ -1,0 +1,55 @@
+"""The app drives its GC pacer: its timer ticks it, keys and closed screens are reported."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable
+
+from ui_support import wait_for
+
+from ktui.cluster.connection import Connection
+from ktui.config import Config
+from ktui.gc_pacer import GcPacer
+from ktui.settings import Settings
+from ktui.ui.app import make_app
+from ktui.ui.screens.help import HelpScreen
+
+
+class RecordingPacer(GcPacer):
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.keys = 0
+        self.closed = 0
+
+    def key_pressed(self) -> None:
+        self.keys += 1
+        super().key_pressed()
+
+    def screen_closed(self) -> None:
+        self.closed += 1
+        super().screen_closed()
+
+
+async def test_the_app_ticks_its_pacer_and_reports_keys_and_closed_screens(
+    connect_to: Callable[..., Connection],
+) -> None:
+    pacer = RecordingPacer(interval=0.05)
+    app = make_app(Settings(), connection=connect_to(), config=Config(), gc_pacer=pacer)
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            await wait_for(pilot, lambda: pacer.freezes >= 2, "the pacer's timer")
+            assert gc.get_freeze_count() > 0
+            keys = pacer.keys
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+            # (A key reaches the app on its way down and again as it bubbles up: both count
+            # as the same moment.)
+            assert pacer.keys > keys and pacer.closed == 0
+            keys = pacer.keys
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen), "help closed")
+            assert pacer.keys > keys and pacer.closed == 1
+        assert gc.get_freeze_count() == 0, "the app gives the frozen objects back on exit"
+    finally:
+        gc.unfreeze()
+        app.connection.close()

@@ -1,0 +1,102 @@
+"""The GC pacer: frozen objects are not walked, and the valve frees what a freeze held."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from ktui.gc_pacer import GcPacer
+
+
+class Node:
+    """A cycle: it points at itself, so only the collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def unfrozen() -> Iterator[None]:
+    yield
+    gc.unfreeze()
+    gc.collect()
+
+
+def frozen_cycle(pacer: GcPacer) -> weakref.ref[Node]:
+    node = Node()
+    ref = weakref.ref(node)
+    pacer.tick()  # node is reachable: frozen
+    del node
+    return ref
+
+
+def test_a_tick_freezes_what_survives_the_young_collection() -> None:
+    clock = Clock()
+    pacer = GcPacer(clock=clock)
+    kept = [{"pod": i} for i in range(1000)]
+    before = gc.get_freeze_count()
+    pacer.tick()
+    assert gc.get_freeze_count() >= before + len(kept)
+    assert pacer.freezes == 1 and pacer.cleans == 0
+
+
+def test_a_frozen_cycle_stays_until_the_valve_runs_at_an_idle_moment() -> None:
+    clock = Clock()
+    pacer = GcPacer(clock=clock, clean_every=600.0, idle_after=2.0)
+    ref = frozen_cycle(pacer)
+    gc.collect()
+    assert ref() is not None, "a frozen cycle is not walked by a full collection"
+
+    clock.now += 599.0
+    pacer.tick()
+    assert ref() is not None and pacer.cleans == 0, "not due yet"
+
+    clock.now += 2.0
+    pacer.key_pressed()
+    clock.now += 1.0
+    pacer.tick()
+    assert ref() is not None and pacer.cleans == 0, "due, but a key came 1 s ago"
+
+    clock.now += 1.0
+    pacer.tick()
+    assert ref() is None, "due and 2 s without a key: unfrozen and collected"
+    assert pacer.cleans == 1 and pacer.freed_by_last_clean >= 1
+
+
+def test_closed_screens_make_the_valve_due_before_its_time() -> None:
+    clock = Clock()
+    pacer = GcPacer(clock=clock, clean_every=600.0, screens_closed=3, idle_after=2.0)
+    ref = frozen_cycle(pacer)
+    clock.now += 10.0
+    pacer.screen_closed()
+    pacer.screen_closed()
+    pacer.tick()
+    assert ref() is not None, "two screens closed of three"
+    pacer.screen_closed()
+    pacer.tick()
+    assert ref() is None and pacer.cleans == 1
+    # The count starts again after a full collection.
+    ref = frozen_cycle(pacer)
+    clock.now += 10.0
+    pacer.tick()
+    assert ref() is not None
+
+
+def test_stop_gives_the_frozen_objects_back() -> None:
+    pacer = GcPacer(clock=Clock())
+    ref = frozen_cycle(pacer)
+    pacer.stop()
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert ref() is None
