@@ -162,6 +162,10 @@ CHILD_KINDS: tuple[str, ...] = tuple(
     dict.fromkeys(spec.child_kind for spec in ALL_KINDS if spec.child_kind)
 )
 """The kinds shown below a workload (ReplicaSet, ControllerRevision, Job)."""
+REVISION_KINDS: tuple[str, ...] = tuple(
+    dict.fromkeys(spec.child_kind for spec in ALL_KINDS if spec.rollout and spec.child_kind)
+)
+"""The kinds that hold a rollout kind's revisions: ReplicaSet, ControllerRevision."""
 
 _BY_WORD: dict[str, KindSpec] = {word: spec for spec in ALL_KINDS for word in spec.names}
 

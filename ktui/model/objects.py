@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ktui.cluster.batcher import ChangeBatch
+from ktui.cluster.kinds import REVISION_KINDS
 from ktui.cluster.objects import name_of, namespace_of, uid_of
 from ktui.cluster.ownership import OwnershipIndex
 from ktui.cluster.state import CacheState
@@ -36,8 +37,6 @@ __all__ = [
 """The accessors are the cluster package's (`ktui.cluster.objects`), re-exported here."""
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
-REVISION_KINDS = ("ReplicaSet", "ControllerRevision")
-"""The kinds that hold a workload's revisions."""
 
 
 def kind_of(obj: Mapping[str, Any]) -> str:

@@ -26,6 +26,7 @@ from ktui.ui.live_table import LiveTable
 from ktui.ui.screens.events import EventsScreen
 from ktui.ui.screens.logs import LogsScreen
 from ktui.ui.screens.pod_detail import PodDetailScreen
+from ktui.ui.screens.problems import ProblemsScreen
 from ktui.ui.screens.rollout import RolloutScreen
 from ktui.ui.screens.yaml_view import DescribeScreen, YamlScreen
 
@@ -250,3 +251,17 @@ async def test_palette(
         await pilot.pause(0.2)
         # (Textual's markup escape doubles a backslash before "[": shown, not interpreted.)
         assert_safe(app, "context: prod^[]2;TITLE^[", "[b]x[/b]")
+
+
+async def test_problems_screen(sim: SimServer, connect_to: Callable[..., Connection]) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(250, 40)) as pilot:
+        await started(app, pilot, objs)
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProblemsScreen), "problems screen")
+        problems = app.screen.query_one("#problems", LiveTable)
+        await wait_for(pilot, lambda: problems.total_count >= 1, "the pod's pull failure")
+        await pilot.pause()
+        # The reason quotes the image and the waiting message.
+        assert_safe(app, "nginx^[]2;TITLE^[\\:1.27", "pull ^[[31mred^[]0;pwned^G\\u202eexe.txt")

@@ -249,3 +249,39 @@ async def test_cj_shows_kubectls_cronjob_columns_and_all_workloads_say_what_read
         await wait_for(pilot, lambda: workloads.total_count == 2, "the deployments")
         assert "UP-TO-DATE" in [c.label for c in workloads.columns]
         assert "web" in " ".join(texts(workloads))
+
+
+async def test_a_late_batch_of_a_replaced_cache_never_reaches_the_model(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    # The one generation check (where the app receives batches): after a namespace switch, a
+    # batch the old cache's thread still had in flight is dropped, not applied to the new model.
+    from ktui.cluster.batcher import ChangeBatch
+    from ktui.cluster.state import CachePhase
+    from ktui.ui.messages import BatchArrived
+
+    seed(sim)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 2, "default's deployments")
+        old = app.generation
+        app.set_namespace("team-b")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.model.objects.states["Deployment"].phase is CachePhase.LIVE
+                and workloads.total_count == 0
+            ),
+            "team-b listed (empty)",
+        )
+        ghost = {**deployment("ghost"), "kind": "Deployment"}
+        ghost["metadata"] = {**ghost["metadata"], "uid": "ghost-uid", "namespace": "team-b"}
+        batch = ChangeBatch(upserts={"Deployment": {"ghost-uid": ghost}}, sequence=10_000)
+        app.post_message(BatchArrived(old, batch))
+        await pilot.pause(0.3)
+        assert "ghost-uid" not in app.model.objects.objects("Deployment")
+        assert workloads.total_count == 0
+        # The same batch under the current generation is applied (the check, not the batch).
+        app.post_message(BatchArrived(app.generation, batch))
+        await wait_for(pilot, lambda: workloads.total_count == 1, "the current batch shown")

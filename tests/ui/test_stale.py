@@ -3,13 +3,15 @@ header says since when; when the link heals the panes are current again."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 from faultproxy import FaultProxy
 from ui_support import deployment, pod, replicaset, wait_for
 
-from ktui.cluster.connection import connect
+from ktui.cluster.connection import Connection, connect
+from ktui.cluster.state import CachePhase
 from ktui.config import Config
 from ktui.settings import Settings
 from ktui.sim.server import SimServer
@@ -105,3 +107,38 @@ async def test_a_log_stream_broken_with_the_link_resumes_when_it_heals(tmp_path:
                 deadline_s=60,
             )
         connection.close()
+
+
+async def test_a_kind_that_turns_forbidden_keeps_its_rows_dimmed(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    # RBAC revoked while ktui runs: the pods already shown stay (nothing says they are gone),
+    # but their pane is dimmed with "stale since" until the kind is allowed and current again.
+    web = sim.store.create("apps", "deployments", deployment("web", replicas=1))
+    rs = sim.store.create("apps", "replicasets", replicaset(web, "abc12", 1))
+    sim.store.create("", "pods", pod(rs, "aaaaa"))
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        pods = app.screen.query_one("#pods", LiveTable)
+        await wait_for(pilot, lambda: pods.total_count == 1, "web's pod listed")
+        assert not pods.has_class("stale")
+
+        sim.faults.forbid("", "pods")
+        sim.faults.drop_watches()
+        await wait_for(
+            pilot,
+            lambda: app.model.objects.states["Pod"].phase is CachePhase.FORBIDDEN,
+            "the denial delivered",
+        )
+        await wait_for(pilot, lambda: pods.has_class("stale"), "the pods pane dimmed")
+        assert pods.total_count == 1, "the rows shown before the denial stay"
+        assert str(pods.border_subtitle).startswith("stale since ")
+        # (Every watch was dropped: the deployments' one is back at once, the pods' is not.)
+        await wait_for(pilot, lambda: not workloads.has_class("stale"), "deployments live")
+        assert pods.has_class("stale") and pods.total_count == 1
+
+        sim.faults.clear()
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: not pods.has_class("stale"), "current again")
+        assert pods.total_count == 1 and pods.border_subtitle == ""

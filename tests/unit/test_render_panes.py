@@ -7,7 +7,7 @@ from render_support import has_style
 from rich.text import Text
 from test_view_workload import cronjob, deployment, job
 
-from ktui.cluster.kinds import ALL_KINDS, CHILD_KINDS
+from ktui.cluster.kinds import ALL_KINDS, CHILD_KINDS, REVISION_KINDS
 from ktui.render.cells import TimeCell
 from ktui.render.panes import (
     CHILD_PANES,
@@ -34,6 +34,11 @@ def test_every_child_kind_of_the_registry_has_a_pane() -> None:
     for spec in ALL_KINDS:
         if spec.child_kind is not None:
             assert spec.child_kind in CHILD_PANES, spec.kind
+
+
+def test_revision_kinds_are_the_child_kinds_of_the_rollout_kinds() -> None:
+    # Derived from the registry (the model and the rollout screen read it), not a second table.
+    assert REVISION_KINDS == ("ReplicaSet", "ControllerRevision")
 
 
 def test_workload_cells_match_the_columns() -> None:

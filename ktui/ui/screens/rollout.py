@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, Static
 from textual.worker import get_current_worker
 
 from ktui.cluster.errors import KtuiError, describe_api_error
-from ktui.cluster.kinds import KINDS_BY_NAME, ROLLOUT_KINDS
+from ktui.cluster.kinds import KINDS_BY_NAME, REVISION_KINDS, ROLLOUT_KINDS
 from ktui.cluster.rollout import (
     HistoryRevision,
     RolloutError,
@@ -58,8 +58,6 @@ if TYPE_CHECKING:
     from ktui.ui.app import KtuiApp
 
 Obj = dict[str, Any]
-REVISION_KINDS = ("ReplicaSet", "ControllerRevision")
-"""The kinds that hold a workload's revisions."""
 
 
 def _meta(obj: Obj) -> Obj:
