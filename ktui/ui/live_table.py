@@ -147,7 +147,8 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._sort_column: int | None = None
         self._sort_reverse = False
         self._order: list[str] = []
-        self._index: dict[str, int] = {}
+        self._pending: dict[str, None] = {}
+        """Keys shown but not placed in `_order` yet (an ordered set)."""
         self._order_dirty = False
         self.cursor_key: str | None = None
         self._last_cursor_index = 0
@@ -224,50 +225,78 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
     def apply(self, upserts: Mapping[str, Row], deletes: Iterable[str] = ()) -> None:
         """Apply a keyed diff: only rows whose cells changed are touched.
 
-        The order is recomputed only when it can have changed (rows added, or a row's sort
-        value or filter match changed), from sort values cached per row; removals alone keep
-        the order; cell changes elsewhere only repaint.
+        The order is kept, not recomputed: a row that is added, moves (its sort value changed)
+        or enters or leaves the filter is taken out of the order where it was (found by binary
+        search on the cached sort values) and placed again where it belongs; the rows placed in
+        one batch are merged in at once. So a batch costs its own rows (log n each) plus one
+        copy of the order, never a sort of every row: a pane filling with 100,000 pods in pages
+        of 500 used to sort everything it held for every page. Cell changes elsewhere only
+        repaint.
         """
         changed = False
-        resort = False
-        removed = False
+        structural = False
         changed_keys: list[str] = []
         widths_before = list(self._natural_widths)
         row_filter = self._filter
-        for key in deletes:
-            if self._rows.pop(key, None) is not None:
+        dirty = self._order_dirty
+        gone = [key for key in deletes if key in self._rows]
+        if gone:
+            changed = structural = True
+            if not dirty:
+                if len(gone) > 64:
+                    drop = set(gone)
+                    self._order = [k for k in self._order if k not in drop]
+                    for key in drop:
+                        self._pending.pop(key, None)
+                else:
+                    for key in gone:
+                        self._unplace(key, self._sort_values[key])
+            for key in gone:
+                del self._rows[key]
                 self._search_text.pop(key, None)
                 self._sort_values.pop(key, None)
-                changed = removed = True
         for key, row in upserts.items():
             old = self._rows.get(key)
             if old == row:
                 # Labels are not in the cells: a row may enter or leave a `-l` filter unchanged.
-                text = self._search_text.get(key, "")
-                if (
-                    row_filter.by_labels
-                    and not self._order_dirty
-                    and self._passes(key, text) != (key in self._index)
-                ):
-                    resort = changed = True
+                if row_filter.by_labels and not dirty:
+                    value = self._sort_values[key]
+                    shown = self._is_shown(key, value)
+                    if self._passes(key, self._search_text.get(key, "")) != shown:
+                        if shown:
+                            self._unplace(key, value)
+                        else:
+                            self._pending[key] = None
+                        changed = structural = True
                 continue
             self._rows[key] = row
             text = "\t".join(_plain(c) for c in row).lower()
-            if row_filter.active and (
-                self._order_dirty or self._passes(key, text) != (key in self._index)
-            ):
-                resort = True
             self._search_text[key] = text
             value = self._row_sort_value(key, row)
-            if old is None or self._sort_values.get(key) != value:
-                resort = True
+            if not dirty:
+                passes = not row_filter.active or self._passes(key, text)
+                if old is None:
+                    if passes:
+                        self._pending[key] = None
+                        structural = True
+                else:
+                    # Taken out by its old sort value, before the new one is stored: the
+                    # binary search reads the stored values of the rows it passes.
+                    old_value = self._sort_values[key]
+                    shown = not row_filter.active or self._is_shown(key, old_value)
+                    if shown != passes or (shown and old_value != value):
+                        if shown:
+                            self._unplace(key, old_value)
+                        if passes:
+                            self._pending[key] = None
+                        structural = True
             self._sort_values[key] = value
             self._grow_widths(row)
             changed = True
             changed_keys.append(key)
         if not changed:
             return
-        if not (resort or removed or self._order_dirty) and self._natural_widths == widths_before:
+        if not (structural or dirty) and self._natural_widths == widths_before:
             # Only cells changed, in rows that stay where they are, with the same column
             # widths: the order, the cursor and the other lines are as they were. Forget and
             # redraw those rows' lines only (under churn most batches are this: a few rows of
@@ -276,17 +305,61 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
             bottom = top + max(0, self.size.height - 1)
             for key in changed_keys:
                 self._strip_cache.pop(key, None)
-                index = self._index.get(key)
+                index = self._position(key)
                 if index is not None and top <= index < bottom:
                     self.refresh_line(index + 1)
             return
         self._strip_cache.clear()
-        if resort:
-            self._order_dirty = True
-        elif removed and not self._order_dirty:
-            self._order = [k for k in self._order if k in self._rows]
-            self._index = {k: i for i, k in enumerate(self._order)}
         self._after_change()
+
+    # The order: `_order` holds the shown keys sorted by `_sort_values` (descending when the
+    # sort is reversed); `_pending` the keys to place in it at the next `_ensure_order`.
+
+    def _before(self, a: Any, b: Any) -> bool:
+        """Whether sort value `a` comes before `b` in the display order."""
+        return bool(b < a) if self._sort_reverse else bool(a < b)
+
+    def _insert_position(self, value: Any, lo: int = 0) -> int:
+        """The first index of `_order` (from `lo`) whose row does not come before `value`."""
+        order = self._order
+        values = self._sort_values
+        hi = len(order)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._before(values[order[mid]], value):
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def _position(self, key: str, value: Any = None) -> int | None:
+        """Where `key` is in `_order` (None: not placed), found by its sort value."""
+        if value is None:
+            value = self._sort_values.get(key)
+            if value is None:
+                return None
+        order = self._order
+        index = self._insert_position(value)
+        # Rows whose sort values tie (a custom sort key) sit side by side.
+        while index < len(order):
+            here = order[index]
+            if here == key:
+                return index
+            if self._sort_values[here] != value:
+                return None
+            index += 1
+        return None
+
+    def _is_shown(self, key: str, value: Any) -> bool:
+        return key in self._pending or self._position(key, value) is not None
+
+    def _unplace(self, key: str, value: Any) -> None:
+        if key in self._pending:
+            del self._pending[key]
+            return
+        index = self._position(key, value)
+        if index is not None:
+            del self._order[index]
 
     def _row_sort_value(self, key: str, row: Row) -> Any:
         if self._sort_key is not None and self._sort_column is None:
@@ -374,19 +447,34 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
                 widths[i] = n
 
     def _ensure_order(self) -> None:
-        if not self._order_dirty:
+        if self._order_dirty:
+            self._order_dirty = False
+            self._pending.clear()
+            keys = (
+                [k for k, text in self._search_text.items() if self._passes(k, text)]
+                if self._filter.active
+                else list(self._rows)
+            )
+            keys.sort(key=self._sort_values.__getitem__)
+            if self._sort_reverse:
+                keys.reverse()
+            self._order = keys
             return
-        self._order_dirty = False
-        keys = (
-            [k for k, text in self._search_text.items() if self._passes(k, text)]
-            if self._filter.active
-            else list(self._rows)
-        )
-        keys.sort(key=self._sort_values.__getitem__)
-        if self._sort_reverse:
-            keys.reverse()
-        self._order = keys
-        self._index = {k: i for i, k in enumerate(keys)}
+        if not self._pending:
+            return
+        values = self._sort_values
+        new = sorted(self._pending, key=values.__getitem__, reverse=self._sort_reverse)
+        self._pending.clear()
+        order = self._order
+        merged: list[str] = []
+        start = 0
+        for key in new:
+            index = self._insert_position(values[key], start)
+            merged += order[start:index]
+            merged.append(key)
+            start = index
+        merged += order[start:]
+        self._order = merged
 
     def _after_change(self) -> None:
         """Keep the cursor on its key and at the same place on screen."""
@@ -394,8 +482,9 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         screen_offset = old_index - int(self.scroll_y)
         self._ensure_order()
         count = len(self._order)
-        if self.cursor_key is not None and self.cursor_key in self._index:
-            index = self._index[self.cursor_key]
+        placed = self._position(self.cursor_key) if self.cursor_key is not None else None
+        if placed is not None:
+            index = placed
         elif count:
             # The row under the cursor vanished (or was filtered out): stay at the same index.
             index = min(old_index, count - 1)
@@ -423,9 +512,10 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     def move_cursor_to_key(self, key: str) -> bool:
         self._ensure_order()
-        if key not in self._index:
+        index = self._position(key)
+        if index is None:
             return False
-        self._move_to(self._index[key])
+        self._move_to(index)
         return True
 
     def _move_to(self, index: int) -> None:
@@ -448,7 +538,8 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
     @property
     def cursor_index(self) -> int:
         self._ensure_order()
-        return self._index.get(self.cursor_key, 0) if self.cursor_key else 0
+        index = self._position(self.cursor_key) if self.cursor_key else None
+        return index or 0
 
     def action_cursor_up(self) -> None:
         self._move_to(self.cursor_index - 1)
