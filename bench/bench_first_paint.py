@@ -84,6 +84,7 @@ def ktui_once(kubeconfig: str, pods: int) -> int:
 
     from ktui.cluster.connection import connect
     from ktui.config import Config
+    from ktui.gc_pacer import GcPacer
     from ktui.settings import Settings
     from ktui.ui.app import make_app
     from ktui.ui.commands import POD_VIEW
@@ -95,7 +96,8 @@ def ktui_once(kubeconfig: str, pods: int) -> int:
         start = time.perf_counter()
         settings = Settings(kubeconfig=kubeconfig, all_namespaces=True)
         connection = connect(settings)
-        app = make_app(settings, connection=connection, config=Config())
+        # As the CLI runs it: with the GC pacer (`ktui.gc_pacer`).
+        app = make_app(settings, connection=connection, config=Config(), gc_pacer=GcPacer())
         seen: dict[str, float] = {}
         try:
             async with app.run_test(size=(160, 50)) as pilot:

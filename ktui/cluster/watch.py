@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from ktui.gc_pacer import collector_paused
 from ktui.view.slim import slim_object
 
 log = logging.getLogger(__name__)
@@ -186,6 +187,11 @@ def parse_list_page(body: bytes, *, kind: str, api_version: str, slim: bool = Tr
     List items carry no `kind`/`apiVersion` (only the list does); they are filled in so that an
     object from a list looks the same as the same object from a watch event.
     """
+    with collector_paused():
+        return _parse_list_page(body, kind=kind, api_version=api_version, slim=slim)
+
+
+def _parse_list_page(body: bytes, *, kind: str, api_version: str, slim: bool) -> ListPage:
     document = json.loads(body)
     if not isinstance(document, dict) or not isinstance(document.get("items", []), list):
         raise ValueError(f"list response for {kind} is not a list: {_snippet(body)}")

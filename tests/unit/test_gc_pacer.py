@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import gc
+import json
 import weakref
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 
-from ktui.gc_pacer import GcPacer
+import ktui.cluster.watch as watch
+from ktui.gc_pacer import GcPacer, collector_paused
 
 
 class Node:
@@ -100,3 +103,48 @@ def test_stop_gives_the_frozen_objects_back() -> None:
     assert gc.get_freeze_count() == 0
     gc.collect()
     assert ref() is None
+
+
+def test_the_collector_is_paused_while_any_user_is_inside_and_back_after_the_last() -> None:
+    assert gc.isenabled()
+    first = collector_paused()
+    second = collector_paused()
+    first.__enter__()
+    assert not gc.isenabled()
+    second.__enter__()  # another thread's page, say
+    first.__exit__(None, None, None)
+    assert not gc.isenabled(), "still one page being parsed"
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+
+
+def test_the_collector_comes_back_after_an_error_inside() -> None:
+    with pytest.raises(ValueError), collector_paused():
+        raise ValueError("a malformed page")
+    assert gc.isenabled()
+
+
+def test_a_collector_someone_else_switched_off_stays_off() -> None:
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_parsing_a_list_page_pauses_the_collector_and_gives_it_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[bool] = []
+
+    def loads(data: bytes) -> object:
+        seen.append(gc.isenabled())
+        return json.loads(data)
+
+    monkeypatch.setattr(watch, "json", SimpleNamespace(loads=loads))
+    body = b'{"kind":"PodList","metadata":{"resourceVersion":"5"},"items":[]}'
+    page = watch.parse_list_page(body, kind="Pod", api_version="v1")
+    assert page.resource_version == "5"
+    assert seen == [False] and gc.isenabled()
