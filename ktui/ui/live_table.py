@@ -159,6 +159,8 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.lines_drawn = 0
         """Lines rendered so far (the bench reads it: display work per batch)."""
         self._strip_cache: dict[str, dict[tuple[bool, bool, int], Strip]] = {}
+        self._clock_texts: dict[str, tuple[tuple[str, object], ...]] = {}
+        """Row key -> the text of its time cells when its cached lines were drawn."""
         """Row key -> (is the cursor, has the focus, width) -> its drawn line."""
         self._clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._now = self._clock()
@@ -426,11 +428,22 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._after_change()
 
     def tick(self) -> None:
-        """Repaint the visible lines with the current time (ages keep ticking)."""
+        """Repaint the visible lines whose time cells read differently now (ages keep
+        ticking; "3h" stays "3h" for an hour, and its line is not drawn again)."""
         self._now = self.clock()
-        self._grow_visible_clock_cells()
-        self._strip_cache.clear()
-        self.refresh()
+        if self._grow_visible_clock_cells():
+            self._strip_cache.clear()
+            self.refresh()
+            return
+        top = int(self.scroll_y)
+        for index, key in enumerate(self._order[top : top + max(1, self.size.height)], top):
+            drawn = self._clock_texts.get(key)
+            row = self._rows.get(key)
+            if drawn is None or row is None or self._strip_cache.get(key) is None:
+                continue
+            if _clock_texts(row, self._now) != drawn:
+                self._strip_cache.pop(key, None)
+                self.refresh_line(index + 1)
 
     def _grow_widths(self, row: Row, *, clocks_only: bool = False) -> None:
         widths = self._natural_widths
@@ -661,10 +674,15 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         if strips is None:
             if len(self._strip_cache) > 4096:
                 self._strip_cache.clear()
+                self._clock_texts.clear()
             strips = self._strip_cache[key] = {}
         strip = strips.get(cache_key)
         if strip is None:
-            strip = strips[cache_key] = self._render_row(self._rows[key], width, base, is_cursor)
+            row = self._rows[key]
+            strip = strips[cache_key] = self._render_row(row, width, base, is_cursor)
+            # What its time cells read when drawn: every cached line of a key is drawn with
+            # the same `_now` (it changes only in `tick`, which drops the lines it changes).
+            self._clock_texts[key] = _clock_texts(row, self._now)
         return strip
 
     def _render_header(self, width: int, base: Style) -> Strip:
@@ -718,6 +736,11 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         if strip.cell_length != width:
             strip = strip.crop_extend(0, width, style)
         return strip.simplify()
+
+
+def _clock_texts(row: Row, now: datetime) -> tuple[tuple[str, object], ...]:
+    texts = (cell.text(now) for cell in row if not isinstance(cell, str | Text))
+    return tuple((text.plain, text.style) for text in texts)
 
 
 def middle_ellipsis(text: Text, width: int) -> Text:

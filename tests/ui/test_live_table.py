@@ -175,3 +175,40 @@ async def test_a_cell_change_in_place_redraws_that_rows_line_only() -> None:
         await pilot.pause()
         assert table.lines_drawn - drawn > 5
         assert "CrashLoopBackOff" in table.render_line(5).text
+
+
+class AgeTableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield LiveTable([Column("name", "NAME", flexible=True), Column("age", "AGE")])
+
+
+async def test_a_tick_redraws_only_the_lines_whose_age_reads_differently() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ktui.render.cells import TimeCell
+
+    now = datetime(2026, 12, 6, 12, 0, 0, tzinfo=UTC)
+    clock = [now]
+    app = AgeTableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        table.clock = lambda: clock[0]
+        table.apply(
+            {
+                "old-1": ("old-1", TimeCell(now - timedelta(hours=3))),
+                "old-2": ("old-2", TimeCell(now - timedelta(hours=5))),
+                "young": ("young", TimeCell(now - timedelta(seconds=5))),
+            }
+        )
+        await pilot.pause()
+        drawn = table.lines_drawn
+        clock[0] = now + timedelta(seconds=1)  # "5s" -> "6s"; "3h" and "5h" stay
+        table.tick()
+        await pilot.pause()
+        assert table.lines_drawn - drawn == 1
+        assert "6s" in table.render_line(3).text  # young sorts last: line 3
+        drawn = table.lines_drawn
+        clock[0] = now + timedelta(seconds=1, milliseconds=300)  # nothing reads differently
+        table.tick()
+        await pilot.pause()
+        assert table.lines_drawn == drawn
