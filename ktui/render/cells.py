@@ -14,7 +14,7 @@ from datetime import datetime
 from rich.text import Text
 
 from ktui.view.age import since
-from ktui.view.pod import BadgeState, ContainerBadge, Phase, Severity
+from ktui.view.pod import BadgeKey, BadgeState, ContainerBadge, Phase, Severity
 from ktui.view.stuck import StuckReason
 from ktui.view.workload import Health, phase_bar
 
@@ -174,14 +174,30 @@ def phase_bar_text(counts: Mapping[Phase, int], width: int = 12) -> Text:
 def badges_text(badges: tuple[ContainerBadge, ...] | list[ContainerBadge]) -> Text:
     """One glyph per container, in the order given (groups in spec order, separated by "│"):
     the shape says the group while it runs, a mark says any other state, colour repeats it."""
-    text = Text(no_wrap=True)
-    previous_group = None
-    for badge in badges:
-        if previous_group is not None and badge.group != previous_group:
-            text.append("│", style="bright_black")
-        previous_group = badge.group
-        text.append(badge_glyph(str(badge.group), badge.state), style=BADGE_STYLE[badge.state])
-    return text
+    return badge_keys_text(tuple((badge.group, badge.state) for badge in badges))
+
+
+_BADGES_TEXT: dict[tuple[BadgeKey, ...], Text] = {}
+"""(group, state) of each badge -> its text: pods of a workload mostly draw the same few."""
+_BADGES_TEXT_LIMIT = 1024
+
+
+def badge_keys_text(keys: tuple[BadgeKey, ...]) -> Text:
+    """`badges_text` of badges with these (group, state) (`ktui.view.pod.badge_keys`): a new
+    `Text` (a copy of the one built the first time; the caller may change it)."""
+    text = _BADGES_TEXT.get(keys)
+    if text is None:
+        text = Text(no_wrap=True)
+        previous_group = None
+        for group, state in keys:
+            if previous_group is not None and group != previous_group:
+                text.append("│", style="bright_black")
+            previous_group = group
+            text.append(badge_glyph(str(group), state), style=BADGE_STYLE[state])
+        if len(_BADGES_TEXT) >= _BADGES_TEXT_LIMIT:
+            _BADGES_TEXT.clear()
+        _BADGES_TEXT[keys] = text
+    return text.copy()
 
 
 def dim(value: str) -> Text:

@@ -18,6 +18,7 @@ from ktui.cluster.ownership import owner_refs_of
 from ktui.render.cells import (
     HEALTH_STYLE,
     TimeCell,
+    badge_keys_text,
     badges_text,
     dim,
     health_text,
@@ -28,7 +29,7 @@ from ktui.render.cells import (
 from ktui.view import _json as j
 from ktui.view.age import parse_time, since
 from ktui.view.children import controller_revision_rows, job_row, job_rows, replicaset_rows
-from ktui.view.pod import Phase, pod_row
+from ktui.view.pod import Phase, pod_list_row, pod_row
 from ktui.view.stuck import StuckReason
 from ktui.view.workload import WorkloadRow, workload_row
 
@@ -357,13 +358,11 @@ def owner_text(obj: Obj) -> str:
 
 
 def pod_view_cells(pod: Obj, now: datetime, *, all_namespaces: bool) -> Row:
-    """A pod's row in the Pods view."""
-    row = pod_row(pod, now)
-    cells: list[Cell] = [row.name]
-    if all_namespaces:
-        cells.append(row.namespace)
+    """A pod's row in the Pods view (built for every pod of every batch: from `pod_list_row`,
+    the fields of `pod_row` that it draws; `now` is not read, the time cells tick)."""
+    row = pod_list_row(pod)
     owner = owner_text(pod)
-    cells += [
+    rest = (
         row.ready,
         status_text(row.status, row.severity),
         TimeCell(row.last_restart, restarts_since(row.restarts)),
@@ -371,6 +370,6 @@ def pod_view_cells(pod: Obj, now: datetime, *, all_namespaces: bool) -> Row:
         row.ip,
         dim(row.node) if row.node == "<none>" else row.node,
         dim(owner) if owner == "-" else owner,
-        badges_text(row.badges),
-    ]
-    return tuple(cells)
+        badge_keys_text(row.badges),
+    )
+    return (row.name, row.namespace, *rest) if all_namespaces else (row.name, *rest)

@@ -29,11 +29,12 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ktui.render.cells import TimeCell
 from ktui.render.panes import Column
 from ktui.render.safe import escape_text, safe_text, sanitize_segments, visible
 from ktui.view.row_filter import Labels, RowFilter
 
-__all__ = ["Cell", "ClockCell", "Column", "LiveTable", "Row"]
+__all__ = ["Cell", "ClockCell", "Column", "LiveTable", "Row", "cell_width"]
 
 
 @runtime_checkable
@@ -56,6 +57,30 @@ def _plain(cell: Cell) -> str:
     if isinstance(cell, Text):
         return cell.plain
     return ""
+
+
+def cell_width(cell: Cell, now: datetime) -> int:
+    """The width a cell asks for: a string's length once escaped, a `Text`'s cells once
+    escaped, a clock cell's cells at `now` and one more (it grows as it ticks).
+
+    Measured for every cell of every new or changed row: a string of printable ASCII (nearly
+    every cell: names, READY, IPs, nodes, owners, ages) has nothing to escape and is one cell
+    per character, so it is its length without escaping it or building a `Text`."""
+    if isinstance(cell, str):
+        if cell.isascii() and cell.isprintable():
+            return len(cell)
+        return len(visible(cell))
+    if isinstance(cell, Text):
+        plain = cell.plain
+        if plain.isascii() and plain.isprintable():
+            return len(plain)
+        return escape_text(cell).cell_len
+    if type(cell) is TimeCell:
+        # What `TimeCell.text` draws, without the `Text` (which strips no printable ASCII).
+        shown = cell.render(cell.moment, now)
+        if shown.isascii() and shown.isprintable():
+            return len(shown) + 1
+    return cell.text(now).cell_len + 1
 
 
 def _sort_value(cell: Cell) -> Any:
@@ -447,15 +472,11 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _grow_widths(self, row: Row, *, clocks_only: bool = False) -> None:
         widths = self._natural_widths
+        now = self._now
         for i, cell in enumerate(row[: len(widths)]):
             if clocks_only and isinstance(cell, str | Text):
                 continue
-            if isinstance(cell, str):
-                n = len(visible(cell))
-            elif isinstance(cell, Text):
-                n = escape_text(cell).cell_len
-            else:
-                n = cell.text(self._now).cell_len + 1
+            n = cell_width(cell, now)
             if n > widths[i]:
                 widths[i] = n
 

@@ -18,19 +18,23 @@ _EMPTY: Obj = {}
 # Parsed JSON holds plain `dict` and `list`: those are tested first by exact type, because the
 # `isinstance` check against the `Mapping` / `Sequence` ABCs costs several times more and these
 # helpers run for every field of every changed pod (a third of the model's time per batch went
-# into `abc.__instancecheck__`). Other mappings and sequences still take the general path.
+# into `abc.__instancecheck__`). A missing field (None, the commonest case after a dict: most
+# of a container's `state` keys are absent) is answered before the ABC check as well. Other
+# mappings and sequences still take the general path.
 
 
 def obj(value: Any) -> Obj:
     """The mapping itself, or an empty mapping when the field is missing or not an object."""
     if type(value) is dict:
         return value
+    if value is None:
+        return _EMPTY
     return value if isinstance(value, Mapping) else _EMPTY
 
 
 def opt_obj(value: Any) -> Obj | None:
     """The mapping, or None when missing; an empty `{}` stays present, as a Go pointer would."""
-    if type(value) is dict:
+    if type(value) is dict or value is None:
         return value
     return value if isinstance(value, Mapping) else None
 

@@ -219,6 +219,36 @@ def test_pod_phase() -> None:
     assert pod_phase(strange) == Phase.UNKNOWN
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Running",
+        "Pending",
+        "Succeeded",
+        "Failed",
+        "Unknown",
+        "running",
+        "Exploded",
+        " Running",
+        Phase.FAILED,
+        1,
+        1.5,
+        True,
+        [1],
+        {"a": 1},
+        ("Running",),
+    ],
+)
+def test_pod_phase_is_what_the_enum_call_gives(raw: Any) -> None:
+    # pod_phase looks the value up in a dict: the same answer as Phase(raw), unhashables too.
+    try:
+        expected = Phase(raw)
+    except ValueError:
+        expected = Phase.UNKNOWN
+    found = pod_phase({"status": {"phase": raw}})
+    assert found is expected
+
+
 def test_phase_counts_cover_every_phase() -> None:
     counts = phase_counts(fx.all_pods().values())
     assert set(counts) == set(Phase)
