@@ -241,6 +241,10 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
     def total_count(self) -> int:
         return len(self._rows)
 
+    def all_keys(self) -> list[str]:
+        """Every row's key, shown or filtered out, in no particular order."""
+        return list(self._rows)
+
     def ordered_keys(self) -> list[str]:
         """Keys in display order (sorted, filtered)."""
         self._ensure_order()

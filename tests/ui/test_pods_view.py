@@ -8,6 +8,7 @@ from typing import Any
 
 from ui_support import deployment, pod, replicaset, running_status, wait_for
 
+from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.connection import Connection
 from ktui.settings import Settings
 from ktui.sim.server import SimServer
@@ -439,3 +440,48 @@ async def test_the_pods_view_footer_shows_its_own_keys_and_workload_keys_say_whe
         assert not main.pods_view and table.cursor_key == uid(objs["web"])
         await pilot.pause()
         assert footer_keys(main).get("h") == "History"
+
+
+async def test_the_pods_view_places_many_pods_a_chunk_a_turn_and_keeps_the_latest_state(
+    sim: SimServer, connect_to: Callable[..., Connection], monkeypatch: Any
+) -> None:
+    """More pods than a chunk: the pane shows the first chunk at once, the rest a chunk a
+    turn, and a pod changed or deleted while it waits is placed as it is last."""
+    import ktui.ui.screens.main as main_module
+
+    monkeypatch.setattr(main_module, "POD_VIEW_CHUNK", 4)
+    seed(sim)
+    for i in range(20):
+        sim.store.create("", "pods", bare_pod(f"batch-{i:02d}"))
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(200, 50)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: len(app.model.objects.objects("Pod")) == 26, "26 pods")
+        table = main.workloads
+        placed: list[int] = []
+        main.pods_view_observer = placed.append
+        main.show_kind("Pod")
+        assert table.total_count == 4, "the first chunk at once"
+        # A pod that waits in the backlog is deleted, another changes: the view takes the
+        # model's latest state, the way it takes batches.
+        pods = app.model.objects.objects("Pod")
+        by_name = {p["metadata"]["name"]: u for u, p in pods.items()}
+        last, gone = by_name["batch-19"], by_name["batch-18"]
+        assert table.row(last) is None and table.row(gone) is None
+        newer = {**pods[last], "status": {"phase": "Failed", "reason": "Evicted"}}
+        main._apply_pods_view(
+            ChangeBatch(upserts={"Pod": {last: newer}}, deletes={"Pod": {gone}}),
+            app.clock(),
+        )
+        await wait_for(pilot, lambda: table.total_count == 25, "every pod placed")
+        # A chunk a turn: 4, 8, 12, ... (the loop draws and takes keys between them).
+        assert placed[:3] == [4, 8, 12] and placed[-1] == 25
+        assert table.row(gone) is None, "deleted while it waited: never shown"
+        assert column(table, last, "status") == "Evicted", "its latest state"
+        assert str(table.border_title).startswith("Pods [25]")
+        # Leaving the view drops what waits; coming back lists every pod the model has.
+        main.show_kind(None)
+        main.show_kind("Pod")
+        assert table.total_count == 4
+        await wait_for(pilot, lambda: table.total_count == 26, "the view filled again")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -81,6 +82,10 @@ PANE_IDS = ("workloads", "children", "pods")
 CHILD_ROWS = 6
 """The ReplicaSets / revisions / Jobs pane shows at most this many rows before it scrolls."""
 QUIT_CONFIRM_SECONDS = 3.0
+POD_VIEW_CHUNK = 1000
+"""Pods view rows built and placed per turn of the event loop when more wait: a pane filling
+with 100,000 pods (or switched to with them cached) draws its first rows at once, and a key
+waits for one chunk (tens of ms), not for every row."""
 """`q` then `q` within this many seconds quits."""
 STATUS_COLUMNS = ("status", "health", "ready")
 """What `S` sorts by: the first of these columns the focused pane has (HEALTH on workloads,
@@ -186,6 +191,13 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         """Workload uid -> (its object, its children, view and phase counts, its row)."""
         self.batch_observer: Callable[[ClusterChanged, float], None] | None = None
         """Called after each batch is applied, with the seconds it took (the bench's hook)."""
+        self._pod_backlog: dict[str, Obj | None] = {}
+        """Pods view: the pods of applied batches not in the pane yet (None: deleted), oldest
+        first; `_drain_pods` places them a chunk a turn."""
+        self._drain_scheduled = False
+        self.pods_view_observer: Callable[[int], None] | None = None
+        """Called with the Pods view's row count each time pods were placed in it (the
+        first-paint bench's hook)."""
 
     @property
     def ktui(self) -> KtuiApp:
@@ -263,6 +275,8 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
 
     def _reset(self) -> None:
         self._row_memo.clear()
+        self._pod_backlog.clear()
+        self._drain_scheduled = False
         self.workloads.clear()
         self.children_table.clear()
         self.pods.clear()
@@ -306,12 +320,46 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         if batch is None:
             self._reload_workloads()
             return
+        backlog = self._pod_backlog
+        for uid in batch.deletes.get("Pod", ()):
+            backlog.pop(uid, None)  # a later state of a pod goes to the end of the queue
+            backlog[uid] = None
+        for uid, pod in batch.upserts.get("Pod", {}).items():
+            backlog.pop(uid, None)
+            backlog[uid] = pod
+        self._drain_pods(now)
+
+    def _drain_pods(self, now: datetime | None = None) -> None:
+        """Place up to `POD_VIEW_CHUNK` pods of the backlog in the Pods view, and come back
+        after the next refresh for the rest (the batch was acked already: the model has it)."""
+        self._drain_scheduled = False
+        backlog = self._pod_backlog
+        if not backlog or not self.pods_view:
+            backlog.clear()
+            return
+        now = now or self.ktui.clock()
         all_namespaces = self.ktui.connection.namespace is None
-        upserts = {
-            uid: pod_view_cells(pod, now, all_namespaces=all_namespaces)
-            for uid, pod in batch.upserts.get("Pod", {}).items()
-        }
-        self.workloads.apply(upserts, batch.deletes.get("Pod", ()))
+        upserts: dict[str, Row] = {}
+        deletes: list[str] = []
+        for uid in list(itertools.islice(backlog, POD_VIEW_CHUNK)):
+            pod = backlog.pop(uid)
+            if pod is None:
+                deletes.append(uid)
+            else:
+                upserts[uid] = pod_view_cells(pod, now, all_namespaces=all_namespaces)
+        self.workloads.apply(upserts, deletes)
+        if self.pods_view_observer is not None:
+            self.pods_view_observer(self.workloads.total_count)
+        if backlog:
+            self._drain_scheduled = True
+            self.call_after_refresh(self._drain_more)
+
+    def _drain_more(self) -> None:
+        if not self._drain_scheduled:
+            return  # the backlog was dropped meanwhile (a new scope, another view)
+        with self.app.batch_update():
+            self._drain_pods()
+            self._titles()
 
     def _apply_workloads(self, changes: TreeChanges, now: datetime) -> None:
         tree = self._tree
@@ -378,15 +426,15 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
     def _reload_workloads(self) -> None:
         now = self.ktui.clock()
         if self.pods_view:
-            all_namespaces = self.ktui.connection.namespace is None
+            # Every pod the model has, through the backlog: the pane's rows that are not a
+            # pod any more go at once, the pods come a chunk a turn.
             pods = self._tree.objects.objects("Pod")
-            self.workloads.replace_all(
-                {
-                    uid: pod_view_cells(pod, now, all_namespaces=all_namespaces)
-                    for uid, pod in pods.items()
-                }
-            )
+            table = self.workloads
+            table.apply({}, [uid for uid in table.all_keys() if uid not in pods])
+            self._pod_backlog = dict(pods)
+            self._drain_pods(now)
             return
+        self._pod_backlog.clear()
         rows = {
             uid: self._workload_cells(uid, obj, now)
             for uid, obj in self._tree.workloads.items()
