@@ -321,6 +321,9 @@ def serve(pods: int, kubeconfig: str, server_kind: str = "bare") -> int:
     server.start()
     client = LocalClient(server.store)
     load_pods = create_load_pods(client, pods)
+    # As `ktui sim` does: the GC pacer keeps full collections off the store (seconds at
+    # 100,000 pods, a first list page waiting behind one).
+    threading.Thread(target=pace_gc, name="gc-pacer", daemon=True).start()
     server.write_kubeconfig(kubeconfig)
     print(f"serving on {server.https_url}", flush=True)
 
@@ -334,6 +337,15 @@ def serve(pods: int, kubeconfig: str, server_kind: str = "bare") -> int:
     finally:
         server.stop()
     return 0
+
+
+def pace_gc() -> None:
+    from ktui.gc_pacer import GcPacer
+
+    pacer = GcPacer()
+    while True:
+        time.sleep(pacer.interval)
+        pacer.tick()
 
 
 def serve_commands(make_churn: Callable[[int, str], Any]) -> None:

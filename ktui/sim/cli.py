@@ -17,6 +17,7 @@ import threading
 from types import FrameType
 
 from ktui.cluster.errors import KtuiError
+from ktui.gc_pacer import GcPacer
 from ktui.sim.cluster import EmbeddedCluster
 from ktui.sim.demo import RolloutDriver, load_scenario
 from ktui.sim.load import Churn, create_load_pods
@@ -68,7 +69,13 @@ def run_sim(
                 flush=True,
             )
         print("ktui sim: press Ctrl-C to stop", flush=True)
-        stop.wait()
+        # The store holds every object for the life of the process, as ktui's cache does:
+        # the same pacer keeps full collections from walking it (seconds at 100,000 pods,
+        # with every request waiting meanwhile).
+        pacer = GcPacer()
+        while not stop.wait(pacer.interval):
+            pacer.tick()
+        pacer.stop()
     finally:
         for part in (churn, driver):
             if part is not None:
