@@ -34,6 +34,8 @@ class Triage:
         self._problems: dict[str, Problem] = {}
         self.version = 0
         """Bumped whenever a problem appears, changes or goes away."""
+        self._count: tuple[int, datetime, datetime, int] | None = None
+        """(version, valid from, valid until, count): the last `count`."""
 
     def apply(
         self,
@@ -87,4 +89,31 @@ class Triage:
         return len(self._problems)
 
     def count(self, now: datetime) -> int:
-        return sum(1 for problem in self._problems.values() if problem.active(now))
+        """Problems active at `now` (the header shows it after every batch and each second).
+
+        Counted again only when a problem changed or `now` crossed a moment at which one
+        becomes active or stops being so: under churn thousands of pods may be not fine, and
+        the count was a walk over all of them each time."""
+        cached = self._count
+        if cached is not None and cached[0] == self.version and cached[1] <= now < cached[2]:
+            return cached[3]
+        count = 0
+        valid_from: datetime | None = None
+        valid_until: datetime | None = None
+        for problem in self._problems.values():
+            if problem.active(now):
+                count += 1
+            for edge in (problem.shown_from, problem.shown_until):
+                if edge is None:
+                    continue
+                if edge <= now:
+                    valid_from = edge if valid_from is None or edge > valid_from else valid_from
+                elif valid_until is None or edge < valid_until:
+                    valid_until = edge
+        self._count = (
+            self.version,
+            valid_from if valid_from is not None else datetime.min.replace(tzinfo=now.tzinfo),
+            valid_until if valid_until is not None else datetime.max.replace(tzinfo=now.tzinfo),
+            count,
+        )
+        return count

@@ -439,3 +439,38 @@ def test_the_kept_verdict_equals_one_made_from_scratch() -> None:
         assert tree.triage.get("dep-uid") == expected_problem, step
         stuck_steps += expected_problem is not None
     assert 50 < stuck_steps < 200  # both verdicts were kept, many times
+
+
+def test_the_count_follows_time_and_changes_as_a_full_count_does() -> None:
+    """`count` is kept between changes and the moments problems start or stop counting;
+    at every moment it equals counting them all."""
+    import random
+    from datetime import timedelta
+
+    from ktui.view.triage import Problem, Severity
+
+    rng = random.Random(7)
+    triage = Triage()
+    known: dict[str, Problem] = {}
+
+    def problem(i: int) -> Problem:
+        start = NOW + timedelta(seconds=rng.randrange(-30, 60)) if rng.random() < 0.5 else None
+        end = NOW + timedelta(seconds=rng.randrange(0, 90)) if rng.random() < 0.4 else None
+        return Problem(
+            Severity.PENDING, "Pod", "default", f"p{i}", f"uid-{i}", "pending", None, start, end
+        )
+
+    moment = NOW
+    for step in range(300):
+        if rng.random() < 0.3:
+            i = rng.randrange(40)
+            verdict = problem(i) if rng.random() < 0.7 else None
+            pod = {"metadata": {"uid": f"uid-{i}", "name": f"p{i}", "namespace": "default"}}
+            triage.apply(batch({"Pod": [pod]}), problems={f"uid-{i}": verdict})
+            if verdict is None:
+                known.pop(f"uid-{i}", None)
+            else:
+                known[f"uid-{i}"] = verdict
+        moment += timedelta(seconds=rng.choice([0, 0.5, 1, 7, -3]))
+        expected = sum(1 for p in known.values() if p.active(moment))
+        assert triage.count(moment) == expected, f"step {step}"
