@@ -340,7 +340,15 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
                 if index is not None and top <= index < bottom:
                     self.refresh_line(index + 1)
             return
-        self._strip_cache.clear()
+        if self._natural_widths != widths_before:
+            self._strip_cache.clear()
+        else:
+            # A line is cached per row key, not per place: rows that only moved (others were
+            # added or removed around them) are drawn as they were.
+            for key in changed_keys:
+                self._strip_cache.pop(key, None)
+            for key in gone:
+                self._strip_cache.pop(key, None)
         self._after_change()
 
     # The order: `_order` holds the shown keys sorted by `_sort_values` (descending when the
@@ -531,7 +539,7 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
             index = 0
             self.cursor_key = None
         self._last_cursor_index = index
-        self.virtual_size = Size(self.size.width, count + 1)
+        self._set_virtual_height(count + 1)
         if self.is_mounted and self.size.height > 1:
             visible = self.size.height - 1
             top = max(0, min(index - screen_offset, count - visible))
@@ -540,6 +548,22 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
             self.set_scroll(None, top)
         self.refresh()
         self._announce()
+
+    def _set_virtual_height(self, height: int) -> None:
+        """The rows (and header) to scroll through. Assigning `virtual_size` lays out the whole
+        screen (a Textual reactive with `layout=True`), which a pane filling with pages of
+        pods did on every page; only the scrollbar depends on it, and the scrollbar's own
+        update lays out the screen when it appears or goes (`show_vertical_scrollbar` is a
+        layout reactive)."""
+        size = Size(self.size.width, height)
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or size.width != self.virtual_size.width:
+            self.virtual_size = size
+            return
+        self.set_reactive(LiveTable.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
 
     def _announce(self) -> None:
         if self.cursor_key != self._announced_key:

@@ -212,3 +212,48 @@ async def test_a_tick_redraws_only_the_lines_whose_age_reads_differently() -> No
         table.tick()
         await pilot.pause()
         assert table.lines_drawn == drawn
+
+
+async def test_growing_rows_move_the_scrollbar_and_the_last_row_stays_reachable() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        table.focus()
+        table.apply(rows(5))
+        await pilot.pause()
+        assert not table.show_vertical_scrollbar
+        table.apply(rows(30))  # outgrows the pane: the scrollbar appears
+        await pilot.pause()
+        assert table.show_vertical_scrollbar
+        assert table.vertical_scrollbar.window_virtual_size == 31
+        table.apply({f"uid-{i}": (f"pod-{i}", "Running") for i in range(30, 90)})
+        await pilot.pause()
+        assert table.virtual_size.height == 91
+        assert table.vertical_scrollbar.window_virtual_size == 91
+        await pilot.press("G")
+        assert table.cursor_key == "uid-89"
+        last_line = table.size.height - 1
+        assert "pod-89" in table.render_line(last_line).text
+        table.apply({}, [f"uid-{i}" for i in range(3, 90)])  # shrinks back: no scrollbar
+        await pilot.pause()
+        assert not table.show_vertical_scrollbar
+        assert table.cursor_key == "uid-2"
+
+
+async def test_rows_that_only_move_keep_their_drawn_lines() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        table.apply(rows(5))
+        await pilot.pause()
+        before = table.render_line(3)  # pod-2
+        assert "pod-2" in before.text
+        table.apply({"uid-a": ("pod-1", "Pending")})  # sorts above pod-2: it moves down
+        await pilot.pause()
+        assert table.render_line(4) is before, "pod-2 moved a line down, drawn as it was"
+        table.apply({"uid-2": ("pod-2", "Failed")})  # its cells changed: drawn again
+        await pilot.pause()
+        assert "Failed" in table.render_line(4).text
+        table.apply({"uid-w": ("pod-9-with-a-much-longer-name", "Pending")})  # widths change
+        await pilot.pause()
+        assert len(table.render_line(4).text) == len(table.render_line(6).text)
