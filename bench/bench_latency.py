@@ -165,6 +165,9 @@ async def measure(
     gc_mode: str = "paced",
 ) -> SizeResult:
     result = SizeResult(pods, gc_mode=gc_mode)
+    # The previous run's app is garbage now (some of it in cycles): collected before this one
+    # starts, or this run's pacer would freeze it and count it as held.
+    gc.collect()
     settings = Settings(kubeconfig=sim.kubeconfig, namespace="load")
     connection = connect(settings)
     rss0 = rss_bytes()

@@ -14,10 +14,12 @@ collections then walk only what was allocated since the last tick.
 
 What freezing costs: an object frozen while it was reachable and later dropped as part of a
 cycle is not collected while frozen: above all a closed screen's widgets (Textual's widgets
-and styles point at each other; about 7,000 objects a pod detail screen). The valve: once
-`screens_closed` screens were closed or `clean_every` seconds went by, and only after
-`idle_after` seconds without a key (the one moment a pause is not felt), the pacer unfreezes
-everything and runs one full collection, which frees them.
+and styles point at each other: about 2,000 objects for a pod detail screen opened and
+closed). The valve: once `screens_closed` screens were closed or `clean_every` seconds went
+by, and only after `idle_after` seconds without a key (the one moment a pause is not felt),
+the pacer unfreezes everything and runs one full collection, which frees them. A namespace
+or context switch drops the whole old cache and model at once: it makes that collection due
+(`collect_soon`).
 """
 
 from __future__ import annotations
@@ -88,6 +90,11 @@ class GcPacer:
 
     def screen_closed(self) -> None:
         self._closed += 1
+
+    def collect_soon(self) -> None:
+        """Make a full collection due at the next idle moment: much was dropped at once (a
+        namespace or context switch drops the whole cache and model)."""
+        self._closed = max(self._closed, self.screens_closed)
 
     def tick(self) -> None:
         now = self.clock()

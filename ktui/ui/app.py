@@ -245,6 +245,10 @@ class KtuiApp(App[int], inherit_bindings=False):
         self._announce_scope()
 
     def _announce_scope(self) -> None:
+        if self.gc_pacer is not None:
+            # The old cache and model (every object of the old scope) were frozen while
+            # alive; what of them dies in cycles waits for a full collection.
+            self.gc_pacer.collect_soon()
         for screen in self._ktui_screens():
             screen.post_message(ScopeChanged())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Callable
 
 from ui_support import wait_for
@@ -50,6 +51,44 @@ async def test_the_app_ticks_its_pacer_and_reports_keys_and_closed_screens(
             await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen), "help closed")
             assert pacer.keys > keys and pacer.closed == 1
         assert gc.get_freeze_count() == 0, "the app gives the frozen objects back on exit"
+    finally:
+        gc.unfreeze()
+        app.connection.close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_namespace_switch_makes_a_full_collection_due_at_the_next_idle_moment(
+    connect_to: Callable[..., Connection],
+) -> None:
+    clock = Clock()
+    # Ticked by hand: the timer's interval is longer than the test.
+    pacer = GcPacer(interval=3600, clock=clock)
+    app = make_app(Settings(), connection=connect_to(), config=Config(), gc_pacer=pacer)
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            await wait_for(pilot, lambda: app.model.objects.states, "the first states")
+            old_model = weakref.ref(app.model)
+            pacer.tick()  # the old scope's model is frozen while alive
+            clock.now += 10
+            pacer.tick()
+            assert pacer.cleans == 0
+            await pilot.press("colon", *"ns other", "enter")  # keys, at the clock's now
+            await wait_for(pilot, lambda: app.connection.namespace == "other", "the switch")
+            assert app.model is not old_model()
+            clock.now += 1
+            pacer.tick()
+            assert pacer.cleans == 0, "a key came less than 2 s ago"
+            clock.now += 2
+            pacer.tick()
+            assert pacer.cleans == 1, "due at once after the switch, at the first idle tick"
+            assert old_model() is None, "the old scope's model is gone"
     finally:
         gc.unfreeze()
         app.connection.close()
