@@ -183,6 +183,8 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._subtitle_shown: str | Text | None = None
         self.lines_drawn = 0
         """Lines rendered so far (the bench reads it: display work per batch)."""
+        self.lines_built = 0
+        """Of those, lines built anew (not from the cache of drawn lines)."""
         self._strip_cache: dict[str, dict[tuple[bool, bool, int], Strip]] = {}
         self._clock_texts: dict[str, tuple[tuple[str, object], ...]] = {}
         """Row key -> the text of its time cells when its cached lines were drawn."""
@@ -329,16 +331,20 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
             return
         if not (structural or dirty) and self._natural_widths == widths_before:
             # Only cells changed, in rows that stay where they are, with the same column
-            # widths: the order, the cursor and the other lines are as they were. Forget and
-            # redraw those rows' lines only (under churn most batches are this: a few rows of
-            # many, and every line of the pane used to be drawn again).
+            # widths: the order, the cursor and the other lines are as they were. Forget
+            # those rows' lines only, and repaint the pane if one of them is on screen: its
+            # other lines come from the cache (under churn most batches are this: a few rows
+            # of many). The whole pane, not `refresh_line`: a line refreshed alone in the same
+            # frame as a layout of the screen stayed as it was on the terminal.
             top = int(self.scroll_y)
             bottom = top + max(0, self.size.height - 1)
+            shown = False
             for key in changed_keys:
                 self._strip_cache.pop(key, None)
                 index = self._position(key)
-                if index is not None and top <= index < bottom:
-                    self.refresh_line(index + 1)
+                shown = shown or (index is not None and top <= index < bottom)
+            if shown:
+                self.refresh()
             return
         if self._natural_widths != widths_before:
             self._strip_cache.clear()
@@ -473,14 +479,19 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
             self.refresh()
             return
         top = int(self.scroll_y)
-        for index, key in enumerate(self._order[top : top + max(1, self.size.height)], top):
+        changed = False
+        for key in self._order[top : top + max(1, self.size.height)]:
             drawn = self._clock_texts.get(key)
             row = self._rows.get(key)
-            if drawn is None or row is None or self._strip_cache.get(key) is None:
+            if drawn is None or row is None:
                 continue
             if _clock_texts(row, self._now) != drawn:
                 self._strip_cache.pop(key, None)
-                self.refresh_line(index + 1)
+                changed = True
+        if changed:
+            # The whole pane, its other lines from the cache (see `apply` on `refresh_line`:
+            # ages stayed "0s" on screen in the demo's first seconds).
+            self.refresh()
 
     def _grow_widths(self, row: Row, *, clocks_only: bool = False) -> None:
         widths = self._natural_widths
@@ -729,6 +740,7 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         if strip is None:
             row = self._rows[key]
             strip = strips[cache_key] = self._render_row(row, width, base, is_cursor)
+            self.lines_built += 1
             # What its time cells read when drawn: every cached line of a key is drawn with
             # the same `_now` (it changes only in `tick`, which drops the lines it changes).
             self._clock_texts[key] = _clock_texts(row, self._now)
