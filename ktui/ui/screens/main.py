@@ -82,11 +82,11 @@ PANE_IDS = ("workloads", "children", "pods")
 CHILD_ROWS = 6
 """The ReplicaSets / revisions / Jobs pane shows at most this many rows before it scrolls."""
 QUIT_CONFIRM_SECONDS = 3.0
+"""`q` then `q` within this many seconds quits."""
 POD_VIEW_CHUNK = 1000
 """Pods view rows built and placed per turn of the event loop when more wait: a pane filling
 with 100,000 pods (or switched to with them cached) draws its first rows at once, and a key
 waits for one chunk (tens of ms), not for every row."""
-"""`q` then `q` within this many seconds quits."""
 STATUS_COLUMNS = ("status", "health", "ready")
 """What `S` sorts by: the first of these columns the focused pane has (HEALTH on workloads,
 STATUS on pods and Jobs, READY on ReplicaSets)."""
@@ -332,7 +332,6 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
     def _drain_pods(self, now: datetime | None = None) -> None:
         """Place up to `POD_VIEW_CHUNK` pods of the backlog in the Pods view, and come back
         after the next refresh for the rest (the batch was acked already: the model has it)."""
-        self._drain_scheduled = False
         backlog = self._pod_backlog
         if not backlog or not self.pods_view:
             backlog.clear()
@@ -350,13 +349,14 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         self.workloads.apply(upserts, deletes)
         if self.pods_view_observer is not None:
             self.pods_view_observer(self.workloads.total_count)
-        if backlog:
+        if backlog and not self._drain_scheduled:  # one chunk a turn, however many batches
             self._drain_scheduled = True
             self.call_after_refresh(self._drain_more)
 
     def _drain_more(self) -> None:
         if not self._drain_scheduled:
             return  # the backlog was dropped meanwhile (a new scope, another view)
+        self._drain_scheduled = False
         with self.app.batch_update():
             self._drain_pods()
             self._titles()
