@@ -288,6 +288,7 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
                 del self._rows[key]
                 self._search_text.pop(key, None)
                 self._sort_values.pop(key, None)
+                self._clock_texts.pop(key, None)
         for key, row in upserts.items():
             old = self._rows.get(key)
             if old == row:

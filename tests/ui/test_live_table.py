@@ -213,6 +213,10 @@ async def test_a_tick_redraws_only_the_lines_whose_age_reads_differently() -> No
         table.tick()
         await pilot.pause()
         assert table.lines_drawn == drawn
+        # What a deleted row's ages read goes with it (pods come and go all day).
+        table.apply({}, ["young"])
+        await pilot.pause()
+        assert "young" not in table._clock_texts
 
 
 async def test_growing_rows_move_the_scrollbar_and_the_last_row_stays_reachable() -> None:
