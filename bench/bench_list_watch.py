@@ -342,10 +342,7 @@ def serve(pods: int, kubeconfig: str, server_kind: str = "bare") -> int:
 def pace_gc() -> None:
     from ktui.gc_pacer import GcPacer
 
-    pacer = GcPacer()
-    while True:
-        time.sleep(pacer.interval)
-        pacer.tick()
+    GcPacer().run_until(threading.Event())  # for the life of the process
 
 
 def serve_commands(make_churn: Callable[[int, str], Any]) -> None:

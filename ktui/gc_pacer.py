@@ -113,6 +113,13 @@ class GcPacer:
         gc.freeze()
         self.freezes += 1
 
+    def run_until(self, stop: threading.Event) -> None:
+        """Tick every `interval` seconds until `stop` is set, then `stop()` (a process
+        without the app's timer: the embedded cluster's server)."""
+        while not stop.wait(self.interval):
+            self.tick()
+        self.stop()
+
     def stop(self) -> None:
         """Give the frozen objects back to the collector (the app is leaving)."""
         gc.unfreeze()

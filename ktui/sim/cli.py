@@ -72,10 +72,7 @@ def run_sim(
         # The store holds every object for the life of the process, as ktui's cache does:
         # the same pacer keeps full collections from walking it (seconds at 100,000 pods,
         # with every request waiting meanwhile).
-        pacer = GcPacer()
-        while not stop.wait(pacer.interval):
-            pacer.tick()
-        pacer.stop()
+        GcPacer().run_until(stop)
     finally:
         for part in (churn, driver):
             if part is not None:

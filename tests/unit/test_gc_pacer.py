@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 import weakref
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -148,3 +149,18 @@ def test_parsing_a_list_page_pauses_the_collector_and_gives_it_back(
     page = watch.parse_list_page(body, kind="Pod", api_version="v1")
     assert page.resource_version == "5"
     assert seen == [False] and gc.isenabled()
+
+
+def test_run_until_ticks_until_stopped_and_then_gives_everything_back() -> None:
+    stop = threading.Event()
+
+    class Counting(GcPacer):
+        def tick(self) -> None:
+            super().tick()
+            if self.freezes == 3:
+                stop.set()
+
+    pacer = Counting(interval=0.0, clock=Clock())
+    pacer.run_until(stop)
+    assert pacer.freezes == 3
+    assert gc.get_freeze_count() == 0
