@@ -443,7 +443,7 @@ def ktui_sync(kubeconfig: str, expected: int, timeout: float = 120.0) -> SyncRes
 def serve_apiserver(pods: int, kubeconfig: str) -> int:
     """`serve` on kube-apiserver v1.20.2: the e2e harness's control plane, loaded with
     realistic pods by `apiserver_load.ApiServerLoad`, churned by its `Churn`."""
-    from apiserver_load import ApiServerLoad
+    from apiserver_load import ApiServerLoad, snapshot_path
     from apiserver_load import Churn as ApiChurn
 
     # etcd's data in memory where there is a tmpfs: its fsyncs would otherwise pace the load.
@@ -453,11 +453,12 @@ def serve_apiserver(pods: int, kubeconfig: str) -> int:
     )
     load = ApiServerLoad(workdir)
     try:
-        load.start()
         started = time.perf_counter()
-        load.load(pods, lambda n: print(f"loaded {n}", file=sys.stderr, flush=True))
+        cached = snapshot_path(pods).is_file()
+        load.start_loaded(pods, lambda n: print(f"loaded {n}", file=sys.stderr, flush=True))
+        how = "restored from etcd snapshot" if cached else "loaded (snapshot saved)"
         print(
-            f"loaded {pods} pods in {time.perf_counter() - started:.0f} s",
+            f"{how}: {pods} pods in {time.perf_counter() - started:.0f} s",
             file=sys.stderr,
             flush=True,
         )

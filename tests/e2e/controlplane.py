@@ -52,6 +52,7 @@ VIEWER_NAMESPACE = "team-a"
 SERVICE_CIDR = "10.0.0.0/24"
 SERVICE_IP = "10.0.0.1"
 HEARTBEAT_INTERVAL = 10.0
+ETCD_QUOTA_BYTES = 2 * 1024**3
 
 # Components we started and have not stopped yet; stopped at interpreter exit.
 _LIVE: set[ControlPlane] = set()
@@ -336,10 +337,20 @@ class ControlPlane:
     (component name -> log file).
     """
 
-    def __init__(self, workdir: Path, bin_dir: Path, *, watch_cache: bool = False):
+    def __init__(
+        self,
+        workdir: Path,
+        bin_dir: Path,
+        *,
+        watch_cache: bool = False,
+        etcd_quota_bytes: int = ETCD_QUOTA_BYTES,
+        etcd_snapshot: Path | None = None,
+    ):
         self.workdir = workdir
         self.bin_dir = bin_dir
         self.watch_cache = watch_cache
+        self.etcd_quota_bytes = etcd_quota_bytes
+        self.etcd_snapshot = etcd_snapshot
         self.pki = workdir / "pki"
         self.ca_cert_path = self.pki / "ca.crt"
         self.kubeconfig_path = workdir / "kubeconfig"
@@ -373,6 +384,8 @@ class ControlPlane:
         nodes: Iterable[str] = DEFAULT_NODES,
         bin_dir: str | os.PathLike[str] | None = None,
         watch_cache: bool = False,
+        etcd_quota_bytes: int = ETCD_QUOTA_BYTES,
+        etcd_snapshot: str | os.PathLike[str] | None = None,
         timeout: float = 180.0,
     ) -> ControlPlane:
         """Start everything and return a ready control plane.
@@ -386,6 +399,12 @@ class ControlPlane:
         ``watch_cache`` defaults to False so that watches are served by etcd and
         :meth:`compact_etcd` makes older resourceVersions answer 410 Expired
         (with the cache on, the apiserver answers from its own window instead).
+
+        ``etcd_quota_bytes`` is etcd's backend quota (the bench raises it for 100,000
+        realistic pods). ``etcd_snapshot``: an ``etcdctl snapshot save`` file (see
+        :meth:`save_etcd_snapshot`) that etcd starts from instead of an empty store, restored
+        with this control plane's own member and ports; the cluster content it holds (nodes
+        and RBAC included) is there at once, and what the boot creates is applied over it.
 
         ``timeout`` bounds each readiness wait. On failure everything started is
         stopped and :class:`ControlPlaneError` (with the log tail) is raised.
@@ -401,7 +420,13 @@ class ControlPlane:
             raise ControlPlaneError("etcd not on PATH (apt-get install etcd-server)")
         wd = Path(workdir).resolve()
         wd.mkdir(parents=True, exist_ok=True)
-        cp = cls(wd, bdir, watch_cache=watch_cache)
+        cp = cls(
+            wd,
+            bdir,
+            watch_cache=watch_cache,
+            etcd_quota_bytes=etcd_quota_bytes,
+            etcd_snapshot=None if etcd_snapshot is None else Path(etcd_snapshot),
+        )
         _LIVE.add(cp)
         try:
             cp._boot(etcd, list(nodes), node_agent, timeout)
@@ -477,6 +502,9 @@ class ControlPlane:
         )
 
         # etcd
+        peer_url = f"http://127.0.0.1:{self.etcd_peer_port}"
+        if self.etcd_snapshot is not None:
+            self._restore_etcd(etcd, wd / "etcd-data", peer_url)
         etcd_proc = self._add(
             "etcd",
             [
@@ -490,7 +518,7 @@ class ControlPlane:
                 f"--initial-cluster=ktui-e2e=http://127.0.0.1:{self.etcd_peer_port}",
                 "--initial-cluster-state=new",
                 "--initial-cluster-token=ktui-e2e",
-                "--quota-backend-bytes=2147483648",
+                f"--quota-backend-bytes={self.etcd_quota_bytes}",
                 "--log-level=warn",
                 "--logger=zap",
             ],
@@ -868,6 +896,47 @@ class ControlPlane:
         rev = self.etcd_revision()
         self._etcd_post("/v3/kv/compaction", {"revision": str(rev), "physical": True})
         return rev
+
+    def save_etcd_snapshot(self, path: str | os.PathLike[str]) -> None:
+        """Write etcd's whole store to ``path`` (``etcdctl snapshot save``, consistent while
+        the servers run), for a later ``ControlPlane.start(etcd_snapshot=path)``."""
+        etcdctl = shutil.which("etcdctl")
+        if etcdctl is None:
+            raise ControlPlaneError("etcdctl not on PATH (apt-get install etcd-client)")
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        self._etcdctl(
+            [etcdctl, f"--endpoints={self.etcd_endpoint}", "snapshot", "save", str(partial)],
+            "snapshot save",
+        )
+        partial.replace(target)
+
+    def _restore_etcd(self, etcd: str, data_dir: Path, peer_url: str) -> None:
+        """Restore ``etcd_snapshot`` into ``data_dir`` as this control plane's single member."""
+        assert self.etcd_snapshot is not None
+        etcdctl = shutil.which("etcdctl") or str(Path(etcd).with_name("etcdctl"))
+        self._etcdctl(
+            [
+                etcdctl,
+                "snapshot",
+                "restore",
+                str(self.etcd_snapshot),
+                f"--data-dir={data_dir}",
+                "--name=ktui-e2e",
+                f"--initial-cluster=ktui-e2e={peer_url}",
+                "--initial-cluster-token=ktui-e2e",
+                f"--initial-advertise-peer-urls={peer_url}",
+            ],
+            "snapshot restore",
+        )
+
+    def _etcdctl(self, argv: list[str], what: str) -> None:
+        done = subprocess.run(
+            argv, env=self._env(), capture_output=True, text=True, timeout=600, check=False
+        )
+        if done.returncode != 0:
+            raise ControlPlaneError(f"etcdctl {what} failed: {done.stderr.strip()[-500:]}")
 
     def _etcd_post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         req = urllib.request.Request(
