@@ -533,10 +533,19 @@ SYNC_CONTENDERS = (
 )
 
 
+CONTENDER_NAMES = ("json", "json-unchunked", "table", "ktui", "ktui-fresh")
+"""`--contenders` names, in the order of SYNC_CONTENDERS."""
+
+
 def bench_sync(
-    sim: SimProcess, pods: int, repeats: int, cache_dir: str
+    sim: SimProcess, pods: int, repeats: int, cache_dir: str, contenders: frozenset[str]
 ) -> dict[str, list[SyncSample]]:
     kc = sim.kubeconfig
+    chosen = {
+        name
+        for name, short in zip(SYNC_CONTENDERS, CONTENDER_NAMES, strict=True)
+        if short in contenders
+    }
     kubectl = {
         SYNC_CONTENDERS[0]: kubectl_command(kc, cache_dir, "get", "pods", "-A", "-o", "json"),
         SYNC_CONTENDERS[1]: kubectl_command(
@@ -544,10 +553,11 @@ def bench_sync(
         ),
         SYNC_CONTENDERS[2]: kubectl_command(kc, cache_dir, "get", "pods", "-A"),
     }
+    kubectl = {name: command for name, command in kubectl.items() if name in chosen}
     fresh = [sys.executable, __file__, "sync-once", "--kubeconfig", kc, "--pods", str(pods)]
     # kubectl keeps discovery in its cache dir; warm it once, as any user's kubectl has it.
     run_timed(kubectl_command(kc, cache_dir, "get", "namespaces"))
-    results: dict[str, list[SyncSample]] = {name: [] for name in SYNC_CONTENDERS}
+    results: dict[str, list[SyncSample]] = {name: [] for name in SYNC_CONTENDERS if name in chosen}
     for round_number in range(1, repeats + 1):
         for name, command in kubectl.items():
             server0 = proc_cpu_seconds(sim.pid)
@@ -562,26 +572,28 @@ def bench_sync(
                 raise SystemExit(f"bench: {name} listed {listed} pods, expected {pods}")
             results[name].append(SyncSample(timed.wall, timed.cpu, server_cpu))
 
-        server0, cpu0 = proc_cpu_seconds(sim.pid), time.process_time()
-        in_process = ktui_sync(kc, pods)
-        cpu, server_cpu = time.process_time() - cpu0, proc_cpu_seconds(sim.pid) - server0
-        if in_process.pods != pods:
-            raise SystemExit(f"bench: ktui delivered {in_process.pods} pods, expected {pods}")
-        results[SYNC_CONTENDERS[3]].append(
-            SyncSample(in_process.first_full_batch, cpu, server_cpu, in_process.live)
-        )
+        if SYNC_CONTENDERS[3] in chosen:
+            server0, cpu0 = proc_cpu_seconds(sim.pid), time.process_time()
+            in_process = ktui_sync(kc, pods)
+            cpu, server_cpu = time.process_time() - cpu0, proc_cpu_seconds(sim.pid) - server0
+            if in_process.pods != pods:
+                raise SystemExit(f"bench: ktui delivered {in_process.pods} pods, expected {pods}")
+            results[SYNC_CONTENDERS[3]].append(
+                SyncSample(in_process.first_full_batch, cpu, server_cpu, in_process.live)
+            )
 
-        server0 = proc_cpu_seconds(sim.pid)
-        timed = run_timed(fresh)
-        server_cpu = proc_cpu_seconds(sim.pid) - server0
-        fields = timed.output.decode().split()
-        values = dict(zip(fields[::2], fields[1::2], strict=True))
-        if int(values["pods"]) != pods:
-            raise SystemExit(f"bench: ktui (process) delivered {values['pods']} pods")
-        results[SYNC_CONTENDERS[4]].append(
-            SyncSample(timed.wall, timed.cpu, server_cpu, float(values["live"]))
-        )
-        walls = ", ".join(f"{results[name][-1].wall:.2f}" for name in SYNC_CONTENDERS)
+        if SYNC_CONTENDERS[4] in chosen:
+            server0 = proc_cpu_seconds(sim.pid)
+            timed = run_timed(fresh)
+            server_cpu = proc_cpu_seconds(sim.pid) - server0
+            fields = timed.output.decode().split()
+            values = dict(zip(fields[::2], fields[1::2], strict=True))
+            if int(values["pods"]) != pods:
+                raise SystemExit(f"bench: ktui (process) delivered {values['pods']} pods")
+            results[SYNC_CONTENDERS[4]].append(
+                SyncSample(timed.wall, timed.cpu, server_cpu, float(values["live"]))
+            )
+        walls = ", ".join(f"{samples[-1].wall:.2f}" for samples in results.values())
         print(f"  round {round_number}: wall s {walls}", flush=True)
     return results
 
@@ -593,30 +605,39 @@ def print_sync(results: dict[str, list[SyncSample]], pods: int, repeats: int) ->
     print()
     print(f"== initial sync: {pods} pods, median of {repeats}")
     print(f"  {'':44s} {'wall s':>7s} {'cpu s':>7s} {'server cpu s':>13s}")
-    for name in SYNC_CONTENDERS:
+    for name in results:
         print(
             f"  {name:44s} {median(name, 'wall'):7.2f} {median(name, 'cpu'):7.2f} "
             f"{median(name, 'server_cpu'):13.2f}"
         )
     in_process, fresh = SYNC_CONTENDERS[3], SYNC_CONTENDERS[4]
-    print(
-        f"  (ktui in this process: wall = until one batch held all {pods} pods; LIVE with the "
-        f"watch open after {median(in_process, 'live'):.2f} s. Fresh process: wall includes "
-        f"Python start-up and imports; LIVE {median(fresh, 'live'):.2f} s after them.)"
-    )
+    if in_process in results:
+        print(
+            f"  (ktui in this process: wall = until one batch held all {pods} pods; LIVE with "
+            f"the watch open after {median(in_process, 'live'):.2f} s.)"
+        )
+    if fresh in results:
+        print(
+            "  (ktui in a fresh process: wall includes Python start-up and imports; LIVE "
+            f"{median(fresh, 'live'):.2f} s after them.)"
+        )
+    kubectl = [name for name in SYNC_CONTENDERS[:3] if name in results]
     for reference in (in_process, fresh):
+        if reference not in results or not kubectl:
+            continue
         ratios = "  ".join(
             f"{name.removeprefix('kubectl get pods -A').strip() or 'table'}: "
             f"{median(name, 'wall') / median(reference, 'wall'):5.2f}x"
-            for name in SYNC_CONTENDERS[:3]
+            for name in kubectl
         )
         print(f"  ratio kubectl wall / {reference}: {ratios}")
-    ratios = "  ".join(
-        f"{name.removeprefix('kubectl get pods -A').strip() or 'table'}: "
-        f"{median(name, 'cpu') / median(fresh, 'cpu'):5.2f}x"
-        for name in SYNC_CONTENDERS[:3]
-    )
-    print(f"  ratio kubectl cpu / {fresh}: {ratios}")
+    if fresh in results and kubectl:
+        ratios = "  ".join(
+            f"{name.removeprefix('kubectl get pods -A').strip() or 'table'}: "
+            f"{median(name, 'cpu') / median(fresh, 'cpu'):5.2f}x"
+            for name in kubectl
+        )
+        print(f"  ratio kubectl cpu / {fresh}: {ratios}")
 
 
 # ---------------------------------------------------------------------------- watch throughput
@@ -999,6 +1020,13 @@ def main(argv: list[str] | None = None) -> int:
         help="what each change touches (bare server): an annotation (ktui.sim.load.Churn) or "
         "the container's restarts and readiness",
     )
+    parser.add_argument(
+        "--contenders",
+        default=",".join(CONTENDER_NAMES),
+        help="initial sync clients, comma-separated, of "
+        f"{','.join(CONTENDER_NAMES)} (default all; at 100,000 realistic pods kubectl's -o "
+        "json needs more memory than this machine has)",
+    )
     parser.add_argument("--skip-sync", action="store_true")
     parser.add_argument("--skip-watch", action="store_true")
     parser.add_argument(
@@ -1020,6 +1048,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sync-once":
         return sync_once(args.kubeconfig, args.pods)
 
+    contenders = frozenset(args.contenders.split(","))
+    if not contenders <= set(CONTENDER_NAMES):
+        parser.error(f"--contenders: choose from {','.join(CONTENDER_NAMES)}")
     started = time.perf_counter()
     print(
         f"bench_list_watch: {args.pods} pods, {args.rate} changes/s for {args.duration:.0f} s, "
@@ -1036,7 +1067,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         sync = None
         if not args.skip_sync:
-            sync = bench_sync(sim, args.pods, args.repeats, cache_dir)
+            sync = bench_sync(sim, args.pods, args.repeats, cache_dir, contenders)
         watch = None
         if not args.skip_watch:
             watch = bench_watch(
