@@ -229,6 +229,16 @@ _DATA: Final = 1  # reading a chunk's data (`_left` bytes to go)
 _DATA_END: Final = 2  # reading the CRLF after a chunk's data
 _TRAILER: Final = 3  # after the last-chunk: trailer lines until an empty one
 _DONE: Final = 4
+_BROKEN: Final = 5  # after malformed framing
+
+
+class ChunkedFramingError(ValueError):
+    """Malformed chunked framing; `decoded` is the body that the same feed carried before the
+    fault (whole chunks that arrived intact are not lost with it)."""
+
+    def __init__(self, message: str, decoded: bytes = b"") -> None:
+        super().__init__(message)
+        self.decoded = decoded
 
 
 class ChunkedDecoder:
@@ -266,7 +276,7 @@ class ChunkedDecoder:
     @property
     def ended(self) -> bool:
         """The last-chunk arrived: the body is complete (trailers may follow)."""
-        return self._state >= _TRAILER
+        return self._state == _TRAILER or self._state == _DONE
 
     @property
     def complete(self) -> bool:
@@ -274,8 +284,17 @@ class ChunkedDecoder:
         return self._state == _DONE
 
     def feed(self, data: bytes) -> bytes:
-        """The body bytes `data` carries, in order; ValueError on malformed framing."""
+        """The body bytes `data` carries, in order; `ChunkedFramingError` on malformed framing
+        (and on every feed after it)."""
         parts: list[memoryview] = []
+        try:
+            self._feed(data, parts)
+        except ValueError as exc:
+            self._state = _BROKEN
+            raise ChunkedFramingError(str(exc), b"".join(parts)) from None
+        return b"".join(parts)
+
+    def _feed(self, data: bytes, parts: list[memoryview]) -> None:
         view = memoryview(data)
         pos, end = 0, len(data)
         while pos < end:
@@ -290,6 +309,8 @@ class ChunkedDecoder:
                 continue
             if state == _DONE:
                 raise ValueError("data after the end of the chunked body")
+            if state == _BROKEN:
+                raise ValueError("the chunked stream is out of step after an earlier error")
             # Lines: the CRLF after data is a line that must be empty (at most "\r\n").
             limit = 2 if state == _DATA_END else _MAX_CHUNK_LINE
             line, pos = self._take_line(data, pos, limit)
@@ -307,7 +328,6 @@ class ChunkedDecoder:
                 self._state = _SIZE
             elif not line:  # _TRAILER: an empty line ends the trailer section
                 self._state = _DONE
-        return b"".join(parts)
 
     def _take_line(self, data: bytes, pos: int, limit: int) -> tuple[bytes | None, int]:
         """(the line at `pos` without its line end, the position after it), or (None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ktui.cluster.watch import ChunkedDecoder
+from ktui.cluster.watch import ChunkedDecoder, ChunkedFramingError
 
 EVENTS = [b'{"type":"ADDED","object":{"n":%d}}\n' % i for i in range(3)]
 # Three one-event chunks (one with extensions), the last-chunk with an extension and two
@@ -143,3 +143,14 @@ def test_error_messages_say_what_is_wrong() -> None:
         ChunkedDecoder().feed(b"1\r\nab\r\n")
     with pytest.raises(ValueError, match="after the end"):
         ChunkedDecoder().feed(b"0\r\n\r\nx")
+
+
+def test_the_body_before_a_fault_is_kept_and_the_decoder_stays_broken() -> None:
+    decoder = ChunkedDecoder()
+    with pytest.raises(ChunkedFramingError) as caught:
+        decoder.feed(b"3\r\nabc\r\n2\r\nde\r\nzz\r\n")
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.decoded == b"abcde"
+    assert not decoder.ended
+    with pytest.raises(ChunkedFramingError, match="out of step"):
+        decoder.feed(b"1\r\nx\r\n")
