@@ -574,10 +574,10 @@ def test_a_watch_that_is_not_chunked_is_read_through_urllib3(api: ScriptedApi) -
     cache = make_cache(api, view)
     with cache:
         wait_for(lambda: names(view.objects) == {"x", "y", "z"}, "the events")
-        wait_for(lambda: len(api.watch_requests()) >= 3, "the third watch")
         pods = cache.cache("Pod")
+        wait_for(lambda: pods.dechunked_watches >= 1, "the third watch open")
         # Only the third watch (silent, chunked) was de-chunked by ktui.
-        assert pods.dechunked_watches == pods.watch_requests - 2 == 1
+        assert (pods.watch_requests, pods.dechunked_watches) == (3, 1)
         assert pods.watch_reads >= 2
     versions = [q.get("resourceVersion") for q in api.watch_requests()[:3]]
     assert versions == ["10", "12", "13"]  # each watch ended normally and was resumed
@@ -631,6 +631,5 @@ def test_a_broken_dechunked_stream_is_a_failure_and_lists_again(
         wait_for(lambda: len(api.watch_requests()) >= 2, "the second watch")
         wait_for(lambda: view.phases[-1:] == [CachePhase.LIVE], "live again")
         assert view.upsert_counts["uid-a"] >= 2  # the event before the fault was applied
-    assert CachePhase.RECONNECTING in view.phases
     assert cache.cache("Pod").failures == 1
     assert len(api.list_requests()) == 2  # the continuity is in doubt: listed again
