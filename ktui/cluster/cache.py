@@ -6,6 +6,14 @@ the screens read by `ktui.view.slim.slim_object` in this thread, never copied af
 to a sink. `ClusterCache` is that sink: it keeps the `OwnershipIndex` current and
 feeds a `ChangeBatcher`, which hands coalesced `ChangeBatch`es to the UI every `batch_interval`.
 
+Reading a watch: each wake-up of the thread reads everything that has arrived and applies it
+under one lock acquisition. kube-apiserver sends every event in its own HTTP chunk and
+http.client returns one chunk per read, so a chunked watch body is read from the socket and
+de-chunked by ktui (`DechunkedBody`; urllib3's `read1` for other bodies). A busy watch then waits
+`watch_pace` (20 ms) before the next read so events gather: at most ~50 wake-ups a second,
+each taking the GIL from the UI once, whatever the rate of change; a quiet watch's next event
+is read at once.
+
 Guarantees (what a consumer may rely on):
 - Eventually equal to the server: after any doubt about the watch's continuity (a failed or
   broken request, a reconnect, an ERROR event in the stream, 410 Expired, 504 "too large
@@ -50,6 +58,7 @@ because the client may refresh an expired token by then. Other errors are retrie
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import logging
@@ -71,7 +80,14 @@ from ktui.cluster.errors import describe_api_error
 from ktui.cluster.kinds import ALL_KINDS, KindSpec, kind_spec
 from ktui.cluster.ownership import OwnershipIndex
 from ktui.cluster.state import CachePhase, CacheState, utc_now
-from ktui.cluster.transport import abort_response, get_json, open_request, read_body
+from ktui.cluster.transport import (
+    DechunkedBody,
+    abort_response,
+    dechunked_body,
+    get_json,
+    open_request,
+    read_body,
+)
 from ktui.cluster.watch import (
     LineSplitter,
     parse_list_page,
@@ -96,6 +112,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _READ_SIZE: Final = 64 * 1024
+_RAW_READ_SIZE: Final = 1024 * 1024
+"""Most bytes of a chunked watch stream read (and then applied) in one wake-up."""
 # A list whose continue token expired (410 while paging) is restarted at most this often in a row.
 _MAX_LIST_RESTARTS: Final = 3
 _TRANSPORT_ERRORS: Final = (urllib3.exceptions.HTTPError, OSError, http.client.HTTPException)
@@ -145,6 +163,10 @@ class WatchOptions:
     slim: bool = True
     """Keep only what the screens read of each object (`ktui.view.slim.slim_object`); False
     keeps whole objects (managedFields aside), for tools that compare them with the server."""
+    watch_pace: float = 0.02
+    """Seconds a busy watch waits between reads so that events gather and are applied together
+    (one wake-up of the watch thread, one lock acquisition, instead of one per event); a watch
+    that had been quiet delivers its next event at once. 0: read again at once."""
 
 
 class ChangeSink(Protocol):
@@ -242,6 +264,14 @@ class ResourceCache:
         """Open watches ended by the client's read timeout (re-watched at once)."""
         self.stale_marks = 0
         """Times the kind was marked stale (silence or a failed probe)."""
+        self.watch_reads = 0
+        """Reads of watch streams: each one a wake-up of the thread that applies whatever
+        arrived under one lock acquisition."""
+        self.watch_paces = 0
+        """Waits between reads of a busy watch (see `WatchOptions.watch_pace`)."""
+        self.dechunked_watches = 0
+        """Watches whose chunked body ktui read from the socket and de-chunked itself (the
+        others went through urllib3's `read1`: not chunked, compressed, other internals)."""
 
     # -- public API -------------------------------------------------------------------------
 
@@ -623,12 +653,15 @@ class ResourceCache:
         self._unauthorized_streak = 0
         self._denied_streak = 0
         self._wake.clear()  # a retry() asked for before this success is answered by it
+        body = dechunked_body(response, _RAW_READ_SIZE)
+        if body is not None:
+            self.dechunked_watches += 1
         try:
             self._note_data()
             with self._lock:
                 self._watch_open = True
             self._set_phase(CachePhase.LIVE, "", 0)
-            events = self._consume(response, start_version)
+            events = self._consume(response, start_version, body)
             clean_end = True
         except urllib3.exceptions.ReadTimeoutError:
             # Nothing arrived for `watch_read_timeout` on an open watch: a quiet resource on a
@@ -646,9 +679,11 @@ class ResourceCache:
             with self._lock:
                 self._watch_open = False
             self._unregister()
-            if clean_end:
+            if clean_end and body is None:
                 response.release_conn()
             else:
+                # Read past http.client (raw), its connection state is not consistent: the
+                # connection must not serve another request.
                 response.close()
         self._check_stop()
         if self._take_resync():
@@ -661,12 +696,29 @@ class ResourceCache:
                 attempt = self._attempt
             self._wait(self._options.backoff.delay(attempt, self._rng))
 
-    def _consume(self, response: urllib3.HTTPResponse, start_version: str) -> int:
-        """Apply the events of an open watch until it ends; the number of events applied."""
+    def _consume(
+        self,
+        response: urllib3.HTTPResponse,
+        start_version: str,
+        body: DechunkedBody | None = None,
+    ) -> int:
+        """Apply the events of an open watch until it ends; the number of events applied.
+
+        `body` reads a chunked stream across chunk boundaries (see `DechunkedBody`); without it
+        the stream is read through urllib3, at most one chunk per read, never paced (a paced
+        read of one event per chunk would cap the watch at one event per pace).
+        """
         splitter = LineSplitter()
         applied = 0
+        read: Callable[[], bytes] = (
+            body.read if body is not None else functools.partial(response.read1, _READ_SIZE)
+        )
+        pace = self._options.watch_pace if body is not None else 0.0
         while True:
-            chunk = response.read1(_READ_SIZE)
+            began = time.monotonic()
+            chunk = read()
+            arrived = time.monotonic()
+            self.watch_reads += 1
             self._check_stop()
             silence = self._note_data() if chunk else 0.0
             lines = splitter.feed(chunk) if chunk else [splitter.finish()]
@@ -678,9 +730,21 @@ class ResourceCache:
                         self._bookmark_gap = silence
             if not chunk:
                 return applied
+            # Pace only a busy watch: a read that found data within `pace` of starting means
+            # events are coming faster than one per pace, and waiting lets the next ones gather
+            # into one wake-up (the thread takes the GIL from the UI at each). A read that had
+            # to wait longer found a quiet watch: the next read starts at once, so a lone change
+            # is never held back. A read that filled its block left more waiting: read on at
+            # once (no cap on throughput). The wait counts from the data's arrival (applying it
+            # is part of the pace) and ends at once on stop().
+            if pace > 0 and arrived - began < pace and not (body is not None and body.backlog):
+                left = arrived + pace - time.monotonic()
+                if left > 0:
+                    self.watch_paces += 1
+                    self._wait(left)
 
     def _apply_lines(self, lines: list[bytes], start_version: str) -> tuple[int, bool]:
-        """Apply the events in `lines` (one chunk's worth) under one lock acquisition."""
+        """Apply the events in `lines` (one read's worth) under one lock acquisition."""
         changes: list[Change] = []
         bookmarked = False
         error: dict[str, Any] | None = None

@@ -17,19 +17,27 @@ generated methods do; transport failures raise the urllib3/OS error itself, for
 from __future__ import annotations
 
 import contextlib
+import http.client
+import io
 import json
+import socket
+import ssl
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
+from ktui.cluster.watch import ChunkedDecoder, ChunkedFramingError
+
 __all__ = [
     "ERROR_BODY_LIMIT",
+    "DechunkedBody",
     "Query",
     "RequestTimeout",
     "Timeout",
     "abort_response",
+    "dechunked_body",
     "get_json",
     "open_request",
     "read_body",
@@ -180,3 +188,146 @@ def abort_response(response: urllib3.HTTPResponse) -> None:
     # Failing means it was already released to the pool or closed: nothing is blocked on it.
     with contextlib.suppress(Exception):
         response.shutdown()
+
+
+class DechunkedBody:
+    """The body of a chunked response, read from its socket in large blocks and de-chunked by
+    ktui (`ChunkedDecoder`) instead of http.client.
+
+    Why: http.client's `read1` returns at most one chunk per call, and kube-apiserver sends
+    every watch event in a chunk of its own, so a reader that waits between reads to let
+    events gather would get one event per wake-up. `read()` returns everything that has
+    arrived, across chunks, blocking only while nothing has.
+
+    Errors are urllib3's, as `HTTPResponse.read1` raises them: `ReadTimeoutError` when the
+    socket's read timeout expires, `ProtocolError` for a broken connection (reset, closed by
+    the peer before the last-chunk, closed by `abort_response`, malformed framing), `SSLError`.
+    Reading leaves http.client's view of the connection behind: close the response after use,
+    never return its connection to the pool.
+    """
+
+    __slots__ = ("_block_size", "_broken", "_decoder", "_pool", "_reader", "_tls", "backlog")
+
+    def __init__(
+        self,
+        reader: io.BufferedReader,
+        tls: ssl.SSLSocket | None,
+        decoder: ChunkedDecoder,
+        block_size: int,
+        pool: Any,
+    ) -> None:
+        self._reader = reader
+        self._tls = tls
+        self._decoder = decoder
+        self._block_size = block_size
+        self._pool = pool
+        self._broken: Exception | None = None
+        """Malformed framing found after intact chunks: raised by the next `read()`."""
+        self.backlog = False
+        """The last read stopped at the block size: more may have arrived already."""
+
+    @property
+    def ended(self) -> bool:
+        """The server sent the last-chunk: the body is complete."""
+        return self._decoder.ended
+
+    def read(self) -> bytes:
+        """The body bytes that have arrived (waiting for some if none has); b"" at the end."""
+        if self._broken is not None:
+            raise self._broken
+        while not self._decoder.ended:
+            raw = self._read_raw()
+            if not raw:
+                raise urllib3.exceptions.ProtocolError(
+                    "Connection broken: the stream ended before its last chunk"
+                )
+            try:
+                data = self._decoder.feed(raw)
+            except ChunkedFramingError as exc:
+                error = urllib3.exceptions.ProtocolError(
+                    f"Connection broken: malformed chunked stream: {exc}", exc
+                )
+                if not exc.decoded:
+                    raise error from exc
+                # The events before the fault arrived intact: deliver them first.
+                self._broken = error
+                return exc.decoded
+            if data:
+                return data
+        return b""
+
+    def _read_raw(self) -> bytes:
+        """Raw bytes from the connection: one blocking read (all a plain socket has, up to the
+        block size), then, over TLS, every further record that has arrived."""
+        try:
+            data = self._reader.read1(self._block_size)
+            tls = self._tls
+            if data and tls is not None and len(data) < self._block_size:
+                data += self._drain_tls(tls, self._block_size - len(data))
+            self.backlog = len(data) >= self._block_size
+            return data
+        except TimeoutError as exc:  # socket.timeout: the read timeout expired
+            raise urllib3.exceptions.ReadTimeoutError(self._pool, None, "Read timed out.") from exc
+        except ssl.SSLError as exc:
+            raise urllib3.exceptions.SSLError(exc) from exc
+        except (OSError, ValueError) as exc:  # ValueError: the file was closed under the read
+            raise urllib3.exceptions.ProtocolError(f"Connection broken: {exc!r}", exc) from exc
+
+    def _drain_tls(self, tls: ssl.SSLSocket, budget: int) -> bytes:
+        """The TLS records that have already arrived, without waiting for more.
+
+        An SSL read returns the data of one TLS record at most, and the API server sends each
+        chunk (event) in a record of its own: without this, a read would still get one event.
+        The socket is made non-blocking meanwhile, so a partly arrived record (kept by OpenSSL
+        for the next read) or a record without application data ends the drain instead of
+        blocking with data in hand.
+        """
+        parts: list[bytes] = []
+        timeout = tls.gettimeout()
+        tls.settimeout(0.0)
+        try:
+            while budget > 0:
+                try:
+                    data = self._reader.read1(budget)
+                except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                    break
+                if not data:  # the peer closed (or a plain EAGAIN): the next read tells
+                    break
+                parts.append(data)
+                budget -= len(data)
+        finally:
+            tls.settimeout(timeout)
+        return b"".join(parts)
+
+
+def dechunked_body(response: urllib3.HTTPResponse, block_size: int) -> DechunkedBody | None:
+    """A `DechunkedBody` for `response` (headers read, body not yet), or None when its body
+    must be read through urllib3: not chunked, content-encoded (gzip), already partly read, or
+    urllib3/http.client internals other than the ones this was written against (urllib3 2.x
+    over http.client, a plain or TLS socket; not TLS in TLS through a proxy)."""
+    encoding = response.headers.get("content-encoding", "")
+    if not response.chunked or encoding.strip().lower() not in ("", "identity"):
+        return None
+    # urllib3's own state: nothing read yet, nothing decoded or half-read in a chunk.
+    original = getattr(response, "_fp", None)
+    if (
+        getattr(response, "_fp_bytes_read", None) != 0
+        or getattr(response, "chunk_left", 0) is not None
+        or len(getattr(response, "_decoded_buffer", b"x")) != 0
+        or not isinstance(original, http.client.HTTPResponse)
+        or original.chunked is not True
+    ):
+        return None
+    reader = original.fp
+    raw = getattr(reader, "raw", None)
+    sock = getattr(raw, "_sock", None)
+    if not isinstance(reader, io.BufferedReader) or not isinstance(sock, socket.socket):
+        return None
+    # http.client reads the size line of a chunk before any of its data: `chunk_left` None at a
+    # chunk boundary, else the data (and CRLF) of the current chunk left to read.
+    chunk_left = original.chunk_left
+    if chunk_left is not None and not (isinstance(chunk_left, int) and chunk_left >= 0):
+        return None
+    tls = sock if isinstance(sock, ssl.SSLSocket) else None
+    pool = getattr(response, "_pool", None)
+    return DechunkedBody(reader, tls, ChunkedDecoder(chunk_left), block_size, pool)

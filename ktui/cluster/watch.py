@@ -215,3 +215,146 @@ def _parse_list_page(body: bytes, *, kind: str, api_version: str, slim: bool) ->
         continue_token=token if isinstance(token, str) else "",
         remaining=remaining if isinstance(remaining, int) and remaining >= 0 else None,
     )
+
+
+_MAX_CHUNK_LINE: Final = 64 * 1024
+"""Longest chunk-size or trailer line accepted (http.client's _MAXLINE)."""
+_MAX_SIZE_DIGITS: Final = 16
+"""Hex digits of a chunk size: 16 is 2^64 bytes, more is garbage, not a size."""
+_HEX_DIGITS: Final = frozenset(b"0123456789abcdefABCDEF")
+
+# ChunkedDecoder states.
+_SIZE: Final = 0  # reading a chunk-size line
+_DATA: Final = 1  # reading a chunk's data (`_left` bytes to go)
+_DATA_END: Final = 2  # reading the CRLF after a chunk's data
+_TRAILER: Final = 3  # after the last-chunk: trailer lines until an empty one
+_DONE: Final = 4
+_BROKEN: Final = 5  # after malformed framing
+
+
+class ChunkedFramingError(ValueError):
+    """Malformed chunked framing; `decoded` is the body that the same feed carried before the
+    fault (whole chunks that arrived intact are not lost with it)."""
+
+    def __init__(self, message: str, decoded: bytes = b"") -> None:
+        super().__init__(message)
+        self.decoded = decoded
+
+
+class ChunkedDecoder:
+    """Decodes an HTTP/1.1 `Transfer-Encoding: chunked` body fed in pieces cut anywhere.
+
+    kube-apiserver sends every watch event in its own chunk; reading the socket through
+    http.client returns at most one chunk per call, so a watch thread that wants to wake once
+    for everything that arrived reads the raw bytes itself and de-chunks them here.
+
+    `feed(data)` returns the body bytes `data` completes (possibly b""); `ended` turns true at
+    the last-chunk (size 0), the end of the body; `complete` once the trailer section after it
+    was read too. Chunk extensions (`;name=value`) and trailer fields are skipped. Lines may end
+    with CRLF or a bare LF (as http.client accepts). Malformed framing raises ValueError: the
+    stream is out of step and nothing after that point can be trusted.
+
+    `chunk_left` starts the decoder inside a chunk, for a stream of which someone (http.client)
+    already read the size line: None at a chunk boundary (the default), 0 when only the CRLF
+    after the current chunk's data is left, n > 0 for n data bytes and that CRLF.
+    """
+
+    __slots__ = ("_left", "_line", "_state")
+
+    def __init__(self, chunk_left: int | None = None) -> None:
+        if chunk_left is not None and chunk_left < 0:
+            raise ValueError(f"negative chunk_left: {chunk_left}")
+        self._line = b""
+        """The start of a line (size, CRLF after data, trailer) cut by the end of a feed."""
+        if chunk_left is None:
+            self._state, self._left = _SIZE, 0
+        elif chunk_left == 0:
+            self._state, self._left = _DATA_END, 0
+        else:
+            self._state, self._left = _DATA, chunk_left
+
+    @property
+    def ended(self) -> bool:
+        """The last-chunk arrived: the body is complete (trailers may follow)."""
+        return self._state == _TRAILER or self._state == _DONE
+
+    @property
+    def complete(self) -> bool:
+        """The last-chunk and the trailer section's closing empty line arrived."""
+        return self._state == _DONE
+
+    def feed(self, data: bytes) -> bytes:
+        """The body bytes `data` carries, in order; `ChunkedFramingError` on malformed framing
+        (and on every feed after it)."""
+        parts: list[memoryview] = []
+        try:
+            self._feed(data, parts)
+        except ValueError as exc:
+            self._state = _BROKEN
+            raise ChunkedFramingError(str(exc), b"".join(parts)) from None
+        return b"".join(parts)
+
+    def _feed(self, data: bytes, parts: list[memoryview]) -> None:
+        view = memoryview(data)
+        pos, end = 0, len(data)
+        while pos < end:
+            state = self._state
+            if state == _DATA:
+                take = min(self._left, end - pos)
+                parts.append(view[pos : pos + take])
+                pos += take
+                self._left -= take
+                if not self._left:
+                    self._state = _DATA_END
+                continue
+            if state == _DONE:
+                raise ValueError("data after the end of the chunked body")
+            if state == _BROKEN:
+                raise ValueError("the chunked stream is out of step after an earlier error")
+            # Lines: the CRLF after data is a line that must be empty (at most "\r\n").
+            limit = 2 if state == _DATA_END else _MAX_CHUNK_LINE
+            line, pos = self._take_line(data, pos, limit)
+            if line is None:
+                break
+            if state == _SIZE:
+                size = _chunk_size(line)
+                if size:
+                    self._state, self._left = _DATA, size
+                else:
+                    self._state = _TRAILER
+            elif state == _DATA_END:
+                if line:
+                    raise ValueError(f"no CRLF after chunk data: {line[:20]!r}")
+                self._state = _SIZE
+            elif not line:  # _TRAILER: an empty line ends the trailer section
+                self._state = _DONE
+
+    def _take_line(self, data: bytes, pos: int, limit: int) -> tuple[bytes | None, int]:
+        """(the line at `pos` without its line end, the position after it), or (None,
+        len(data)) when the line goes on past `data` (its start is kept for the next feed)."""
+        # Looking no further than the longest valid line (plus CR LF) bounds the work on a
+        # stream that is out of step.
+        room = limit + 2 - len(self._line)
+        stop = min(len(data), pos + room)
+        newline = data.find(b"\n", pos, stop)
+        if newline < 0:
+            if stop < len(data):
+                start = (self._line + data[pos : pos + 40])[:40]
+                raise ValueError(f"chunk framing line too long: {start!r}")
+            self._line += data[pos:]
+            return None, len(data)
+        line = self._line + data[pos:newline] if self._line else data[pos:newline]
+        self._line = b""
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if len(line) > limit:
+            raise ValueError(f"chunk framing line too long: {line[:40]!r}")
+        return line, newline + 1
+
+
+def _chunk_size(line: bytes) -> int:
+    """The size a chunk-size line gives (extensions after ';' ignored); ValueError if none."""
+    digits = line.split(b";", 1)[0].strip(b" \t")
+    if not digits or len(digits) > _MAX_SIZE_DIGITS or not _HEX_DIGITS.issuperset(digits):
+        raise ValueError(f"malformed chunk size line: {line[:40]!r}")
+    return int(digits, 16)

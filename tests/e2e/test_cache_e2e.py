@@ -346,6 +346,8 @@ def test_every_kind_lists_and_watches_on_1_20(control_plane: ControlPlane) -> No
         assert view.bad_deletes == []
         assert in_phase(cluster, LIVE), describe_states(cluster)
         assert all(cluster.cache(k).relists == 0 for k in cluster.kinds), describe_states(cluster)
+        # kube-apiserver's chunked watch bodies (over TLS) were read and de-chunked by ktui.
+        assert all(cluster.cache(k).dechunked_watches >= 1 for k in cluster.kinds)
 
 
 # --------------------------------------------------------------------------

@@ -7,6 +7,8 @@ normally, a 401, a 500 in the middle of a watch.
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import json
 import queue
 import threading
@@ -69,6 +71,8 @@ class ScriptedApi:
         """Statuses to answer the next list requests with (then normal lists)."""
         self.watch_scripts: queue.Queue[list[Action]] = queue.Queue()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.watch_peers: list[tuple[str, int]] = []
+        """The client's address of each watch request: one per connection."""
         self.closing = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -159,6 +163,7 @@ class ScriptedApi:
                 )
 
             def watch(self) -> None:
+                api.watch_peers.append(self.client_address)
                 try:
                     script = api.watch_scripts.get_nowait()
                 except queue.Empty:
@@ -166,6 +171,9 @@ class ScriptedApi:
                 if script and script[0][0] == "status":
                     code = script[0][1]
                     self.send_json(code, {"kind": "Status", "code": code, "message": "scripted"})
+                    return
+                if script and script[0][0] in ("length", "gzip"):
+                    self.unchunked(script[0][0], script[1:])
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -176,6 +184,23 @@ class ScriptedApi:
                         data = action[1]
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
                         self.wfile.flush()
+                    elif action[0] == "burst":
+                        # Every event in a chunk and a write of its own, as kube-apiserver
+                        # sends them, `action[2]` s apart.
+                        for data in action[1]:
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                            self.wfile.flush()
+                            if action[2]:
+                                time.sleep(action[2])
+                    elif action[0] == "raw":
+                        self.wfile.write(action[1])
+                        self.wfile.flush()
+                    elif action[0] == "cut":
+                        # Gone without the stream's end (the last-chunk).
+                        self.close_connection = True
+                        return
+                    elif action[0] == "ended":
+                        return  # the script sent the stream's end itself ("raw")
                     elif action[0] == "hold":
                         # Silent until the test ends (or the client goes away).
                         api.closing.wait()
@@ -186,6 +211,23 @@ class ScriptedApi:
                         break
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()
+
+            def unchunked(self, mode: str, script: list[Action]) -> None:
+                """The script's "send" lines as one body: with a Content-Length, or gzipped
+                in one chunk (a watch body urllib3 must read)."""
+                body = b"".join(action[1] for action in script if action[0] == "send")
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                if mode == "length":
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                compressed = gzip.compress(body)
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(compressed), compressed))
 
         return Handler
 
@@ -444,6 +486,7 @@ def test_a_silent_watch_is_reopened_after_the_read_timeout(api: ScriptedApi) -> 
     cache = make_cache(api, view, options=options)
     with cache:
         wait_for(lambda: cache.cache("Pod").quiet_timeouts >= 2, "two read timeouts")
+        assert cache.cache("Pod").dechunked_watches >= 2  # the socket's timeout, translated
         state = cache.states()["Pod"]
         assert state.phase == CachePhase.LIVE and state.attempt == 0
     assert cache.cache("Pod").failures == 0
@@ -451,3 +494,142 @@ def test_a_silent_watch_is_reopened_after_the_read_timeout(api: ScriptedApi) -> 
     assert {q["resourceVersion"] for q in api.watch_requests()} == {"10"}
     assert view.phases[-1] == CachePhase.LIVE
     assert CachePhase.RECONNECTING not in view.phases and CachePhase.ERROR not in view.phases
+
+
+# -- reading the watch stream: de-chunked blocks, pacing, and urllib3's path -----------------
+
+
+def event_line(event_type: str, obj: dict[str, Any]) -> bytes:
+    return json.dumps({"type": event_type, "object": obj}).encode() + b"\n"
+
+
+def test_a_burst_of_one_event_chunks_is_applied_in_fewer_reads(api: ScriptedApi) -> None:
+    count = 300
+    events = [event_line("ADDED", pod(f"p{i}", 11 + i)) for i in range(count)]
+    api.watch_scripts.put([("burst", events, 0.0005), ("hold",)])
+    view = View()
+    cache = make_cache(api, view)  # the default pace
+    with cache:
+        wait_for(lambda: len(view.objects) == count, "every event in the view")
+        pods = cache.cache("Pod")
+        assert pods.dechunked_watches == 1
+        # Each event came in a chunk and a write of its own; a busy watch is paced and reads
+        # what gathered meanwhile.
+        assert pods.watch_reads < count // 2, pods.watch_reads
+        assert pods.watch_paces >= 1
+        assert cache.states()["Pod"].resource_version == str(10 + count)
+    assert view.upsert_counts == {f"uid-p{i}": 1 for i in range(count)}  # nothing lost
+    assert pods.failures == 0
+
+
+def test_lone_events_on_a_quiet_watch_are_not_paced(api: ScriptedApi) -> None:
+    gates = [threading.Event() for _ in range(3)]
+    script: list[Action] = []
+    for index, gate in enumerate(gates):
+        script += [("gate", gate), line("ADDED", pod(f"p{index}", 11 + index))]
+    api.watch_scripts.put([*script, ("hold",)])
+    view = View()
+    cache = make_cache(api, view, options=dataclasses.replace(FAST, watch_pace=0.05))
+    with cache:
+        wait_for(lambda: cache.states()["Pod"].phase == CachePhase.LIVE, "the watch to open")
+        for index, gate in enumerate(gates):
+            time.sleep(0.2)  # quiet for longer than the pace
+            gate.set()
+            wait_for(lambda i=index: len(view.objects) == i + 1, f"event {index}")
+        pods = cache.cache("Pod")
+        assert pods.watch_reads == 3
+        assert pods.watch_paces == 0
+
+
+def test_stop_during_a_paced_wait_ends_the_thread(api: ScriptedApi) -> None:
+    sent = threading.Event()
+    api.watch_scripts.put(
+        [line("ADDED", pod("first", 11)), ("gate", sent), line("ADDED", pod("held", 12)), ("hold",)]
+    )
+    view = View()
+    # A pace far longer than the test: only stop() can end the wait.
+    cache = make_cache(api, view, options=dataclasses.replace(FAST, watch_pace=600.0))
+    cache.start()
+    pods = cache.cache("Pod")
+    wait_for(lambda: pods.get("uid-first") is not None, "the first event")
+    wait_for(lambda: pods.watch_paces == 1, "the paced wait")
+    sent.set()
+    time.sleep(0.2)
+    assert pods.get("uid-held") is None  # waiting, not reading
+    returned = threading.Event()
+
+    def stop() -> None:
+        cache.stop(timeout=30)
+        returned.set()
+
+    threading.Thread(target=stop, daemon=True).start()
+    assert returned.wait(60)
+    assert not pods.alive
+
+
+def test_a_watch_that_is_not_chunked_is_read_through_urllib3(api: ScriptedApi) -> None:
+    api.watch_scripts.put([("length",), line("ADDED", pod("x", 11)), line("ADDED", pod("y", 12))])
+    api.watch_scripts.put([("gzip",), line("ADDED", pod("z", 13))])
+    view = View()
+    cache = make_cache(api, view)
+    with cache:
+        wait_for(lambda: names(view.objects) == {"x", "y", "z"}, "the events")
+        pods = cache.cache("Pod")
+        wait_for(lambda: pods.dechunked_watches >= 1, "the third watch open")
+        # Only the third watch (silent, chunked) was de-chunked by ktui.
+        assert (pods.watch_requests, pods.dechunked_watches) == (3, 1)
+        assert pods.watch_reads >= 2
+    versions = [q.get("resourceVersion") for q in api.watch_requests()[:3]]
+    assert versions == ["10", "12", "13"]  # each watch ended normally and was resumed
+    assert len(api.list_requests()) == 1
+    # A body read through urllib3 to its end leaves the connection to the pool: reused.
+    assert api.watch_peers[0] == api.watch_peers[1]
+
+
+def test_a_dechunked_watch_ends_normally_despite_extensions_and_trailers(
+    api: ScriptedApi,
+) -> None:
+    first = event_line("ADDED", pod("x", 20))
+    api.watch_scripts.put(
+        [
+            ("raw", b"%x;name=value\r\n%s\r\n" % (len(first), first)),
+            ("raw", b"0;last\r\nX-Trailer: yes\r\n\r\n"),
+            ("ended",),
+        ]
+    )
+    api.watch_scripts.put([line("ADDED", pod("y", 21)), ("end",)])
+    view = View()
+    cache = make_cache(api, view)
+    with cache:
+        wait_for(lambda: len(api.watch_requests()) >= 3, "the third watch")
+        wait_for(lambda: names(view.objects) == {"x", "y"}, "both events")
+        assert cache.cache("Pod").dechunked_watches >= 2
+    versions = [q.get("resourceVersion") for q in api.watch_requests()[:3]]
+    assert versions == ["10", "20", "21"]
+    assert len(api.list_requests()) == 1
+    assert cache.cache("Pod").failures == 0
+    # Read past http.client, the connection is closed rather than pooled: a new one each time.
+    assert len(set(api.watch_peers[:3])) == 3
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(("raw", b"zz\r\n"), id="malformed chunk size"),
+        pytest.param(("raw", b'40\r\n{"type"'), id="cut inside a chunk"),
+        pytest.param(("cut",), id="cut between chunks"),
+    ],
+)
+def test_a_broken_dechunked_stream_is_a_failure_and_lists_again(
+    api: ScriptedApi, fault: Action
+) -> None:
+    api.pods = {"a": pod("a", 1)}
+    api.watch_scripts.put([line("MODIFIED", pod("a", 15)), fault, ("cut",)])
+    view = View()
+    cache = make_cache(api, view)
+    with cache:
+        wait_for(lambda: len(api.watch_requests()) >= 2, "the second watch")
+        wait_for(lambda: view.phases[-1:] == [CachePhase.LIVE], "live again")
+        assert view.upsert_counts["uid-a"] >= 2  # the event before the fault was applied
+    assert cache.cache("Pod").failures == 1
+    assert len(api.list_requests()) == 2  # the continuity is in doubt: listed again
