@@ -481,6 +481,9 @@ async def test_children_pane_describe_and_pod_yaml(
 # ---------------------------------------------------------------------- the kept pod screen
 
 
+FROZEN = datetime.now(UTC)
+
+
 def seed_two_pods(sim: SimServer) -> dict[str, Obj]:
     """web's ReplicaSet with two pods: `crash` in CrashLoopBackOff with a warning event, and
     `init` initializing (three init containers) with a normal event."""
@@ -696,3 +699,45 @@ async def test_yaml_then_describe_from_the_pod_screen_opens_a_second_pod_screen(
         await back_to_main(app, pilot)
         again = await open_pod_by_key(app, pilot, objs, "crash")
         assert again is kept
+
+
+async def test_a_theme_switched_while_the_pod_screen_was_closed_styles_it_when_shown_again(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """A kept screen is restyled on showing only when the app's CSS changed meanwhile."""
+    from textual.color import Color
+
+    objs = seed_two_pods(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_pod_by_key(app, pilot, objs, "init")
+        title = screen.query_one("#pod-title")
+        before = title.styles.background
+        await back_to_main(app, pilot)
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        await open_pod_by_key(app, pilot, objs, "crash")
+        expected = Color.parse(app.theme_variables["panel"])
+        assert title.styles.background == expected != before
+
+
+async def test_the_kept_pod_screen_shown_again_looks_as_if_restyled(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """Shown again, the kept screen skips Textual's restyle of all its widgets: what it shows
+    is what a restyle would show, the focused body's lifecycle border too."""
+    from textual.color import Color
+
+    objs = seed_two_pods(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config(), clock=lambda: FROZEN)
+    async with app.run_test(size=(160, 50)) as pilot:
+        for name in ("crash", "init", "crash"):
+            screen = await open_pod_by_key(app, pilot, objs, name)
+            focus_border = Color.parse(app.theme_variables["ktui-border-focus"])
+            assert screen.query_one("#lifecycle").styles.border.top[1] == focus_border, name
+            shown = app.export_screenshot()
+            screen.update_node_styles(animate=False)
+            screen.refresh(layout=True)
+            await pilot.pause()
+            assert app.export_screenshot() == shown, name
+            await back_to_main(app, pilot)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -91,6 +91,7 @@ class PodDetailScreen(PodActions, InspectorScreen):
         earlier target that ends later is dropped, not shown on this pod's cards."""
         self._clock_timer: Timer | None = None
         """Moves the ages and the timeline's "now" every second, while the screen is shown."""
+        self._shown_before = False
 
     def compose(self) -> ComposeResult:
         yield SafeStatic(id="pod-title")
@@ -158,7 +159,15 @@ class PodDetailScreen(PodActions, InspectorScreen):
         if self not in self.app.screen_stack:
             self._stop_log_reads()
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before `Screen._on_screen_resume` (handlers go from this class to its bases),
+        # which restyles every widget of a pushed screen: a third of an open's CSS work. Shown
+        # again, the kept screen's widgets keep the styles they had (a theme switch restyles
+        # every screen the app holds, a closed one too: tested). Its first showing keeps the
+        # restyle: without it the lifecycle box missed its `:focus-within` border.
+        if self._shown_before:
+            event.refresh_styles = False
+        self._shown_before = True
         # From a full interval on: the screen was rendered when it was retargeted (or it
         # followed its pod's batches while covered), so a tick right away would draw it again.
         if self._clock_timer is not None:
