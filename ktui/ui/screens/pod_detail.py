@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.events import ScreenResume
 from textual.timer import Timer
 
 from ktui.cluster.logs import LogChunk, LogRequest, LogStream
@@ -159,7 +160,7 @@ class PodDetailScreen(PodActions, InspectorScreen):
         if self not in self.app.screen_stack:
             self._stop_log_reads()
 
-    def on_screen_resume(self, event: events.ScreenResume) -> None:
+    def on_screen_resume(self, event: ScreenResume) -> None:
         # Runs before `Screen._on_screen_resume` (handlers go from this class to its bases),
         # which restyles every widget of a pushed screen: a third of an open's CSS work. Shown
         # again, the kept screen's widgets keep the styles they had (a theme switch restyles
