@@ -55,6 +55,9 @@ def default_cache_factory(
 
 Obj = dict[str, Any]
 
+POD_DETAIL_SCREEN = "pod-detail"
+"""The name the kept pod screen is installed under."""
+
 TIMELINE_INTERVAL = 1.0
 """Seconds between two timeline entries of one workload at least (`WorkloadTree`)."""
 TIMELINE_BUDGET = 0.005
@@ -114,6 +117,8 @@ class KtuiApp(App[int], inherit_bindings=False):
         """What the screens show, fed only by the batches of the current cache."""
         self.generation = 0
         """Bumped on every namespace/context switch, so late batches of an old cache are ignored."""
+        self._pod_detail: PodDetailScreen | None = None
+        """The pod screen, kept once opened and retargeted on every open (`_pod_detail_on`)."""
         if self.settings.readonly:
             self.sub_title = "read-only"
 
@@ -260,14 +265,17 @@ class KtuiApp(App[int], inherit_bindings=False):
             self.gc_pacer.stop()
 
     def pop_screen(self) -> AwaitComplete:
-        if self.gc_pacer is not None:
-            self.gc_pacer.screen_closed()
+        self._screen_closing(self.screen)
         return super().pop_screen()
 
     def switch_screen(self, screen: Screen[Any] | str) -> AwaitComplete:
-        if self.gc_pacer is not None:
-            self.gc_pacer.screen_closed()
+        self._screen_closing(self.screen)
         return super().switch_screen(screen)
+
+    def _screen_closing(self, screen: Screen[Any]) -> None:
+        # The kept pod screen is not removed when it closes: nothing of it to collect.
+        if self.gc_pacer is not None and not self.is_screen_installed(screen):
+            self.gc_pacer.screen_closed()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and self.gc_pacer is not None:
@@ -322,7 +330,7 @@ class KtuiApp(App[int], inherit_bindings=False):
         "problems" (triage of everything; `uid` is ignored).
         `replace`: instead of the current screen (YAML <-> describe), not above it."""
         screens: dict[str, Callable[[], Screen[Any]]] = {
-            "detail": lambda: PodDetailScreen(uid),
+            "detail": lambda: self._pod_detail_on(uid),
             "describe": lambda: DescribeScreen(uid),
             "yaml": lambda: YamlScreen(uid, fallback=fallback),
             "events": lambda: EventsScreen(uid),
@@ -336,6 +344,25 @@ class KtuiApp(App[int], inherit_bindings=False):
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
+
+    def _pod_detail_on(self, uid: str) -> PodDetailScreen:
+        """The pod screen, pointed at the pod `uid`.
+
+        One is kept for the app's life (installed: Textual does not remove an installed screen
+        when it is popped) and retargeted on every open: composing, mounting and styling a new
+        one took most of an open's time, and its removal went to the full collections the GC
+        pacer runs for closed screens. It is shown at most once at a time: when it is already
+        on the stack (YAML -> pod screen from a pod screen), the new one is a screen of its own.
+        """
+        kept = self._pod_detail
+        if kept is None:
+            kept = self._pod_detail = PodDetailScreen(uid)
+            self.install_screen(kept, POD_DETAIL_SCREEN)
+        elif kept in self.screen_stack:
+            return PodDetailScreen(uid)
+        else:
+            kept.show_pod(uid)
+        return kept
 
     @property
     def main_screen(self) -> MainScreen:

@@ -14,6 +14,7 @@ from ktui.gc_pacer import GcPacer
 from ktui.settings import Settings
 from ktui.ui.app import make_app
 from ktui.ui.screens.help import HelpScreen
+from ktui.ui.screens.pod_detail import PodDetailScreen
 
 
 class RecordingPacer(GcPacer):
@@ -51,6 +52,32 @@ async def test_the_app_ticks_its_pacer_and_reports_keys_and_closed_screens(
             await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen), "help closed")
             assert pacer.keys > keys and pacer.closed == 1
         assert gc.get_freeze_count() == 0, "the app gives the frozen objects back on exit"
+    finally:
+        gc.unfreeze()
+        app.connection.close()
+
+
+async def test_closing_the_kept_pod_screen_is_not_a_closed_screen_for_the_pacer(
+    connect_to: Callable[..., Connection],
+) -> None:
+    """The pod screen is kept and retargeted (`KtuiApp.open_screen`): closing it frees
+    nothing, so it does not bring the next full collection closer."""
+    pacer = RecordingPacer(interval=60.0)
+    app = make_app(Settings(), connection=connect_to(), config=Config(), gc_pacer=pacer)
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            main = app.screen
+            for _ in range(2):
+                app.open_screen("detail", "some-pod-uid")
+                await wait_for(pilot, lambda: isinstance(app.screen, PodDetailScreen), "pod")
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: app.screen is main, "back on main")
+            assert pacer.closed == 0
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is main, "help closed")
+            assert pacer.closed == 1
     finally:
         gc.unfreeze()
         app.connection.close()

@@ -20,6 +20,7 @@ from ktui.sim.store import Store
 from ktui.ui.app import KtuiApp, make_app
 from ktui.ui.live_table import LiveTable
 from ktui.ui.screens.events import EventsScreen, EventTable
+from ktui.ui.screens.logs import LogsScreen
 from ktui.ui.screens.pod_detail import PodDetailScreen
 from ktui.ui.screens.yaml_view import DescribeScreen, YamlScreen
 from ktui.view.pod import BadgeState
@@ -475,3 +476,268 @@ async def test_children_pane_describe_and_pod_yaml(
         await wait_for(pilot, lambda: loaded(app, YamlScreen), "the pod's YAML")
         assert "kind: Pod" in app.screen.yaml_text  # type: ignore[attr-defined]
         assert owner_ref(objs["rs"])["uid"] in app.screen.yaml_text  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------- the kept pod screen
+
+
+FROZEN = datetime.now(UTC)
+
+
+def seed_two_pods(sim: SimServer) -> dict[str, Obj]:
+    """web's ReplicaSet with two pods: `crash` in CrashLoopBackOff with a warning event, and
+    `init` initializing (three init containers) with a normal event."""
+    store = sim.store
+    dep = store.create("apps", "deployments", deployment("web", replicas=2))
+    rs = store.create("apps", "replicasets", replicaset(dep, "abc12", 1))
+    now = datetime.now(UTC)
+    created = store.create("", "pods", pod(rs, "crash1"))
+    crash = store.update(
+        "", "pods", {**created, "status": crash_loop_status(now)}, subresource="status"
+    )
+    created = store.create("", "pods", initializing_pod(rs))
+    init = store.update(
+        "", "pods", {**created, "status": initializing_status(now)}, subresource="status"
+    )
+    store.create("", "events", event("c1", crash, "Pod", warning=True, reason="BackOff", count=7))
+    store.create("", "events", event("i1", init, "Pod", warning=False, reason="Pulled", count=1))
+    return {"dep": dep, "crash": crash, "init": init}
+
+
+def uid_of(obj: Obj) -> str:
+    return str(obj["metadata"]["uid"])
+
+
+async def open_pod_by_key(app: KtuiApp, pilot: Any, objs: dict[str, Obj], name: str) -> Any:
+    """enter on the pod `objs[name]` in the pods pane; the pod screen that shows it."""
+    if not isinstance(app.screen, PodDetailScreen):
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 1, "the deployment listed")
+        workloads.move_cursor_to_key(uid_of(objs["dep"]))
+    pods = app.screen.query_one("#pods", LiveTable)
+    await wait_for(pilot, lambda: pods.total_count == 2, "its two pods listed")
+    pods.focus()
+    assert pods.move_cursor_to_key(uid_of(objs[name]))
+    await pilot.press("enter")
+
+    def shown() -> bool:
+        screen = app.screen
+        return isinstance(screen, PodDetailScreen) and screen.pod_uid == uid_of(objs[name])
+
+    await wait_for(pilot, shown, f"the pod screen of {name}")
+    await pilot.pause()
+    return app.screen
+
+
+async def back_to_main(app: KtuiApp, pilot: Any) -> None:
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: not isinstance(app.screen, PodDetailScreen), "back on main")
+
+
+def shown_text(screen: PodDetailScreen) -> str:
+    """Everything the pod screen shows, as plain text (titles, boxes, timeline, events)."""
+    parts = [
+        plain(screen.query_one(f"#{part}").content)
+        for part in ("pod-title", "pod-readiness", "containers", "crash-cards")
+    ]
+    parts.append(screen.timeline.rendered(120).plain)
+    for box in ("#lifecycle", "#containers-box", "#crash-box", "#pod-events"):
+        parts.append(str(screen.query_one(box).border_title))
+    table = screen.events
+    for key in table.ordered_keys():
+        parts.append(" ".join(str(getattr(c, "plain", c)) for c in table.row(key) or ()))
+    return "\n".join(parts)
+
+
+async def test_the_pod_screen_is_kept_and_shows_the_next_pod_and_nothing_of_the_last(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed_two_pods(sim)
+    crash_name, init_name = (objs[n]["metadata"]["name"] for n in ("crash", "init"))
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        first = await open_pod_by_key(app, pilot, objs, "crash")
+        await wait_for(pilot, lambda: first.events.total_count == 1, "the crash pod's event")
+        await wait_for(pilot, lambda: first.has_class("crashed"), "its crash card")
+        text = shown_text(first)
+        assert crash_name in text and "BackOff" in text and "container app" in text
+        await pilot.press("e")  # the events table takes the focus
+        await wait_for(pilot, lambda: first.focused is first.events, "the events focused")
+        await back_to_main(app, pilot)
+
+        second = await open_pod_by_key(app, pilot, objs, "init")
+        assert second is first, "the same screen, retargeted"
+        await wait_for(pilot, lambda: second.events.total_count == 1, "the init pod's event")
+        text = shown_text(second)
+        assert init_name in text and "Pulled" in text
+        assert second.timeline.lane_names == ["setup", "migrate", "proxy", "app"]
+        groups = second.containers.groups
+        assert groups is not None and [c.name for c in groups.init] == ["setup", "migrate"]
+        # Nothing of the crash pod: its name, its crash card and log, its warning event.
+        assert crash_name not in text and "BackOff" not in text
+        assert not second.has_class("crashed") and second.cards == []
+        assert second.previous_logs == {}
+        assert not second.has_class("deleted")
+        assert second.focused is second.query_one("#pod-body"), "the focus where a new one has it"
+
+        # The keys act on the pod shown now.
+        init_uid = uid_of(objs["init"])
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogsScreen), "its logs")
+        assert app.screen.pod_uid == init_uid  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is second, "back on the pod screen")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, YamlScreen), "its YAML")
+        assert app.screen.object_uid == init_uid  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is second, "back on the pod screen")
+        await back_to_main(app, pilot)
+
+        # And back to the first pod: its crash card again, read anew.
+        third = await open_pod_by_key(app, pilot, objs, "crash")
+        assert third is first
+        await wait_for(pilot, lambda: third.has_class("crashed"), "the crash card again")
+        assert init_name not in shown_text(third)
+
+
+async def test_a_pod_deleted_while_shown_leaves_no_notice_on_the_next_pod(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed_two_pods(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_pod_by_key(app, pilot, objs, "crash")
+        name = objs["crash"]["metadata"]["name"]
+        sim.store.delete("", "pods", "default", name, grace_period_seconds=0)
+        await wait_for(pilot, lambda: screen.has_class("deleted"), "the deleted notice")
+        await back_to_main(app, pilot)
+        pods = app.screen.query_one("#pods", LiveTable)
+        await wait_for(pilot, lambda: pods.total_count == 1, "the deleted pod gone")
+        pods.focus()
+        assert pods.move_cursor_to_key(uid_of(objs["init"]))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen, "the pod screen again")
+        await pilot.pause()
+        assert screen.pod_uid == uid_of(objs["init"])
+        assert not screen.has_class("deleted") and screen.deleted_at is None
+        assert not screen.query_one("#pod-deleted").display
+
+
+async def test_a_pod_that_is_gone_shows_nothing_of_the_pod_shown_before(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed_two_pods(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_pod_by_key(app, pilot, objs, "crash")
+        await wait_for(pilot, lambda: screen.has_class("crashed"), "its crash card")
+        await back_to_main(app, pilot)
+        # Opened on a pod the cache does not hold (a stale row, a problem that went away).
+        app.open_screen("detail", "no-such-uid")
+        await wait_for(pilot, lambda: app.screen is screen, "the pod screen again")
+        await pilot.pause()
+        assert screen.has_class("deleted") and not screen.has_class("crashed")
+        assert screen.timeline.lane_names == [] and screen.containers.groups is None
+        assert str(screen.query_one("#pod-readiness").content) == ""
+        assert str(screen.query_one("#crash-cards").content) == ""
+        assert screen.events.total_count == 0
+
+
+async def test_the_clock_of_the_pod_screen_stops_while_it_is_not_shown(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed_two_pods(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_pod_by_key(app, pilot, objs, "init")
+        renders: list[bool] = []
+        draw = screen.render_pod
+
+        def counted() -> None:
+            renders.append(screen.is_current)
+            draw()
+
+        screen.render_pod = counted  # type: ignore[method-assign]
+        # Shown: the clock moves the ages every second (nothing else renders: no batches).
+        await wait_for(pilot, lambda: len(renders) >= 1, "a tick while shown", 3.0)
+        await back_to_main(app, pilot)
+        renders.clear()
+        await pilot.pause(2.5)
+        assert renders == [], "no tick while closed"
+        # Covered by the logs screen: not shown either.
+        await open_pod_by_key(app, pilot, objs, "init")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogsScreen), "its logs")
+        renders.clear()
+        await pilot.pause(2.5)
+        assert renders == [], "no tick while covered"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(renders) >= 1, "ticking again once shown", 3.0)
+        assert all(renders)
+
+
+async def test_yaml_then_describe_from_the_pod_screen_opens_a_second_pod_screen(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """y then d on the pod screen: a pod screen above the kept one, which is on the stack."""
+    objs = seed_two_pods(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        kept = await open_pod_by_key(app, pilot, objs, "init")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: loaded(app, YamlScreen), "the pod's YAML")
+        await pilot.press("d")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, PodDetailScreen) and app.screen is not kept,
+            "a second pod screen",
+        )
+        assert app.screen.pod_uid == uid_of(objs["init"])  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is kept, "the kept one below it")
+        await back_to_main(app, pilot)
+        again = await open_pod_by_key(app, pilot, objs, "crash")
+        assert again is kept
+
+
+async def test_a_theme_switched_while_the_pod_screen_was_closed_styles_it_when_shown_again(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """A kept screen is restyled on showing only when the app's CSS changed meanwhile."""
+    from textual.color import Color
+
+    objs = seed_two_pods(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_pod_by_key(app, pilot, objs, "init")
+        title = screen.query_one("#pod-title")
+        before = title.styles.background
+        await back_to_main(app, pilot)
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        await open_pod_by_key(app, pilot, objs, "crash")
+        expected = Color.parse(app.theme_variables["panel"])
+        assert title.styles.background == expected != before
+
+
+async def test_the_kept_pod_screen_shown_again_looks_as_if_restyled(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """Shown again, the kept screen skips Textual's restyle of all its widgets: what it shows
+    is what a restyle would show, the focused body's lifecycle border too."""
+    from textual.color import Color
+
+    objs = seed_two_pods(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config(), clock=lambda: FROZEN)
+    async with app.run_test(size=(160, 50)) as pilot:
+        for name in ("crash", "init", "crash"):
+            screen = await open_pod_by_key(app, pilot, objs, name)
+            focus_border = Color.parse(app.theme_variables["ktui-border-focus"])
+            assert screen.query_one("#lifecycle").styles.border.top[1] == focus_border, name
+            shown = app.export_screenshot()
+            screen.update_node_styles(animate=False)
+            screen.refresh(layout=True)
+            await pilot.pause()
+            assert app.export_screenshot() == shown, name
+            await back_to_main(app, pilot)

@@ -16,6 +16,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.events import ScreenResume
+from textual.timer import Timer
 
 from ktui.cluster.logs import LogChunk, LogRequest, LogStream
 from ktui.model.objects import name_of, namespace_of
@@ -85,6 +87,12 @@ class PodDetailScreen(PodActions, InspectorScreen):
         self.previous_logs: dict[LogKey, tuple[list[str], str | None]] = {}
         """What each card's log request brought: its last lines, or a note (why none)."""
         self._log_streams: list[LogStream] = []
+        self._target = 0
+        """Bumped whenever the screen is pointed at a pod (`show_pod`): a crash log read for an
+        earlier target that ends later is dropped, not shown on this pod's cards."""
+        self._clock_timer: Timer | None = None
+        """Moves the ages and the timeline's "now" every second, while the screen is shown."""
+        self._shown_before = False
 
     def compose(self) -> ComposeResult:
         yield SafeStatic(id="pod-title")
@@ -114,13 +122,57 @@ class PodDetailScreen(PodActions, InspectorScreen):
 
     def on_mount(self) -> None:
         self.events.clock = self.ktui.clock
+        self._show_target()
+        self._clock_timer = self.set_interval(1.0, self._tick)
+
+    def show_pod(self, uid: str) -> None:
+        """Point this screen at the pod `uid`, before it is shown again (the app keeps one pod
+        screen and retargets it: `KtuiApp.open_screen`). Nothing of the pod shown before stays:
+        its crash cards and their log reads, the deleted notice, its events, the scroll position
+        and the focus. The pod is read from the model now: a screen off the stack got no
+        batches meanwhile."""
+        self._stop_log_reads()
+        self._target += 1
+        self.pod_uid = uid
+        self.pod = None
+        self.deleted_at = None
+        self.pod_events = []
+        self.cards = []
+        self.previous_logs = {}
+        if self.is_mounted:
+            self.events.clear()
+            self._show_target()
+            self.query_one("#pod-body").scroll_home(animate=False)
+
+    def _show_target(self) -> None:
         self.pod = self.ktui.model.objects.get(self.pod_uid)
         if self.pod is None:
             self.deleted_at = self.ktui.clock()
         self.render_events()
         self.render_pod()
         self.query_one("#pod-body").focus()
-        self.set_interval(1.0, self._tick)
+
+    def on_screen_suspend(self) -> None:
+        # Not shown (closed, or covered by the logs or YAML screen): the clock stops. Closed
+        # (off the stack), the crash logs still being read are not needed any more.
+        if self._clock_timer is not None:
+            self._clock_timer.pause()
+        if self not in self.app.screen_stack:
+            self._stop_log_reads()
+
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        # Runs before `Screen._on_screen_resume` (handlers go from this class to its bases),
+        # which restyles every widget of a pushed screen: a third of an open's CSS work. Shown
+        # again, the kept screen's widgets keep the styles they had (a theme switch restyles
+        # every screen the app holds, a closed one too: tested). Its first showing keeps the
+        # restyle: without it the lifecycle box missed its `:focus-within` border.
+        if self._shown_before:
+            event.refresh_styles = False
+        self._shown_before = True
+        # From a full interval on: the screen was rendered when it was retargeted (or it
+        # followed its pod's batches while covered), so a tick right away would draw it again.
+        if self._clock_timer is not None:
+            self._clock_timer.reset()
 
     def _tick(self) -> None:
         self.render_pod()
@@ -137,6 +189,7 @@ class PodDetailScreen(PodActions, InspectorScreen):
         pod = self.pod
         if pod is None:
             self.query_one("#pod-title", SafeStatic).update(pod_not_found())
+            self._render_no_pod()
             return
         title = pod_title(pod, now, readonly=self.ktui.readonly)
         self.query_one("#pod-title", SafeStatic).update(title)
@@ -149,6 +202,19 @@ class PodDetailScreen(PodActions, InspectorScreen):
         self.query_one("#containers-box").border_title = f"Containers ({counts})"
         self.render_diagnosis(pod, now)
 
+    def _render_no_pod(self) -> None:
+        """What a screen opened on a pod that is not in the cache shows below its title:
+        nothing (a retargeted screen may still show the pod it showed before)."""
+        self.timeline.clear()
+        self.containers.clear()
+        self.query_one("#lifecycle").border_title = None
+        self.query_one("#containers-box").border_title = None
+        self.query_one("#pod-readiness", SafeStatic).update("")
+        self.cards = []
+        self.set_class(False, "crashed")
+        self.query_one("#crash-box").border_title = None
+        self.query_one("#crash-cards", SafeStatic).update("")
+
     def render_diagnosis(self, pod: Obj, now: datetime) -> None:
         """Why the pod is not ready (top), and a card per container that crashed."""
         readiness = explain_readiness(pod, self.pod_events, now)
@@ -160,7 +226,9 @@ class PodDetailScreen(PodActions, InspectorScreen):
             key = (card.container, card.restart_count, card.current)
             if key not in self.previous_logs and self.deleted_at is None:
                 self.previous_logs[key] = ([], "reading its log…")
-                self._read_log(pod, card.container, previous=not card.current, key=key)
+                self._read_log(
+                    pod, card.container, previous=not card.current, key=key, target=self._target
+                )
             lines, note = self.previous_logs.get(key, ([], None))
             texts.append(crash_card_text(card, now, lines, note))
         box = self.query_one("#crash-box")
@@ -168,7 +236,9 @@ class PodDetailScreen(PodActions, InspectorScreen):
         self.query_one("#crash-cards", SafeStatic).update(Text("\n\n").join(texts))
 
     @work(thread=True, group="crash-log", exit_on_error=False)
-    def _read_log(self, pod: Obj, container: str, *, previous: bool, key: LogKey) -> None:
+    def _read_log(
+        self, pod: Obj, container: str, *, previous: bool, key: LogKey, target: int
+    ) -> None:
         """One request for the last lines of the run that crashed (on a worker thread)."""
         request = LogRequest(
             namespace=namespace_of(pod),
@@ -187,6 +257,8 @@ class PodDetailScreen(PodActions, InspectorScreen):
             if chunk.error:
                 errors.append(chunk.error)
 
+        if target != self._target:
+            return  # the screen was pointed at another pod before this read began
         stream = LogStream(self.ktui.connection.api_client, request, sink, read_timeout=15.0)
         self._log_streams.append(stream)
         stream.run()
@@ -195,16 +267,22 @@ class PodDetailScreen(PodActions, InspectorScreen):
             note = f"its log could not be read: {errors[0]}"
         elif not lines:
             note = "its log is empty"
-        self.app.call_from_thread(self._log_read, key, lines[-PREVIOUS_LOG_LINES:], note)
+        self.app.call_from_thread(self._log_read, key, lines[-PREVIOUS_LOG_LINES:], note, target)
 
-    def _log_read(self, key: LogKey, lines: list[str], note: str | None) -> None:
+    def _log_read(self, key: LogKey, lines: list[str], note: str | None, target: int) -> None:
+        if target != self._target:
+            return  # read for a pod this screen showed before
         self.previous_logs[key] = (lines, note)
         if self.is_mounted and self.pod is not None:
             self.render_diagnosis(self.pod, self.ktui.clock())
 
-    def on_unmount(self) -> None:
-        for stream in self._log_streams:
+    def _stop_log_reads(self) -> None:
+        streams, self._log_streams = self._log_streams, []
+        for stream in streams:
             stream.stop()
+
+    def on_unmount(self) -> None:
+        self._stop_log_reads()
 
     def render_events(self) -> None:
         pod = self.pod

@@ -26,3 +26,8 @@ class ContainerList(SafeStatic):
     def show(self, pod: Obj, now: datetime) -> None:
         self.groups = container_groups(pod)
         self.update(render_containers(self.groups, now))
+
+    def clear(self) -> None:
+        """No pod: nothing, as a new widget shows."""
+        self.groups = None
+        self.update("")

@@ -48,6 +48,13 @@ class PodTimeline(Widget):
         # A new lane, or a state text that now takes another row, changes the height.
         self.refresh(layout=self._rows() != before)
 
+    def clear(self) -> None:
+        """No pod: the picture a new widget shows."""
+        if self.timeline is not None:
+            self.timeline = None
+            self._now = None
+            self.refresh(layout=True)
+
     def _rows(self) -> int:
         return self._height(self.content_size.width or 80) if self.timeline else -1
 
