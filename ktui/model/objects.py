@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.kinds import REVISION_KINDS
@@ -73,6 +73,17 @@ def revision_number(obj: Mapping[str, Any]) -> str | None:
     return None if value is None else str(value)
 
 
+_Key = TypeVar("_Key")
+
+
+def _discard(index: dict[_Key, set[str]], key: _Key, uid: str) -> None:
+    found = index.get(key)
+    if found is not None:
+        found.discard(uid)
+        if not found:
+            del index[key]
+
+
 class ObjectMirror:
     """What the UI knows of the cluster: kind -> uid -> object, as of the last batch applied."""
 
@@ -87,12 +98,22 @@ class ObjectMirror:
         self._deployed: dict[str, datetime] = {}
         """ReplicaSet / ControllerRevision uid -> when a batch showed its revision change (a
         rollout or a rollback made it current again)."""
+        # Which events are about what, kept as Event batches arrive: `events_about` is asked on
+        # every open of a pod or describe screen and on every Event batch while one is shown;
+        # a big cluster keeps tens of thousands of events, too many to scan each time.
+        self._event_about: dict[str, tuple[str, Target, int]] = {}
+        """Event uid -> (its involved object's uid or "", its (kind, namespace, name), the
+        order it first arrived in)."""
+        self._events_by_uid: dict[str, set[str]] = {}
+        self._events_by_target: dict[Target, set[str]] = {}
+        self._event_arrivals = 0
 
     def apply(self, batch: ChangeBatch) -> None:
         for kind in REVISION_KINDS:
             self._note_revisions(kind, batch.upserts.get(kind, {}))
             for uid in batch.deletes.get(kind, ()):
                 self._deployed.pop(uid, None)
+        self._index_events(batch.upserts.get("Event", _EMPTY), batch.deletes.get("Event", ()))
         for kind, upserts in batch.upserts.items():
             self._by_kind.setdefault(kind, {}).update(upserts)
             self.index.apply(kind, ((uid, obj, True) for uid, obj in upserts.items()))
@@ -103,6 +124,39 @@ class ObjectMirror:
                     objects.pop(uid, None)
             self.index.apply(kind, ((uid, None, True) for uid in uids))
         self.states.update(batch.states)
+
+    def _index_events(self, upserts: Mapping[str, Obj], deletes: Iterable[str]) -> None:
+        about = self._event_about
+        for uid in deletes:
+            self._unindex_event(uid)
+        for uid, event in upserts.items():
+            involved = event.get("involvedObject") or event.get("regarding") or {}
+            if not isinstance(involved, Mapping):
+                involved = {}
+            involved_uid = involved.get("uid")
+            involved_uid = involved_uid if isinstance(involved_uid, str) else ""
+            namespace = involved.get("namespace") or namespace_of(event)
+            target = (str(involved.get("kind", "")), str(namespace), str(involved.get("name", "")))
+            known = about.get(uid)
+            if known is not None and known[:2] == (involved_uid, target):
+                continue
+            arrival = known[2] if known is not None else self._event_arrivals
+            if known is None:
+                self._event_arrivals += 1
+            else:
+                self._unindex_event(uid)
+            about[uid] = (involved_uid, target, arrival)
+            if involved_uid:
+                self._events_by_uid.setdefault(involved_uid, set()).add(uid)
+            self._events_by_target.setdefault(target, set()).add(uid)
+
+    def _unindex_event(self, uid: str) -> None:
+        known = self._event_about.pop(uid, None)
+        if known is None:
+            return
+        involved_uid, target, _arrival = known
+        _discard(self._events_by_uid, involved_uid, uid)
+        _discard(self._events_by_target, target, uid)
 
     def _note_revisions(self, kind: str, upserts: Mapping[str, Obj]) -> None:
         known = self._by_kind.get(kind, _EMPTY)
@@ -177,22 +231,19 @@ class ObjectMirror:
     def events_about(self, objects: Iterable[Mapping[str, Any]]) -> list[Obj]:
         """Events whose involved object is one of `objects`, by uid, or by (kind, namespace,
         name) for events recorded before the object had a uid or by tools that leave it out."""
-        uids: set[str] = set()
-        targets: set[Target] = set()
+        matched: set[str] = set()
         for obj in objects:
             uid = uid_of(obj)
             if uid:
-                uids.add(uid)
-            targets.add((kind_of(obj), namespace_of(obj), name_of(obj)))
+                matched.update(self._events_by_uid.get(uid, ()))
+            target = (kind_of(obj), namespace_of(obj), name_of(obj))
+            matched.update(self._events_by_target.get(target, ()))
+        about = self._event_about
+        events = self.objects("Event")
         found = []
-        for event in self.objects("Event").values():
-            involved = event.get("involvedObject") or event.get("regarding") or {}
-            involved_uid = involved.get("uid")
-            if involved_uid and involved_uid in uids:
-                found.append(event)
-                continue
-            namespace = involved.get("namespace") or namespace_of(event)
-            key = (str(involved.get("kind", "")), str(namespace), str(involved.get("name", "")))
-            if key in targets:
+        # In the order the events first arrived, as the mirror holds them.
+        for uid in sorted(matched, key=lambda uid: about[uid][2]):
+            event = events.get(uid)
+            if event is not None:
                 found.append(event)
         return found
