@@ -10,6 +10,7 @@ looked at again. The header's count and the problems screen both read it.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -34,8 +35,13 @@ class Triage:
         self._problems: dict[str, Problem] = {}
         self.version = 0
         """Bumped whenever a problem appears, changes or goes away."""
-        self._count: tuple[int, datetime, datetime, int] | None = None
-        """(version, valid from, valid until, count): the last `count`."""
+        self._always = 0
+        """Problems with neither `shown_from` nor `shown_until`: active at every moment."""
+        self._timed = 0
+        """Problems with an edge that can be active (`shown_from` before `shown_until`)."""
+        self._froms: list[datetime] = []
+        self._untils: list[datetime] = []
+        """The edges of the timed problems, sorted: `count` bisects them."""
 
     def apply(
         self,
@@ -63,14 +69,16 @@ class Triage:
             judged[uid] = rollout_stuck_problem(workload, stuck)
         for uid, problem in judged.items():
             if problem is None:
-                if self._problems.pop(uid, None) is not None:
+                if self._drop(uid):
                     changed.add(uid)
             elif self._problems.get(uid) != problem:
+                self._drop(uid)
                 self._problems[uid] = problem
+                self._counted(problem, 1)
                 changed.add(uid)
         for kind in (*TRIAGED_KINDS, *ROLLOUT_TRIAGED_KINDS):
             for uid in batch.deletes.get(kind, ()):
-                if self._problems.pop(uid, None) is not None:
+                if self._drop(uid):
                     changed.add(uid)
         if changed:
             self.version += 1
@@ -91,29 +99,37 @@ class Triage:
     def count(self, now: datetime) -> int:
         """Problems active at `now` (the header shows it after every batch and each second).
 
-        Counted again only when a problem changed or `now` crossed a moment at which one
-        becomes active or stops being so: under churn thousands of pods may be not fine, and
-        the count was a walk over all of them each time."""
-        cached = self._count
-        if cached is not None and cached[0] == self.version and cached[1] <= now < cached[2]:
-            return cached[3]
-        count = 0
-        valid_from: datetime | None = None
-        valid_until: datetime | None = None
-        for problem in self._problems.values():
-            if problem.active(now):
-                count += 1
-            for edge in (problem.shown_from, problem.shown_until):
-                if edge is None:
-                    continue
-                if edge <= now:
-                    valid_from = edge if valid_from is None or edge > valid_from else valid_from
-                elif valid_until is None or edge < valid_until:
-                    valid_until = edge
-        self._count = (
-            self.version,
-            valid_from if valid_from is not None else datetime.min.replace(tzinfo=now.tzinfo),
-            valid_until if valid_until is not None else datetime.max.replace(tzinfo=now.tzinfo),
-            count,
-        )
-        return count
+        Kept problem by problem as they change: the always-active ones counted, the edges of
+        the timed ones in sorted lists, so a count is two bisections. Under churn thousands of
+        pods may be not fine, and every batch changed some of them: the count was a walk over
+        all of them each time."""
+        not_yet = len(self._froms) - bisect_right(self._froms, now)
+        over = bisect_right(self._untils, now)
+        return self._always + self._timed - not_yet - over
+
+    def _drop(self, uid: str) -> bool:
+        problem = self._problems.pop(uid, None)
+        if problem is None:
+            return False
+        self._counted(problem, -1)
+        return True
+
+    def _counted(self, problem: Problem, step: int) -> None:
+        """Add (`step` 1) or take away (-1) `problem` in what `count` reads. A problem whose
+        `shown_until` is not after its `shown_from` is never active and is not counted."""
+        start, end = problem.shown_from, problem.shown_until
+        if start is None and end is None:
+            self._always += step
+            return
+        if start is not None and end is not None and end <= start:
+            return
+        self._timed += step
+        # For a timed problem, `from > now` and `until <= now` never hold together: the count
+        # takes both away from the timed ones without counting a problem twice.
+        for edges, edge in ((self._froms, start), (self._untils, end)):
+            if edge is None:
+                continue
+            if step > 0:
+                insort(edges, edge)
+            else:
+                del edges[bisect_left(edges, edge)]

@@ -168,6 +168,8 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._search_text: dict[str, str] = {}
         self._sort_values: dict[str, Any] = {}
         self._natural_widths = [len(c.label) for c in self.columns]
+        self._widths_memo: tuple[tuple[object, ...], tuple[int, ...]] | None = None
+        """((width, columns, natural widths), `column_widths` of them): the last one asked."""
         self._sort_key = sort_key
         self._sort_column: int | None = None
         self._sort_reverse = False
@@ -662,7 +664,18 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         """Each column as wide as its content (within its bounds). When the row is too wide,
         columns give up width from the highest `shrink` down (IMAGES first, the name last),
         each to its minimum; a column at 0 is left out (with its gap). What still does not fit
-        is cut at the right edge."""
+        is cut at the right edge. Kept for the last (width, columns, natural widths): every
+        line drawn asks, and those change far less often than lines are drawn."""
+        columns = self.columns
+        memo_key = (width, columns, tuple(self._natural_widths))
+        memo = self._widths_memo
+        if memo is not None and memo[0] == memo_key:
+            return list(memo[1])
+        widths = self._column_widths(width)
+        self._widths_memo = (memo_key, tuple(widths))
+        return widths
+
+    def _column_widths(self, width: int) -> list[int]:
         columns = self.columns
         widths = [
             max(c.min_width, min(c.max_width, n))

@@ -58,6 +58,32 @@ async def test_images_give_up_width_first_and_the_pod_names_stay_distinct_at_80(
         assert "abcde" in table.render_line(1).text or "abcde" in table.render_line(2).text
 
 
+async def test_the_column_widths_kept_follow_content_columns_and_width() -> None:
+    """`column_widths` keeps its last answer: after a wider cell, a row gone, other columns or
+    another width it is what working them out afresh gives."""
+    app = TableApp(list(POD_COLUMNS))
+    async with app.run_test(size=(80, 10)) as pilot:
+        table = app.query_one(LiveTable)
+        row = ("", "1/2", "Running", "●", "0", TimeCell(NOW), "node-1", "10.244.1.5")
+
+        def check(*widths: int) -> None:
+            for width in widths:
+                assert table.column_widths(width) == table._column_widths(width)
+
+        check(60, 60, 120)
+        table.apply({"a": ("web-1", *row[1:])})
+        check(60, 120)
+        table.apply({"b": ("payments-worker-7d9f8c6b5-abcde", *row[1:6], "a-long-node-name")})
+        check(60, 60, 120)
+        table.column_widths(60)[0] = 99  # a caller's list is its own
+        check(60)
+        table.set_columns([Column("name", "NAME"), Column("age", "AGE", justify="right")])
+        table.apply({"a": ("web", TimeCell(NOW))})
+        await pilot.pause()
+        check(30, 60)
+        assert len(table.column_widths(30)) == 2
+
+
 async def test_an_age_column_grows_as_the_age_does() -> None:
     now = [NOW]
     app = TableApp([Column("name", "NAME"), Column("age", "AGE", justify="right")])
