@@ -23,6 +23,7 @@ from ktui.ui.screens.events import EventsScreen, EventTable
 from ktui.ui.screens.logs import LogsScreen
 from ktui.ui.screens.pod_detail import PodDetailScreen
 from ktui.ui.screens.yaml_view import DescribeScreen, YamlScreen
+from ktui.ui.widgets.safe import RenderedOnce
 from ktui.view.pod import BadgeState
 
 Obj = dict[str, Any]
@@ -741,3 +742,49 @@ async def test_the_kept_pod_screen_shown_again_looks_as_if_restyled(
             await pilot.pause()
             assert app.export_screenshot() == shown, name
             await back_to_main(app, pilot)
+
+
+async def test_the_containers_table_is_rendered_once_and_not_again_when_unchanged(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """The containers table is laid out by Rich once for the layout's height and the drawing
+    both (Textual's own wrapper renders it for each), and an update with the same table (a
+    clock tick, a batch that changes nothing the table shows) costs no layout or repaint."""
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_pod(app, pilot, objs)
+        await wait_for(pilot, lambda: screen.containers.groups is not None, "the containers")
+        await pilot.pause()
+        listed = screen.containers
+        visual = listed.visual
+        assert isinstance(visual, RenderedOnce)
+        assert listed.size.height > 1
+        # One render per width the layout tried (the pod body's scrollbar took a column);
+        # the drawing, and any repaint, reuses the last one.
+        renders = visual.renders
+        assert renders <= 2
+        listed.refresh()
+        await pilot.pause()
+        assert visual.renders == renders
+        refreshes: list[bool] = []
+        refresh = listed.refresh
+
+        def counted(*regions: Any, layout: bool = False, **options: Any) -> Any:
+            refreshes.append(layout)
+            return refresh(*regions, layout=layout, **options)
+
+        listed.refresh = counted  # type: ignore[method-assign]
+        pod_obj = screen.pod
+        assert pod_obj is not None
+        now = app.clock()
+        listed.show(pod_obj, now)
+        refreshes.clear()
+        shown = listed.visual
+        listed.show(pod_obj, now)
+        listed.show(pod_obj, now)
+        assert refreshes == []
+        assert listed.visual is shown
+        # Something the table shows changes (its ages, an hour later): laid out again.
+        listed.show(pod_obj, now + timedelta(hours=1))
+        assert refreshes == [True]
