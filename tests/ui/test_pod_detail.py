@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import time
 from collections.abc import Callable, Iterator
@@ -749,7 +750,8 @@ async def test_the_containers_table_is_rendered_once_and_not_again_when_unchange
 ) -> None:
     """The containers table is laid out by Rich once for the layout's height and the drawing
     both (Textual's own wrapper renders it for each), and an update with the same table (a
-    clock tick, a batch that changes nothing the table shows) costs no layout or repaint."""
+    clock tick, a batch that changes nothing the table shows) costs no layout or repaint; one
+    as tall as the last is drawn again without a layout of the screen."""
     objs = seed(sim)
     app = make_app(Settings(), connection=connect_to(), config=Config())
     async with app.run_test(size=(120, 40)) as pilot:
@@ -785,6 +787,15 @@ async def test_the_containers_table_is_rendered_once_and_not_again_when_unchange
         listed.show(pod_obj, now)
         assert refreshes == []
         assert listed.visual is shown
-        # Something the table shows changes (its ages, an hour later): laid out again.
+        # Its ages change (an hour later), its height does not: drawn again, not laid out.
+        height = listed.size.height
         listed.show(pod_obj, now + timedelta(hours=1))
-        assert refreshes == [True]
+        assert refreshes == [False]
+        assert listed.visual is not shown
+        # One more container, one more row: the screen is laid out again.
+        grown = copy.deepcopy(pod_obj)
+        grown["spec"]["containers"].append({"name": "extra", "image": "busybox"})
+        listed.show(grown, now + timedelta(hours=1))
+        assert refreshes == [False, True]
+        await pilot.pause()
+        assert listed.size.height == height + 1

@@ -33,7 +33,7 @@ from textual.css.styles import RulesMap
 from textual.render import measure
 from textual.strip import Strip
 from textual.style import Style
-from textual.visual import RenderOptions, Visual, VisualType
+from textual.visual import RenderOptions, Visual, VisualType, visualize
 from textual.widgets import Static
 
 from ktui.render.safe import gate
@@ -184,4 +184,25 @@ class SafeStatic(Static):
         if key is not None and key == self._last_key:
             return
         self._last_key = key
-        super().update(_gated(content), layout=layout)
+        gated = _gated(content)
+        if layout and self._same_height(gated):
+            layout = False
+        super().update(gated, layout=layout)
+
+    def _same_height(self, content: VisualType) -> bool:
+        """Whether `content` takes as many lines, at the width this widget has, as it shows now:
+        then a layout of the screen would move nothing (only the lines change). Only for a widget
+        as wide as its container makes it (no width, or a fixed one) and as tall as its content
+        (`height: auto`), already laid out and shown."""
+        if not self.is_mounted or not self.display:
+            return False
+        width_rule, height_rule = self.styles.width, self.styles.height
+        if width_rule is not None and (width_rule.is_auto or width_rule.is_fraction):
+            return False  # as wide as its content, or `fr` (taken as auto in some layouts)
+        if height_rule is None or not height_rule.is_auto:
+            return False
+        width, height = self.content_size
+        if width <= 0 or height <= 0:
+            return False
+        visual = visualize(self, content, markup=False)
+        return visual.get_height(self.styles, width) == height
