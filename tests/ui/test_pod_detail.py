@@ -799,3 +799,39 @@ async def test_the_containers_table_is_rendered_once_and_not_again_when_unchange
         assert refreshes == [False, True]
         await pilot.pause()
         assert listed.size.height == height + 1
+
+
+async def test_the_lifecycle_picture_is_drawn_once_per_pod_width_and_now(
+    sim: SimServer, connect_to: Callable[..., Connection], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`show` measures the picture's height before and after, the layout measures it and the
+    drawing draws it: one `picture_lines` serves them all while the pod, the width and "now"
+    stay."""
+    from ktui.ui.widgets import timeline as timeline_module
+
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_pod(app, pilot, objs)
+        await wait_for(pilot, lambda: screen.timeline.timeline is not None, "the timeline")
+        await pilot.pause()
+        drawn: list[int] = []
+        picture_lines = timeline_module.picture_lines
+
+        def counted(timeline: Any, width: int, now: datetime) -> Any:
+            drawn.append(width)
+            return picture_lines(timeline, width, now)
+
+        monkeypatch.setattr(timeline_module, "picture_lines", counted)
+        pod_obj = screen.pod
+        assert pod_obj is not None
+        widget = screen.timeline
+        before = widget.rendered().plain
+        widget.show(pod_obj, app.clock() + timedelta(minutes=5))
+        widget.refresh(layout=True)
+        await pilot.pause()
+        assert drawn == [widget.content_size.width]
+        assert widget.rendered().plain != before  # the picture moved on with "now"
+        assert drawn == [widget.content_size.width]
+        assert widget.rendered(70).plain.count("\n") >= 3  # another width: drawn for it
+        assert drawn == [widget.content_size.width, 70]
