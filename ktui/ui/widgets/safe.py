@@ -205,4 +205,5 @@ class SafeStatic(Static):
         if width <= 0 or height <= 0:
             return False
         visual = visualize(self, content, markup=False)
-        return visual.get_height(self.styles, width) == height
+        # As `Widget.get_content_height` measures it (Textual passes its styles as the rules).
+        return visual.get_height(self.styles, width) == height  # type: ignore[arg-type]
