@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import pairwise
+from itertools import groupby, pairwise
+from operator import itemgetter
 from typing import Any
 
 from rich.text import Text
@@ -296,9 +297,11 @@ class _Track:
             self.cells[index] = (char, style)
 
     def text(self) -> Text:
+        # A run of cells in one style is one span (a bar is one, not a span per cell): the
+        # same picture, for a fraction of the styles Textual converts and the segments it draws.
         text = Text(no_wrap=True, end="")
-        for char, style in self.cells:
-            text.append(char, style=style)
+        for style, run in groupby(self.cells, key=itemgetter(1)):
+            text.append("".join(char for char, _ in run), style=style)
         return text
 
 

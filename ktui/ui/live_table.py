@@ -23,7 +23,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -185,6 +185,8 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._subtitle_shown: str | Text | None = None
         self.lines_drawn = 0
         """Lines rendered so far (the bench reads it: display work per batch)."""
+        self._drawing: tuple[Style, int] | None = None
+        """The style and width of the lines being drawn, while `render_lines` draws them."""
         self.lines_built = 0
         """Of those, lines built anew (not from the cache of drawn lines)."""
         self._strip_cache: dict[str, dict[tuple[bool, bool, int], Strip]] = {}
@@ -725,10 +727,22 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
                 self._grow_widths(row, clocks_only=True)
         return before != self._natural_widths
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The widget's style and width, once for every line of this drawing (Textual draws
+        # them in one go, `render_line` per line): `rich_style` walks every ancestor's styles,
+        # a cost per line that a 50-row pane paid 50 times per repaint.
+        self._drawing = (self.rich_style, self.scrollable_content_region.width)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = None
+
     def render_line(self, y: int) -> Strip:
         self.lines_drawn += 1
-        width = self.scrollable_content_region.width
-        base = self.rich_style
+        if self._drawing is not None:
+            base, width = self._drawing
+        else:
+            base, width = self.rich_style, self.scrollable_content_region.width
         if y == 0:
             return self._render_header(width, base)
         self._ensure_order()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from textual.app import App, ComposeResult
 
 from ktui.ui.live_table import Column, LiveTable
@@ -262,3 +265,35 @@ async def test_rows_that_only_move_keep_their_drawn_lines() -> None:
         table.apply({"uid-w": ("pod-9-with-a-much-longer-name", "Pending")})  # widths change
         await pilot.pause()
         assert len(table.render_line(4).text) == len(table.render_line(6).text)
+
+
+async def test_a_drawing_works_out_the_tables_style_once_not_per_line() -> None:
+    """`rich_style` walks every ancestor's styles: a repaint of the table asks for it once per
+    drawing (`render_lines`), not once per line; the lines come out as they did."""
+    app = TableApp()
+    async with app.run_test(size=(60, 24)) as pilot:
+        table = app.query_one(LiveTable)
+        table.apply(rows(100))
+        await pilot.pause()
+        asked: list[int] = []
+        drawings: list[int] = []
+        style_of = LiveTable.rich_style
+        render_lines = LiveTable.render_lines
+
+        def counted_style(widget: LiveTable) -> Any:
+            asked.append(1)
+            return style_of.fget(widget)  # type: ignore[attr-defined]
+
+        def counted_lines(widget: LiveTable, crop: Any) -> Any:
+            drawings.append(crop.height)
+            return render_lines(widget, crop)
+
+        before = [table.render_line(y) for y in range(table.size.height)]
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(LiveTable, "rich_style", property(counted_style))
+            patch.setattr(LiveTable, "render_lines", counted_lines)
+            table.refresh()
+            await pilot.pause()
+        assert drawings and sum(drawings) >= table.size.height
+        assert len(asked) <= len(drawings)
+        assert [table.render_line(y) for y in range(table.size.height)] == before

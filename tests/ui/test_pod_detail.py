@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from ktui.ui.screens.events import EventsScreen, EventTable
 from ktui.ui.screens.logs import LogsScreen
 from ktui.ui.screens.pod_detail import PodDetailScreen
 from ktui.ui.screens.yaml_view import DescribeScreen, YamlScreen
+from ktui.ui.widgets.safe import RenderedOnce
 from ktui.view.pod import BadgeState
 
 Obj = dict[str, Any]
@@ -741,3 +743,95 @@ async def test_the_kept_pod_screen_shown_again_looks_as_if_restyled(
             await pilot.pause()
             assert app.export_screenshot() == shown, name
             await back_to_main(app, pilot)
+
+
+async def test_the_containers_table_is_rendered_once_and_not_again_when_unchanged(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """The containers table is laid out by Rich once for the layout's height and the drawing
+    both (Textual's own wrapper renders it for each), and an update with the same table (a
+    clock tick, a batch that changes nothing the table shows) costs no layout or repaint; one
+    as tall as the last is drawn again without a layout of the screen."""
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_pod(app, pilot, objs)
+        await wait_for(pilot, lambda: screen.containers.groups is not None, "the containers")
+        await pilot.pause()
+        listed = screen.containers
+        visual = listed.visual
+        assert isinstance(visual, RenderedOnce)
+        assert listed.size.height > 1
+        # One render per width the layout tried (the pod body's scrollbar took a column);
+        # the drawing, and any repaint, reuses the last one.
+        renders = visual.renders
+        assert renders <= 2
+        listed.refresh()
+        await pilot.pause()
+        assert visual.renders == renders
+        refreshes: list[bool] = []
+        refresh = listed.refresh
+
+        def counted(*regions: Any, layout: bool = False, **options: Any) -> Any:
+            refreshes.append(layout)
+            return refresh(*regions, layout=layout, **options)
+
+        listed.refresh = counted  # type: ignore[method-assign]
+        pod_obj = screen.pod
+        assert pod_obj is not None
+        now = app.clock()
+        listed.show(pod_obj, now)
+        refreshes.clear()
+        shown = listed.visual
+        listed.show(pod_obj, now)
+        listed.show(pod_obj, now)
+        assert refreshes == []
+        assert listed.visual is shown
+        # Its ages change (an hour later), its height does not: drawn again, not laid out.
+        height = listed.size.height
+        listed.show(pod_obj, now + timedelta(hours=1))
+        assert refreshes == [False]
+        assert listed.visual is not shown
+        # One more container, one more row: the screen is laid out again.
+        grown = copy.deepcopy(pod_obj)
+        grown["spec"]["containers"].append({"name": "extra", "image": "busybox"})
+        listed.show(grown, now + timedelta(hours=1))
+        assert refreshes == [False, True]
+        await pilot.pause()
+        assert listed.size.height == height + 1
+
+
+async def test_the_lifecycle_picture_is_drawn_once_per_pod_width_and_now(
+    sim: SimServer, connect_to: Callable[..., Connection], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`show` measures the picture's height before and after, the layout measures it and the
+    drawing draws it: one `picture_lines` serves them all while the pod, the width and "now"
+    stay."""
+    from ktui.ui.widgets import timeline as timeline_module
+
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_pod(app, pilot, objs)
+        await wait_for(pilot, lambda: screen.timeline.timeline is not None, "the timeline")
+        await pilot.pause()
+        drawn: list[int] = []
+        picture_lines = timeline_module.picture_lines
+
+        def counted(timeline: Any, width: int, now: datetime) -> Any:
+            drawn.append(width)
+            return picture_lines(timeline, width, now)
+
+        monkeypatch.setattr(timeline_module, "picture_lines", counted)
+        pod_obj = screen.pod
+        assert pod_obj is not None
+        widget = screen.timeline
+        before = widget.rendered().plain
+        widget.show(pod_obj, app.clock() + timedelta(minutes=5))
+        widget.refresh(layout=True)
+        await pilot.pause()
+        assert drawn == [widget.content_size.width]
+        assert widget.rendered().plain != before  # the picture moved on with "now"
+        assert drawn == [widget.content_size.width]
+        assert widget.rendered(70).plain.count("\n") >= 3  # another width: drawn for it
+        assert drawn == [widget.content_size.width, 70]

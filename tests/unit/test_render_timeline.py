@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from itertools import pairwise
 
 import pods_fixtures as fx
 import pytest
@@ -238,3 +239,17 @@ def test_condition_letters_never_overlap_at_any_width(width: int) -> None:
         top = conditions_lane(render_timeline(timeline, width, fx.NOW).plain)
         letters = [char for char in top if char.isalpha()]
         assert sorted(letters) == sorted(tick.letter for tick in timeline.ticks), name
+
+
+def test_a_bar_is_one_span_not_one_per_cell() -> None:
+    """A run of cells in one style is drawn as one span: the same picture (each cell keeps its
+    character and style) for far fewer styles for Textual to convert and segments to draw."""
+    lines = picture_lines(build_timeline(fx.init_1_of_2(), fx.NOW), 100, fx.NOW)
+    migrate = next(line for line in lines if " migrate " in line.plain)
+    bars = [s for s in migrate.spans if set(migrate.plain[s.start : s.end]) == {"█"}]
+    assert len(bars) == 1 and bars[0].end - bars[0].start > 1
+    for line in lines:
+        styled = sorted(line.spans)
+        # No two spans of one style meet: a run is never split.
+        for before, after in pairwise(styled):
+            assert not (before.end == after.start and before.style == after.style), line.plain

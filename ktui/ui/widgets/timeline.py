@@ -18,7 +18,6 @@ from ktui.render.timeline import (
     build_timeline,
     legend_text,
     picture_lines,
-    render_timeline,
 )
 
 Obj = dict[str, Any]
@@ -35,6 +34,10 @@ class PodTimeline(Widget):
         super().__init__(id=id, classes=classes)
         self.timeline: Timeline | None = None
         self._now: datetime | None = None
+        self._picture: tuple[Timeline, int, datetime, list[Text]] | None = None
+        """The last picture drawn (timeline, width, now, lines): `show` measures the height
+        before and after, the layout measures it and the drawing draws it, mostly at one width
+        for one timeline and one "now": one `picture_lines` serves them all."""
 
     @property
     def lane_names(self) -> list[str]:
@@ -53,6 +56,7 @@ class PodTimeline(Widget):
         if self.timeline is not None:
             self.timeline = None
             self._now = None
+            self._picture = None
             self.refresh(layout=True)
 
     def _rows(self) -> int:
@@ -62,7 +66,20 @@ class PodTimeline(Widget):
         """The picture as it is drawn now (for the widget's width unless given)."""
         if self.timeline is None or self._now is None:
             return Text("No pod.", style="grey50")
-        return render_timeline(self.timeline, width or self.content_size.width or 80, self._now)
+        width = width or self.content_size.width or 80
+        # As `render_timeline` draws it: the picture, then the legend.
+        return Text("\n").join([*self._picture_lines(width), legend_text(self.timeline)])
+
+    def _picture_lines(self, width: int) -> list[Text]:
+        timeline = self.timeline
+        assert timeline is not None
+        now = self._now or timeline.end
+        cached = self._picture
+        if cached is not None and cached[0] is timeline and cached[1] == width and cached[2] == now:
+            return cached[3]
+        lines = picture_lines(timeline, width, now)
+        self._picture = (timeline, width, now, lines)
+        return lines
 
     def render(self) -> Text:
         return escape_text(self.rendered(), keep_newlines=True)
@@ -75,5 +92,5 @@ class PodTimeline(Widget):
             return 1
         width = max(width, 1)
         # A lane whose state text does not fit beside its track takes more than one row.
-        picture = len(picture_lines(self.timeline, width, self._now or self.timeline.end))
+        picture = len(self._picture_lines(width))
         return picture + len(legend_text(self.timeline).wrap(self.app.console, width))
