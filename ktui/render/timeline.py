@@ -508,7 +508,12 @@ def place_condition_marks(timeline: Timeline, width: int) -> list[tuple[int, lis
 
 def render_timeline(timeline: Timeline, width: int, now: datetime) -> Text:
     """The picture for `width` cells (see `picture_lines`), then the legend (it wraps)."""
-    return Text("\n").join([*picture_lines(timeline, width, now), legend_text(timeline)])
+    return timeline_text(timeline, picture_lines(timeline, width, now))
+
+
+def timeline_text(timeline: Timeline, lines: list[Text]) -> Text:
+    """`picture_lines` already drawn, then the legend: for a caller that keeps the lines."""
+    return Text("\n").join([*lines, legend_text(timeline)])
 
 
 MIN_TRACK = 10

@@ -18,6 +18,7 @@ from ktui.render.timeline import (
     build_timeline,
     legend_text,
     picture_lines,
+    timeline_text,
 )
 
 Obj = dict[str, Any]
@@ -66,9 +67,9 @@ class PodTimeline(Widget):
         """The picture as it is drawn now (for the widget's width unless given)."""
         if self.timeline is None or self._now is None:
             return Text("No pod.", style="grey50")
-        width = width or self.content_size.width or 80
-        # As `render_timeline` draws it: the picture, then the legend.
-        return Text("\n").join([*self._picture_lines(width), legend_text(self.timeline)])
+        return timeline_text(
+            self.timeline, self._picture_lines(width or self.content_size.width or 80)
+        )
 
     def _picture_lines(self, width: int) -> list[Text]:
         timeline = self.timeline
