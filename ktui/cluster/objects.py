@@ -18,6 +18,7 @@ __all__ = [
     "controller_uid",
     "creation_time",
     "int_field",
+    "involved_object",
     "is_controlled_by",
     "labels_of",
     "metadata",
@@ -37,6 +38,11 @@ def as_dict(value: Any) -> JsonDict:
 
 def metadata(obj: Mapping[str, Any]) -> JsonDict:
     return as_dict(obj.get("metadata"))
+
+
+def involved_object(event: Mapping[str, Any]) -> JsonDict:
+    """What an Event is about: core/v1's `involvedObject`, or events.k8s.io's `regarding`."""
+    return as_dict(event.get("involvedObject") or event.get("regarding"))
 
 
 def name_of(obj: Mapping[str, Any]) -> str:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.kinds import REVISION_KINDS
-from ktui.cluster.objects import name_of, namespace_of, uid_of
+from ktui.cluster.objects import involved_object, name_of, namespace_of, uid_of
 from ktui.cluster.ownership import OwnershipIndex
 from ktui.cluster.state import CacheState
 from ktui.view.age import parse_time
@@ -130,9 +130,7 @@ class ObjectMirror:
         for uid in deletes:
             self._unindex_event(uid)
         for uid, event in upserts.items():
-            involved = event.get("involvedObject") or event.get("regarding") or {}
-            if not isinstance(involved, Mapping):
-                involved = {}
+            involved = involved_object(event)
             involved_uid = involved.get("uid")
             involved_uid = involved_uid if isinstance(involved_uid, str) else ""
             namespace = involved.get("namespace") or namespace_of(event)

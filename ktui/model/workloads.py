@@ -18,6 +18,7 @@ from typing import Any
 
 from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.kinds import CHILD_KINDS, ROLLOUT_KINDS, WORKLOAD_KINDS
+from ktui.cluster.objects import involved_object
 from ktui.model.objects import ObjectMirror
 from ktui.model.read_ahead import BatchFacts, read_ahead
 from ktui.model.timeline import Change, Timeline, event_change
@@ -288,7 +289,7 @@ class WorkloadTree:
             timeline.forget_event(uid)
         events: dict[str, list[Change]] = {}
         for event in batch.upserts.get("Event", {}).values():
-            involved = event.get("involvedObject") or event.get("regarding") or {}
+            involved = involved_object(event)
             target = str(involved.get("uid") or "")
             if not target:
                 continue
