@@ -57,7 +57,7 @@ from ktui.cluster.state import CachePhase
 from ktui.config import Config
 from ktui.gc_pacer import GcPacer
 from ktui.settings import Settings
-from ktui.ui.app import make_app
+from ktui.ui.app import KtuiApp, make_app
 from ktui.ui.live_table import LiveTable
 from ktui.ui.messages import ClusterChanged
 from ktui.ui.screens.main import MainScreen
@@ -156,6 +156,26 @@ class GcPauses:
         gc.callbacks.remove(self)
 
 
+def pods_listed_and_shown(app: KtuiApp, screen: MainScreen, pods: int) -> Callable[[], bool]:
+    """Whether the app holds all `pods` pods of namespace `load`, live, with a row for each of
+    their (up to 100) Deployments and the first one's pods in the pods pane."""
+    workloads = screen.query_one("#workloads", LiveTable)
+    pods_pane = screen.query_one("#pods", LiveTable)
+    groups = min(100, pods)
+
+    def synced() -> bool:
+        pod_state = app.model.objects.states.get("Pod")
+        return (
+            pod_state is not None
+            and pod_state.phase is CachePhase.LIVE
+            and len(app.model.objects.objects("Pod")) == pods
+            and workloads.total_count == groups
+            and pods_pane.total_count > 0
+        )
+
+    return synced
+
+
 async def measure(
     sim: SimProcess,
     pods: int,
@@ -175,25 +195,12 @@ async def measure(
     # The CLI's app paces the cyclic GC (`ktui.gc_pacer`); `--gc default` runs CPython's own.
     pacer = GcPacer() if gc_mode == "paced" else None
     app = make_app(settings, connection=connection, config=Config(), gc_pacer=pacer)
-    groups = min(100, pods)
     try:
         async with app.run_test(size=(160, 50)) as pilot:
             screen = app.screen
             assert isinstance(screen, MainScreen)
-            workloads = screen.query_one("#workloads", LiveTable)
             pods_pane = screen.query_one("#pods", LiveTable)
-
-            def synced() -> bool:
-                states = app.model.objects.states
-                pod_state = states.get("Pod")
-                return (
-                    pod_state is not None
-                    and pod_state.phase is CachePhase.LIVE
-                    and len(app.model.objects.objects("Pod")) == pods
-                    and workloads.total_count == groups
-                    and pods_pane.total_count > 0
-                )
-
+            synced = pods_listed_and_shown(app, screen, pods)
             await wait_for(pilot, synced, f"{pods} pods listed and shown", timeout=600.0)
             result.sync_seconds = time.perf_counter() - start
             result.rss_growth_mb = (rss_bytes() - rss0) / 2**20

@@ -43,12 +43,11 @@ from textual.screen import Screen
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_latency import quantile, timed_press
+from bench_latency import pods_listed_and_shown, quantile, timed_press
 from bench_list_watch import machine_note
 from bench_ui import wait_for
 
 from ktui.cluster.connection import connect
-from ktui.cluster.state import CachePhase
 from ktui.config import Config
 from ktui.settings import Settings
 from ktui.sim.client import LocalClient
@@ -118,24 +117,12 @@ async def measure(pods: int, rounds: int, profile: bool) -> list[ModeResult]:
 
 
 async def run_rounds(app: KtuiApp, pods: int, rounds: int, profile: bool) -> list[ModeResult]:
-    groups = min(100, pods)
     modes = [ModeResult("app"), ModeResult("new screen")]
     async with app.run_test(size=(160, 50)) as pilot:
         main = app.screen
         assert isinstance(main, MainScreen)
-        workloads = main.query_one("#workloads", LiveTable)
         pods_pane = main.query_one("#pods", LiveTable)
-
-        def synced() -> bool:
-            state = app.model.objects.states.get("Pod")
-            return (
-                state is not None
-                and state.phase is CachePhase.LIVE
-                and len(app.model.objects.objects("Pod")) == pods
-                and workloads.total_count == groups
-                and pods_pane.total_count > 0
-            )
-
+        synced = pods_listed_and_shown(app, main, pods)
         await wait_for(pilot, synced, f"{pods} pods listed and shown", timeout=120.0)
         pods_pane.focus()
         await pilot.pause(0.2)
