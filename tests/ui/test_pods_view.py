@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ui_support import deployment, pod, replicaset, running_status, wait_for
+from ui_support import caught_up, deployment, pod, replicaset, running_status, wait_for
 
 from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.connection import Connection
@@ -458,6 +458,9 @@ async def test_the_pods_view_places_many_pods_a_chunk_a_turn_and_keeps_the_lates
         main = app.screen
         assert isinstance(main, MainScreen)
         await wait_for(pilot, lambda: len(app.model.objects.objects("Pod")) == 26, "26 pods")
+        # The batch that brought them may still wait for the screen; taken after the fake batch
+        # below, it would place the pod the fake batch deletes.
+        await caught_up(pilot, main)
         table = main.workloads
         placed: list[int] = []
         main.pods_view_observer = placed.append

@@ -113,6 +113,16 @@ async def wait_for(
         await pilot.pause(0.05)
 
 
+async def caught_up(pilot: Any, screen: Any) -> None:
+    """Wait until `screen` has handled every message already posted to it, such as the
+    `ClusterChanged` for a batch the app's model has taken: the app applies a batch to its model
+    and then posts it to the main screen, so the model can be ahead of the panes. A callback
+    queued now runs after those messages (one queue, in order)."""
+    done: list[bool] = []
+    screen.call_later(done.append, True)
+    await wait_for(pilot, lambda: done, "the screen took the messages posted to it")
+
+
 def loaded(app: Any, screen_type: type) -> bool:
     """The app shows a YAML or describe screen (`screen_type`) that has its object from the
     server (they read the whole object with one GET when they open)."""
