@@ -108,6 +108,13 @@ class ObjectMirror:
         self._events_by_target: dict[Target, set[str]] = {}
         self._event_arrivals = 0
 
+    def keep_history_of(self, previous: ObjectMirror) -> None:
+        """Go on from `previous`, a mirror of another scope of the same cluster (a namespace
+        switch): when ktui started and the deploys it saw stay known, so a revision seen
+        deployed before the switch is not shown as "only its creation time" after it."""
+        self.started = previous.started
+        self._deployed.update(previous._deployed)
+
     def apply(self, batch: ChangeBatch) -> None:
         for kind in REVISION_KINDS:
             self._note_revisions(kind, batch.upserts.get(kind, {}))

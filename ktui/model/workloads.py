@@ -19,6 +19,7 @@ from typing import Any
 from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.kinds import CHILD_KINDS, ROLLOUT_KINDS, WORKLOAD_KINDS
 from ktui.cluster.objects import involved_object
+from ktui.cluster.state import CachePhase
 from ktui.model.objects import ObjectMirror
 from ktui.model.read_ahead import BatchFacts, read_ahead
 from ktui.model.timeline import Change, Timeline, event_change
@@ -75,6 +76,10 @@ class WorkloadTree:
         self._timeline_events: dict[str, list[Change]] = {}
         self._timeline_at: dict[str, float] = {}
         """Workload uid -> `time.monotonic()` of its last timeline entry."""
+        self._timeline_held = False
+        """True while a timeline kept from another scope waits for this model's first lists
+        (`keep_history_of`): a tree built from a half-listed workload would be recorded as
+        its pods and revisions deleted, then appearing again."""
         self.workloads: dict[str, Obj] = {}
         self.workload_kind: dict[str, str] = {}
         self.pod_owner: dict[str, str | None] = {}
@@ -319,6 +324,25 @@ class WorkloadTree:
                 self._timeline_events.setdefault(uid, []).extend(events.get(uid, ()))
         self.record_due_timeline()
 
+    def keep_history_of(self, previous: WorkloadTree) -> None:
+        """Go on from `previous`, the model of another scope of the same cluster (a namespace
+        switch): what ktui saw happen since it started (each rollout's timeline, the deploys
+        it witnessed) is kept, not restarted at the switch. Its workloads are compared with
+        their last recorded trees once this model has listed them: what changed while they
+        were out of scope is one entry, and an unchanged workload none."""
+        self.timeline = previous.timeline
+        self.objects.keep_history_of(previous.objects)
+        self._timeline_held = True
+
+    def _lists_in(self) -> bool:
+        """Every kind a rollout tree reads has been listed once (none is still syncing)."""
+        states = self.objects.states
+        for kind in (*ROLLOUT_KINDS, *CHILD_KINDS, "Pod"):
+            state = states.get(kind)
+            if state is not None and state.phase is CachePhase.SYNCING:
+                return False
+        return True
+
     def record_due_timeline(self) -> int:
         """Record the workloads whose entry is due (changed, and the interval passed since
         their last one); the app also calls this on a timer, so a last change is not left
@@ -326,6 +350,10 @@ class WorkloadTree:
         `timeline_budget` allows. How many entries were recorded."""
         if not self._timeline_due:
             return 0
+        if self._timeline_held:
+            if not self._lists_in():
+                return 0
+            self._timeline_held = False
         timeline = self.timeline
         recorded = 0
         budget = self.timeline_budget

@@ -175,7 +175,10 @@ class KtuiApp(App[int], inherit_bindings=False):
 
     # ------------------------------------------------------------------ cluster lifecycle
 
-    def start_cluster(self) -> None:
+    def start_cluster(self, *, keep_history: bool = False) -> None:
+        """Start watching `connection`'s scope with a new model. `keep_history`: the same
+        cluster in another scope (a namespace switch), so the new model goes on from what the
+        old one saw (rollout timelines, deploys seen), not from the moment of the switch."""
         self.generation += 1
         generation = self.generation
 
@@ -191,7 +194,9 @@ class KtuiApp(App[int], inherit_bindings=False):
                 facts = None
             self.post_message(BatchArrived(generation, batch, facts))
 
-        self.model = self._new_model()
+        previous, self.model = self.model, self._new_model()
+        if keep_history:
+            self.model.keep_history_of(previous)
         self.cluster = self.cache_factory(self.connection, on_batch)
         # The states the header shows before the first batch (every kind "syncing").
         self.model.objects.states.update(self.cluster.states())
@@ -231,7 +236,7 @@ class KtuiApp(App[int], inherit_bindings=False):
         """Switch the namespace scope (None: all namespaces) without a restart."""
         self.stop_cluster()
         self.connection = self.connection.with_namespace(namespace)
-        self.start_cluster()
+        self.start_cluster(keep_history=True)
         self._announce_scope()
 
     def set_context(self, name: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from ui_support import deployment, pod, replicaset, running_status, wait_for
 
 from ktui.cluster.connection import Connection
+from ktui.cluster.state import CachePhase
 from ktui.settings import Settings
 from ktui.sim.server import SimServer
 from ktui.ui.app import make_app
@@ -285,3 +286,55 @@ async def test_a_late_batch_of_a_replaced_cache_never_reaches_the_model(
         # The same batch under the current generation is applied (the check, not the batch).
         app.post_message(BatchArrived(app.generation, batch))
         await wait_for(pilot, lambda: workloads.total_count == 1, "the current batch shown")
+
+
+async def test_a_namespace_switch_keeps_each_rollouts_timeline(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """`0` (all namespaces) and `:ns default` again: the rollout timeline ktui recorded since
+    it started goes on; it does not restart at the switch with "ktui started watching"."""
+    objs = seed(sim)
+    web = objs["web"]["metadata"]["uid"]
+    app = make_app(Settings(), connection=connect_to())
+    app.timeline_interval = 0.0
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 2, "two deployments")
+        await wait_for(pilot, lambda: app.model.timeline.count(web) >= 1, "web's first entry")
+        first = app.model.timeline.entries(web)[0]
+        # A pod of web restarts: one more moment in web's timeline.
+        restarted = sim.store.get("", "pods", "default", objs["pods"][0]["metadata"]["name"])
+        status = running_status()
+        status["containerStatuses"][0]["restartCount"] = 1
+        sim.store.update("", "pods", {**restarted, "status": status}, subresource="status")
+        await wait_for(
+            pilot,
+            lambda: any(
+                "restarted" in c.text for e in app.model.timeline.entries(web) for c in e.changes
+            ),
+            "the restart recorded",
+        )
+        recorded = app.model.timeline.entries(web)
+        await pilot.press("0")
+        await wait_for(
+            pilot,
+            lambda: app.connection.namespace is None and workloads.total_count == 2,
+            "all namespaces",
+        )
+        await pilot.press("colon", *"ns default", "enter")
+        await wait_for(
+            pilot,
+            lambda: app.connection.namespace == "default" and workloads.total_count == 2,
+            "default again",
+        )
+        # Each switch listed web again. Once this model's lists are in, nothing is held back.
+        await wait_for(
+            pilot,
+            lambda: all(s.phase is CachePhase.LIVE for s in app.model.objects.states.values()),
+            "every watch live",
+        )
+        app.model.record_due_timeline()
+        kept = app.model.timeline.entries(web)
+        assert kept[0] is first and kept[: len(recorded)] == recorded
+        starts = [e for e in kept if any("started watching" in c.text for c in e.changes)]
+        assert starts == [first], "no second 'ktui started watching' after the switches"

@@ -10,6 +10,7 @@ from typing import Any
 from test_view_rollout_tree import _deployment, _pod, _rs
 
 from ktui.cluster.batcher import ChangeBatch
+from ktui.cluster.state import CachePhase, CacheState
 from ktui.model.timeline import TIMELINE_LIMIT, ChangeKind, Timeline
 from ktui.model.workloads import WorkloadTree
 
@@ -220,3 +221,64 @@ def test_a_budget_spreads_the_recording_over_calls_and_loses_nothing() -> None:
     for n in (1, 2, 3):
         [start] = model.timeline.entries(f"d{n}")
         assert texts(start) == ["ktui started watching: no current revision, 1 pods"]
+
+
+def _states(phase: CachePhase, *kinds: str) -> ChangeBatch:
+    return ChangeBatch(states={kind: CacheState(phase) for kind in kinds})
+
+
+def test_a_namespace_switch_keeps_what_was_seen_and_waits_for_the_new_lists() -> None:
+    """The model of a new scope of the same cluster goes on from the old one's timeline and
+    witnessed deploys; a half-listed workload is not recorded as deleted and back again."""
+    clock = Clock()
+    before = WorkloadTree(clock)
+    d = _deployment(1)
+    rs = _rs("a", 1, "nginx:1.27", 1)
+    pod = versioned(_pod("web-a-1", "rs-a"), 1)
+    before.apply(upsert(d, rs, pod))
+    clock.tick()
+    rolled_back = copy.deepcopy(rs)  # the same ReplicaSet made current again: revision 3
+    rolled_back["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = "3"
+    before.apply(upsert(rolled_back))
+    seen_deployed = clock.now
+    assert before.objects.deployed_at("rs-a") == (seen_deployed, True)
+    recorded = before.timeline.count("d1")
+    assert recorded == 2
+
+    clock.tick(60)
+    after = WorkloadTree(clock)
+    after.keep_history_of(before)
+    tree_kinds = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ControllerRevision")
+    after.objects.states.update(_states(CachePhase.SYNCING, *tree_kinds, "Pod").states)
+    # The workload and its ReplicaSet are listed, its pods are not yet: nothing recorded.
+    batch = upsert(d, rolled_back)
+    batch.states.update(_states(CachePhase.LIVE, *tree_kinds).states)
+    after.apply(batch)
+    assert after.record_due_timeline() == 0
+    assert after.timeline.count("d1") == recorded
+    # The pods are in: the workload is as it was, so no entry (and no "started watching").
+    batch = upsert(pod)
+    batch.states.update(_states(CachePhase.LIVE, "Pod").states)
+    after.apply(batch)
+    after.record_due_timeline()
+    assert after.timeline.count("d1") == recorded
+    assert after.timeline.entries("d1")[0].kind is ChangeKind.START
+    # The deploy seen before the switch is still a seen deploy, at its moment.
+    assert after.objects.deployed_at("rs-a") == (seen_deployed, True)
+    assert after.objects.started == before.objects.started
+    # What changes now is recorded as before the switch.
+    clock.tick()
+    after.apply(upsert(versioned(_pod("web-a-1", "rs-a", restarts=1), 2)))
+    assert texts(after.timeline.entries("d1")[-1]) == ["pod web-a-1 restarted (1)"]
+
+
+def test_a_new_model_starts_its_own_timeline() -> None:
+    """Without `keep_history_of` (a new context), nothing of another model is kept."""
+    clock = Clock()
+    before = WorkloadTree(clock)
+    before.apply(upsert(_deployment(1), _rs("a", 1, "nginx:1.27", 1)))
+    clock.tick(60)
+    after = WorkloadTree(clock)
+    after.apply(upsert(_deployment(1), _rs("a", 1, "nginx:1.27", 1)))
+    [start] = after.timeline.entries("d1")
+    assert start.kind is ChangeKind.START and start.at == clock.now
