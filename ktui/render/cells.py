@@ -69,7 +69,7 @@ BADGE_STYLE: Mapping[BadgeState, str] = {
 
 # Init containers are squares (they run once), sidecars diamonds (they run beside the app),
 # regular containers circles: filled when running and ready, hollow when running but not ready.
-_BADGE_GLYPH: Mapping[str, tuple[str, str]] = {
+BADGE_SHAPE: Mapping[str, tuple[str, str]] = {
     "init": ("■", "□"),
     "sidecar": ("◆", "◇"),
     "main": ("●", "○"),
@@ -87,6 +87,9 @@ BADGE_MARK: Mapping[BadgeState, str] = {
     BadgeState.TERMINATING: "◌",
 }
 
+BADGE_SEPARATOR = "│"
+"""Drawn between groups (init, sidecar, app containers) in a row of badges."""
+
 
 def badge_glyph(group: str, state: BadgeState) -> str:
     """The one character of a container badge: a state mark, or the group's shape while the
@@ -94,7 +97,7 @@ def badge_glyph(group: str, state: BadgeState) -> str:
     mark = BADGE_MARK.get(state)
     if mark is not None:
         return mark
-    filled, hollow = _BADGE_GLYPH.get(group, ("●", "○"))
+    filled, hollow = BADGE_SHAPE.get(group, ("●", "○"))
     return filled if state is BadgeState.READY else hollow
 
 
@@ -191,7 +194,7 @@ def badge_keys_text(keys: tuple[BadgeKey, ...]) -> Text:
         previous_group = None
         for group, state in keys:
             if previous_group is not None and group != previous_group:
-                text.append("│", style="bright_black")
+                text.append(BADGE_SEPARATOR, style="bright_black")
             previous_group = group
             text.append(badge_glyph(str(group), state), style=BADGE_STYLE[state])
         if len(_BADGES_TEXT) >= _BADGES_TEXT_LIMIT:

@@ -4,6 +4,7 @@ container restarted)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = [
@@ -11,6 +12,8 @@ __all__ = [
     "container_names",
     "default_container",
     "has_log",
+    "line_count",
+    "no_log_yet",
     "run_signature",
 ]
 
@@ -226,3 +229,26 @@ def _state_words(status: Obj | None) -> str:
         reason = terminated.get("reason") or "Terminated"
         return f"terminated: {reason} (exit {terminated.get('exitCode')})"
     return "not started"
+
+
+_NO_LOG_YET = re.compile(
+    r'(?:previous terminated )?container "[^"]*" in pod "[^"]*"'
+    r" (?:is waiting to start\b.*|not found|is not available|is terminated)$"
+)
+"""The kubelet's refusals (validateContainerLogStatus) of a log that does not exist yet,
+which the API server passes on as a 400: the container has not started (its waiting reason,
+"trying and failing to pull image"), or has no previous instance."""
+
+
+def no_log_yet(error: str) -> str | None:
+    """The kubelet's own words when `error` (a failed log read, as shown) says the container
+    has no log to read yet, as `kubectl logs` prints them (`container "app" in pod "web-1" is
+    waiting to start: trying and failing to pull image`): not an error of the read, the
+    container's state. None for any other error."""
+    found = _NO_LOG_YET.search(error)
+    return found.group(0) if found else None
+
+
+def line_count(count: int) -> str:
+    """ "1 line", "0 lines", "12 lines"."""
+    return f"{count} line" if count == 1 else f"{count} lines"

@@ -584,6 +584,22 @@ def badge_keys(pod: j.Obj) -> tuple[BadgeKey, ...]:
     )
 
 
+_UNSCHEDULED_WORDS = {
+    "Unschedulable": "pod unschedulable",
+    SCHEDULING_GATED: "pod scheduling gated",
+}
+
+
+def no_status_text(scheduling_reason: str | None) -> str:
+    """The state of a container the kubelet has not reported (no containerStatuses entry): it
+    has no state at all (kubectl describe prints none), so not "Waiting: <reason>". When the
+    pod is not scheduled (PodScheduled=False `scheduling_reason`) it has not been created."""
+    if not scheduling_reason:
+        return "No status yet"
+    words = _UNSCHEDULED_WORDS.get(scheduling_reason, f"pod not scheduled: {scheduling_reason}")
+    return f"Not created ({words})"
+
+
 def _detail(container: _Container, context: _PodContext) -> ContainerDetail:
     badge = _badge(container, context)
     waiting, running, terminated = _current_state_parts(container.status)
@@ -591,7 +607,7 @@ def _detail(container: _Container, context: _PodContext) -> ContainerDetail:
     duration: float | None = None
     if container.status is None:
         if badge.state == BadgeState.WAITING:
-            state_text = f"Waiting: {badge.reason}" if badge.reason else "Waiting"
+            state_text = no_status_text(badge.reason)
         else:
             state_text = f"Not started: pod {badge.reason or context.phase.value}"
     elif waiting is not None:

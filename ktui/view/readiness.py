@@ -209,7 +209,7 @@ def explain_readiness(pod: j.Obj, events: Iterable[j.Obj], now: datetime) -> Rea
             ended = j.opt_obj(j.obj((cstatus or {}).get("state")).get("terminated"))
             if cstatus is not None and ended is not None and j.integer(ended.get("exitCode")):
                 sentence = container_sentence(label, container, cstatus, rows, now)
-                sentences.append(f"{sentence[0].upper()}{sentence[1:]}.")
+                sentences.append(as_sentence(sentence))
         return Readiness(False, tuple(sentences))
     if ready is not None and ready.get("status") == "True":
         since = parse_time(ready.get("lastTransitionTime"))
@@ -294,8 +294,18 @@ def explain_readiness(pod: j.Obj, events: Iterable[j.Obj], now: datetime) -> Rea
     return _readiness(causes)
 
 
+def as_sentence(text: str) -> str:
+    """`text` capitalised and ended with one full stop: a cause often ends in a message quoted
+    from the cluster that brings its own ("...didn't match Pod's node affinity/selector.")."""
+    text = text.rstrip()
+    if not text:
+        return text
+    ending = "" if text.endswith((".", "!", "?")) else "."
+    return f"{text[0].upper()}{text[1:]}{ending}"
+
+
 def _readiness(causes: list[str]) -> Readiness:
     first, *rest = causes
-    sentences = [f"Not ready: {first}."]
-    sentences += [f"{cause[0].upper()}{cause[1:]}." for cause in rest]
+    sentences = [as_sentence(f"Not ready: {first}")]
+    sentences += [as_sentence(cause) for cause in rest]
     return Readiness(False, tuple(sentences))

@@ -14,9 +14,10 @@ from ui_support import deployment, pod, replicaset, wait_for
 
 from ktui.cluster.connection import Connection
 from ktui.cluster.logs import INITIAL_TAIL_LINES
-from ktui.config import Config
+from ktui.config import Config, parse_config
 from ktui.render.safe import visible
 from ktui.settings import Settings
+from ktui.sim.logs import PodLogSource
 from ktui.sim.server import SimServer
 from ktui.sim.store import StoreError
 from ktui.ui.app import KtuiApp, make_app
@@ -171,23 +172,44 @@ def log_workers(app: KtuiApp) -> list[Any]:
     return [w for w in app.workers if w.group == "logs" and not w.is_finished]
 
 
-async def test_waiting_container_shows_the_api_error_in_one_line(
+def image_pull_back_off(name: str) -> Obj:
+    return {
+        "name": name,
+        "image": f"registry.example/{name}:9.9.9",
+        "ready": False,
+        "restartCount": 0,
+        "state": {
+            "waiting": {
+                "reason": "ImagePullBackOff",
+                "message": f'Back-off pulling image "registry.example/{name}:9.9.9"',
+            }
+        },
+    }
+
+
+async def test_l_on_a_pod_that_cannot_pull_its_image_says_so_in_one_line(
     sim: SimServer, connect_to: Callable[..., Connection]
 ) -> None:
-    # No log source registered: the server answers like a kubelet whose container never started.
-    objs = seed(sim, statuses=None)
+    # The sim's log source answers as the kubelet does for a container that never started:
+    # 400 'container "app" in pod "…" is waiting to start: trying and failing to pull image'.
+    sim.store.log_source = PodLogSource()
+    objs = seed(sim, statuses=[image_pull_back_off("app"), image_pull_back_off("worker")])
+    name = objs["pod"]["metadata"]["name"]
     app = make_app(Settings(), connection=connect_to(), config=Config())
     async with app.run_test(size=(140, 40)) as pilot:
-        screen = await open_logs_from_main(app, pilot, objs)
-        await wait_for(pilot, lambda: screen.errors, "an error from pods/log")
-        name = objs["pod"]["metadata"]["name"]
-        assert screen.error_text == (
-            f'Bad request (400): container "app" in pod "{name}" is waiting to start:'
-            " ContainerCreating"
+        screen = await open_logs_from_main(app, pilot, objs, key="l")
+        words = (
+            f'container "app" in pod "{name}" is waiting to start: trying and failing to pull image'
         )
-        assert screen.has_class("failed")
-        assert "\n" not in str(screen.query_one("#logs-error").content)
+        await wait_for(pilot, lambda: screen.view.empty_message == words, "the kubelet's words")
+        # Not an error of the read: no ✖ line, no "Bad request (400)", no "The log is empty."
+        assert not screen.errors and not screen.has_class("failed")
         assert screen.view.lines == []
+        shown = screen_text(app)
+        assert words in shown
+        assert "Bad request" not in shown and "The log is empty." not in shown
+        assert shown.count("waiting to start") == 1
+        assert "waiting for the container to start" in status_text(screen)
 
 
 async def test_stream_previous_container_switch_search_and_close(
@@ -318,13 +340,14 @@ async def test_logs_follow_the_container_when_it_starts_and_restarts(
     app = make_app(Settings(), connection=connect_to(), config=Config())
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await open_logs_from_main(app, pilot, objs)
-        await wait_for(pilot, lambda: "is waiting to start" in screen.error_text, "waiting")
+        await wait_for(pilot, lambda: "is waiting to start" in screen.view.empty_message, "wait")
+        assert "waiting for the container to start" in status_text(screen)
 
-        # The container starts: its log is read without a key press, the error line goes.
+        # The container starts: its log is read without a key press, the notice goes.
         logs.write(name, "app", "first run")
         set_status(running("app"), running("worker"))
         await wait_for(pilot, lambda: texts(screen) == ["first run"], "the new container's log")
-        assert not screen.errors and not screen.has_class("failed")
+        assert not screen.errors and not screen.not_started and not screen.has_class("failed")
 
         # It exits (the follow stream ends) and the kubelet restarts it: the new run follows.
         logs.restart(name, "app")
@@ -335,21 +358,43 @@ async def test_logs_follow_the_container_when_it_starts_and_restarts(
         assert texts(screen) == ["first run", "──────── app started again ────────", "second run"]
 
 
-async def test_ctrl_r_reads_a_log_again_after_an_error(
-    sim: SimServer, connect_to: Callable[..., Connection]
+class FailingLogs:
+    """A LogSource whose kubelet cannot be reached (the server answers 500)."""
+
+    def read_log(self, pod: Obj, container: str, **_: Any) -> Iterator[bytes]:
+        raise StoreError(500, "InternalError", "the kubelet is unreachable")
+
+
+@pytest.mark.parametrize("failing", ["error", "not started"])
+async def test_ctrl_r_reads_a_log_again_after_an_error_or_a_refusal(
+    sim: SimServer, connect_to: Callable[..., Connection], failing: str
 ) -> None:
-    objs = seed(sim, statuses=None)  # no log source yet: pods/log answers 400
+    # A 500 is an error; with no log source the server answers 400 "waiting to start".
+    sim.store.log_source = FailingLogs() if failing == "error" else None
+    objs = seed(sim, statuses=None)
     app = make_app(Settings(), connection=connect_to(), config=Config())
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await open_logs_from_main(app, pilot, objs)
-        await wait_for(pilot, lambda: screen.errors, "an error from pods/log")
+        if failing == "error":
+            await wait_for(pilot, lambda: screen.errors, "an error from pods/log")
+            assert "the kubelet is unreachable" in screen.error_text
+            assert not screen.not_started
+        else:
+            await wait_for(pilot, lambda: screen.not_started, "pods/log refused: not started")
+            assert not screen.errors
         logs = ScriptedLogs()
         name = objs["pod"]["metadata"]["name"]
         logs.write(name, "app", "back again")
         sim.store.log_source = logs
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: texts(screen) == ["back again"], "the log read again")
-        assert not screen.errors
+        assert not screen.errors and not screen.not_started
+
+
+def screen_text(app: KtuiApp) -> str:
+    """Every character the screen's compositor would write now (control segments aside)."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(s.text for s in strip if not s.control) for strip in strips)
 
 
 def status_text(screen: LogsScreen) -> str:
@@ -398,18 +443,24 @@ async def test_w_wraps_long_lines_and_f_shows_the_log_full_screen(
         assert not view.wrap and view.virtual_size.height == 4
         assert "wrap" not in status_text(screen)
 
-        # Full screen: no status, error line, footer or border; f brings them back.
+        # Full screen: no status, error line, footer or border, but one line that says how to
+        # leave it; f brings them back.
         await pilot.press("f")
         await pilot.pause()
         assert screen.has_class("fullscreen")
         assert not screen.query_one("#logs-status").display
         assert not screen.query_one("Footer").display
-        assert view.region == app.screen.region
+        hint = screen.query_one("#logs-fullscreen-hint")
+        assert hint.display and hint.region.height == 1
+        assert screen_text(app).splitlines()[-1].strip() == "f or esc: leave full screen"
+        assert view.region == app.screen.region._replace(height=29)
         await pilot.press("f")
         await pilot.pause()
         assert not screen.has_class("fullscreen")
+        assert not hint.display
+        assert "leave full screen" not in screen_text(app)
         assert screen.query_one("#logs-status").display
-        assert view.region.height < 30
+        assert view.region.height < 29
 
         # esc leaves full screen first, then the logs screen.
         await pilot.press("f")
@@ -595,3 +646,49 @@ async def test_the_pods_view_opens_the_logs_on_the_container_that_crashed(
             "worker's previous run",
         )
         assert logs.requests[-1] == {"container": "worker", "previous": True, "follow": False}
+
+
+async def test_the_status_line_counts_one_line_in_the_singular(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    logs = ScriptedLogs()
+    sim.store.log_source = logs
+    objs = seed(sim, statuses=[running("app"), running("worker")])
+    name = objs["pod"]["metadata"]["name"]
+    logs.write(name, "app", "only line")
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 30)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs, key="l")
+        await wait_for(pilot, lambda: texts(screen) == ["only line"], "the line")
+        await wait_for(pilot, lambda: "1 line" in status_text(screen), "the count")
+        assert "1 lines" not in status_text(screen)
+        logs.write(name, "app", "second line")
+        await wait_for(pilot, lambda: "2 lines" in status_text(screen), "the count of two")
+
+
+async def test_the_full_screen_hint_names_the_remapped_key(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    logs = ScriptedLogs()
+    sim.store.log_source = logs
+    objs = seed(sim, statuses=[running("app"), running("worker")])
+    logs.write(objs["pod"]["metadata"]["name"], "app", "a line")
+    config = parse_config({"keymap": {"logs.fullscreen": "z"}})
+    app = make_app(Settings(), connection=connect_to(), config=config)
+    async with app.run_test(size=(100, 20)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs, key="l")
+        await wait_for(pilot, lambda: texts(screen) == ["a line"], "the line")
+        await pilot.press("z")
+        await pilot.pause()
+        assert screen.has_class("fullscreen")
+        assert screen_text(app).splitlines()[-1].strip() == "z or esc: leave full screen"
+        # A search typed in full screen sits above the hint, which stays readable.
+        await pilot.press("slash")
+        await pilot.pause()
+        search = screen.query_one("#logs-search")
+        hint = screen.query_one("#logs-fullscreen-hint")
+        assert search.display and search.region.bottom <= hint.region.y
+        await pilot.press("enter")
+        await pilot.press("z")
+        await pilot.pause()
+        assert not screen.has_class("fullscreen")

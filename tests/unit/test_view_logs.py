@@ -19,7 +19,7 @@ from pods_fixtures import (
 )
 from pods_fixtures import all_pods as fixture_pods
 
-from ktui.view.logs import DEFAULT_CONTAINER_ANNOTATION, default_container
+from ktui.view.logs import DEFAULT_CONTAINER_ANNOTATION, default_container, line_count, no_log_yet
 
 EXPECTED = {
     # Nothing ran yet / nothing wrong: kubectl's choice, the first regular container.
@@ -155,3 +155,36 @@ def test_container_choices_say_what_each_container_is_and_how_it_is() -> None:
     )
     init = container_choices(fx.init_1_of_2())
     assert [what.split(" · ")[0] for _, what in init][:2] == ["init container", "init container"]
+
+
+@pytest.mark.parametrize(
+    "kubelet_says",
+    [
+        'container "app" in pod "web-1" is waiting to start: trying and failing to pull image',
+        'container "app" in pod "web-1" is waiting to start: ContainerCreating',
+        'previous terminated container "app" in pod "web-1" not found',
+    ],
+)
+def test_no_log_yet_is_the_kubelets_words_without_the_http_status(kubelet_says: str) -> None:
+    assert no_log_yet(f"Bad request (400): {kubelet_says}") == kubelet_says
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        'Forbidden (403): pods "web-1" is forbidden: User cannot get resource pods/log',
+        "cannot reach https://10.0.0.1:6443: connection refused",
+        'Not found (404): pods "web-1" not found',
+    ],
+)
+def test_no_log_yet_is_none_for_real_errors(error: str) -> None:
+    assert no_log_yet(error) is None
+
+
+def test_line_count_is_singular_for_one_line() -> None:
+    assert [line_count(n) for n in (0, 1, 2, 1000)] == [
+        "0 lines",
+        "1 line",
+        "2 lines",
+        "1000 lines",
+    ]

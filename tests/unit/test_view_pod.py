@@ -18,6 +18,7 @@ from ktui.view.pod import (
     TimelineKind,
     container_badges,
     container_groups,
+    no_status_text,
     phase_counts,
     pod_phase,
     pod_ready,
@@ -406,11 +407,29 @@ def test_container_detail_for_waiting_and_oom() -> None:
 
 
 def test_container_detail_without_status() -> None:
+    # An unscheduled pod's container has no status at all: no "Waiting: Unschedulable".
     (web,) = container_groups(fx.pending_unscheduled()).regular
-    assert web.state_text == "Waiting: Unschedulable"
+    assert web.state_text == "Not created (pod unschedulable)"
+    (work,) = container_groups(fx.scheduling_gated()).regular
+    assert work.state_text == "Not created (pod scheduling gated)"
     (evicted,) = container_groups(fx.evicted()).regular
     assert evicted.state == BadgeState.FAILED
     assert evicted.state_text == "Not started: pod Evicted"
+
+
+def test_no_status_text_says_the_container_has_no_state_never_waiting() -> None:
+    assert no_status_text("Unschedulable") == "Not created (pod unschedulable)"
+    assert no_status_text("SchedulingGated") == "Not created (pod scheduling gated)"
+    assert no_status_text("SomethingNew") == "Not created (pod not scheduled: SomethingNew)"
+    assert no_status_text(None) == "No status yet"
+    assert no_status_text("") == "No status yet"
+
+
+def test_container_detail_of_a_scheduled_pod_not_reported_yet() -> None:
+    pod = fx.pending_unscheduled()
+    pod["status"]["conditions"] = [{"type": "PodScheduled", "status": "True"}]
+    (web,) = container_groups(pod).regular
+    assert (web.state, web.state_text) == (BadgeState.WAITING, "No status yet")
 
 
 def test_container_detail_terminated_by_signal_without_reason() -> None:

@@ -21,7 +21,7 @@ from pods_fixtures import (
     ts,
 )
 
-from ktui.view.readiness import describe_probe, explain_readiness
+from ktui.view.readiness import as_sentence, describe_probe, explain_readiness
 
 
 def text(pod: dict[str, Any], events: list[dict[str, Any]] | None = None) -> str:
@@ -52,6 +52,22 @@ def test_an_unscheduled_pod_quotes_the_scheduler() -> None:
     said = text(pending_unscheduled())
     assert said.startswith("Not ready: the pod is not scheduled (Unschedulable) for 45s:")
     assert "0/3 nodes are available: 3 Insufficient cpu." in said
+
+
+def test_a_quoted_message_ending_in_a_full_stop_gets_no_second_one() -> None:
+    # The scheduler's message ends with "."; the sentence does not add another.
+    (sentence,) = explain_readiness(pending_unscheduled(), [], NOW).sentences
+    assert sentence.endswith("No preemption victims found for incoming pod.")
+    assert ".." not in sentence
+
+
+def test_as_sentence_capitalises_and_ends_with_exactly_one_full_stop() -> None:
+    assert as_sentence("it has restarted once") == "It has restarted once."
+    assert as_sentence("didn't match Pod's node affinity/selector.") == (
+        "Didn't match Pod's node affinity/selector."
+    )
+    assert as_sentence("the scheduler says no room. ") == "The scheduler says no room."
+    assert as_sentence("is it?") == "Is it?"
 
 
 def test_a_gated_pod_names_its_gates() -> None:

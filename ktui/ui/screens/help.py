@@ -1,6 +1,6 @@
 """`?`: every binding of the screen below, with the key currently bound (after remapping), the
 `:` commands (their kind words from the kind registry) and a legend of the container glyphs
-(drawn by `ktui.render.cells`, so the legend is what the tables show)."""
+(built from `ktui.render.cells`' tables, so the legend is what the tables draw)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from ktui.render.cells import _BADGE_GLYPH, BADGE_STYLE
+from ktui.render.cells import BADGE_SEPARATOR, BADGE_SHAPE, BADGE_STYLE, badge_glyph
 from ktui.ui.commands import command_help
 from ktui.ui.widgets.scroll import Scroll
 from ktui.view.pod import BadgeState
@@ -22,9 +22,21 @@ from ktui.view.pod import BadgeState
 GROUP_WORDS: dict[str, str] = {
     "init": "init container (runs to completion before the others start)",
     "sidecar": "sidecar (an init container that keeps running beside the app)",
-    "main": "container",
+    "main": "app container",
 }
-"""What each badge shape stands for, by container group (`_BADGE_GLYPH`'s keys)."""
+"""What each badge shape stands for, by container group (`BADGE_SHAPE`'s keys)."""
+
+STATE_WORDS: dict[BadgeState, str] = {
+    BadgeState.READY: "running and ready",
+    BadgeState.RUNNING: "running, not ready (an init container while it runs)",
+    BadgeState.WAITING: "waiting to start (being created, or no status yet)",
+    BadgeState.ERROR: "cannot start: image pull or configuration error",
+    BadgeState.CRASHLOOP: "crash loop: keeps exiting, restarted after a back-off",
+    BadgeState.TERMINATING: "stopping: its pod is being deleted",
+    BadgeState.SUCCEEDED: "done: exited with code 0",
+    BadgeState.FAILED: "failed: exited with a non-zero code (or its pod failed)",
+}
+"""What each container state means, in the legend's order (every `BadgeState`)."""
 
 
 def binding_table(screen: Screen[object]) -> Table:
@@ -53,32 +65,37 @@ def command_table() -> Table:
     return table
 
 
-LIT_STATES = frozenset(
-    {
-        BadgeState.READY,
-        BadgeState.RUNNING,
-        BadgeState.TERMINATING,
-        BadgeState.SUCCEEDED,
-        BadgeState.FAILED,
-    }
-)
-"""States the legend draws filled (the others: hollow), as a container row would."""
+def state_glyphs(state: BadgeState) -> str:
+    """The glyphs a container in `state` is drawn with, one per group that draws it
+    differently ("■ ◆ ●" while ready, "✔" once done), as `badge_glyph` draws them."""
+    glyphs: list[str] = []
+    for group in BADGE_SHAPE:
+        glyph = badge_glyph(group, state)
+        if glyph not in glyphs:
+            glyphs.append(glyph)
+    return " ".join(glyphs)
 
 
 def glyph_legend() -> Table:
-    """CONTAINERS: one glyph per container, its shape by kind, its colour by state."""
+    """CONTAINERS: one glyph per container; while it runs its shape says its kind (filled when
+    ready, hollow when not), otherwise a mark says its state; the colour repeats the state.
+    Built from the tables the column draws with (`badge_glyph`, `BADGE_STYLE`)."""
     table = Table(box=None, expand=True, show_header=True, header_style="bold")
     table.add_column("GLYPH", no_wrap=True)
     table.add_column("MEANS")
-    for group, (filled, hollow) in _BADGE_GLYPH.items():
-        word = GROUP_WORDS.get(group, group)
-        table.add_row(f"{filled} {hollow}", f"{word}: filled once it runs, hollow before")
-    filled, hollow = _BADGE_GLYPH.get("main", ("●", "○"))
-    for state, style in BADGE_STYLE.items():
-        glyph = filled if state in LIT_STATES else hollow
-        table.add_row(Text(glyph, style=style), f"colour: {state.value}")
-    table.add_row(Text("│", style="bright_black"), "separates init, sidecar and app containers")
+    for group, shapes in BADGE_SHAPE.items():
+        table.add_row(" ".join(shapes), GROUP_WORDS.get(group, group))
+    for state, words in STATE_WORDS.items():
+        table.add_row(Text(state_glyphs(state), style=BADGE_STYLE[state]), words)
+    separator = Text(BADGE_SEPARATOR, style="bright_black")
+    table.add_row(separator, "separates init, sidecar and app containers")
     return table
+
+
+def legend_title() -> Text:
+    title = Text("CONTAINERS", style="bold")
+    title.append(" one glyph per container: its shape while it runs, else a mark", style="")
+    return title
 
 
 class HelpScreen(ModalScreen[None], inherit_bindings=False):
@@ -102,9 +119,7 @@ class HelpScreen(ModalScreen[None], inherit_bindings=False):
             scroll.border_title = "Keys (remap them by id in config.yaml: keymap)"
             yield Static(binding_table(self.target), id="bindings")
             yield Static(Group(Text(""), command_table()), id="commands")
-            yield Static(
-                Group(Text(""), Text("CONTAINERS", style="bold"), glyph_legend()), id="glyphs"
-            )
+            yield Static(Group(Text(""), legend_title(), glyph_legend()), id="glyphs")
 
     def shown_text(self) -> str:
         """Everything the screen lists, as plain text (for tests)."""

@@ -29,6 +29,7 @@ from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.input import KtuiInput
 from ktui.ui.widgets.log_view import LogView
 from ktui.ui.widgets.safe import SafeStatic
+from ktui.view.logs import line_count
 
 
 def search_save_bindings(screen: str) -> list[Binding]:
@@ -102,7 +103,7 @@ class LogScreen(InspectorScreen):
             "  autoscroll on" if view.autoscroll else "  ⏸ autoscroll off",
             style="green" if view.autoscroll else "yellow",
         )
-        status.append(f"  {len(view.lines)} lines", style="grey62")
+        status.append(f"  {line_count(len(view.lines))}", style="grey62")
         self.search_status(status)
         self.query_one("#logs-status", SafeStatic).update(self.mark_read_only(status))
         error_line = Text(no_wrap=True, overflow="ellipsis")
@@ -193,7 +194,7 @@ class LogScreen(InspectorScreen):
             where = f": {exc.filename}" if exc.filename else ""
             self.notify(f"Could not save the {self.SAVE_WHAT}: {reason}{where}", severity="error")
             return
-        self.notify(f"Saved {len(view.lines)} lines to {path}", title="Log saved")
+        self.notify(f"Saved {line_count(len(view.lines))} to {path}", title="Log saved")
 
     def _save_path(self) -> Path:
         """A new file `<parts>_<time>.log` in the saved logs directory (`-2`, `-3`... when a

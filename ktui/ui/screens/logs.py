@@ -45,11 +45,13 @@ from ktui.render.safe import safe_text
 from ktui.ui.messages import ClusterChanged, RetryRequested
 from ktui.ui.screens.log_screen import LogScreen, search_save_bindings
 from ktui.ui.widgets.log_view import MAX_LINES, ChunkInbox, LogView
+from ktui.ui.widgets.safe import SafeStatic
 from ktui.view.logs import (
     container_choices,
     container_names,
     default_container,
     has_log,
+    no_log_yet,
     run_signature,
 )
 
@@ -97,7 +99,10 @@ class LogsScreen(LogScreen):
     LogsScreen.fullscreen #logs-status, LogsScreen.fullscreen #logs-error,
     LogsScreen.fullscreen Footer { display: none; }
     LogsScreen.fullscreen LogView { border: none; }
-    LogsScreen.fullscreen #logs-search { margin-bottom: 0; }
+    LogsScreen #logs-fullscreen-hint {
+        display: none; dock: bottom; height: 1; padding: 0 1; background: $panel;
+    }
+    LogsScreen.fullscreen #logs-fullscreen-hint { display: block; }
     """
 
     def __init__(
@@ -121,8 +126,16 @@ class LogsScreen(LogScreen):
         self._link_down = False
         """Whether the pods' watch was last seen down or silent (see `_follow_link`)."""
         self.ended: set[str] = set()
+        self.not_started: dict[str, str] = {}
+        """Containers whose log the kubelet refused because there is none yet (not started,
+        no previous instance), in its words: shown in place of the log, not as an error."""
         self._signatures: dict[str, tuple[str, str, int]] = {}
         self._inbox = ChunkInbox(self._drain)
+
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        # Full screen hides the footer: this line (shown only then) says how to leave it.
+        yield SafeStatic(id="logs-fullscreen-hint")
 
     def on_mount(self) -> None:
         self._inbox.loop = asyncio.get_running_loop()
@@ -158,6 +171,7 @@ class LogsScreen(LogScreen):
         self.stop_streams()
         self.errors.clear()
         self.ended.clear()
+        self.not_started.clear()
         view = self.view
         view.clear()
         view.set_display(prefix=self.all_containers)
@@ -209,6 +223,7 @@ class LogsScreen(LogScreen):
         """Follow a container's new run in place of its ended stream (the others go on)."""
         name = stale.request.container
         self.ended.discard(name)
+        self.not_started.pop(name, None)
         if self.errors.pop(name, None) is None and self.view.lines:
             # The previous run's lines stay; the new run's follow a marker.
             marker = f"──────── {name} started again ────────"
@@ -229,11 +244,25 @@ class LogsScreen(LogScreen):
             if chunk.ended:
                 name = chunk.stream.request.container
                 self.ended.add(name)
-                if chunk.error:
+                words = no_log_yet(chunk.error) if chunk.error else None
+                if words is not None:
+                    self.not_started[name] = words
+                    if self.view.lines or lines:  # the lines of an earlier run stay: say it after
+                        tag = name if self.all_containers else None
+                        lines.append(LogLine(f"──────── {words} ────────", tag))
+                elif chunk.error:
                     self.errors[name] = chunk.error
         self.view.add_lines(lines, ordered=self.all_containers)
         if self.streams and all(s.request.container in self.ended for s in self.streams):
-            self.view.empty_message = "The log is empty."
+            # No log yet is what the kubelet said, in its words (as kubectl logs prints them),
+            # in place of the log; not also "empty".
+            self.view.empty_message = (
+                "  ".join(
+                    f"[{name}] {words}" if self.all_containers else words
+                    for name, words in self.not_started.items()
+                )
+                or "The log is empty."
+            )
             self.view.refresh()
         self.update_status()
 
@@ -260,6 +289,9 @@ class LogsScreen(LogScreen):
         active = [s for s in self.streams if s.request.container not in self.ended]
         if active and not self.previous:
             status.append("  ● following", style="green")
+        elif self.not_started and not self.previous:
+            # It is read as soon as the container starts (`_cluster_changed`).
+            status.append("  … waiting for the container to start", style="dodger_blue1")
         elif self.streams and not self.errors:
             status.append("  ■ ended", style="grey62")
         self.show_status(
@@ -335,6 +367,17 @@ class LogsScreen(LogScreen):
 
     def action_toggle_fullscreen(self) -> None:
         self.toggle_class("fullscreen")
+        if self.has_class("fullscreen"):
+            leave = self._key("logs.fullscreen", "f")
+            close = self._key("inspector.close", "escape")
+            self.query_one("#logs-fullscreen-hint", SafeStatic).update(
+                Text(f"{leave} or {close}: leave full screen", style="grey62")
+            )
+
+    def _key(self, binding_id: str, default: str) -> str:
+        """The key bound to `binding_id` (after the config's keymap), as shown to people."""
+        keys = self.ktui.config.keymap.get(binding_id) or default
+        return self.ktui.get_key_display(Binding(keys.split(",")[0], ""))
 
     def action_since(self, digit: int) -> None:
         """Read the log(s) again from the start of a time range (0: the last lines)."""
@@ -365,9 +408,10 @@ class LogsScreen(LogScreen):
 
     @on(RetryRequested)
     def _retry_requested(self, message: RetryRequested) -> None:
-        # ctrl+r: a stream that ended on an error (a broken link, a 403 since fixed) is read
-        # again from the start; streams that are fine are left alone.
-        if self.errors:
+        # ctrl+r: a stream that ended on an error (a broken link, a 403 since fixed), or on a
+        # container with no log yet, is read again from the start; streams that are fine are
+        # left alone.
+        if self.errors or self.not_started:
             self.start_streams()
 
     def action_close(self) -> None:
