@@ -352,7 +352,8 @@ class KtuiApp(App[int], inherit_bindings=False):
         when it is popped) and retargeted on every open: composing, mounting and styling a new
         one took most of an open's time, and its removal went to the full collections the GC
         pacer runs for closed screens. It is shown at most once at a time: when it is already
-        on the stack (YAML -> pod screen from a pod screen), the new one is a screen of its own.
+        on the stack (a pod opened from the problems screen opened on the pod screen), the new
+        one is a screen of its own.
         """
         kept = self._pod_detail
         if kept is None:

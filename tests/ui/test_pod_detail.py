@@ -22,6 +22,7 @@ from ktui.ui.app import KtuiApp, make_app
 from ktui.ui.live_table import LiveTable
 from ktui.ui.screens.events import EventsScreen, EventTable
 from ktui.ui.screens.logs import LogsScreen
+from ktui.ui.screens.main import MainScreen
 from ktui.ui.screens.pod_detail import PodDetailScreen
 from ktui.ui.screens.yaml_view import DescribeScreen, YamlScreen
 from ktui.ui.widgets.safe import RenderedOnce
@@ -679,26 +680,31 @@ async def test_the_clock_of_the_pod_screen_stops_while_it_is_not_shown(
         assert all(renders)
 
 
-async def test_yaml_then_describe_from_the_pod_screen_opens_a_second_pod_screen(
+async def test_yaml_then_describe_from_the_pod_screen_switch_in_place_and_esc_goes_back(
     sim: SimServer, connect_to: Callable[..., Connection]
 ) -> None:
-    """y then d on the pod screen: a pod screen above the kept one, which is on the stack."""
+    """y then d on the pod screen: the describe replaces the YAML (and y the describe), so esc
+    lands on the pod screen, and a second esc on the main screen, however often y d is pressed."""
     objs = seed_two_pods(sim)
     app = make_app(Settings(), connection=connect_to(), config=Config())
     async with app.run_test(size=(160, 50)) as pilot:
         kept = await open_pod_by_key(app, pilot, objs, "init")
-        await pilot.press("y")
-        await wait_for(pilot, lambda: loaded(app, YamlScreen), "the pod's YAML")
-        await pilot.press("d")
-        await wait_for(
-            pilot,
-            lambda: isinstance(app.screen, PodDetailScreen) and app.screen is not kept,
-            "a second pod screen",
-        )
-        assert app.screen.pod_uid == uid_of(objs["init"])  # type: ignore[attr-defined]
+        depth = len(app.screen_stack)
+        for _ in range(2):
+            await pilot.press("y")
+            await wait_for(pilot, lambda: loaded(app, YamlScreen), "the pod's YAML")
+            await pilot.press("d")
+            await wait_for(pilot, lambda: loaded(app, DescribeScreen), "the pod described")
+            screen = app.screen
+            assert isinstance(screen, DescribeScreen)
+            assert screen.object_uid == uid_of(objs["init"])
+            assert len(app.screen_stack) == depth + 1
+            assert not any(isinstance(s, YamlScreen) for s in app.screen_stack)
+        assert sum(isinstance(s, PodDetailScreen) for s in app.screen_stack) == 1
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is kept, "the kept one below it")
+        await wait_for(pilot, lambda: app.screen is kept, "back on the pod screen")
         await back_to_main(app, pilot)
+        assert isinstance(app.screen, MainScreen)
         again = await open_pod_by_key(app, pilot, objs, "crash")
         assert again is kept
 
