@@ -440,7 +440,10 @@ def _template(out: _Writer, obj: Obj) -> None:
     if not template:
         return
     out.heading("Pod Template")
-    out.field("Labels", _pairs((template.get("metadata") or {}).get("labels")), indent=2)
+    template_metadata = template.get("metadata") or {}
+    out.field("Labels", _pairs(template_metadata.get("labels")), indent=2)
+    if template_metadata.get("annotations"):  # kubectl prints them only when there are some
+        out.field("Annotations", _annotations(template_metadata), indent=2)
     spec = template.get("spec") or {}
     if spec.get("serviceAccountName"):
         out.field("Service Account", spec.get("serviceAccountName"), indent=2)

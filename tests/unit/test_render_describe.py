@@ -153,6 +153,22 @@ def test_a_pods_warning_events_are_yellow_and_its_strings_cannot_drive_the_termi
     assert has_style(text, "  Warning  FailedCreate", "yellow", width=160)
 
 
+def test_a_deployments_pod_template_shows_its_annotations_as_kubectl_does() -> None:
+    dep = deployment()
+    dep["spec"]["template"]["metadata"]["annotations"] = {"prometheus.io/scrape": "true"}
+    shown = describe(dep, "Deployment", [], NOW).plain
+    lines = shown.splitlines()
+    start = lines.index("Pod Template:")
+    assert lines[start + 1].split(":", 1)[0].strip() == "Labels"
+    assert lines[start + 2].split(":", 1)[0].strip() == "Annotations"
+    assert "prometheus.io/scrape=true" in lines[start + 2]
+    # None: no Annotations line in the template, as kubectl (the object's own stays).
+    del dep["spec"]["template"]["metadata"]["annotations"]
+    shown = describe(dep, "Deployment", [], NOW).plain
+    template = shown[shown.index("Pod Template:") :]
+    assert "Annotations:" not in template
+
+
 def test_describe_an_object_with_nothing_set() -> None:
     shown = describe({"metadata": {"name": "x"}}, "ConfigMap", [], NOW).plain
     assert field(shown, "Labels") == "<none>"
