@@ -331,7 +331,7 @@ class KtuiApp(App[int], inherit_bindings=False):
         `replace`: instead of the current screen (YAML <-> describe), not above it."""
         screens: dict[str, Callable[[], Screen[Any]]] = {
             "detail": lambda: self._pod_detail_on(uid),
-            "describe": lambda: DescribeScreen(uid),
+            "describe": lambda: DescribeScreen(uid, fallback=fallback),
             "yaml": lambda: YamlScreen(uid, fallback=fallback),
             "events": lambda: EventsScreen(uid),
             "logs": lambda: LogsScreen(uid, previous=previous),

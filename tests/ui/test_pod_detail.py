@@ -740,6 +740,30 @@ async def test_d_on_the_pod_screen_is_kubectl_describe_pod_and_esc_comes_back(
         assert isinstance(app.screen, MainScreen)
 
 
+async def test_d_on_the_pod_screen_of_a_deleted_pod_says_it_is_gone(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """The pod went away while its screen showed it: d still opens the describe screen, which
+    says what the server answers (the pod is not found), as y does."""
+    objs = seed_two_pods(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_pod_by_key(app, pilot, objs, "init")
+        name = objs["init"]["metadata"]["name"]
+        sim.store.delete("", "pods", "default", name, grace_period_seconds=0)
+        await wait_for(pilot, lambda: screen.deleted_at is not None, "the deletion shown")
+        await pilot.press("d")
+
+        def gone() -> bool:
+            described = app.screen
+            return isinstance(described, DescribeScreen) and described.fetch_error is not None
+
+        await wait_for(pilot, gone, "the describe screen's error line")
+        assert f'pods "{name}" not found' in str(app.screen.fetch_error)  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, "back on the pod screen")
+
+
 async def test_d_on_a_pod_row_describes_it_and_enter_still_opens_the_pod_screen(
     sim: SimServer, connect_to: Callable[..., Connection]
 ) -> None:

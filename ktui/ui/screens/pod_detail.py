@@ -339,7 +339,7 @@ class PodDetailScreen(PodActions, InspectorScreen):
         self.ktui.open_screen("yaml", self.pod_uid, fallback=self.pod)
 
     def action_describe(self) -> None:
-        self.ktui.open_screen("describe", self.pod_uid)
+        self.ktui.open_screen("describe", self.pod_uid, fallback=self.pod)
 
     def action_focus_events(self) -> None:
         self.events.focus()
