@@ -18,6 +18,7 @@ from ktui.render import goyaml
 from ktui.render.safe import escape_text, safe_text, visible
 from ktui.view.age import age, human_duration, parse_time, seconds_between, since
 from ktui.view.children import current_replicaset_name
+from ktui.view.describe_pod import describe_pod
 from ktui.view.events import event_rows
 from ktui.view.images import pod_template
 
@@ -276,11 +277,6 @@ def _workload_fields(out: _Writer, kind: str, obj: Obj, now: datetime) -> None:
         out.field("Active Jobs", ", ".join(active) or "<none>")
     elif kind == "ControllerRevision":
         out.field("Revision", obj.get("revision"))
-    elif kind == "Pod":
-        out.field("Node", spec.get("nodeName"))
-        out.field("Status", status.get("phase"))
-        out.field("IP", status.get("podIP"))
-        out.field("QoS Class", status.get("qosClass"))
 
 
 def _conditions(out: _Writer, obj: Obj, now: datetime) -> None:
@@ -439,16 +435,15 @@ def _volume_type(volume: Mapping[str, Any]) -> str:
     return "?"
 
 
-def _template(out: _Writer, kind: str, obj: Obj) -> None:
-    if kind == "Pod":
-        template: Mapping[str, Any] = obj
-        out.heading("Pod")
-    else:
-        template = pod_template(obj)
-        if not template:
-            return
-        out.heading("Pod Template")
-        out.field("Labels", _pairs((template.get("metadata") or {}).get("labels")), indent=2)
+def _template(out: _Writer, obj: Obj) -> None:
+    template = pod_template(obj)
+    if not template:
+        return
+    out.heading("Pod Template")
+    template_metadata = template.get("metadata") or {}
+    out.field("Labels", _pairs(template_metadata.get("labels")), indent=2)
+    if template_metadata.get("annotations"):  # kubectl prints them only when there are some
+        out.field("Annotations", _annotations(template_metadata), indent=2)
     spec = template.get("spec") or {}
     if spec.get("serviceAccountName"):
         out.field("Service Account", spec.get("serviceAccountName"), indent=2)
@@ -499,7 +494,10 @@ def describe(
     template's containers (images, env count, probes), and the object's own events.
 
     A Deployment follows `kubectl describe deployment`'s order and adds its OldReplicaSets and
-    NewReplicaSet, found among `children` (the ReplicaSets it controls)."""
+    NewReplicaSet, found among `children` (the ReplicaSets it controls). A Pod is described as
+    `kubectl describe pod` prints it (`ktui.view.describe_pod`)."""
+    if kind == "Pod":
+        return pod_description(obj, events, now)
     out = _Writer()
     metadata = obj.get("metadata") or {}
     out.field("Name", metadata.get("name"), style="bold cyan")
@@ -520,15 +518,38 @@ def describe(
         out.field("Deleting since", _time(metadata["deletionTimestamp"], now), style="magenta")
     _workload_fields(out, kind, obj, now)
     if kind == "Deployment":
-        _template(out, kind, obj)
+        _template(out, obj)
         _conditions(out, obj, now)
         _deployment_replicasets(
             out, obj, [c for c in children if c.get("kind", "ReplicaSet") == "ReplicaSet"]
         )
     else:
         _conditions(out, obj, now)
-        _template(out, kind, obj)
+        _template(out, obj)
     _events(out, events, now)
     text = out.text
     text.rstrip()
     return text
+
+
+_POD_FIELD = re.compile(r"^([A-Za-z][A-Za-z -]*:)(.*)$")
+
+
+def pod_description(pod: Obj, events: list[Obj], now: datetime) -> Text:
+    """`kubectl describe pod`'s text (`describe_pod`), its top-level field names in bold and
+    its warning events in yellow; what could drive a terminal escaped."""
+    out = Text()
+    in_events = False
+    for line in describe_pod(pod, events, now).rstrip("\n").split("\n"):
+        field = _POD_FIELD.match(line)
+        if field is not None:
+            in_events = field.group(1) == "Events:"
+            out.append_text(safe_text(field.group(1), "bold"))
+            out.append_text(safe_text(field.group(2)))
+        elif in_events and line.startswith("  Warning "):
+            out.append_text(safe_text(line, "yellow"))
+        else:
+            out.append_text(safe_text(line))
+        out.append("\n")
+    out.rstrip()
+    return out

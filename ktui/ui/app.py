@@ -336,7 +336,7 @@ class KtuiApp(App[int], inherit_bindings=False):
         `replace`: instead of the current screen (YAML <-> describe), not above it."""
         screens: dict[str, Callable[[], Screen[Any]]] = {
             "detail": lambda: self._pod_detail_on(uid),
-            "describe": lambda: DescribeScreen(uid),
+            "describe": lambda: DescribeScreen(uid, fallback=fallback),
             "yaml": lambda: YamlScreen(uid, fallback=fallback),
             "events": lambda: EventsScreen(uid),
             "logs": lambda: LogsScreen(uid, previous=previous),
@@ -357,7 +357,8 @@ class KtuiApp(App[int], inherit_bindings=False):
         when it is popped) and retargeted on every open: composing, mounting and styling a new
         one took most of an open's time, and its removal went to the full collections the GC
         pacer runs for closed screens. It is shown at most once at a time: when it is already
-        on the stack (YAML -> pod screen from a pod screen), the new one is a screen of its own.
+        on the stack (a pod opened from the problems screen opened on the pod screen), the new
+        one is a screen of its own.
         """
         kept = self._pod_detail
         if kept is None:

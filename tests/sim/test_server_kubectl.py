@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ktui.sim.server import SimServer
+from ktui.view.describe_pod import describe_pod
 
 KUBECTL = os.environ.get("KTUI_KUBECTL", "kubectl")
 
@@ -248,3 +253,109 @@ def test_delete_and_get_events(sim: SimServer, kubectl: Any) -> None:
     assert out[1].split()[1:4] == ["Normal", "Scheduled", "pod/web-1"]
     kubectl("delete", "pod", "web-1", "--grace-period=0", "--force")
     assert sim.store.list("", "pods", "default")[0] == []
+
+
+def test_describe_pod_is_ktuis_describe_pod(sim: SimServer, kubectl: Any) -> None:
+    """ktui's pod describe (`describe_pod` of the pod one GET reads, and its events) is the text
+    of `kubectl describe pod`: a pod with an init container, a native sidecar and a regular one
+    (probes, env of every source, mounts), volumes of eight types, tolerations, a node selector,
+    and events old enough that their ages cannot move while both run."""
+    case = json.loads(
+        (
+            Path(__file__).parent.parent / "unit" / "data" / "kubectl_describe_pod_cases.json"
+        ).read_text()
+    )["cases"][0]["pod"]
+    spec = {**case["spec"], "nodeName": "n1"}
+    created = sim.store.create(
+        "",
+        "pods",
+        {
+            "metadata": {
+                k: case["metadata"][k] for k in ("name", "namespace", "labels", "annotations")
+            },
+            "spec": spec,
+        },
+    )
+    two_days_ago = datetime.now(UTC) - timedelta(days=2, hours=3)
+
+    def at(minutes: int) -> str:
+        return (two_days_ago + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def terminated(code: int, reason: str, started: int) -> dict[str, Any]:
+        return {
+            "exitCode": code,
+            "reason": reason,
+            "startedAt": at(started),
+            "finishedAt": at(started + 1),
+        }
+
+    created["status"] = {
+        "phase": "Running",
+        "hostIP": "10.0.0.1",
+        "podIP": "10.244.1.7",
+        "podIPs": [{"ip": "10.244.1.7"}],
+        "startTime": at(0),
+        "qosClass": "Burstable",
+        "conditions": [{"type": "Ready", "status": "False"}],
+        "initContainerStatuses": [
+            {
+                "name": "setup",
+                "ready": False,
+                "restartCount": 0,
+                "image": "busybox:1.36",
+                "imageID": "",
+                "state": {"terminated": terminated(0, "Completed", 1)},
+            },
+            {
+                "name": "proxy",
+                "ready": True,
+                "restartCount": 0,
+                "image": "envoy:1.30",
+                "imageID": "",
+                "state": {"running": {"startedAt": at(3)}},
+            },
+        ],
+        "containerStatuses": [
+            {
+                "name": "app",
+                "ready": False,
+                "restartCount": 4,
+                "image": "registry.example/app:2",
+                "imageID": "",
+                "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off"}},
+                "lastState": {"terminated": terminated(137, "OOMKilled", 4)},
+            }
+        ],
+    }  # fmt: skip
+    sim.store.update_status("", "pods", created)
+    for index, (kind, reason, count) in enumerate(
+        [("Normal", "Scheduled", 1), ("Warning", "BackOff", 12)]
+    ):
+        sim.store.create(
+            "",
+            "events",
+            {
+                "metadata": {"name": f"rich.{index}", "namespace": "default"},
+                "involvedObject": {
+                    "kind": "Pod",
+                    "name": "rich",
+                    "namespace": "default",
+                    "uid": created["metadata"]["uid"],
+                },
+                "reason": reason,
+                "message": f"{reason} of rich",
+                "type": kind,
+                "count": count,
+                "firstTimestamp": at(index),
+                "lastTimestamp": at(10 * index),
+                "source": {"component": "kubelet"},
+            },
+        )
+    theirs = kubectl("describe", "pod", "rich").stdout
+    pod = sim.store.get("", "pods", "default", "rich")
+    events = sim.store.list("", "events", "default")[0]
+    mine = describe_pod(pod, events, datetime.now().astimezone())
+    mine = re.sub(r"((?:SecretOptionalName|ConfigMapOptional):\s+)(true|false)", r"\1", mine)
+    theirs = re.sub(r"((?:SecretOptionalName|ConfigMapOptional):\s+)(0x[0-9a-f]+)", r"\1", theirs)
+    assert "Warning  BackOff" in theirs and "Tolerations:" in theirs
+    assert mine == theirs

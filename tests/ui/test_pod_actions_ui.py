@@ -221,7 +221,7 @@ async def test_readonly_removes_both_keys_and_says_so_everywhere(
         await marked("l", "#logs-status")
         await marked("y", "#object-title")
         await pilot.press("escape")
-        main.workloads.focus()  # (d on a pod opens the pod detail; a Deployment's describe here)
+        main.workloads.focus()  # (a Deployment's describe this time)
         await marked("d", "#object-title")
         await marked("e", "#events-title")
         await pilot.press("colon", *"pods", "enter")

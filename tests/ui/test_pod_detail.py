@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from ktui.ui.app import KtuiApp, make_app
 from ktui.ui.live_table import LiveTable
 from ktui.ui.screens.events import EventsScreen, EventTable
 from ktui.ui.screens.logs import LogsScreen
+from ktui.ui.screens.main import MainScreen
 from ktui.ui.screens.pod_detail import PodDetailScreen
 from ktui.ui.screens.yaml_view import DescribeScreen, YamlScreen
 from ktui.ui.widgets.safe import RenderedOnce
@@ -679,28 +681,110 @@ async def test_the_clock_of_the_pod_screen_stops_while_it_is_not_shown(
         assert all(renders)
 
 
-async def test_yaml_then_describe_from_the_pod_screen_opens_a_second_pod_screen(
+async def test_yaml_then_describe_from_the_pod_screen_switch_in_place_and_esc_goes_back(
     sim: SimServer, connect_to: Callable[..., Connection]
 ) -> None:
-    """y then d on the pod screen: a pod screen above the kept one, which is on the stack."""
+    """y then d on the pod screen: the describe replaces the YAML (and y the describe), so esc
+    lands on the pod screen, and a second esc on the main screen, however often y d is pressed."""
     objs = seed_two_pods(sim)
     app = make_app(Settings(), connection=connect_to(), config=Config())
     async with app.run_test(size=(160, 50)) as pilot:
         kept = await open_pod_by_key(app, pilot, objs, "init")
-        await pilot.press("y")
-        await wait_for(pilot, lambda: loaded(app, YamlScreen), "the pod's YAML")
-        await pilot.press("d")
-        await wait_for(
-            pilot,
-            lambda: isinstance(app.screen, PodDetailScreen) and app.screen is not kept,
-            "a second pod screen",
-        )
-        assert app.screen.pod_uid == uid_of(objs["init"])  # type: ignore[attr-defined]
+        depth = len(app.screen_stack)
+        for _ in range(2):
+            await pilot.press("y")
+            await wait_for(pilot, lambda: loaded(app, YamlScreen), "the pod's YAML")
+            await pilot.press("d")
+            await wait_for(pilot, lambda: loaded(app, DescribeScreen), "the pod described")
+            screen = app.screen
+            assert isinstance(screen, DescribeScreen)
+            assert screen.object_uid == uid_of(objs["init"])
+            assert len(app.screen_stack) == depth + 1
+            assert not any(isinstance(s, YamlScreen) for s in app.screen_stack)
+        assert sum(isinstance(s, PodDetailScreen) for s in app.screen_stack) == 1
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is kept, "the kept one below it")
+        await wait_for(pilot, lambda: app.screen is kept, "back on the pod screen")
         await back_to_main(app, pilot)
+        assert isinstance(app.screen, MainScreen)
         again = await open_pod_by_key(app, pilot, objs, "crash")
         assert again is kept
+
+
+async def test_d_on_the_pod_screen_is_kubectl_describe_pod_and_esc_comes_back(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed_two_pods(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        kept = await open_pod_by_key(app, pilot, objs, "init")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: loaded(app, DescribeScreen), "the pod described")
+        screen = app.screen
+        assert isinstance(screen, DescribeScreen)
+        assert screen.object_uid == uid_of(objs["init"])
+        text = screen.describe_text.plain
+        name = objs["init"]["metadata"]["name"]
+        assert re.match(rf"Name: +{name}\nNamespace: +default\n", text)
+        # kubectl's sections: the init containers (the native sidecar among them), the
+        # regular one, the Conditions table, QoS, node selector and tolerations.
+        for section in ("Init Containers:", "Containers:", "Conditions:", "QoS Class:"):
+            assert re.search(rf"^{section}", text, re.MULTILINE), section
+        for container in ("setup", "proxy", "migrate", "app"):
+            assert f"\n  {container}:\n" in text
+        assert re.search(r"^Node-Selectors: +<none>$", text, re.MULTILINE)
+        assert re.search(r"^Tolerations: +<none>$", text, re.MULTILINE)
+        assert re.search(r"  Normal +Pulled +.* +kubelet +Pulled happened", text)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is kept, "back on the pod screen")
+        await back_to_main(app, pilot)
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_d_on_the_pod_screen_of_a_deleted_pod_says_it_is_gone(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """The pod went away while its screen showed it: d still opens the describe screen, which
+    says what the server answers (the pod is not found), as y does."""
+    objs = seed_two_pods(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_pod_by_key(app, pilot, objs, "init")
+        name = objs["init"]["metadata"]["name"]
+        sim.store.delete("", "pods", "default", name, grace_period_seconds=0)
+        await wait_for(pilot, lambda: screen.deleted_at is not None, "the deletion shown")
+        await pilot.press("d")
+
+        def gone() -> bool:
+            described = app.screen
+            return isinstance(described, DescribeScreen) and described.fetch_error is not None
+
+        await wait_for(pilot, gone, "the describe screen's error line")
+        assert f'pods "{name}" not found' in str(app.screen.fetch_error)  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, "back on the pod screen")
+
+
+async def test_d_on_a_pod_row_describes_it_and_enter_still_opens_the_pod_screen(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed_two_pods(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 1, "the deployment listed")
+        workloads.move_cursor_to_key(uid_of(objs["dep"]))
+        pods = app.screen.query_one("#pods", LiveTable)
+        await wait_for(pilot, lambda: pods.total_count == 2, "its two pods listed")
+        pods.focus()
+        assert pods.move_cursor_to_key(uid_of(objs["crash"]))
+        await pilot.press("d")
+        await wait_for(pilot, lambda: loaded(app, DescribeScreen), "the pod described")
+        assert app.screen.object_uid == uid_of(objs["crash"])  # type: ignore[attr-defined]
+        assert "Restart Count:" in app.screen.describe_text.plain  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "back on main")
+        screen = await open_pod_by_key(app, pilot, objs, "crash")
+        assert isinstance(screen, PodDetailScreen)
 
 
 async def test_a_theme_switched_while_the_pod_screen_was_closed_styles_it_when_shown_again(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pods_fixtures as fx
 from render_support import has_style, plain
 
 from ktui.render.describe import describe, object_yaml, without_managed_fields, yaml_syntax
+from ktui.view.describe_pod import describe_pod
 
 NOW = fx.NOW
 
@@ -125,13 +127,46 @@ def test_describe_a_deployment() -> None:
     assert has_style(text, "FailedCreate", "yellow", width=120)
 
 
-def test_describe_a_pod_without_events() -> None:
-    shown = describe(fx.crash_loop_back_off(), "Pod", [], NOW).plain
+def test_describe_a_pod_is_kubectls_describe_pod_with_its_field_names_in_bold() -> None:
+    pod = fx.crash_loop_back_off()
+    text = describe(pod, "Pod", [], NOW)
+    shown = text.plain
+    assert shown == describe_pod(pod, [], NOW).rstrip("\n")
     assert field(shown, "Controlled By") == "ReplicaSet/web-7d9f8b6c5d"
-    assert field(shown, "Node") == "node-1"
+    assert field(shown, "Node") == "node-1/10.0.0.11"  # kubectl's node/hostIP
     assert field(shown, "QoS Class") == "BestEffort"
-    assert "\nPod:\n" in shown and "Pod Template" not in shown
-    assert shown.endswith("Events:               <none>")
+    assert "Pod Template" not in shown
+    assert re.search(r"\nEvents: +<none>$", shown)
+    assert has_style(text, "Name:", "bold", width=120)
+    assert has_style(text, "Controlled By:", "bold", width=120)
+
+
+def test_a_pods_warning_events_are_yellow_and_its_strings_cannot_drive_the_terminal() -> None:
+    pod = fx.crash_loop_back_off()
+    pod["metadata"]["labels"] = {"app": "web\x1b]2;TITLE\x07", "tier": "a\tb"}
+    event = warning_event()
+    event["involvedObject"] = {"kind": "Pod", "name": "web", "uid": pod["metadata"]["uid"]}
+    text = describe(pod, "Pod", [event], NOW)
+    assert "\x1b" not in text.plain and "\x07" not in text.plain
+    assert "app=web^[]2;TITLE^G" in text.plain
+    assert "tier=a\\tb" in text.plain  # a tab would move the columns: written out
+    assert has_style(text, "  Warning  FailedCreate", "yellow", width=160)
+
+
+def test_a_deployments_pod_template_shows_its_annotations_as_kubectl_does() -> None:
+    dep = deployment()
+    dep["spec"]["template"]["metadata"]["annotations"] = {"prometheus.io/scrape": "true"}
+    shown = describe(dep, "Deployment", [], NOW).plain
+    lines = shown.splitlines()
+    start = lines.index("Pod Template:")
+    assert lines[start + 1].split(":", 1)[0].strip() == "Labels"
+    assert lines[start + 2].split(":", 1)[0].strip() == "Annotations"
+    assert "prometheus.io/scrape=true" in lines[start + 2]
+    # None: no Annotations line in the template, as kubectl (the object's own stays).
+    del dep["spec"]["template"]["metadata"]["annotations"]
+    shown = describe(dep, "Deployment", [], NOW).plain
+    template = shown[shown.index("Pod Template:") :]
+    assert "Annotations:" not in template
 
 
 def test_describe_an_object_with_nothing_set() -> None:

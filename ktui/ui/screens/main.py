@@ -552,7 +552,7 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
     def action_inspect(self, what: str) -> None:
         """Open a screen about the row under the cursor of the focused pane: "detail" (enter on
         a pod), "describe", "yaml", "logs", "previous_logs" or "events". Logs always take the
-        pods pane's pod; describe on a pod is the pod screen, as in k9s."""
+        pods pane's pod; describe is kubectl's describe for a pod too (enter is the pod screen)."""
         focused = self.focused
         table = (
             focused if isinstance(focused, LiveTable) and focused.id in PANE_IDS else self.workloads
@@ -569,7 +569,7 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         if uid is None:
             self.notify("Nothing selected.", severity="warning")
             return
-        if what in ("events", "yaml"):
+        if what in ("events", "yaml", "describe"):
             self.ktui.open_screen(what, uid)
         elif pod_table:
             self.ktui.open_screen("detail", uid)

@@ -1,9 +1,9 @@
 """One pod, live: why it is not ready, its lifecycle as a picture, its containers in three
 groups, a card per container that crashed (with the last lines of its previous log), its events.
 
-Opened with enter (or `d`, k9s's describe) on a pod. The screen follows the pod through the
-cache's change batches and says so plainly when the pod is deleted (the last known state stays
-on screen). Ages and the timeline's "now" edge move every second.
+Opened with enter on a pod (`d`, here or on a pod row, is `kubectl describe pod`). The screen
+follows the pod through the cache's change batches and says so plainly when the pod is deleted
+(the last known state stays on screen). Ages and the timeline's "now" edge move every second.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class PodDetailScreen(PodActions, InspectorScreen):
         Binding("l", "logs", "Logs", id="pod.logs"),
         Binding("p", "previous_logs", "Previous logs", id="pod.previous_logs"),
         Binding("y", "yaml", "YAML", id="pod.yaml"),
+        Binding("d", "describe", "Describe", id="pod.describe"),
         Binding("e", "focus_events", "Events", id="pod.events"),
         *pod_action_bindings(show=True),
     ]
@@ -336,6 +337,9 @@ class PodDetailScreen(PodActions, InspectorScreen):
 
     def action_yaml(self) -> None:
         self.ktui.open_screen("yaml", self.pod_uid, fallback=self.pod)
+
+    def action_describe(self) -> None:
+        self.ktui.open_screen("describe", self.pod_uid, fallback=self.pod)
 
     def action_focus_events(self) -> None:
         self.events.focus()

@@ -360,10 +360,9 @@ class YamlScreen(ObjectScreen):
         return yaml_syntax(self.yaml_text, self.search, current)
 
     def action_describe(self) -> None:
-        if self.obj is not None and kind_of(self.obj) == "Pod":
-            self.ktui.open_screen("detail", self.object_uid, replace=True)
-        else:
-            self.app.switch_screen(DescribeScreen(self.object_uid, fallback=self.obj))
+        # In place of the YAML, for every kind (a pod too): esc goes back to where the YAML was
+        # opened from (the pod screen, the main screen), never to another copy of it.
+        self.app.switch_screen(DescribeScreen(self.object_uid, fallback=self.obj))
 
 
 class DescribeScreen(ObjectScreen):
