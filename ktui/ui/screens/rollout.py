@@ -40,6 +40,7 @@ from ktui.cluster.rollout import (
 from ktui.cluster.rollout.replicas import check_replicas
 from ktui.model.timeline import TIMELINE_LIMIT, TimelineEntry
 from ktui.render.cells import TimeCell, deployed_since, dim
+from ktui.render.header import out_of_date_since, stale_text
 from ktui.render.rollout import diff_text, problem_text, revision_detail, status_renderable
 from ktui.render.rollout_timeline import lane_text
 from ktui.render.rollout_tree import tree_text
@@ -433,6 +434,8 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self.moment: TimelineEntry | None = None
         """The timeline entry the tree shows; None: live."""
         self._lane_last: TimelineEntry | None = None
+        self._kind = ""
+        """The workload's kind, as last seen (it says which watches the screen depends on)."""
 
     @property
     def ktui(self) -> KtuiApp:
@@ -453,6 +456,15 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     def rollout_target(self) -> Obj | None:
         return self.ktui.model.objects.get(self.uid)
+
+    def _stale(self) -> str:
+        """ "stale since HH:MM:SS" while a watch this screen is drawn from (the workload's
+        kind, its revisions' kind, Pods) is silent, down or denied; "" while all are current."""
+        kind = self._kind
+        spec = KINDS_BY_NAME.get(kind) if kind else None
+        kinds = (kind, spec.child_kind or "", "Pod") if spec else (*ROLLOUT_KINDS, "Pod")
+        since = out_of_date_since(self.ktui.model.objects.states, kinds)
+        return stale_text(since) if since else ""
 
     def on_mount(self) -> None:
         table = self.query_one("#history", LiveTable)
@@ -514,8 +526,10 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
             touched = touched or not self._child_uids.isdisjoint(batch.deletes.get(kind, ()))
         changes = message.changes
         entries = self.ktui.model.timeline.entries(self.uid)
-        if (entries[-1] if entries else None) is not self._lane_last:
+        if changes.states or (entries[-1] if entries else None) is not self._lane_last:
             self._show_lane(entries)
+        if changes.states and not touched:
+            self._show_status()  # stale, or current again
         if touched:
             self.refresh_view()
         elif self.uid in changes.pods or self.uid in changes.removed_pods:
@@ -539,22 +553,13 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     def refresh_view(self) -> None:
         obj = self.rollout_target()
-        status_widget = self.query_one("#rollout-status", SafeStatic)
         table = self.query_one("#history", LiveTable)
+        self._show_status()
         if obj is None:
-            status_widget.update(Text("This workload no longer exists.", style="bold red"))
             table.replace_all({})
             self._show_live_tree()
             return
         kind = str(obj.get("kind", ""))
-        name = str(_meta(obj).get("name", ""))
-        status_widget.border_title = safe_text(f"rollout status {kind.lower()}/{name}")
-        status_widget.border_subtitle = "READ-ONLY" if self.ktui.readonly else ""
-        try:
-            status = rollout_status(obj, kind=kind)
-            status_widget.update(status_renderable(status))
-        except Exception as exc:  # a malformed object must not take the screen down
-            status_widget.update(Text(f"status unavailable: {error_text(exc)}", style="red"))
         try:
             history = rollout_history(kind, obj, self._children())
         except Exception as exc:
@@ -592,6 +597,23 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self._show_problem()
         self._show_live_tree()
 
+    def _show_status(self) -> None:
+        """kubectl's rollout status of the workload, and whether it may be out of date."""
+        obj = self.rollout_target()
+        status_widget = self.query_one("#rollout-status", SafeStatic)
+        if obj is None:
+            status_widget.update(Text("This workload no longer exists.", style="bold red"))
+            return
+        kind = self._kind = str(obj.get("kind", ""))
+        name = str(_meta(obj).get("name", ""))
+        status_widget.border_title = safe_text(f"rollout status {kind.lower()}/{name}")
+        status_widget.border_subtitle = "READ-ONLY" if self.ktui.readonly else ""
+        try:
+            status = rollout_status(obj, kind=kind)
+            status_widget.update(status_renderable(status, stale=self._stale()))
+        except Exception as exc:  # a malformed object must not take the screen down
+            status_widget.update(Text(f"status unavailable: {error_text(exc)}", style="red"))
+
     def _show_tree(self) -> None:
         body = self.query_one("#tree-body", SafeStatic)
         box = self.query_one("#rollout-tree", Scroll)
@@ -626,7 +648,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self._lane_last = entries[-1] if entries else None
         selected = self._moment_index(entries)
         width = max(10, lane.size.width - 2 if lane.size.width else self.size.width - 4)
-        lane.update(lane_text(entries, selected, width, self.ktui.clock()))
+        lane.update(lane_text(entries, selected, width, self.ktui.clock(), stale=self._stale()))
         lane.border_title = (
             f"timeline · ←/→ move through time · last {TIMELINE_LIMIT:,} moments kept"
         )
