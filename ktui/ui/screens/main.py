@@ -508,7 +508,10 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         """Show the children and pods of the workload `key` (the workloads cursor's row)."""
         if key == self.selected_workload:
             return
+        had_rollouts = self._no_rollouts_kind() is None
         self.selected_workload = key
+        if (self._no_rollouts_kind() is None) != had_rollouts:
+            self.refresh_bindings()  # the footer's rollout keys come and go with the kind
         self.selected_child = None
         self._pods_follow_child = False
         self.children_table.cursor_key = None
@@ -1008,8 +1011,9 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             self._follow_workload(self.workloads.cursor_key)
         self._mark_out_of_date()
         self._titles()
-        if self.pods_view != was_pods_view:
-            self.refresh_bindings()  # the footer's keys differ between the two
+        # The footer's keys differ between the two views, and between kinds with and without
+        # rollouts.
+        self.refresh_bindings()
 
     def action_next_kind(self) -> None:
         index = KIND_FILTERS.index(self.kind_filter)
@@ -1033,13 +1037,26 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             return None
         return self._tree.workloads.get(self.selected_workload)
 
+    def _no_rollouts_kind(self) -> str | None:
+        """The kind the workload keys would act on when it has no rollouts (CronJob, Job):
+        the selected workload's kind, or the kind shown when nothing is selected. None when
+        the keys apply (or may: all workloads shown, nothing selected)."""
+        uid = self.selected_workload
+        kind = self._tree.workload_kind.get(uid) if uid is not None else self.kind_filter
+        return kind if kind is not None and kind not in ROLLOUT_KINDS else None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("filter", "command") and isinstance(self.focused, Input):
             return False
-        if action in ("pods_view_key", "workload_key"):
+        if action == "pods_view_key":
             return self.pods_view
+        # In the Pods view, or on a CronJob or Job, the workload keys are hidden from the
+        # footer and their hidden twins (`workload_key`) say why instead.
+        no_workload_keys = self.pods_view or self._no_rollouts_kind() is not None
+        if action == "workload_key":
+            return no_workload_keys
         if (
-            self.pods_view
+            no_workload_keys
             and (
                 action in WORKLOAD_ACTIONS
                 # (the read-only twins of the workload keys too; ctrl+d / ctrl+k act on pods)
@@ -1060,7 +1077,16 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
 
     def action_workload_key(self, what: str) -> None:
         """A workload key (h, r, s, u, P, ctrl+l) pressed in the Pods view, where no workload
-        is selected: say where it works instead of doing nothing."""
+        is selected, or on a kind without rollouts: say where it works instead of doing
+        nothing."""
+        kind = None if self.pods_view else self._no_rollouts_kind()
+        if kind is not None:
+            self.notify(
+                f"{what}: a {kind} has no rollouts; only Deployments, StatefulSets and "
+                "DaemonSets do.",
+                severity="warning",
+            )
+            return
         self.notify(
             f"{what} acts on a workload: press o to go to this pod's owner, or ] for the "
             "workloads.",
