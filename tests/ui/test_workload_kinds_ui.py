@@ -133,3 +133,35 @@ async def test_the_footer_offers_rollout_keys_only_for_kinds_with_rollouts(
             pilot, lambda: type(app.screen).__name__ == "RolloutScreen", "web's rollout screen"
         )
 
+
+async def test_a_jobs_middle_pane_is_the_job_with_its_pods_below(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(200, 50)) as pilot:
+        main = await started(app, pilot)
+        workloads, children, pods = main.workloads, main.children_table, main.pods
+        await pilot.press("colon", *"job", "enter")
+        await wait_for(pilot, lambda: workloads.total_count == 2, "both Jobs")
+        assert workloads.move_cursor_to_key(uid(objs["migrate"]))
+        await wait_for(pilot, lambda: pods.total_count == 2, "migrate's pods")
+        assert [c.label for c in children.columns] == JOB_COLUMNS
+        assert children.ordered_keys() == [uid(objs["migrate"])]
+        assert str(children.border_title) == "Job/migrate [1]"
+        row = children.row(uid(objs["migrate"]))
+        assert row is not None and row[0] == "migrate" and row[2] == "0/2"
+        assert str(pods.border_title) == "Pods of Job/migrate [2]"
+        # enter drills down: the Job, then its pods.
+        await pilot.press("enter")
+        assert main.focused is children
+        await pilot.press("enter")
+        assert main.focused is pods and pods.total_count == 2
+
+        # A CronJob's middle pane lists its Jobs, with the same columns.
+        await pilot.press("colon", *"cj", "enter")
+        await wait_for(pilot, lambda: workloads.total_count == 1, "the CronJob")
+        await wait_for(pilot, lambda: children.total_count == 1, "its Job")
+        assert [c.label for c in children.columns] == JOB_COLUMNS
+        assert children.ordered_keys() == [uid(objs["run"])]
+        assert str(children.border_title) == "CronJob/backup [1]"

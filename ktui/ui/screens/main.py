@@ -473,9 +473,15 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             self.children_table.empty_message = "Select a workload."
             self.pods.replace_all({})
             return
-        spec = KINDS_BY_NAME.get(tree.workload_kind.get(uid, ""))
+        kind = tree.workload_kind.get(uid, "")
+        spec = KINDS_BY_NAME.get(kind)
         child_kind = spec.child_kind if spec is not None else None
         children = [c for c in tree.children(uid) if c.get("kind") == child_kind]
+        if child_kind is None and kind in CHILD_PANES:
+            # A Job has nothing between it and its pods: the middle pane shows the Job itself
+            # (status, completions, duration), as a CronJob's shows its Jobs; enter goes on to
+            # its pods below.
+            child_kind, children = kind, [obj]
         self._set_child_columns(child_kind)
         rows = CHILD_PANES[child_kind].rows(obj, children, now) if child_kind else {}
         self.children_table.replace_all(rows)
@@ -492,7 +498,7 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         table = self.children_table
         table.set_columns(CHILD_PANES[child_kind or "ReplicaSet"].columns)
         table.empty_message = (
-            "A Job has no ReplicaSets: its pods are below."
+            "Nothing between this workload and its pods: they are below."
             if child_kind is None
             else f"No {child_kind}s."
         )
