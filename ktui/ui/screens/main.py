@@ -985,7 +985,6 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             self.notify(
                 f"Namespace {word!r} does not exist (yet): its objects appear once it does.",
                 severity="warning",
-                timeout=6,
             )
 
     def show_kind(self, kind: str | None) -> None:

@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Static
 from textual.worker import get_current_worker
@@ -40,7 +41,7 @@ from ktui.cluster.rollout import (
 from ktui.cluster.rollout.replicas import check_replicas
 from ktui.model.timeline import TIMELINE_LIMIT, TimelineEntry
 from ktui.render.cells import TimeCell, deployed_since, dim
-from ktui.render.header import out_of_date_since, stale_text
+from ktui.render.header import clock_time, out_of_date_since, stale_text
 from ktui.render.rollout import diff_text, problem_text, revision_detail, status_renderable
 from ktui.render.rollout_timeline import lane_text
 from ktui.render.rollout_tree import tree_text
@@ -197,6 +198,11 @@ class RolloutActions:
     def action_read_only(self, what: str) -> None:
         self.ktui.notify(f"read-only: {what} is disabled", severity="warning", timeout=4)
 
+    def report_outcome(self, message: str, severity: SeverityLevel) -> None:
+        """The outcome of a rollout action (kubectl's line, or why it failed): a toast here;
+        the rollout screen shows it in the screen itself."""
+        self.ktui.notify(message, severity=severity)
+
     def _target_or_say(self) -> tuple[str, str, str] | None:
         obj = self.rollout_target()
         kind = str(obj.get("kind", "")) if obj else ""
@@ -217,10 +223,10 @@ class RolloutActions:
             result = call()
         except Exception as exc:  # one line on screen, never a traceback
             self.ktui.call_from_thread(
-                self.ktui.notify, f"{describe}: {error_text(exc)}", severity="error", timeout=10
+                self.report_outcome, f"{describe}: {error_text(exc)}", "error"
             )
             return
-        self.ktui.call_from_thread(self.ktui.notify, result, timeout=6)
+        self.ktui.call_from_thread(self.report_outcome, result, "information")
 
     def action_rollout_restart(self) -> None:
         target = self._target_or_say()
@@ -305,7 +311,7 @@ class RolloutActions:
             plan = plan_undo(kind, obj, children, to_revision)
         except Exception as exc:
             self.ktui.call_from_thread(
-                self.ktui.notify, f"undo {name}: {error_text(exc)}", severity="error", timeout=10
+                self.report_outcome, f"undo {name}: {error_text(exc)}", "error"
             )
             return
         if get_current_worker().is_cancelled:
@@ -314,7 +320,7 @@ class RolloutActions:
 
     def _confirm_undo(self, plan: UndoPlan) -> None:
         if plan.skipped:
-            self.ktui.notify(plan.message, severity="warning", timeout=8)
+            self.report_outcome(plan.message, "warning")
             return
         api = self.ktui.connection.api_client
 
@@ -387,6 +393,12 @@ HISTORY_COLUMNS = [
     Column("name", "FROM", max_width=40),
     Column("deployed", "DEPLOYED", justify="right"),
 ]
+OUTCOME_STYLE: dict[SeverityLevel, tuple[str, str]] = {
+    "information": ("✔", "green"),
+    "warning": ("⚠", "yellow"),
+    "error": ("✖", "bold red"),
+}
+"""The outcome line of the rollout screen: glyph and style per severity."""
 DEPLOYED_FOOTNOTE = "DEPLOYED * = created at (not seen deployed since ktui started)"
 
 
@@ -412,6 +424,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         text-wrap: nowrap; text-overflow: ellipsis;
     }
     RolloutScreen #rollout-problem { height: auto; padding: 0 2; }
+    RolloutScreen #rollout-outcome { height: auto; padding: 0 2; }
     RolloutScreen #rollout-body { height: 1fr; }
     RolloutScreen #rollout-tree { width: 1fr; height: 1fr; border: round $ktui-border; }
     RolloutScreen #rollout-right { width: 1fr; height: 1fr; }
@@ -444,6 +457,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
     def compose(self) -> ComposeResult:
         yield SafeStatic("", id="rollout-status")
         yield SafeStatic("", id="rollout-problem")
+        yield SafeStatic("", id="rollout-outcome")
         yield SafeStatic("", id="timeline")
         with Horizontal(id="rollout-body"):
             with Scroll(id="rollout-tree"):
@@ -466,7 +480,23 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         since = out_of_date_since(self.ktui.model.objects.states, kinds)
         return stale_text(since) if since else ""
 
+    def report_outcome(self, message: str, severity: SeverityLevel) -> None:
+        """The outcome of an action taken here stays on this screen, under the status, until
+        the next one (a toast covered the revision's diff and outlived the screen). If the
+        user has left the screen meanwhile, it is a toast on the screen they are on."""
+        if not self.is_current:
+            super().report_outcome(message, severity)
+            return
+        glyph, style = OUTCOME_STYLE[severity]
+        line = Text(f"{clock_time(self.ktui.clock())} ", style="bright_black")
+        line.append_text(safe_text(f"{glyph} {message}", style))
+        outcome = self.query_one("#rollout-outcome", SafeStatic)
+        outcome.update(line)
+        outcome.display = True
+
     def on_mount(self) -> None:
+        outcome = self.query_one("#rollout-outcome", SafeStatic)
+        outcome.display = False
         table = self.query_one("#history", LiveTable)
         table.clock = self.ktui.clock
         table.tick()
