@@ -39,7 +39,7 @@ def status_renderable(status: RolloutStatus, *, stale: str = "") -> Group:
     if stale:
         parts.append(
             Text(
-                f"⚠ {stale}: no current data from the server, this status may be out of date",
+                f"⚠ {stale}: this status may be out of date",
                 style="bold yellow",
             )
         )
