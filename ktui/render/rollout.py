@@ -29,10 +29,21 @@ def progress_bar(
     return text
 
 
-def status_renderable(status: RolloutStatus) -> Group:
-    """kubectl's message, then bars for updated / ready / available and old replicas draining."""
+def status_renderable(status: RolloutStatus, *, stale: str = "") -> Group:
+    """kubectl's message, then bars for updated / ready / available and old replicas draining.
+
+    `stale` ("stale since 06:21:03", the watches it is computed from silent or down): a line
+    above the message says so, since a "successfully rolled out" from old data may be wrong."""
     style = "bold red" if status.failed or status.error else ("green" if status.done else "yellow")
-    parts: list[RenderableType] = [Text(status.error or status.message.rstrip("\n"), style=style)]
+    parts: list[RenderableType] = []
+    if stale:
+        parts.append(
+            Text(
+                f"⚠ {stale}: this status may be out of date",
+                style="bold yellow",
+            )
+        )
+    parts.append(Text(status.error or status.message.rstrip("\n"), style=style))
     desired = status.desired or 0
     if status.desired is not None:
         parts.append(progress_bar("updated", status.updated, desired, style="dodger_blue1"))

@@ -33,15 +33,30 @@ def window(count: int, selected: int, width: int) -> tuple[int, int]:
 
 
 def lane_text(
-    entries: Sequence[TimelineEntry], selected: int | None, width: int, now: datetime
+    entries: Sequence[TimelineEntry],
+    selected: int | None,
+    width: int,
+    now: datetime,
+    *,
+    stale: str = "",
 ) -> Text:
-    """Two lines: the lane (live: the newest at the right end), then the moment shown."""
+    """Two lines: the lane (live: the newest at the right end), then the moment shown.
+
+    `stale` ("stale since 06:21:03") replaces the "● live" marker while the watches the lane
+    is drawn from may be out of date: nothing newer arriving does not mean nothing happened."""
     text = Text(no_wrap=True, overflow="ellipsis")
     if not entries:
         text.append("nothing recorded yet", style="bright_black")
+        if stale:
+            text.append(f" ● {stale}", style="bold yellow")
         return text
     index = len(entries) - 1 if selected is None else selected
-    tail = " ● live" if selected is None else f" {index + 1}/{len(entries)}"
+    if selected is not None:
+        tail, tail_style = f" {index + 1}/{len(entries)}", "bold yellow"
+    elif stale:
+        tail, tail_style = f" ● {stale}", "bold yellow"
+    else:
+        tail, tail_style = " ● live", "bold green"
     start, end = window(len(entries), index, width - len(tail))
     if start > 0:
         text.append("…", style="bright_black")
@@ -53,7 +68,7 @@ def lane_text(
         if position == index and selected is not None:
             chosen = f"{chosen} reverse"
         text.append(glyph, style=chosen)
-    text.append(tail, style="bold green" if selected is None else "bold yellow")
+    text.append(tail, style=tail_style)
     text.append("\n")
     entry = entries[index]
     text.append(entry.at.astimezone().strftime("%H:%M:%S"), style="bold")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -13,7 +15,7 @@ from textual.app import App
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from ktui.cluster.batcher import ChangeBatch
 from ktui.cluster.cache import ClusterCache
@@ -67,6 +69,24 @@ TIMELINE_TICK = 0.2
 """Seconds between the timer's calls that record what the budget left due."""
 
 
+TOAST_SECONDS: dict[SeverityLevel, float] = {"information": 5, "warning": 5, "error": 8}
+"""How long a toast stays (unless its caller says otherwise): Textual's 5 s, errors a little
+longer (they carry the server's reason). A toast also goes when the user leaves the screen it
+was raised on (`KtuiApp._screen_changed`)."""
+
+
+@dataclass(frozen=True)
+class RaisedToast:
+    """A toast as ktui raised it: which screen it is about (None: the app, e.g. a config
+    warning at start), and until when it shows (time.monotonic)."""
+
+    screen: Screen[Any] | None
+    message: str
+    title: str
+    severity: SeverityLevel
+    until: float
+
+
 class KtuiApp(App[int], inherit_bindings=False):
     """Holds the connection and the live cache; screens render what the cache holds."""
 
@@ -116,6 +136,10 @@ class KtuiApp(App[int], inherit_bindings=False):
         self.model = self._new_model()
         """What the screens show, fed only by the batches of the current cache."""
         self.generation = 0
+        self.toasts: list[RaisedToast] = []
+        """The toasts raised (pruned as they expire): leaving a screen removes its own."""
+        self._top_screen: Screen[Any] | None = None
+        """The screen on top before the last screen change."""
         """Bumped on every namespace/context switch, so late batches of an old cache are ignored."""
         self._pod_detail: PodDetailScreen | None = None
         """The pod screen, kept once opened and retargeted on every open (`_pod_detail_on`)."""
@@ -143,16 +167,63 @@ class KtuiApp(App[int], inherit_bindings=False):
         timeout: float | None = None,
         markup: bool = True,
     ) -> None:
-        """A toast, always as plain text with its control and bidi characters escaped.
+        """A toast about the screen on top, always as plain text with its control and bidi
+        characters escaped; it goes after `TOAST_SECONDS` or when the user leaves that screen.
 
         Toasts carry server messages and object names (`Widget.notify` lands here too), so
         `markup` is ignored: a name with `[` is not markup and an ESC is not sent to the terminal.
         """
-        super().notify(
-            visible(message), title=visible(title), severity=severity, timeout=timeout, markup=False
-        )
+        screen = self.screen if self.screen_stack else None
+        self._toast(screen, visible(message), visible(title), severity, timeout)
+
+    def notify_app(
+        self, message: str, *, severity: SeverityLevel = "information", timeout: float = 10
+    ) -> None:
+        """A toast about the app, not the screen on top (a config or transport warning at
+        start): it stays through screen changes, for `timeout` seconds."""
+        self._toast(None, visible(message), "", severity, timeout)
+
+    def _toast(
+        self,
+        screen: Screen[Any] | None,
+        message: str,
+        title: str,
+        severity: SeverityLevel,
+        timeout: float | None,
+    ) -> None:
+        seconds = TOAST_SECONDS[severity] if timeout is None else timeout
+        now = time.monotonic()
+        self.toasts = [t for t in self.toasts if t.until > now]
+        self.toasts.append(RaisedToast(screen, message, title, severity, now + seconds))
+        super().notify(message, title=title, severity=severity, timeout=seconds, markup=False)
+
+    def _screen_changed(self, screen: Screen[Any]) -> None:
+        """The user left the screen that was on top: its toasts go (they were about it and
+        would cover the next one). A dialog opened over a screen does not leave it."""
+        left, self._top_screen = self._top_screen, screen
+        if left is None or left is screen:
+            return
+        if isinstance(screen, ModalScreen) and left in self.screen_stack:
+            return
+        now = time.monotonic()
+        alive = [t for t in self.toasts if t.until > now]
+        self.toasts = [t for t in alive if t.screen is not left]
+        if len(self.toasts) == len(alive):
+            return
+        # Textual removes toasts all at once only: the others are shown again, for what is
+        # left of their time.
+        self.clear_notifications()
+        for toast in self.toasts:
+            super().notify(
+                toast.message,
+                title=toast.title,
+                severity=toast.severity,
+                timeout=toast.until - now,
+                markup=False,
+            )
 
     def on_mount(self) -> None:
+        self.screen_change_signal.subscribe(self, self._screen_changed)
         self.push_screen(MainScreen())
         # Timeline entries held back by the interval are recorded even when no batch follows.
         self.set_interval(TIMELINE_TICK, lambda: self.model.record_due_timeline())
@@ -167,11 +238,11 @@ class KtuiApp(App[int], inherit_bindings=False):
             self.theme = theme
         elif theme is not None:
             known = ", ".join(sorted(self.available_themes))
-            self.notify(f"Config: unknown theme {theme!r} (known: {known})", severity="warning")
+            self.notify_app(f"Config: unknown theme {theme!r} (known: {known})", severity="warning")
         if self.config_warning:
-            self.notify(self.config_warning, severity="warning", timeout=10)
+            self.notify_app(self.config_warning, severity="warning")
         if self.connection.transport_warning:
-            self.notify(self.connection.transport_warning, severity="warning", timeout=10)
+            self.notify_app(self.connection.transport_warning, severity="warning")
 
     # ------------------------------------------------------------------ cluster lifecycle
 
@@ -245,7 +316,7 @@ class KtuiApp(App[int], inherit_bindings=False):
         except Exception as exc:  # one line, whatever went wrong
             from ktui.cluster.errors import describe_api_error
 
-            self.notify(describe_api_error(exc), severity="error", timeout=8)
+            self.notify(describe_api_error(exc), severity="error")
             return
         self.stop_cluster()
         previous, self.connection = self.connection, connection
@@ -306,7 +377,7 @@ class KtuiApp(App[int], inherit_bindings=False):
             self.cluster.retry()
         for screen in self._ktui_screens():
             screen.post_message(RetryRequested())
-        self.notify("Retrying the watches that failed and the log streams that ended.", timeout=4)
+        self.notify("Retrying the watches that failed and the log streams that ended.")
 
     def action_problems(self) -> None:
         """Triage: what is not fine, worst first (one problems screen at a time)."""

@@ -44,6 +44,7 @@ from rollout_support import (
     poll,
     untwin,
 )
+from textual.widgets import Static
 
 from ktui.cluster.connection import Connection, connect
 from ktui.cluster.kinds import DEPLOYMENT, POD, REPLICA_SET
@@ -181,11 +182,11 @@ async def test_enter_on_a_history_row_matches_kubectl_rollout_undo_to_revision(
         await until("the confirmation", lambda: isinstance(app.screen, ConfirmScreen))
         assert "back to revision 1?" in str(app.screen.title_text)
         await pilot.press("y")
+        # kubectl's line, on the rollout screen itself (under its status), not as a toast.
+        outcome = screen.query_one("#rollout-outcome", Static)
         await until(
             "kubectl's line",
-            lambda: any(
-                str(n.message) == "deployment.apps/web-b rolled back" for n in app._notifications
-            ),
+            lambda: str(outcome.content).endswith("✔ deployment.apps/web-b rolled back"),
         )
     settled = bench.settled("Deployment", "web-b")
     assert settled["spec"]["template"]["spec"]["containers"][0]["image"] == "img:v1"

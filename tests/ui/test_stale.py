@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 from faultproxy import FaultProxy
+from textual.app import App
+from textual.widgets import Static
 from ui_support import deployment, pod, replicaset, wait_for
 
 from ktui.cluster.connection import Connection, connect
@@ -17,6 +19,7 @@ from ktui.settings import Settings
 from ktui.sim.server import SimServer
 from ktui.ui.app import make_app
 from ktui.ui.live_table import LiveTable
+from ktui.ui.screens.rollout import RolloutScreen
 
 
 def kubeconfig_for(url: str, path: Path) -> Path:
@@ -142,3 +145,76 @@ async def test_a_kind_that_turns_forbidden_keeps_its_rows_dimmed(
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: not pods.has_class("stale"), "current again")
         assert pods.total_count == 1 and pods.border_subtitle == ""
+
+
+def rendered(app: App[None], widget: Static) -> str:
+    """What a Static shows, as plain text (its content may be a Group of lines)."""
+    options = app.console.options.update(width=150)
+    return "".join(segment.text for segment in app.console.render(widget.content, options))
+
+
+async def test_the_rollout_screen_says_stale_while_its_watches_are_silent(tmp_path: Path) -> None:
+    # `h` on a deployment, then the server goes silent: the rollout screen must not go on
+    # saying "● live" and "successfully rolled out" as if it knew; it says since when its data
+    # may be out of date, and is live again once the link heals.
+    with (
+        SimServer(port=0, token=None, tls=False, bookmark_interval=0.3) as sim,
+        FaultProxy(sim.port) as proxy,
+    ):
+        web = sim.store.create("apps", "deployments", deployment("web", replicas=1))
+        generation = web["metadata"]["generation"]
+        rolled_out = {
+            "observedGeneration": generation,
+            "replicas": 1,
+            "updatedReplicas": 1,
+            "readyReplicas": 1,
+            "availableReplicas": 1,
+        }
+        sim.store.update("apps", "deployments", {**web, "status": rolled_out}, subresource="status")
+        rs = sim.store.create("apps", "replicasets", replicaset(web, "abc12", 1))
+        sim.store.create("", "pods", pod(rs, "aaaaa"))
+        path = kubeconfig_for(proxy.url, tmp_path / "kubeconfig")
+        connection = connect(Settings(kubeconfig=str(path)))
+        app = make_app(Settings(), connection=connection, config=Config())
+        async with app.run_test(size=(160, 50)) as pilot:
+            workloads = app.screen.query_one("#workloads", LiveTable)
+            await wait_for(pilot, lambda: workloads.total_count == 1, "web listed")
+            workloads.move_cursor_to_key(web["metadata"]["uid"])
+            await pilot.press("h")
+            assert isinstance(app.screen, RolloutScreen)
+            screen = app.screen
+            status = screen.query_one("#rollout-status", Static)
+            lane = screen.query_one("#timeline", Static)
+            await wait_for(
+                pilot,
+                lambda: (
+                    "successfully rolled out" in rendered(app, status)
+                    and "● live" in rendered(app, lane)
+                ),
+                "rolled out, live",
+            )
+            assert "out of date" not in rendered(app, status)
+            assert "stale since" not in rendered(app, lane)
+
+            proxy.silence()
+            await wait_for(
+                pilot,
+                lambda: "stale since " in rendered(app, lane),
+                "the live marker turned stale",
+                deadline_s=60,
+            )
+            assert "● live" not in rendered(app, lane)
+            first_line = rendered(app, status).splitlines()[0]
+            assert first_line.startswith("⚠ stale since ")
+            assert "may be out of date" in first_line
+
+            proxy.resume()
+            await wait_for(
+                pilot,
+                lambda: "● live" in rendered(app, lane) and "stale" not in rendered(app, status),
+                "live again once the link heals",
+                deadline_s=60,
+            )
+            assert "stale since" not in rendered(app, lane)
+            assert rendered(app, status).startswith('deployment "web" successfully rolled out')
+        connection.close()

@@ -10,6 +10,8 @@ from ktui.cluster.state import CachePhase, CacheState
 from ktui.render.header import (
     cluster_line,
     header_text,
+    out_of_date_since,
+    stale_text,
     watch_details,
     watch_states_text,
     watches_line,
@@ -127,6 +129,20 @@ def test_out_of_date_since_per_phase() -> None:
     for phase in (CachePhase.RECONNECTING, CachePhase.FORBIDDEN, CachePhase.ERROR):
         assert CacheState(phase, since=NOW).out_of_date_since == NOW
     assert CacheState(CachePhase.SYNCING, since=NOW).out_of_date_since is None
+
+
+def test_the_earliest_moment_any_of_the_kinds_went_out_of_date() -> None:
+    states = {
+        "Deployment": CacheState(CachePhase.LIVE, stale_since=NOW),
+        "ReplicaSet": LIVE,
+        "Pod": CacheState(CachePhase.RECONNECTING, since=NOW - timedelta(seconds=30)),
+    }
+    assert out_of_date_since(states, ("Deployment", "ReplicaSet", "Pod")) == NOW - timedelta(
+        seconds=30
+    )
+    assert out_of_date_since(states, ("Deployment", "ReplicaSet")) == NOW
+    assert out_of_date_since(states, ("ReplicaSet", "Job")) is None
+    assert stale_text(NOW) == f"stale since {NOW.astimezone().strftime('%H:%M:%S')}"
 
 
 def test_the_retry_key_is_shown_only_while_a_watch_failed() -> None:

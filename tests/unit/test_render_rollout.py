@@ -83,6 +83,16 @@ def test_a_finished_rollout_is_green_and_only_deployments_have_an_old_bar() -> N
     assert not has_style(renderable, "daemon set", "red")
 
 
+def test_a_stale_status_says_it_may_be_out_of_date_above_the_message() -> None:
+    done = status(message='deployment "web" successfully rolled out\n', done=True)
+    renderable = status_renderable(done, stale="stale since 17:39:05")
+    lines = plain(renderable, width=120).splitlines()
+    assert lines[0] == ("⚠ stale since 17:39:05: this status may be out of date")
+    assert lines[1] == 'deployment "web" successfully rolled out'
+    assert has_style(renderable, "⚠ stale since", "yellow")
+    assert "stale" not in plain(status_renderable(done), width=120)
+
+
 def test_without_a_desired_count_only_the_message_is_shown() -> None:
     shown = plain(status_renderable(status(desired=None, message="waiting\n")), width=60)
     assert shown == "waiting\n"

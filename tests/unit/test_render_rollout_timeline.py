@@ -39,3 +39,18 @@ def test_lane_live_and_scrubbing() -> None:
     assert past.splitlines()[0] == "▶◆•· 2/4"
     assert "(3m20s ago)  revision 2 (web-b) is current" in past
     assert plain(lane_text([], None, 60, NOW)).strip() == "nothing recorded yet"
+
+
+def test_a_stale_lane_says_since_when_instead_of_live() -> None:
+    entries = [
+        entry(ChangeKind.START, "ktui started watching", ago=300),
+        entry(ChangeKind.REVISION, "revision 2 (web-b) is current", ago=200),
+    ]
+    stale = lane_text(entries, None, 60, NOW, stale="stale since 17:39:05")
+    assert plain(stale, 100).splitlines()[0] == "▶◆ ● stale since 17:39:05"
+    assert "live" not in plain(stale, 100)
+    # A moment of the past is a moment of the past, stale or not.
+    past = lane_text(entries, 0, 60, NOW, stale="stale since 17:39:05")
+    assert plain(past, 100).splitlines()[0] == "▶◆ 1/2"
+    empty = lane_text([], None, 60, NOW, stale="stale since 17:39:05")
+    assert plain(empty).strip() == "nothing recorded yet ● stale since 17:39:05"

@@ -28,7 +28,7 @@ from ktui.cluster.state import CachePhase
 from ktui.model.objects import name_of, namespace_of, uid_of
 from ktui.model.workloads import TreeChanges, WorkloadTree, affected
 from ktui.names import namespace_name_problem
-from ktui.render.header import clock_time
+from ktui.render.header import out_of_date_since, stale_text
 from ktui.render.panes import (
     CHILD_PANES,
     POD_COLUMNS,
@@ -473,9 +473,15 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             self.children_table.empty_message = "Select a workload."
             self.pods.replace_all({})
             return
-        spec = KINDS_BY_NAME.get(tree.workload_kind.get(uid, ""))
+        kind = tree.workload_kind.get(uid, "")
+        spec = KINDS_BY_NAME.get(kind)
         child_kind = spec.child_kind if spec is not None else None
         children = [c for c in tree.children(uid) if c.get("kind") == child_kind]
+        if child_kind is None and kind in CHILD_PANES:
+            # A Job has nothing between it and its pods: the middle pane shows the Job itself
+            # (status, completions, duration), as a CronJob's shows its Jobs; enter goes on to
+            # its pods below.
+            child_kind, children = kind, [obj]
         self._set_child_columns(child_kind)
         rows = CHILD_PANES[child_kind].rows(obj, children, now) if child_kind else {}
         self.children_table.replace_all(rows)
@@ -492,7 +498,7 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         table = self.children_table
         table.set_columns(CHILD_PANES[child_kind or "ReplicaSet"].columns)
         table.empty_message = (
-            "A Job has no ReplicaSets: its pods are below."
+            "Nothing between this workload and its pods: they are below."
             if child_kind is None
             else f"No {child_kind}s."
         )
@@ -508,7 +514,10 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         """Show the children and pods of the workload `key` (the workloads cursor's row)."""
         if key == self.selected_workload:
             return
+        had_rollouts = self._no_rollouts_kind() is None
         self.selected_workload = key
+        if (self._no_rollouts_kind() is None) != had_rollouts:
+            self.refresh_bindings()  # the footer's rollout keys come and go with the kind
         self.selected_child = None
         self._pods_follow_child = False
         self.children_table.cursor_key = None
@@ -779,15 +788,9 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             (self.children_table, CHILD_KINDS),
             (self.pods, ("Pod",)),
         ):
-            moments = [
-                moment
-                for kind in kinds
-                if (state := states.get(kind)) is not None
-                and (moment := state.out_of_date_since) is not None
-            ]
-            since = min(moments) if moments and table.total_count else None
+            since = out_of_date_since(states, kinds) if table.total_count else None
             table.set_class(since is not None, "stale")
-            table.set_subtitle(f"stale since {clock_time(since)}" if since else "")
+            table.set_subtitle(stale_text(since) if since else "")
 
     def _explain_empty(self) -> None:
         """Say in the pane why it is empty: forbidden, still syncing, unreachable."""
@@ -982,7 +985,6 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             self.notify(
                 f"Namespace {word!r} does not exist (yet): its objects appear once it does.",
                 severity="warning",
-                timeout=6,
             )
 
     def show_kind(self, kind: str | None) -> None:
@@ -1014,8 +1016,9 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             self._follow_workload(self.workloads.cursor_key)
         self._mark_out_of_date()
         self._titles()
-        if self.pods_view != was_pods_view:
-            self.refresh_bindings()  # the footer's keys differ between the two
+        # The footer's keys differ between the two views, and between kinds with and without
+        # rollouts.
+        self.refresh_bindings()
 
     def action_next_kind(self) -> None:
         index = KIND_FILTERS.index(self.kind_filter)
@@ -1039,13 +1042,26 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             return None
         return self._tree.workloads.get(self.selected_workload)
 
+    def _no_rollouts_kind(self) -> str | None:
+        """The kind the workload keys would act on when it has no rollouts (CronJob, Job):
+        the selected workload's kind, or the kind shown when nothing is selected. None when
+        the keys apply (or may: all workloads shown, nothing selected)."""
+        uid = self.selected_workload
+        kind = self._tree.workload_kind.get(uid) if uid is not None else self.kind_filter
+        return kind if kind is not None and kind not in ROLLOUT_KINDS else None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("filter", "command") and isinstance(self.focused, Input):
             return False
-        if action in ("pods_view_key", "workload_key"):
+        if action == "pods_view_key":
             return self.pods_view
+        # In the Pods view, or on a CronJob or Job, the workload keys are hidden from the
+        # footer and their hidden twins (`workload_key`) say why instead.
+        no_workload_keys = self.pods_view or self._no_rollouts_kind() is not None
+        if action == "workload_key":
+            return no_workload_keys
         if (
-            self.pods_view
+            no_workload_keys
             and (
                 action in WORKLOAD_ACTIONS
                 # (the read-only twins of the workload keys too; ctrl+d / ctrl+k act on pods)
@@ -1066,7 +1082,16 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
 
     def action_workload_key(self, what: str) -> None:
         """A workload key (h, r, s, u, P, ctrl+l) pressed in the Pods view, where no workload
-        is selected: say where it works instead of doing nothing."""
+        is selected, or on a kind without rollouts: say where it works instead of doing
+        nothing."""
+        kind = None if self.pods_view else self._no_rollouts_kind()
+        if kind is not None:
+            self.notify(
+                f"{what}: a {kind} has no rollouts; only Deployments, StatefulSets and "
+                "DaemonSets do.",
+                severity="warning",
+            )
+            return
         self.notify(
             f"{what} acts on a workload: press o to go to this pod's owner, or ] for the "
             "workloads.",

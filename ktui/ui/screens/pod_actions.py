@@ -123,6 +123,6 @@ class PodActions:
             result = call()
         except Exception as exc:  # kubectl's error line on screen, never a traceback
             message = exc.message if isinstance(exc, KtuiError) else describe_api_error(exc)
-            self.ktui.call_from_thread(self.ktui.notify, message, severity="error", timeout=10)
+            self.ktui.call_from_thread(self.ktui.notify, message, severity="error")
             return
-        self.ktui.call_from_thread(self.ktui.notify, result, timeout=6)
+        self.ktui.call_from_thread(self.ktui.notify, result)

@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Static
 from textual.worker import get_current_worker
@@ -40,6 +41,7 @@ from ktui.cluster.rollout import (
 from ktui.cluster.rollout.replicas import check_replicas
 from ktui.model.timeline import TIMELINE_LIMIT, TimelineEntry
 from ktui.render.cells import TimeCell, deployed_since, dim
+from ktui.render.header import clock_time, out_of_date_since, stale_text
 from ktui.render.rollout import diff_text, problem_text, revision_detail, status_renderable
 from ktui.render.rollout_timeline import lane_text
 from ktui.render.rollout_tree import tree_text
@@ -196,6 +198,11 @@ class RolloutActions:
     def action_read_only(self, what: str) -> None:
         self.ktui.notify(f"read-only: {what} is disabled", severity="warning", timeout=4)
 
+    def report_outcome(self, message: str, severity: SeverityLevel) -> None:
+        """The outcome of a rollout action (kubectl's line, or why it failed): a toast here;
+        the rollout screen shows it in the screen itself."""
+        self.ktui.notify(message, severity=severity)
+
     def _target_or_say(self) -> tuple[str, str, str] | None:
         obj = self.rollout_target()
         kind = str(obj.get("kind", "")) if obj else ""
@@ -216,10 +223,10 @@ class RolloutActions:
             result = call()
         except Exception as exc:  # one line on screen, never a traceback
             self.ktui.call_from_thread(
-                self.ktui.notify, f"{describe}: {error_text(exc)}", severity="error", timeout=10
+                self.report_outcome, f"{describe}: {error_text(exc)}", "error"
             )
             return
-        self.ktui.call_from_thread(self.ktui.notify, result, timeout=6)
+        self.ktui.call_from_thread(self.report_outcome, result, "information")
 
     def action_rollout_restart(self) -> None:
         target = self._target_or_say()
@@ -304,7 +311,7 @@ class RolloutActions:
             plan = plan_undo(kind, obj, children, to_revision)
         except Exception as exc:
             self.ktui.call_from_thread(
-                self.ktui.notify, f"undo {name}: {error_text(exc)}", severity="error", timeout=10
+                self.report_outcome, f"undo {name}: {error_text(exc)}", "error"
             )
             return
         if get_current_worker().is_cancelled:
@@ -313,7 +320,7 @@ class RolloutActions:
 
     def _confirm_undo(self, plan: UndoPlan) -> None:
         if plan.skipped:
-            self.ktui.notify(plan.message, severity="warning", timeout=8)
+            self.report_outcome(plan.message, "warning")
             return
         api = self.ktui.connection.api_client
 
@@ -386,6 +393,12 @@ HISTORY_COLUMNS = [
     Column("name", "FROM", max_width=40),
     Column("deployed", "DEPLOYED", justify="right"),
 ]
+OUTCOME_STYLE: dict[SeverityLevel, tuple[str, str]] = {
+    "information": ("✔", "green"),
+    "warning": ("⚠", "yellow"),
+    "error": ("✖", "bold red"),
+}
+"""The outcome line of the rollout screen: glyph and style per severity."""
 DEPLOYED_FOOTNOTE = "DEPLOYED * = created at (not seen deployed since ktui started)"
 
 
@@ -411,6 +424,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         text-wrap: nowrap; text-overflow: ellipsis;
     }
     RolloutScreen #rollout-problem { height: auto; padding: 0 2; }
+    RolloutScreen #rollout-outcome { height: auto; padding: 0 2; }
     RolloutScreen #rollout-body { height: 1fr; }
     RolloutScreen #rollout-tree { width: 1fr; height: 1fr; border: round $ktui-border; }
     RolloutScreen #rollout-right { width: 1fr; height: 1fr; }
@@ -433,6 +447,8 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self.moment: TimelineEntry | None = None
         """The timeline entry the tree shows; None: live."""
         self._lane_last: TimelineEntry | None = None
+        self._kind = ""
+        """The workload's kind, as last seen (it says which watches the screen depends on)."""
 
     @property
     def ktui(self) -> KtuiApp:
@@ -441,6 +457,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
     def compose(self) -> ComposeResult:
         yield SafeStatic("", id="rollout-status")
         yield SafeStatic("", id="rollout-problem")
+        yield SafeStatic("", id="rollout-outcome")
         yield SafeStatic("", id="timeline")
         with Horizontal(id="rollout-body"):
             with Scroll(id="rollout-tree"):
@@ -454,7 +471,32 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
     def rollout_target(self) -> Obj | None:
         return self.ktui.model.objects.get(self.uid)
 
+    def _stale(self) -> str:
+        """ "stale since HH:MM:SS" while a watch this screen is drawn from (the workload's
+        kind, its revisions' kind, Pods) is silent, down or denied; "" while all are current."""
+        kind = self._kind
+        spec = KINDS_BY_NAME.get(kind) if kind else None
+        kinds = (kind, spec.child_kind or "", "Pod") if spec else (*ROLLOUT_KINDS, "Pod")
+        since = out_of_date_since(self.ktui.model.objects.states, kinds)
+        return stale_text(since) if since else ""
+
+    def report_outcome(self, message: str, severity: SeverityLevel) -> None:
+        """The outcome of an action taken here stays on this screen, under the status, until
+        the next one (a toast covered the revision's diff and outlived the screen). If the
+        user has left the screen meanwhile, it is a toast on the screen they are on."""
+        if not self.is_current:
+            super().report_outcome(message, severity)
+            return
+        glyph, style = OUTCOME_STYLE[severity]
+        line = Text(f"{clock_time(self.ktui.clock())} ", style="bright_black")
+        line.append_text(safe_text(f"{glyph} {message}", style))
+        outcome = self.query_one("#rollout-outcome", SafeStatic)
+        outcome.update(line)
+        outcome.display = True
+
     def on_mount(self) -> None:
+        outcome = self.query_one("#rollout-outcome", SafeStatic)
+        outcome.display = False
         table = self.query_one("#history", LiveTable)
         table.clock = self.ktui.clock
         table.tick()
@@ -514,8 +556,10 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
             touched = touched or not self._child_uids.isdisjoint(batch.deletes.get(kind, ()))
         changes = message.changes
         entries = self.ktui.model.timeline.entries(self.uid)
-        if (entries[-1] if entries else None) is not self._lane_last:
+        if changes.states or (entries[-1] if entries else None) is not self._lane_last:
             self._show_lane(entries)
+        if changes.states and not touched:
+            self._show_status()  # stale, or current again
         if touched:
             self.refresh_view()
         elif self.uid in changes.pods or self.uid in changes.removed_pods:
@@ -539,22 +583,13 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     def refresh_view(self) -> None:
         obj = self.rollout_target()
-        status_widget = self.query_one("#rollout-status", SafeStatic)
         table = self.query_one("#history", LiveTable)
+        self._show_status()
         if obj is None:
-            status_widget.update(Text("This workload no longer exists.", style="bold red"))
             table.replace_all({})
             self._show_live_tree()
             return
         kind = str(obj.get("kind", ""))
-        name = str(_meta(obj).get("name", ""))
-        status_widget.border_title = safe_text(f"rollout status {kind.lower()}/{name}")
-        status_widget.border_subtitle = "READ-ONLY" if self.ktui.readonly else ""
-        try:
-            status = rollout_status(obj, kind=kind)
-            status_widget.update(status_renderable(status))
-        except Exception as exc:  # a malformed object must not take the screen down
-            status_widget.update(Text(f"status unavailable: {error_text(exc)}", style="red"))
         try:
             history = rollout_history(kind, obj, self._children())
         except Exception as exc:
@@ -592,6 +627,23 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self._show_problem()
         self._show_live_tree()
 
+    def _show_status(self) -> None:
+        """kubectl's rollout status of the workload, and whether it may be out of date."""
+        obj = self.rollout_target()
+        status_widget = self.query_one("#rollout-status", SafeStatic)
+        if obj is None:
+            status_widget.update(Text("This workload no longer exists.", style="bold red"))
+            return
+        kind = self._kind = str(obj.get("kind", ""))
+        name = str(_meta(obj).get("name", ""))
+        status_widget.border_title = safe_text(f"rollout status {kind.lower()}/{name}")
+        status_widget.border_subtitle = "READ-ONLY" if self.ktui.readonly else ""
+        try:
+            status = rollout_status(obj, kind=kind)
+            status_widget.update(status_renderable(status, stale=self._stale()))
+        except Exception as exc:  # a malformed object must not take the screen down
+            status_widget.update(Text(f"status unavailable: {error_text(exc)}", style="red"))
+
     def _show_tree(self) -> None:
         body = self.query_one("#tree-body", SafeStatic)
         box = self.query_one("#rollout-tree", Scroll)
@@ -626,7 +678,7 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
         self._lane_last = entries[-1] if entries else None
         selected = self._moment_index(entries)
         width = max(10, lane.size.width - 2 if lane.size.width else self.size.width - 4)
-        lane.update(lane_text(entries, selected, width, self.ktui.clock()))
+        lane.update(lane_text(entries, selected, width, self.ktui.clock(), stale=self._stale()))
         lane.border_title = (
             f"timeline · ←/→ move through time · last {TIMELINE_LIMIT:,} moments kept"
         )
