@@ -712,6 +712,12 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
 
         natural = list(widths)
         excess = over()
+        for i, column in enumerate(columns):
+            floor = max(column.give_first_to, column.min_width)
+            if column.give_first_to and excess > 0 and widths[i] > floor:
+                given = min(excess, widths[i] - floor)
+                widths[i] -= given
+                excess -= given
         levels = sorted({c.shrink_order for c in columns if c.shrink_order > 0}, reverse=True)
         for level in levels:
             if excess <= 0:

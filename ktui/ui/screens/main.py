@@ -113,8 +113,16 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
     MainScreen.pods-view #children, MainScreen.pods-view #pods { display: none; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "focus_next_pane", "Next pane", id="main.next_pane"),
-        Binding("shift+tab", "focus_previous_pane", "Previous pane", id="main.previous_pane"),
+        # tab / shift+tab are not in the footer (`?` lists them): at 80 columns they took the
+        # room of the action keys and of `?` itself.
+        Binding("tab", "focus_next_pane", "Next pane", show=False, id="main.next_pane"),
+        Binding(
+            "shift+tab",
+            "focus_previous_pane",
+            "Previous pane",
+            show=False,
+            id="main.previous_pane",
+        ),
         # `/` and `:` are priority keys that focus their input at once (not after the key has
         # bubbled up), so the letters typed right after them go into the input, not to the
         # panes as hotkeys (`:st` sent in one write opened the scale dialog). Not while an
