@@ -43,6 +43,7 @@ def seed(sim: SimServer) -> dict[str, Any]:
         made_pod = store.create("", "pods", pod(rs, "aaaaa"))
         store.update("", "pods", {**made_pod, "status": running_status()}, subresource="status")
         made[name] = dep["metadata"]["uid"]
+        made[f"{name}-rs"] = rs["metadata"]["uid"]
         made[f"{name}-pod"] = made_pod["metadata"]["uid"]
     return made
 
@@ -76,6 +77,22 @@ async def test_j_then_l_in_one_go_opens_the_logs_of_the_next_rows_pod(
         await press_at_once(pilot, "j", "l")
         assert isinstance(app.screen, LogsScreen)
         assert app.screen.pod_uid == uids["web-pod"]
+
+
+async def test_j_then_enter_in_one_go_drills_into_the_next_row(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    uids = seed(sim)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        children = app.screen.query_one("#children", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 2, "two deployments")
+        await wait_for(pilot, lambda: children.cursor_key == uids["api-rs"], "api's ReplicaSet")
+        await press_at_once(pilot, "j", "enter")
+        assert app.screen.focused is children
+        assert children.ordered_keys() == [uids["web-rs"]]
+        assert children.cursor_key == uids["web-rs"]
 
 
 def seed_pods(sim: SimServer) -> dict[str, str]:
