@@ -101,25 +101,58 @@ def cluster_line(
     readonly: bool,
     problems: int | None = None,
     problems_key: str | None = None,
+    width: int | None = None,
 ) -> Text:
     """The first line: context, server (and its version), the namespace scope, READ-ONLY, and
-    how many things are not fine ("★ 5 problems (!)", with the key that lists them)."""
-    line = Text(no_wrap=True, overflow="ellipsis")
-    line.append("⎈ ktui ", style="bold")
-    line.append(" ctx ", style="bright_black")
-    line.append(context, style="bold cyan")
-    line.append("  server ", style="bright_black")
-    line.append(server)
-    if server_version:
-        line.append(f" ({server_version})", style="bright_black")
-    line.append("  ns ", style="bright_black")
-    line.append(namespace or "all namespaces", style="bold")
-    if readonly:
-        line.append("  READ-ONLY", style="bold yellow")
-    if problems:
-        line.append("  ")
-        line.append_text(problems_count_text(problems, problems_key))
-    return line
+    how many things are not fine ("★ 5 problems (!)", with the key that lists them).
+
+    In `width` cells (None: no limit), the least useful parts give way first: the server's
+    version, its scheme, the rest of its address, the "⎈ ktui" mark, then the end of the
+    context's name. The namespace scope, READ-ONLY and the problems count stay whole: a line
+    cut at its end (or wrapped onto the watches line) hid the very count `!` is for."""
+
+    def line_with(server_text: str | None, version: bool, mark: bool, ctx: str) -> Text:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if mark:
+            line.append("⎈ ktui  ", style="bold")
+        line.append("ctx ", style="bright_black")
+        line.append(ctx, style="bold cyan")
+        if server_text is not None:
+            line.append("  server ", style="bright_black")
+            line.append(server_text)
+            if version and server_version:
+                line.append(f" ({server_version})", style="bright_black")
+        line.append("  ns ", style="bright_black")
+        line.append(namespace or "all namespaces", style="bold")
+        if readonly:
+            line.append("  READ-ONLY", style="bold yellow")
+        if problems:
+            line.append("  ")
+            line.append_text(problems_count_text(problems, problems_key))
+        return line
+
+    full = line_with(server, True, True, context)
+    if width is None or full.cell_len <= width:
+        return full
+    host = server.split("://", 1)[-1]
+    for candidate in (
+        line_with(server, False, True, context),
+        line_with(host, False, True, context),
+    ):
+        if candidate.cell_len <= width:
+            return candidate
+    # The address cut to the room left, if that leaves enough of it to recognise.
+    room = width - line_with("", False, True, context).cell_len
+    if room >= 8:
+        return line_with(host[: room - 1] + "…", False, True, context)
+    for mark in (True, False):
+        line = line_with(None, False, mark, context)
+        if line.cell_len <= width:
+            return line
+    over = line.cell_len - width
+    if len(context) - over >= 4:
+        return line_with(None, False, False, context[: len(context) - over - 1] + "…")
+    return line  # too narrow for all the rest: cut at the end (Text's ellipsis)
 
 
 RETRYABLE = frozenset({CachePhase.RECONNECTING, CachePhase.FORBIDDEN, CachePhase.ERROR})
@@ -154,8 +187,10 @@ def header_text(
     retry_key: str | None = None,
     problems: int | None = None,
     problems_key: str | None = None,
+    width: int | None = None,
 ) -> Text:
-    """Both header lines."""
+    """Both header lines, each one line in `width` cells (None: no limit): neither wraps,
+    which pushed the watches line out of the two-line header."""
     first = cluster_line(
         context,
         server,
@@ -164,5 +199,7 @@ def header_text(
         readonly=readonly,
         problems=problems,
         problems_key=problems_key,
+        width=width,
     )
-    return Text("\n").join([first, watches_line(states, now, retry_key=retry_key)])
+    both = Text("\n", no_wrap=True, overflow="ellipsis")
+    return both.join([first, watches_line(states, now, retry_key=retry_key)])

@@ -54,6 +54,10 @@ class Column:
     ellipsis: str = "end"
     """Where a cut cell loses text: "end" ("nginx:1…"), or "middle" for generated names whose
     ends tell rows apart ("api-6cf…-fm6sf")."""
+    give_first_to: int = 0
+    """A long column that gives up width before every other, down to this many cells (0: it
+    does not): a free-text column (the problems' REASON) then takes what a wide row leaves, yet
+    keeps this much before the other columns shrink on a narrow one."""
 
     @property
     def shrink_order(self) -> int:

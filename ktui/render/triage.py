@@ -18,13 +18,19 @@ from ktui.view.readiness import Readiness
 from ktui.view.triage import Problem, Severity
 
 PROBLEM_COLUMNS = [
-    Column("severity", "SEVERITY", min_width=10, max_width=16),
-    Column("kind", "KIND", max_width=11),
-    Column("namespace", "NAMESPACE", max_width=20),
-    Column("name", "NAME", min_width=12, max_width=44),
-    Column("reason", "REASON", min_width=20, max_width=400, flexible=True),
+    Column("severity", "SEVERITY", min_width=10, max_width=16, shrink=2),
+    Column("kind", "KIND", min_width=0, max_width=11, shrink=3),
+    Column("namespace", "NAMESPACE", min_width=0, max_width=20, shrink=4),
+    Column("name", "NAME", min_width=14, max_width=44, shrink=2, ellipsis="middle"),
+    Column("reason", "REASON", min_width=20, max_width=400, flexible=True, give_first_to=40),
     Column("since", "SINCE", justify="right"),
 ]
+"""REASON, the plain words of what is wrong, gives way first but only down to 40 cells (a
+long reason would otherwise take the whole row); below that the NAMESPACE goes, then KIND,
+then SEVERITY's label and NAME are cut (NAME in the middle, so generated pod names stay
+apart), then REASON again down to 20; SINCE never shrinks. Before, REASON alone could give
+way, and at 80 columns it was cut to one letter with SINCE pushed off the edge. The line
+below the table has the reason whole."""
 
 
 def severity_style(severity: Severity) -> str:
@@ -48,6 +54,15 @@ def problem_cells(problem: Problem) -> Row:
         problem.reason,
         TimeCell(problem.since),
     )
+
+
+def reason_text(problem: Problem) -> Text:
+    """The problem under the cursor, whole, for the line below the table: what it is
+    (kind, namespace/name) and its reason."""
+    where = f"{problem.namespace}/{problem.name}" if problem.namespace else problem.name
+    text = Text(f"{problem.kind} {where}: ", style="bold")
+    text.append(problem.reason)
+    return text
 
 
 def problems_count_text(count: int, key: str | None = None) -> Text:

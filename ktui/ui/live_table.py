@@ -198,6 +198,11 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._filter = RowFilter()
         self.labels_of: Callable[[str], Labels | None] | None = None
         """key -> the labels of the row's object, for `-l` filters (None: no labels)."""
+        self.cursor_moved: Callable[[str | None], None] | None = None
+        """Called with the new cursor key the moment the cursor moves onto another key, before
+        `Highlighted` is posted: a key typed in the same instant as a cursor move (`g h` in one
+        write) is handled before that message, and must find the pane below already following
+        the new row."""
 
     @property
     def clock(self) -> Callable[[], datetime]:
@@ -211,6 +216,9 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._clock = clock
         self._now = clock()
 
+    filter_clear_hint = "esc clears the filter"
+    """How the screen clears a filter: said when the filter leaves no row."""
+
     @property
     def empty_message(self) -> str:
         """What the pane says when it has no rows."""
@@ -221,6 +229,18 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         if message != self._empty_message:
             self._empty_message = message
             self.refresh()
+
+    @property
+    def shown_empty_message(self) -> str:
+        """What the pane says with no row shown: that the filter matches none of its rows when
+        it has some (not "No workloads in this scope.", which sent users looking for a wrong
+        namespace), else `empty_message`."""
+        row_filter = self._filter
+        if self._rows and row_filter.active:
+            if row_filter.error:
+                return f"Not a filter: {row_filter.error} ({self.filter_clear_hint})."
+            return f"Nothing matches{self.filter_description} ({self.filter_clear_hint})."
+        return self._empty_message
 
     def set_title(self, title: str | Text) -> None:
         """`border_title`, assigned only when it changed: Textual repaints every line of the
@@ -584,6 +604,8 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
     def _announce(self) -> None:
         if self.cursor_key != self._announced_key:
             self._announced_key = self.cursor_key
+            if self.cursor_moved is not None:
+                self.cursor_moved(self.cursor_key)
             self.post_message(self.Highlighted(self, self.cursor_key))
 
     # -------------------------------------------------------------- cursor
@@ -690,6 +712,12 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
 
         natural = list(widths)
         excess = over()
+        for i, column in enumerate(columns):
+            floor = max(column.give_first_to, column.min_width)
+            if column.give_first_to and excess > 0 and widths[i] > floor:
+                given = min(excess, widths[i] - floor)
+                widths[i] -= given
+                excess -= given
         levels = sorted({c.shrink_order for c in columns if c.shrink_order > 0}, reverse=True)
         for level in levels:
             if excess <= 0:
@@ -750,7 +778,7 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         if not self._order:
             if y == 2:
                 style = self.get_component_rich_style("live-table--empty")
-                message = visible("  " + self.empty_message)[:width]
+                message = visible("  " + self.shown_empty_message)[:width]
                 return Strip([Segment(message, base + style)]).extend_cell_length(width, base)
             return Strip.blank(width, base)
         if index >= len(self._order):

@@ -149,3 +149,39 @@ def test_the_retry_key_is_shown_only_while_a_watch_failed() -> None:
     failed = {"Pod": CacheState(CachePhase.FORBIDDEN, since=NOW, message="Forbidden (403)")}
     assert "[^r: retry]" in watches_line(failed, NOW, retry_key="^r").plain
     assert "retry" not in watches_line({"Pod": LIVE}, NOW, retry_key="^r").plain
+
+
+def test_a_narrow_cluster_line_gives_up_the_server_before_the_scope_and_the_count() -> None:
+    def line(width: int | None, context: str = "prod-eu") -> str:
+        return cluster_line(
+            context,
+            "https://api.prod-eu.example.com:6443",
+            "v1.30.2",
+            None,
+            readonly=True,
+            problems=7,
+            problems_key="!",
+            width=width,
+        ).plain
+
+    full = line(None)
+    assert full == (
+        "⎈ ktui  ctx prod-eu  server https://api.prod-eu.example.com:6443 (v1.30.2)"
+        "  ns all namespaces  READ-ONLY  ★ 7 problems (!)"
+    )
+    assert line(len(full)) == full
+    # The version, then the scheme, then the end of the address give way.
+    no_version = full.replace(" (v1.30.2)", "")
+    assert line(len(full) - 1) == no_version
+    host_only = no_version.replace("https://", "")
+    assert line(len(no_version) - 1) == host_only
+    assert line(len(host_only) - 5) == host_only.replace("m:6443", "…")
+    for width in range(60, len(full) + 1):
+        shown = line(width)
+        assert len(shown) <= width
+        assert shown.endswith("  ns all namespaces  READ-ONLY  ★ 7 problems (!)")
+    # Then the server, the mark, and the end of a long context name; never the rest.
+    assert line(60) == "ctx prod-eu  ns all namespaces  READ-ONLY  ★ 7 problems (!)"
+    narrow = line(60, context="gke_my-project_europe-west1_prod-cluster")
+    assert narrow == "ctx gke_my-…  ns all namespaces  READ-ONLY  ★ 7 problems (!)"
+    assert len(narrow) == 60

@@ -113,8 +113,16 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
     MainScreen.pods-view #children, MainScreen.pods-view #pods { display: none; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "focus_next_pane", "Next pane", id="main.next_pane"),
-        Binding("shift+tab", "focus_previous_pane", "Previous pane", id="main.previous_pane"),
+        # tab / shift+tab are not in the footer (`?` lists them): at 80 columns they took the
+        # room of the action keys and of `?` itself.
+        Binding("tab", "focus_next_pane", "Next pane", show=False, id="main.next_pane"),
+        Binding(
+            "shift+tab",
+            "focus_previous_pane",
+            "Previous pane",
+            show=False,
+            id="main.previous_pane",
+        ),
         # `/` and `:` are priority keys that focus their input at once (not after the key has
         # bubbled up), so the letters typed right after them go into the input, not to the
         # panes as hotkeys (`:st` sent in one write opened the scale dialog). Not while an
@@ -195,6 +203,8 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         """Pods view: the pods of applied batches not in the pane yet (None: deleted), oldest
         first; `_drain_pods` places them a chunk a turn."""
         self._drain_scheduled = False
+        self._refreshing_lower = False
+        """While `_refresh_lower` refills the panes below (the children cursor moves then)."""
         self.pods_view_observer: Callable[[int], None] | None = None
         """Called with the Pods view's row count each time pods were placed in it (the
         first-paint bench's hook)."""
@@ -244,6 +254,8 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             table.clock = self.ktui.clock
             table.labels_of = self._labels_of
             table.tick()
+        self.workloads.cursor_moved = self._workload_cursor_moved
+        self.children_table.cursor_moved = self._child_cursor_moved
         self._titles()
         self.workloads.focus()
         self.set_interval(1.0, self._tick)
@@ -464,6 +476,13 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
 
     def _refresh_lower(self, now: datetime | None = None, *, pods: bool = True) -> None:
         """Recompute the children and pods panes for the selected workload."""
+        self._refreshing_lower = True
+        try:
+            self._fill_lower(now, pods=pods)
+        finally:
+            self._refreshing_lower = False
+
+    def _fill_lower(self, now: datetime | None, *, pods: bool) -> None:
         tree = self._tree
         now = now or self.ktui.clock()
         uid = self.selected_workload
@@ -505,10 +524,13 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
 
     # ------------------------------------------------------------------ selection
 
-    @on(LiveTable.Highlighted, "#workloads")
-    def _workload_highlighted(self, message: LiveTable.Highlighted) -> None:
+    # The panes below follow the cursor the moment it moves (`LiveTable.cursor_moved`), not
+    # when its `Highlighted` message comes: `g h` typed in one go handled `h` before that
+    # message and opened the history of the row the cursor had left.
+
+    def _workload_cursor_moved(self, key: str | None) -> None:
         if not self.pods_view:
-            self._follow_workload(message.key)
+            self._follow_workload(key)
 
     def _follow_workload(self, key: str | None) -> None:
         """Show the children and pods of the workload `key` (the workloads cursor's row)."""
@@ -526,10 +548,10 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         self._titles()
         self._layout_panes()
 
-    @on(LiveTable.Highlighted, "#children")
-    def _child_highlighted(self, message: LiveTable.Highlighted) -> None:
-        self.selected_child = message.key
-        if self._pods_follow_child:
+    def _child_cursor_moved(self, key: str | None) -> None:
+        self.selected_child = key
+        # While `_refresh_lower` fills the children pane, it lists the pods of this child next.
+        if self._pods_follow_child and not self._refreshing_lower:
             self._refresh_lower()
             self._titles()
 
@@ -850,6 +872,10 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
     def _filter_changed(self, message: Input.Changed) -> None:
         table = self._filter_target or self.workloads
         table.filter_text = message.value
+        if message.value:
+            # k9s: a new filter starts on its first match, not on whichever match is nearest
+            # to where the cursor was (after `G`, the last one); the panes below follow it.
+            table.action_cursor_top()
         self._titles()
 
     @on(Input.Submitted, "#filter")

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
 from ktui.cluster.kinds import ROLLOUT_KINDS
-from ktui.render.triage import PROBLEM_COLUMNS, problem_cells, problems_title
+from ktui.render.triage import PROBLEM_COLUMNS, problem_cells, problems_title, reason_text
 from ktui.ui.live_table import LiveTable, Row
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.base import InspectorScreen
@@ -34,6 +34,7 @@ class ProblemsScreen(InspectorScreen):
     DEFAULT_CSS = """
     ProblemsScreen #problems-title { height: 1; padding: 0 1; background: $panel; }
     ProblemsScreen LiveTable { border: round $accent; padding: 0 1; }
+    ProblemsScreen #problem-reason { height: auto; max-height: 4; padding: 0 1; }
     """
 
     def __init__(self) -> None:
@@ -49,6 +50,9 @@ class ProblemsScreen(InspectorScreen):
             sort_key=self._order,
             empty_message="Nothing is wrong: every pod, workload and node is fine.",
         )
+        # The row under the cursor, whole: the REASON column is cut on a narrow terminal
+        # (NAMESPACE and KIND left out), and the reason is what this view is read for.
+        yield SafeStatic(id="problem-reason")
         yield KtuiFooter()
 
     @property
@@ -79,6 +83,17 @@ class ProblemsScreen(InspectorScreen):
         self._shown = shown
         self.table.replace_all({uid: problem_cells(problem) for uid, problem in shown.items()})
         self.query_one("#problems-title", SafeStatic).update(problems_title(len(found)))
+        self._show_reason()
+
+    @on(LiveTable.Highlighted)
+    def _highlighted(self, message: LiveTable.Highlighted) -> None:
+        self._show_reason()
+
+    def _show_reason(self) -> None:
+        problem = self._selected()
+        self.query_one("#problem-reason", SafeStatic).update(
+            reason_text(problem) if problem is not None else ""
+        )
 
     @on(ClusterChanged)
     def _cluster_changed(self, message: ClusterChanged) -> None:

@@ -34,6 +34,9 @@ class ClusterHeader(SafeStatic):
     def on_mount(self) -> None:
         self.refresh_states()
 
+    def on_resize(self) -> None:
+        self.refresh_states()  # the first line is fitted to the width
+
     def refresh_states(self) -> None:
         app = self.ktui
         connection = app.connection
@@ -49,6 +52,7 @@ class ClusterHeader(SafeStatic):
             retry_key=app.key_for("app.retry"),
             problems=app.model.triage.count(now),
             problems_key=app.key_for("app.problems"),
+            width=self.content_size.width or None,
         )
         # Every batch carries cache states; an update re-lays out the screen, so skip it when
         # nothing the header shows has changed.

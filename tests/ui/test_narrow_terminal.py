@@ -1,0 +1,106 @@
+"""An 80x24 terminal: the main footer keeps `?` and the action keys, the header keeps its
+problems count and its watches line, and the problems view keeps REASON readable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from test_problems import problems_listed, seed
+from textual.geometry import Region
+from textual.widget import Widget
+from textual.widgets._footer import FooterKey
+from ui_support import wait_for
+
+from ktui.cluster.connection import Connection
+from ktui.config import Config
+from ktui.settings import Settings
+from ktui.sim.server import SimServer
+from ktui.ui.app import KtuiApp, make_app
+from ktui.ui.live_table import LiveTable
+from ktui.ui.screens.help import HelpScreen
+from ktui.ui.widgets.header import ClusterHeader
+from ktui.ui.widgets.safe import SafeStatic
+
+NARROW = (80, 24)
+
+
+def drawn_lines(widget: Widget) -> list[str]:
+    """The widget's lines as drawn on the terminal (its padding too)."""
+    width, height = widget.region.size
+    return [strip.text for strip in widget.render_lines(Region(0, 0, width, height))]
+
+
+def footer_keys_on_screen(app: KtuiApp) -> dict[str, str]:
+    """key display -> description of the footer keys drawn wholly inside the terminal."""
+    width = app.size.width
+    return {
+        key.key_display: key.description
+        for key in app.screen.query(FooterKey)
+        if key.region.width > 0 and key.region.right <= width
+    }
+
+
+async def test_at_80_columns_the_footer_keeps_help_and_the_action_keys(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=NARROW) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count >= 2, "workloads listed")
+        await wait_for(pilot, lambda: "?" in footer_keys_on_screen(app), "? in the footer")
+        shown = footer_keys_on_screen(app)
+        assert shown["?"] == "Keys"
+        for key in ("/", ":", "q", "h", "r", "s", "u"):
+            assert key in shown, f"{key} is not in the footer: {shown}"
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "the keys")
+
+
+async def test_at_80_columns_the_header_keeps_the_problems_count_and_the_watches_line(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=NARROW) as pilot:
+        header = app.screen.query_one(ClusterHeader)
+
+        def header_lines() -> list[str]:
+            return [line.strip() for line in drawn_lines(header)]
+
+        await wait_for(pilot, lambda: "★ 4 problems (!)" in header_lines()[0], "the count")
+        await wait_for(pilot, lambda: header_lines()[1] == "watches ● live", "watches live")
+        first = header_lines()[0]
+        assert first.startswith("⎈ ktui  ctx ") and "ns default" in first
+        assert first.endswith("★ 4 problems (!)")
+
+
+async def test_at_80_columns_the_problems_view_shows_the_whole_reason(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await problems_listed(app, pilot, 4)
+        table = screen.table
+        drawn = table.column_widths(table.scrollable_content_region.width)
+        widths = dict(zip([c.key for c in table.columns], drawn, strict=True))
+        assert widths["reason"] >= 30 and widths["since"] > 0
+        header = table.render_line(0).text
+        assert "REASON" in header and header.rstrip().endswith("SINCE")
+        reason_line = screen.query_one("#problem-reason", SafeStatic)
+
+        def reason_shown() -> str:
+            return " ".join(line.strip() for line in drawn_lines(reason_line) if line.strip())
+
+        pod_name = objs["pod"]["metadata"]["name"]
+        assert table.cursor_key == objs["pod"]["metadata"]["uid"]
+        # The whole reason, not the start the column has room for.
+        reason = str(table.row(objs["pod"]["metadata"]["uid"])[4])
+        assert len(reason) > widths["reason"]
+        whole = f"Pod default/{pod_name}: {reason}"
+        await wait_for(pilot, lambda: reason_shown() == whole, "the pod's whole reason")
+        # It follows the cursor.
+        await pilot.press("j")
+        await wait_for(pilot, lambda: reason_shown().startswith("Job default/"), "the Job's")
+        assert "BackoffLimitExceeded" in reason_shown()
