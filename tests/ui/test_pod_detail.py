@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
-from ui_support import deployment, loaded, owner_ref, pod, replicaset, wait_for
+from ui_support import caught_up, deployment, loaded, owner_ref, pod, replicaset, wait_for
 
 from ktui.cluster.connection import Connection
 from ktui.config import Config
@@ -677,6 +677,42 @@ async def test_the_clock_of_the_pod_screen_stops_while_it_is_not_shown(
         await pilot.press("escape")
         await wait_for(pilot, lambda: len(renders) >= 1, "ticking again once shown", 3.0)
         assert all(renders)
+
+
+async def test_the_pod_screen_uncovered_draws_at_the_current_clock_at_once(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """l then escape after a while: the pod screen's clock stood still while the logs covered
+    it; shown again it draws its ages from the clock of now, before its next tick, and an event
+    that arrived meanwhile (newer than the screen's old "now") is not drawn "<invalid>"."""
+    objs = seed_two_pods(sim)
+    base = datetime.now(UTC).replace(microsecond=0)
+    clock = [base]
+    app = make_app(Settings(), connection=connect_to(), config=Config(), clock=lambda: clock[0])
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_pod_by_key(app, pilot, objs, "crash")
+        table = screen.events
+        await wait_for(pilot, lambda: table.total_count == 1, "the crash pod's event")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogsScreen), "its logs")
+        clock[0] = base + timedelta(minutes=5)
+        # While the logs cover the pod screen, an event four minutes after `base` arrives.
+        later = event("c2", objs["crash"], "Pod", warning=False, reason="Started", count=6)
+        later["firstTimestamp"] = later["lastTimestamp"] = stamp(base + timedelta(minutes=4))
+        sim.store.create("", "events", later)
+        await wait_for(pilot, lambda: table.total_count == 2, "the new event, while covered")
+
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, "back on the pod screen")
+        await caught_up(pilot, screen)
+        drawn = [table.render_line(y).text for y in range(1, 3)]
+        assert not any("<invalid>" in line for line in drawn), drawn
+        started = next(line for line in drawn if "Started" in line)
+        backoff = next(line for line in drawn if "BackOff" in line)
+        assert " 60s " in started, started  # 4 minutes after `base`, one minute ago
+        assert " 5m " in backoff, backoff  # at `base`, five minutes ago
+        # The pod's own ages too: created two minutes before `base` (the sim's clock).
+        assert "age 7m" in plain(screen.query_one("#pod-title").content)
 
 
 async def test_yaml_then_describe_from_the_pod_screen_opens_a_second_pod_screen(

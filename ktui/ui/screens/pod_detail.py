@@ -93,6 +93,9 @@ class PodDetailScreen(PodActions, InspectorScreen):
         self._clock_timer: Timer | None = None
         """Moves the ages and the timeline's "now" every second, while the screen is shown."""
         self._shown_before = False
+        self._drawn_for_showing = False
+        """Set when the screen was (re)targeted and drawn at the current clock just before it is
+        shown; otherwise, shown again (uncovered), it draws at the current clock first."""
 
     def compose(self) -> ComposeResult:
         yield SafeStatic(id="pod-title")
@@ -150,6 +153,7 @@ class PodDetailScreen(PodActions, InspectorScreen):
             self.deleted_at = self.ktui.clock()
         self.render_events()
         self.render_pod()
+        self._drawn_for_showing = True
         self.query_one("#pod-body").focus()
 
     def on_screen_suspend(self) -> None:
@@ -169,8 +173,14 @@ class PodDetailScreen(PodActions, InspectorScreen):
         if self._shown_before:
             event.refresh_styles = False
         self._shown_before = True
-        # From a full interval on: the screen was rendered when it was retargeted (or it
-        # followed its pod's batches while covered), so a tick right away would draw it again.
+        # Uncovered (back from the logs or YAML screen): its clock stood still meanwhile, so it
+        # draws at the current one before it is painted (this runs before the first paint),
+        # not a second later: ages too young, events newer than its "now" read "<invalid>".
+        # Just retargeted, it was drawn at the current clock already.
+        if not self._drawn_for_showing:
+            self._tick()
+        self._drawn_for_showing = False
+        # The next tick a full interval on.
         if self._clock_timer is not None:
             self._clock_timer.reset()
 
@@ -285,6 +295,10 @@ class PodDetailScreen(PodActions, InspectorScreen):
         self._stop_log_reads()
 
     def render_events(self) -> None:
+        # The table draws its time cells at its own "now", moved by `tick`: while the screen is
+        # hidden it does not tick, so it is moved here, or events that arrived meanwhile would
+        # be drawn against an older "now" ("<invalid>" ages).
+        self.events.tick()
         pod = self.pod
         if pod is None:
             self.pod_events = []
