@@ -6,7 +6,7 @@ header widget only gathers them and shows the result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from rich.text import Text
@@ -30,6 +30,23 @@ def clock_time(moment: datetime) -> str:
     return moment.astimezone().strftime("%H:%M:%S")
 
 
+def stale_since_text(moment: datetime) -> str:
+    """How every screen says that what it shows may be out of date: "stale since 06:21:03"."""
+    return f"stale since {clock_time(moment)}"
+
+
+def out_of_date_since(states: Mapping[str, CacheState], kinds: Iterable[str]) -> datetime | None:
+    """Since when what the caches of `kinds` hold may be out of date (the earliest of them:
+    a watch silent, down or denied, `CacheState.out_of_date_since`), or None while all are
+    current (or not known yet)."""
+    moments = [
+        moment
+        for kind in kinds
+        if (state := states.get(kind)) is not None and (moment := state.out_of_date_since)
+    ]
+    return min(moments) if moments else None
+
+
 def _current(state: CacheState) -> bool:
     return state.phase is CachePhase.LIVE and not state.stale
 
@@ -49,7 +66,7 @@ def watch_states_text(states: Mapping[str, CacheState], now_text: str = "") -> T
         if _current(state):
             continue
         if state.phase is CachePhase.LIVE and state.stale_since is not None:
-            key = (f"stale since {clock_time(state.stale_since)}", "yellow", "")
+            key = (stale_since_text(state.stale_since), "yellow", "")
         else:
             key = (state.phase.value, PHASE_STYLE[state.phase], state.message)
         groups.setdefault(key, []).append(short_name(kind))

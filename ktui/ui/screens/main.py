@@ -28,7 +28,7 @@ from ktui.cluster.state import CachePhase
 from ktui.model.objects import name_of, namespace_of, uid_of
 from ktui.model.workloads import TreeChanges, WorkloadTree, affected
 from ktui.names import namespace_name_problem
-from ktui.render.header import clock_time
+from ktui.render.header import out_of_date_since, stale_since_text
 from ktui.render.panes import (
     CHILD_PANES,
     POD_COLUMNS,
@@ -779,15 +779,9 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
             (self.children_table, CHILD_KINDS),
             (self.pods, ("Pod",)),
         ):
-            moments = [
-                moment
-                for kind in kinds
-                if (state := states.get(kind)) is not None
-                and (moment := state.out_of_date_since) is not None
-            ]
-            since = min(moments) if moments and table.total_count else None
+            since = out_of_date_since(states, kinds) if table.total_count else None
             table.set_class(since is not None, "stale")
-            table.set_subtitle(f"stale since {clock_time(since)}" if since else "")
+            table.set_subtitle(stale_since_text(since) if since else "")
 
     def _explain_empty(self) -> None:
         """Say in the pane why it is empty: forbidden, still syncing, unreachable."""

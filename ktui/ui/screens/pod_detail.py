@@ -22,7 +22,8 @@ from textual.timer import Timer
 from ktui.cluster.logs import LogChunk, LogRequest, LogStream
 from ktui.model.objects import name_of, namespace_of
 from ktui.render.containers import container_counts
-from ktui.render.pod import deleted_notice, pod_not_found, pod_title
+from ktui.render.header import out_of_date_since, stale_since_text
+from ktui.render.pod import deleted_notice, pod_not_found, pod_title, stale_notice
 from ktui.render.safe import safe_text
 from ktui.render.triage import crash_card_text, readiness_text
 from ktui.ui.messages import ClusterChanged, ScopeChanged
@@ -61,6 +62,10 @@ class PodDetailScreen(PodActions, InspectorScreen):
         display: none; height: auto; padding: 0 1; background: $error 30%;
     }
     PodDetailScreen.deleted #pod-deleted { display: block; }
+    PodDetailScreen #pod-stale { display: none; height: auto; padding: 0 1; }
+    PodDetailScreen.stale #pod-stale { display: block; }
+    PodDetailScreen.stale #pod-body, PodDetailScreen #pod-events.stale { text-opacity: 55%; }
+    PodDetailScreen #pod-events.stale { border-subtitle-color: $warning; }
     PodDetailScreen #pod-readiness { height: auto; padding: 0 1; }
     PodDetailScreen { overflow-y: hidden; }
     PodDetailScreen #pod-body { height: 2fr; min-height: 8; scrollbar-size-vertical: 1; }
@@ -100,6 +105,7 @@ class PodDetailScreen(PodActions, InspectorScreen):
     def compose(self) -> ComposeResult:
         yield SafeStatic(id="pod-title")
         yield SafeStatic(id="pod-deleted")
+        yield SafeStatic(id="pod-stale")
         yield SafeStatic(id="pod-readiness")
         with Scroll(id="pod-body"):
             with Vertical(id="lifecycle"):
@@ -153,6 +159,7 @@ class PodDetailScreen(PodActions, InspectorScreen):
             self.deleted_at = self.ktui.clock()
         self.render_events()
         self.render_pod()
+        self.render_out_of_date()
         self._drawn_for_showing = True
         self.query_one("#pod-body").focus()
 
@@ -309,6 +316,19 @@ class PodDetailScreen(PodActions, InspectorScreen):
         what = f"pod {name_of(pod) if pod else ''}"
         self.events.border_title = safe_text(self.events.title(what))
 
+    def render_out_of_date(self) -> None:
+        """While the pods' watch is not current (silent, down, denied) the screen says since
+        when, under its title, and dims what it shows; the events table, while the events'
+        watch is not, says it under its border as the main screen's panes do."""
+        states = self.ktui.model.objects.states
+        pods_since = out_of_date_since(states, ("Pod",))
+        self.set_class(pods_since is not None, "stale")
+        notice = self.query_one("#pod-stale", SafeStatic)
+        notice.update(stale_notice(pods_since, states["Pod"]) if pods_since else "")
+        events_since = out_of_date_since(states, ("Event",))
+        self.events.set_class(events_since is not None, "stale")
+        self.events.set_subtitle(stale_since_text(events_since) if events_since else "")
+
     # ------------------------------------------------------------------ live updates
 
     @on(ClusterChanged)
@@ -326,11 +346,14 @@ class PodDetailScreen(PodActions, InspectorScreen):
             self.render_events()
         if changed is not None or deleted or events:
             self.render_pod()
+        if message.changes.states:
+            self.render_out_of_date()
 
     @on(ScopeChanged)
     def _scope_changed(self, message: ScopeChanged) -> None:
         # The new scope's cache may not hold this pod; keep showing what we have until it does.
         self.render_events()
+        self.render_out_of_date()
 
     # ------------------------------------------------------------------ actions
 
