@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from textual.color import Color
 from ui_support import caught_up, deployment, loaded, owner_ref, pod, replicaset, wait_for
 
 from ktui.cluster.connection import Connection
@@ -361,6 +363,53 @@ async def test_at_80x24_the_pod_body_is_the_one_scroll_and_shows_every_container
         await pilot.pause()
         assert listed.region.bottom <= body.region.bottom
         assert listed.region.height == len(lines)
+
+
+async def test_at_80x24_tab_brings_the_containers_into_view_and_the_arrows_scroll_them(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """At 80x24 the lifecycle fills the pod body: tab focuses the containers (their box's
+    border says so) and scrolls them into view, from their first row; ↓ scrolls the body on to
+    the last one."""
+    objs = seed(sim)
+    names = ("setup", "migrate", "proxy", "app")
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pod(app, pilot, objs)
+        await wait_for(pilot, lambda: screen.containers.groups is not None, "the containers")
+        await pilot.pause()
+        body = screen.query_one("#pod-body")
+        listed = screen.containers
+        lines = plain(listed.content, listed.size.width).rstrip("\n").splitlines()
+
+        def rows_shown() -> set[str]:
+            """The containers whose row (glyph, #, name, state) is inside the body's view."""
+            top, bottom = body.region.y, body.region.bottom
+            shown = [line for i, line in enumerate(lines) if top <= listed.region.y + i < bottom]
+            return {
+                name
+                for name in names
+                if any(re.match(rf"^\S\s+(\d+\s+)?{name}\s+\S", line) for line in shown)
+            }
+
+        assert screen.focused is body
+        assert rows_shown() == set(), "below the lifecycle: none on screen when opened"
+        await pilot.press("tab")
+        await pilot.pause()
+        assert screen.focused is listed
+        focus_border = Color.parse(app.theme_variables["ktui-border-focus"])
+        assert screen.query_one("#containers-box").styles.border.left[1] == focus_border
+        assert screen.query_one("#lifecycle").styles.border.left[1] != focus_border
+        seen = rows_shown()
+        assert "setup" in seen, "the first container's row in view"
+        for _ in range(20):
+            if "app" in seen:
+                break
+            await pilot.press("down")
+            await pilot.pause()
+            seen |= rows_shown()
+        assert seen == set(names)
+        assert screen.focused is listed
 
 
 async def test_pod_events_newest_first_and_workload_events(

@@ -79,7 +79,8 @@ class PodDetailScreen(PodActions, InspectorScreen):
         padding: 0 1;
     }
     PodDetailScreen #pod-events:focus { border: round $ktui-border-focus; }
-    PodDetailScreen #pod-body:focus-within #lifecycle { border: round $ktui-border-focus; }
+    PodDetailScreen #pod-body:focus #lifecycle { border: round $ktui-border-focus; }
+    PodDetailScreen #containers-box:focus-within { border: round $ktui-border-focus; }
     """
 
     def __init__(self, uid: str) -> None:
@@ -176,7 +177,7 @@ class PodDetailScreen(PodActions, InspectorScreen):
         # which restyles every widget of a pushed screen: a third of an open's CSS work. Shown
         # again, the kept screen's widgets keep the styles they had (a theme switch restyles
         # every screen the app holds, a closed one too: tested). Its first showing keeps the
-        # restyle: without it the lifecycle box missed its `:focus-within` border.
+        # restyle: without it the lifecycle box missed its focus border.
         if self._shown_before:
             event.refresh_styles = False
         self._shown_before = True
