@@ -1,5 +1,5 @@
-"""The pod detail screen's words: the title (status, readiness, restarts, node, owner) and the
-notice shown once the pod is deleted."""
+"""The pod detail screen's words: the title (status, readiness, restarts, node, owner), the
+notice shown once the pod is deleted, and the one shown while the pods' watch is not current."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from typing import Any
 
 from rich.text import Text
 
+from ktui.cluster.state import CachePhase, CacheState
 from ktui.render.cells import SEVERITY_STYLE
+from ktui.render.header import stale_text
 from ktui.view.age import as_utc, since
 from ktui.view.pod import pod_row
 
@@ -61,3 +63,21 @@ def deleted_notice(deleted_at: datetime, now: datetime, *, last_known: bool) -> 
     when = as_utc(deleted_at).strftime("%H:%M:%S")
     what = "showing its last known state" if last_known else "nothing to show"
     return Text(f"✖ This pod was deleted ({when}, {since(deleted_at, now)} ago): {what}.")
+
+
+_WATCH_TROUBLE: Mapping[CachePhase, str] = {
+    CachePhase.LIVE: "is silent",
+    CachePhase.RECONNECTING: "is reconnecting",
+    CachePhase.FORBIDDEN: "is forbidden",
+    CachePhase.ERROR: "failed",
+}
+
+
+def stale_notice(since_moment: datetime, state: CacheState) -> Text:
+    """ "● stale since 17:39:05  the pods' watch is silent: what this screen shows may be out
+    of date" (the main screen's words for a pane in the same case)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"● {stale_text(since_moment)}", style="bold yellow")
+    trouble = _WATCH_TROUBLE.get(state.phase, state.phase.value)
+    text.append(f"  the pods' watch {trouble}: what this screen shows may be out of date")
+    return text

@@ -371,13 +371,14 @@ class KtuiApp(App[int], inherit_bindings=False):
         return None
 
     def action_retry(self) -> None:
-        """Retry every watch that failed now (a 401/403 fixed, a server back), and reopen log
-        streams that ended, instead of waiting out the back-off."""
+        """Retry every watch that failed now (a 401/403 fixed, a server back), reopen log
+        streams that ended and read again the object a YAML or describe screen could not read,
+        instead of waiting out the back-off."""
         if self.cluster is not None:
             self.cluster.retry()
         for screen in self._ktui_screens():
             screen.post_message(RetryRequested())
-        self.notify("Retrying the watches that failed and the log streams that ended.")
+        self.notify("Retrying the watches and reads that failed and the log streams that ended.")
 
     def action_problems(self) -> None:
         """Triage: what is not fine, worst first (one problems screen at a time)."""

@@ -286,9 +286,9 @@ async def test_a_failed_get_is_one_line_and_the_app_goes_on(
         assert isinstance(screen, YamlScreen)
         await wait_for(pilot, lambda: screen.fetch_error is not None, "the GET failed")
         line = _body(screen)
-        assert line == screen.fetch_error and "\n" not in line
+        assert line == f"{screen.fetch_error}  · ^r to retry" and "\n" not in line
         if expected:
-            assert line == expected.format(name=name)
+            assert screen.fetch_error == expected.format(name=name)
         else:
             assert line and "Traceback" not in line
         assert screen.full is None and screen.yaml_text == ""
@@ -301,6 +301,74 @@ async def test_a_failed_get_is_one_line_and_the_app_goes_on(
         await pilot.press("y")
         await wait_for(pilot, lambda: loaded(app, YamlScreen), "the object read", deadline_s=20)
         assert app.screen.yaml_text == object_yaml(env.server_pod())  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("what", ["yaml", "describe"])
+async def test_ctrl_r_reads_again_the_object_a_failed_get_left_as_an_error(
+    env: Env, what: str
+) -> None:
+    """The GET fails (the server answers 503 once); once it would succeed, ctrl+r on the YAML
+    (y on the pod) or describe (d on the deployment) screen reads the object again."""
+    app = _app(env)
+    async with app.run_test(size=(160, 50)) as pilot:
+        pods = await _select_pod(app, pilot, env)
+        if what == "yaml":
+            path, screen_type, key = env.pod_path, YamlScreen, "y"
+        else:
+            path = f"/apis/apps/v1/namespaces/default/deployments/{env.dep['metadata']['name']}"
+            screen_type, key = DescribeScreen, "d"
+            app.screen.query_one("#workloads", LiveTable).focus()
+        env.proxy.inject(503, path, message="the server is restarting")
+        await pilot.press(key)
+        await wait_for(pilot, lambda: isinstance(app.screen, screen_type), "the screen")
+        screen = app.screen
+        assert isinstance(screen, screen_type)
+        await wait_for(pilot, lambda: screen.fetch_error is not None, "the GET failed")
+        assert "the server is restarting" in _body(screen)
+        assert _body(screen).endswith("· ^r to retry")
+        await pilot.pause(1.2)  # longer than REFETCH_INTERVAL: nothing reads it by itself
+        assert screen.fetches == 1 and screen.full is None
+
+        env.proxy.clear_injections()
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: loaded(app, screen_type), "the object read again")
+        assert screen.fetches == 2 and screen.fetch_error is None
+        assert "the server is restarting" not in _body(screen)
+        if what == "yaml":
+            assert screen.yaml_text == object_yaml(env.server_pod())  # type: ignore[attr-defined]
+        else:
+            assert "Name:" in _body(screen)
+        assert pods.is_attached
+
+
+async def test_a_get_that_failed_with_the_link_is_read_again_when_the_link_heals(
+    env: Env,
+) -> None:
+    """The link breaks: the GET gets no answer and the watches go down; once they are current
+    again the YAML screen reads the object by itself (no key)."""
+    app = _app(env)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await _select_pod(app, pilot, env)
+        env.proxy.cut()
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, YamlScreen), "the YAML screen")
+        screen = app.screen
+        assert isinstance(screen, YamlScreen)
+        await wait_for(pilot, lambda: screen.fetch_error is not None, "the GET failed")
+        assert screen.fetch_error_transient
+        states = app.model.objects.states
+        await wait_for(
+            pilot,
+            lambda: states["Pod"].out_of_date_since is not None,
+            "the pods' watch down",
+            deadline_s=30,
+        )
+        assert screen.fetches == 1
+
+        env.proxy.resume()
+        await wait_for(pilot, lambda: loaded(app, YamlScreen), "read again", deadline_s=30)
+        assert states["Pod"].out_of_date_since is None
+        assert screen.yaml_text == object_yaml(env.server_pod())
 
 
 async def test_the_pod_detail_from_the_slim_pod_shows_what_the_whole_pod_shows(env: Env) -> None:

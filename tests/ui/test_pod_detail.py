@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 from rich.console import Console
-from ui_support import deployment, loaded, owner_ref, pod, replicaset, wait_for
+from textual.color import Color
+from ui_support import caught_up, deployment, loaded, owner_ref, pod, replicaset, wait_for
 
 from ktui.cluster.connection import Connection
 from ktui.config import Config
@@ -365,6 +366,53 @@ async def test_at_80x24_the_pod_body_is_the_one_scroll_and_shows_every_container
         assert listed.region.height == len(lines)
 
 
+async def test_at_80x24_tab_brings_the_containers_into_view_and_the_arrows_scroll_them(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """At 80x24 the lifecycle fills the pod body: tab focuses the containers (their box's
+    border says so) and scrolls them into view, from their first row; ↓ scrolls the body on to
+    the last one."""
+    objs = seed(sim)
+    names = ("setup", "migrate", "proxy", "app")
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pod(app, pilot, objs)
+        await wait_for(pilot, lambda: screen.containers.groups is not None, "the containers")
+        await pilot.pause()
+        body = screen.query_one("#pod-body")
+        listed = screen.containers
+        lines = plain(listed.content, listed.size.width).rstrip("\n").splitlines()
+
+        def rows_shown() -> set[str]:
+            """The containers whose row (glyph, #, name, state) is inside the body's view."""
+            top, bottom = body.region.y, body.region.bottom
+            shown = [line for i, line in enumerate(lines) if top <= listed.region.y + i < bottom]
+            return {
+                name
+                for name in names
+                if any(re.match(rf"^\S\s+(\d+\s+)?{name}\s+\S", line) for line in shown)
+            }
+
+        assert screen.focused is body
+        assert rows_shown() == set(), "below the lifecycle: none on screen when opened"
+        await pilot.press("tab")
+        await pilot.pause()
+        assert screen.focused is listed
+        focus_border = Color.parse(app.theme_variables["ktui-border-focus"])
+        assert screen.query_one("#containers-box").styles.border.left[1] == focus_border
+        assert screen.query_one("#lifecycle").styles.border.left[1] != focus_border
+        seen = rows_shown()
+        assert "setup" in seen, "the first container's row in view"
+        for _ in range(20):
+            if "app" in seen:
+                break
+            await pilot.press("down")
+            await pilot.pause()
+            seen |= rows_shown()
+        assert seen == set(names)
+        assert screen.focused is listed
+
+
 async def test_pod_events_newest_first_and_workload_events(
     sim: SimServer, connect_to: Callable[..., Connection]
 ) -> None:
@@ -679,6 +727,42 @@ async def test_the_clock_of_the_pod_screen_stops_while_it_is_not_shown(
         await pilot.press("escape")
         await wait_for(pilot, lambda: len(renders) >= 1, "ticking again once shown", 3.0)
         assert all(renders)
+
+
+async def test_the_pod_screen_uncovered_draws_at_the_current_clock_at_once(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """l then escape after a while: the pod screen's clock stood still while the logs covered
+    it; shown again it draws its ages from the clock of now, before its next tick, and an event
+    that arrived meanwhile (newer than the screen's old "now") is not drawn "<invalid>"."""
+    objs = seed_two_pods(sim)
+    base = datetime.now(UTC).replace(microsecond=0)
+    clock = [base]
+    app = make_app(Settings(), connection=connect_to(), config=Config(), clock=lambda: clock[0])
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_pod_by_key(app, pilot, objs, "crash")
+        table = screen.events
+        await wait_for(pilot, lambda: table.total_count == 1, "the crash pod's event")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogsScreen), "its logs")
+        clock[0] = base + timedelta(minutes=5)
+        # While the logs cover the pod screen, an event four minutes after `base` arrives.
+        later = event("c2", objs["crash"], "Pod", warning=False, reason="Started", count=6)
+        later["firstTimestamp"] = later["lastTimestamp"] = stamp(base + timedelta(minutes=4))
+        sim.store.create("", "events", later)
+        await wait_for(pilot, lambda: table.total_count == 2, "the new event, while covered")
+
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, "back on the pod screen")
+        await caught_up(pilot, screen)
+        drawn = [table.render_line(y).text for y in range(1, 3)]
+        assert not any("<invalid>" in line for line in drawn), drawn
+        started = next(line for line in drawn if "Started" in line)
+        backoff = next(line for line in drawn if "BackOff" in line)
+        assert " 60s " in started, started  # 4 minutes after `base`, one minute ago
+        assert " 5m " in backoff, backoff  # at `base`, five minutes ago
+        # The pod's own ages too: created two minutes before `base` (the sim's clock).
+        assert "age 7m" in plain(screen.query_one("#pod-title").content)
 
 
 async def test_yaml_then_describe_from_the_pod_screen_switch_in_place_and_esc_goes_back(

@@ -15,10 +15,12 @@ from ui_support import deployment, pod, replicaset, wait_for
 from ktui.cluster.connection import Connection, connect
 from ktui.cluster.state import CachePhase
 from ktui.config import Config
+from ktui.render.header import stale_text
 from ktui.settings import Settings
 from ktui.sim.server import SimServer
 from ktui.ui.app import make_app
 from ktui.ui.live_table import LiveTable
+from ktui.ui.screens.pod_detail import PodDetailScreen
 from ktui.ui.screens.rollout import RolloutScreen
 
 
@@ -78,6 +80,62 @@ async def test_a_silent_link_dims_the_panes_and_says_since_when(tmp_path: Path) 
                 deadline_s=60,
             )
             assert workloads.border_subtitle == ""
+        connection.close()
+
+
+async def test_the_pod_screen_says_since_when_its_watches_are_silent(tmp_path: Path) -> None:
+    """enter on a pod, then the server falls silent: the pod screen says "stale since" (the
+    main screen's words) under its title and under its events, and stops once it heals."""
+    with (
+        SimServer(port=0, token=None, tls=False, bookmark_interval=0.3) as sim,
+        FaultProxy(sim.port) as proxy,
+    ):
+        web = sim.store.create("apps", "deployments", deployment("web", replicas=1))
+        rs = sim.store.create("apps", "replicasets", replicaset(web, "abc12", 1))
+        sim.store.create("", "pods", pod(rs, "aaaaa"))
+        path = kubeconfig_for(proxy.url, tmp_path / "kubeconfig")
+        connection = connect(Settings(kubeconfig=str(path)))
+        app = make_app(Settings(), connection=connection, config=Config())
+        async with app.run_test(size=(160, 50)) as pilot:
+            pods = app.screen.query_one("#pods", LiveTable)
+            header = app.screen.query_one("#header")
+            await wait_for(pilot, lambda: pods.total_count == 1, "web's pod listed")
+            await wait_for(pilot, lambda: "● live" in str(header.render()), "every watch live")
+            pods.focus()
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, PodDetailScreen), "pod screen")
+            screen = app.screen
+            assert isinstance(screen, PodDetailScreen)
+            notice = screen.query_one("#pod-stale")
+            await pilot.pause()
+            assert not screen.has_class("stale") and not notice.display
+            assert screen.events.border_subtitle == ""
+
+            proxy.silence()
+            await wait_for(
+                pilot,
+                lambda: screen.has_class("stale") and screen.events.has_class("stale"),
+                "the pod screen marked stale",
+                deadline_s=60,
+            )
+            await pilot.pause()
+            states = app.model.objects.states
+            pods_since = states["Pod"].out_of_date_since
+            events_since = states["Event"].out_of_date_since
+            assert pods_since is not None and events_since is not None
+            assert notice.display
+            assert f"● {stale_text(pods_since)}  the pods' watch " in str(notice.content)
+            assert screen.events.border_subtitle == stale_text(events_since)
+
+            proxy.resume()
+            await wait_for(
+                pilot,
+                lambda: not screen.has_class("stale") and not screen.events.has_class("stale"),
+                "current again once the link heals",
+                deadline_s=60,
+            )
+            await pilot.pause()
+            assert not notice.display and screen.events.border_subtitle == ""
         connection.close()
 
 

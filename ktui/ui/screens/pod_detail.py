@@ -22,7 +22,8 @@ from textual.timer import Timer
 from ktui.cluster.logs import LogChunk, LogRequest, LogStream
 from ktui.model.objects import name_of, namespace_of
 from ktui.render.containers import container_counts
-from ktui.render.pod import deleted_notice, pod_not_found, pod_title
+from ktui.render.header import out_of_date_since, stale_text
+from ktui.render.pod import deleted_notice, pod_not_found, pod_title, stale_notice
 from ktui.render.safe import safe_text
 from ktui.render.triage import crash_card_text, readiness_text
 from ktui.ui.messages import ClusterChanged, ScopeChanged
@@ -62,6 +63,10 @@ class PodDetailScreen(PodActions, InspectorScreen):
         display: none; height: auto; padding: 0 1; background: $error 30%;
     }
     PodDetailScreen.deleted #pod-deleted { display: block; }
+    PodDetailScreen #pod-stale { display: none; height: auto; padding: 0 1; }
+    PodDetailScreen.stale #pod-stale { display: block; }
+    PodDetailScreen.stale #pod-body, PodDetailScreen #pod-events.stale { text-opacity: 55%; }
+    PodDetailScreen #pod-events.stale { border-subtitle-color: $warning; }
     PodDetailScreen #pod-readiness { height: auto; padding: 0 1; }
     PodDetailScreen { overflow-y: hidden; }
     PodDetailScreen #pod-body { height: 2fr; min-height: 8; scrollbar-size-vertical: 1; }
@@ -75,7 +80,8 @@ class PodDetailScreen(PodActions, InspectorScreen):
         padding: 0 1;
     }
     PodDetailScreen #pod-events:focus { border: round $ktui-border-focus; }
-    PodDetailScreen #pod-body:focus-within #lifecycle { border: round $ktui-border-focus; }
+    PodDetailScreen #pod-body:focus #lifecycle { border: round $ktui-border-focus; }
+    PodDetailScreen #containers-box:focus-within { border: round $ktui-border-focus; }
     """
 
     def __init__(self, uid: str) -> None:
@@ -94,10 +100,14 @@ class PodDetailScreen(PodActions, InspectorScreen):
         self._clock_timer: Timer | None = None
         """Moves the ages and the timeline's "now" every second, while the screen is shown."""
         self._shown_before = False
+        self._drawn_for_showing = False
+        """Set when the screen was (re)targeted and drawn at the current clock just before it is
+        shown; otherwise, shown again (uncovered), it draws at the current clock first."""
 
     def compose(self) -> ComposeResult:
         yield SafeStatic(id="pod-title")
         yield SafeStatic(id="pod-deleted")
+        yield SafeStatic(id="pod-stale")
         yield SafeStatic(id="pod-readiness")
         with Scroll(id="pod-body"):
             with Vertical(id="lifecycle"):
@@ -151,6 +161,8 @@ class PodDetailScreen(PodActions, InspectorScreen):
             self.deleted_at = self.ktui.clock()
         self.render_events()
         self.render_pod()
+        self.render_out_of_date()
+        self._drawn_for_showing = True
         self.query_one("#pod-body").focus()
 
     def on_screen_suspend(self) -> None:
@@ -166,12 +178,18 @@ class PodDetailScreen(PodActions, InspectorScreen):
         # which restyles every widget of a pushed screen: a third of an open's CSS work. Shown
         # again, the kept screen's widgets keep the styles they had (a theme switch restyles
         # every screen the app holds, a closed one too: tested). Its first showing keeps the
-        # restyle: without it the lifecycle box missed its `:focus-within` border.
+        # restyle: without it the lifecycle box missed its focus border.
         if self._shown_before:
             event.refresh_styles = False
         self._shown_before = True
-        # From a full interval on: the screen was rendered when it was retargeted (or it
-        # followed its pod's batches while covered), so a tick right away would draw it again.
+        # Uncovered (back from the logs or YAML screen): its clock stood still meanwhile, so it
+        # draws at the current one before it is painted (this runs before the first paint),
+        # not a second later: ages too young, events newer than its "now" read "<invalid>".
+        # Just retargeted, it was drawn at the current clock already.
+        if not self._drawn_for_showing:
+            self._tick()
+        self._drawn_for_showing = False
+        # The next tick a full interval on.
         if self._clock_timer is not None:
             self._clock_timer.reset()
 
@@ -286,6 +304,10 @@ class PodDetailScreen(PodActions, InspectorScreen):
         self._stop_log_reads()
 
     def render_events(self) -> None:
+        # The table draws its time cells at its own "now", moved by `tick`: while the screen is
+        # hidden it does not tick, so it is moved here, or events that arrived meanwhile would
+        # be drawn against an older "now" ("<invalid>" ages).
+        self.events.tick()
         pod = self.pod
         if pod is None:
             self.pod_events = []
@@ -295,6 +317,19 @@ class PodDetailScreen(PodActions, InspectorScreen):
             self.events.show_events(self.pod_events, self.ktui.clock())
         what = f"pod {name_of(pod) if pod else ''}"
         self.events.border_title = safe_text(self.events.title(what))
+
+    def render_out_of_date(self) -> None:
+        """While the pods' watch is not current (silent, down, denied) the screen says since
+        when, under its title, and dims what it shows; the events table, while the events'
+        watch is not, says it under its border as the main screen's panes do."""
+        states = self.ktui.model.objects.states
+        pods_since = out_of_date_since(states, ("Pod",))
+        self.set_class(pods_since is not None, "stale")
+        notice = self.query_one("#pod-stale", SafeStatic)
+        notice.update(stale_notice(pods_since, states["Pod"]) if pods_since else "")
+        events_since = out_of_date_since(states, ("Event",))
+        self.events.set_class(events_since is not None, "stale")
+        self.events.set_subtitle(stale_text(events_since) if events_since else "")
 
     # ------------------------------------------------------------------ live updates
 
@@ -313,11 +348,14 @@ class PodDetailScreen(PodActions, InspectorScreen):
             self.render_events()
         if changed is not None or deleted or events:
             self.render_pod()
+        if message.changes.states:
+            self.render_out_of_date()
 
     @on(ScopeChanged)
     def _scope_changed(self, message: ScopeChanged) -> None:
         # The new scope's cache may not hold this pod; keep showing what we have until it does.
         self.render_events()
+        self.render_out_of_date()
 
     # ------------------------------------------------------------------ actions
 

@@ -4,7 +4,9 @@ The cache keeps a slim projection of each object (`ktui.view.slim`), so both scr
 whole object read from the server with one GET (`ktui.cluster.fetch.fetch_object`, in a thread
 worker that posts an `ObjectFetched` message): one line, "loading Pod/web-1 from the server…",
 until it arrives, and one line of error (kubectl's: `Error from server (NotFound): ...`, or why
-the server could not be reached) if it cannot be read; the app keeps running either way. Both
+the server could not be reached) if it cannot be read, with the app's retry key (ctrl+r), which
+reads it again; the app keeps running either way. A read that failed for want of an answer (or
+a 5xx) is tried again by itself when the object's watch is current again after being down. Both
 follow the object live: a batch that changes it (a new resourceVersion) reads it again (one
 request at a time, at most one a second), the last object read staying on screen meanwhile (and
 after a deletion, with the title saying so). `metadata.managedFields` is never shown.
@@ -30,6 +32,7 @@ from textual.message import Message
 from textual.widgets import Input
 
 from ktui.cluster.fetch import FetchError, fetch_object
+from ktui.cluster.state import CacheState
 from ktui.cluster.watch import resource_version_of
 from ktui.model.objects import kind_of, label_of, name_of, namespace_of
 from ktui.render.describe import (
@@ -41,7 +44,7 @@ from ktui.render.describe import (
     yaml_matches,
     yaml_syntax,
 )
-from ktui.ui.messages import ClusterChanged
+from ktui.ui.messages import ClusterChanged, RetryRequested
 from ktui.ui.screens.base import InspectorScreen
 from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.input import KtuiInput
@@ -58,13 +61,17 @@ follow it."""
 
 class ObjectFetched(Message):
     """A fetch worker's answer: the whole object (`obj`) or why it could not be read (`error`,
-    one line). `serial` tells answers to an older request apart."""
+    one line; `status` the HTTP status of an error answer, None when the server did not
+    answer). `serial` tells answers to an older request apart."""
 
-    def __init__(self, serial: int, obj: Obj | None, error: str | None) -> None:
+    def __init__(
+        self, serial: int, obj: Obj | None, error: str | None, status: int | None = None
+    ) -> None:
         super().__init__()
         self.serial = serial
         self.obj = obj
         self.error = error
+        self.status = status
 
 
 class ObjectScreen(InspectorScreen):
@@ -95,6 +102,11 @@ class ObjectScreen(InspectorScreen):
         """The whole object, as the last fetch read it (None until one succeeded)."""
         self.fetch_error: str | None = None
         """Why the last fetch failed (one line), None when it did not."""
+        self.fetch_error_transient = False
+        """The last fetch failed for want of an answer (or a 5xx): worth reading again once
+        the object's watch is current again (`_follow_link`)."""
+        self._link_down = False
+        """The object's watch was not current (down, silent) at the last state change."""
         self.fetches = 0
         """Fetches started (each one GET)."""
         self._fetching = False
@@ -121,6 +133,9 @@ class ObjectScreen(InspectorScreen):
         if found is not None:
             self.obj = found
         self.deleted = found is None
+        if self.obj is not None:
+            state = self.ktui.model.objects.states.get(kind_of(self.obj))
+            self._link_down = state is not None and state.out_of_date_since is not None
         self.query_one("#object-scroll").focus()
         self.fetch()
         self.show()
@@ -159,7 +174,7 @@ class ObjectScreen(InspectorScreen):
         try:
             full = fetch_object(api, kind, api_version, namespace_of(obj), name_of(obj))
         except FetchError as exc:
-            self.post_message(ObjectFetched(serial, None, exc.message))
+            self.post_message(ObjectFetched(serial, None, exc.message, exc.status))
             return
         self.post_message(ObjectFetched(serial, full, None))
 
@@ -172,17 +187,26 @@ class ObjectScreen(InspectorScreen):
         if message.obj is not None:
             self.full = message.obj
             self.fetch_error = None
+            self.fetch_error_transient = False
         else:
             self.fetch_error = message.error
+            self.fetch_error_transient = message.status is None or message.status >= 500
         if self.is_mounted:
             self.show()
         if self._fetch_again and not self.deleted:
             self.fetch()
 
+    def _retry_hint(self) -> str:
+        key = self.ktui.key_for("app.retry")
+        return f"  · {key} to retry" if key else ""
+
     def status_line(self) -> Text:
-        """What the body says while there is no object to show: loading, or why not."""
+        """What the body says while there is no object to show: loading, or why not (and the
+        key that reads it again)."""
         if self.fetch_error is not None:
-            return Text(self.fetch_error, style="bold red")
+            line = Text(self.fetch_error, style="bold red")
+            line.append(self._retry_hint(), style="grey62")
+            return line
         if self.obj is None:
             return Text("")
         return Text(f"loading {label_of(self.obj)} from the server…", style="grey62")
@@ -214,6 +238,7 @@ class ObjectScreen(InspectorScreen):
             title.append(f"  ✖ deleted{last_known}", style="bold red")
         elif self.full is not None and self.fetch_error is not None:
             title.append(f"  ⚠ not refreshed: {self.fetch_error}", style="bold yellow")
+            title.append(self._retry_hint(), style="grey62")
         if self.search:
             title.append(f"  /{self.search} ", style="yellow")
             if self.match_count and self.current_match is not None:
@@ -319,9 +344,32 @@ class ObjectScreen(InspectorScreen):
             return
         super().action_close()
 
+    @on(RetryRequested)
+    def _retry_requested(self, message: RetryRequested) -> None:
+        # ctrl+r: a read that failed (the server was down, a 403 since fixed) is tried again.
+        if self.fetch_error is not None and not self.deleted:
+            self.fetch()
+
+    def _follow_link(self, changed: dict[str, CacheState]) -> None:
+        """When the object's watch is current again after being down or silent, a read that
+        failed for want of an answer (most likely the same outage) is tried again."""
+        if self.obj is None:
+            return
+        state = changed.get(kind_of(self.obj))
+        if state is None:
+            return
+        down = state.out_of_date_since is not None
+        healed = self._link_down and not down
+        self._link_down = down
+        failed = self.fetch_error is not None and self.fetch_error_transient
+        if healed and failed and not self.deleted:
+            self.fetch()
+
     @on(ClusterChanged)
     def _cluster_changed(self, message: ClusterChanged) -> None:
         batch = message.batch
+        if batch.states:
+            self._follow_link(batch.states)
         for objects in batch.upserts.values():
             changed = objects.get(self.object_uid)
             if changed is not None:
@@ -374,7 +422,8 @@ class DescribeScreen(ObjectScreen):
     """The description shown (empty until the object is read from the server)."""
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # Textual calls `ObjectScreen.on_mount` too (a handler of every class of the MRO that
+        # defines one): calling it here as well read the object twice on every open.
         self.set_interval(1.0, self._tick)
 
     def _tick(self) -> None:

@@ -12,8 +12,11 @@ from ktui.view.pod import ContainerGroups, container_groups
 Obj = dict[str, Any]
 
 
-class ContainerList(SafeStatic):
-    """The container groups of one pod; `show(pod, now)` redraws them."""
+class ContainerList(SafeStatic, can_focus=True):
+    """The container groups of one pod; `show(pod, now)` redraws them.
+
+    Focusable: `tab` from the pod screen's body brings it into view (on a short terminal the
+    lifecycle above it fills the body), and the body's scroll keys still work on it."""
 
     DEFAULT_CSS = """
     ContainerList { height: auto; }
