@@ -136,11 +136,11 @@ class KtuiApp(App[int], inherit_bindings=False):
         self.model = self._new_model()
         """What the screens show, fed only by the batches of the current cache."""
         self.generation = 0
+        """Bumped on every namespace/context switch, so late batches of an old cache are ignored."""
         self.toasts: list[RaisedToast] = []
         """The toasts raised (pruned as they expire): leaving a screen removes its own."""
         self._top_screen: Screen[Any] | None = None
         """The screen on top before the last screen change."""
-        """Bumped on every namespace/context switch, so late batches of an old cache are ignored."""
         self._pod_detail: PodDetailScreen | None = None
         """The pod screen, kept once opened and retargeted on every open (`_pod_detail_on`)."""
         if self.settings.readonly:
