@@ -300,7 +300,14 @@ async def test_a_namespace_switch_keeps_each_rollouts_timeline(
     async with app.run_test(size=(160, 50)) as pilot:
         workloads = app.screen.query_one("#workloads", LiveTable)
         await wait_for(pilot, lambda: workloads.total_count == 2, "two deployments")
-        await wait_for(pilot, lambda: app.model.timeline.count(web) >= 1, "web's first entry")
+
+        def pods_in_tree() -> int:
+            tree = app.model.timeline.latest(web)
+            return 0 if tree is None else sum(len(node.pods) for node in tree.revisions)
+
+        # web's tree with its three pods: the workload may be recorded before its pods are
+        # listed, and a restart in the batch that brings a pod is recorded as it appearing.
+        await wait_for(pilot, lambda: pods_in_tree() == 3, "web's pods in its timeline")
         first = app.model.timeline.entries(web)[0]
         # A pod of web restarts: one more moment in web's timeline.
         restarted = sim.store.get("", "pods", "default", objs["pods"][0]["metadata"]["name"])
@@ -338,3 +345,43 @@ async def test_a_namespace_switch_keeps_each_rollouts_timeline(
         assert kept[0] is first and kept[: len(recorded)] == recorded
         starts = [e for e in kept if any("started watching" in c.text for c in e.changes)]
         assert starts == [first], "no second 'ktui started watching' after the switches"
+
+
+async def test_when_the_child_under_the_cursor_goes_the_pods_pane_follows_the_next_one(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """The ReplicaSets pane has the focus, its cursor on an old ReplicaSet, and that one is
+    deleted (revisionHistoryLimit): the cursor lands on another ReplicaSet, and the pods pane
+    lists that one's pods, though none of them changed in the batch."""
+    store = sim.store
+    dep = store.create("apps", "deployments", deployment("web", replicas=2))
+    old = store.create("apps", "replicasets", replicaset(dep, "aaa11", 1))
+    new = store.create("apps", "replicasets", replicaset(dep, "bbb22", 2))
+    old_pod = store.create("", "pods", pod(old, "a1"))
+    new_pods = [store.create("", "pods", pod(new, s)) for s in ("b1", "b2")]
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        children = app.screen.query_one("#children", LiveTable)
+        pods = app.screen.query_one("#pods", LiveTable)
+        await wait_for(pilot, lambda: children.total_count == 2, "web's two ReplicaSets")
+        await wait_for(pilot, lambda: pods.total_count == 3, "web's three pods")
+        assert workloads.has_focus
+        await pilot.press("tab")
+        assert children.has_focus
+        assert children.move_cursor_to_key(old["metadata"]["uid"])
+        await wait_for(
+            pilot,
+            lambda: pods.ordered_keys() == [old_pod["metadata"]["uid"]],
+            "the old ReplicaSet's pod only",
+        )
+        store.delete(
+            "apps", "replicasets", "default", old["metadata"]["name"], propagation_policy="Orphan"
+        )
+        await wait_for(pilot, lambda: children.total_count == 1, "the old ReplicaSet gone")
+        assert children.cursor_key == new["metadata"]["uid"]
+        await wait_for(
+            pilot,
+            lambda: sorted(pods.ordered_keys()) == sorted(p["metadata"]["uid"] for p in new_pods),
+            "the pods of the ReplicaSet the cursor is on now",
+        )

@@ -462,7 +462,14 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         if uid is None or uid not in tree.workloads:
             self._refresh_lower(now)
             return
+        child_before = self.selected_child
         self._refresh_lower(now, pods=False)
+        if self._pods_follow_child and self.selected_child != child_before:
+            # The child under the cursor went (a ReplicaSet over revisionHistoryLimit, a Job
+            # over a CronJob's history limit): the cursor is on another child now, whose
+            # pods did not change in this batch, so the pods pane is listed again.
+            self._refresh_lower(now)
+            return
         parent = self.selected_child if self._pods_follow_child else None
         upserts: dict[str, Row] = {}
         deletes = set(changes.removed_pods.get(uid, ()))
