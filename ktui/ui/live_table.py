@@ -179,6 +179,8 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._order_dirty = False
         self.cursor_key: str | None = None
         self._last_cursor_index = 0
+        self._filter_to_first = False
+        """Set by `filter_to_first_match` while its filter is applied."""
         self._announced_key: str | None = None
         self._empty_message = empty_message
         self._title_shown: str | Text | None = None
@@ -493,7 +495,21 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
     def watch_filter_text(self) -> None:
         self._filter = RowFilter.parse(self.filter_text)
         self._order_dirty = True
+        if self._filter_to_first:
+            self._ensure_order()
+            self.cursor_key = self._order[0] if self._order else None
+            self._last_cursor_index = 0
         self._after_change()
+
+    def filter_to_first_match(self, text: str) -> None:
+        """Filter by `text` with the cursor on the first match (k9s), moved once: the panes
+        that follow the cursor are filled once per keystroke, not for the row the filter left
+        the cursor near and again for the first. The same text again moves nothing."""
+        self._filter_to_first = True
+        try:
+            self.filter_text = text
+        finally:
+            self._filter_to_first = False
 
     def tick(self) -> None:
         """Repaint the visible lines whose time cells read differently now (ages keep

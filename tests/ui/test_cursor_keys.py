@@ -164,6 +164,27 @@ async def test_a_filter_in_the_workloads_view_selects_its_first_match_below(
         assert app.screen.uid == uids["api"]
 
 
+async def test_slash_again_on_a_filtered_pane_keeps_the_cursor(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """`/` on a pane that has a filter shows its text (the input held another pane's):
+    enter keeps the cursor where `j` put it, for the same text is no new filter."""
+    uids = seed(sim)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(160, 50)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 2, "two deployments")
+        await pilot.press("slash", "e", "enter")
+        assert workloads.cursor_key == uids["api"]
+        await pilot.press("j")
+        assert workloads.cursor_key == uids["web"]
+        # A filter typed on the next pane and dropped leaves its text in the shared input.
+        await pilot.press("tab", "slash", "z", "escape", "shift+tab")
+        assert workloads.has_focus
+        await pilot.press("slash", "enter")
+        assert workloads.filter_text == "e" and workloads.cursor_key == uids["web"]
+
+
 async def test_a_filter_that_matches_nothing_says_so_and_esc_clears_it(
     sim: SimServer, connect_to: Callable[..., Connection]
 ) -> None:

@@ -297,3 +297,29 @@ async def test_a_drawing_works_out_the_tables_style_once_not_per_line() -> None:
         assert drawings and sum(drawings) >= table.size.height
         assert len(asked) <= len(drawings)
         assert [table.render_line(y) for y in range(table.size.height)] == before
+
+
+async def test_filter_to_first_match_moves_the_cursor_once() -> None:
+    """The cursor's row is filtered out: the cursor goes to the first match in one move, not
+    to the match nearest its old place and then to the first (the panes that follow the
+    cursor would be filled twice a keystroke)."""
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        table.focus()
+        table.apply(
+            {"uid-a1": ("a-1", "Running"), "uid-a2": ("a-2", "Running"), "uid-b": ("b", "x")}
+        )
+        await pilot.pause()
+        await pilot.press("end")
+        assert table.cursor_key == "uid-b"
+        moves: list[str | None] = []
+        table.cursor_moved = moves.append
+        table.filter_to_first_match("running")
+        assert table.cursor_key == "uid-a1"
+        assert moves == ["uid-a1"]
+        # The same text again is no new filter: the cursor stays where the user put it.
+        await pilot.press("down")
+        assert table.cursor_key == "uid-a2"
+        table.filter_to_first_match("running")
+        assert table.cursor_key == "uid-a2"

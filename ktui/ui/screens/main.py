@@ -878,11 +878,13 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
     @on(Input.Changed, "#filter")
     def _filter_changed(self, message: Input.Changed) -> None:
         table = self._filter_target or self.workloads
-        table.filter_text = message.value
         if message.value:
             # k9s: a new filter starts on its first match, not on whichever match is nearest
             # to where the cursor was (after `G`, the last one); the panes below follow it.
-            table.action_cursor_top()
+            # `/` on a pane showing its filter already (the input takes that text) moves nothing.
+            table.filter_to_first_match(message.value)
+        else:
+            table.filter_text = ""
         self._titles()
 
     @on(Input.Submitted, "#filter")
