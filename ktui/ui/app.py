@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -80,7 +81,8 @@ class RaisedToast:
     """A toast as ktui raised it: which screen it is about (None: the app, e.g. a config
     warning at start), and until when it shows (time.monotonic)."""
 
-    screen: Screen[Any] | None
+    screen: weakref.ReferenceType[Screen[Any]] | None
+    """The screen, weakly: a toast does not keep a closed screen alive until it is pruned."""
     message: str
     title: str
     severity: SeverityLevel
@@ -194,7 +196,8 @@ class KtuiApp(App[int], inherit_bindings=False):
         seconds = TOAST_SECONDS[severity] if timeout is None else timeout
         now = time.monotonic()
         self.toasts = [t for t in self.toasts if t.until > now]
-        self.toasts.append(RaisedToast(screen, message, title, severity, now + seconds))
+        about = weakref.ref(screen) if screen is not None else None
+        self.toasts.append(RaisedToast(about, message, title, severity, now + seconds))
         super().notify(message, title=title, severity=severity, timeout=seconds, markup=False)
 
     def _screen_changed(self, screen: Screen[Any]) -> None:
@@ -207,7 +210,7 @@ class KtuiApp(App[int], inherit_bindings=False):
             return
         now = time.monotonic()
         alive = [t for t in self.toasts if t.until > now]
-        self.toasts = [t for t in alive if t.screen is not left]
+        self.toasts = [t for t in alive if t.screen is None or t.screen() is not left]
         if len(self.toasts) == len(alive):
             return
         # Textual removes toasts all at once only: the others are shown again, for what is
