@@ -246,7 +246,7 @@ def describe_probe(probe: Obj) -> str:
     tcp = j.opt_obj(probe.get("tcpSocket"))
     grpc = j.opt_obj(probe.get("grpc"))
     if exec_action is not None:
-        command = " ".join(one_line(part) for part in exec_action.get("command") or ())
+        command = " ".join(one_line(part) for part in j.strs(exec_action.get("command")))
         return f"exec [{command}] {attrs}"
     if http is not None:
         scheme = j.text(http.get("scheme")).lower()
@@ -273,9 +273,20 @@ def _field_ref_value(pod: Obj, path: str) -> str:
     return ""
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _go_int64_value(quantity: Fraction) -> int:
+    """Quantity.Value() (or MilliValue() of a quantity scaled by 1000): rounded away from zero,
+    held in an int64 (saturated here; Go wraps around, printing numbers that mean nothing)."""
+    rounded = math.ceil(quantity) if quantity >= 0 else math.floor(quantity)
+    return max(_INT64_MIN, min(_INT64_MAX, rounded))
+
+
 def _resource_field_value(container: Obj, ref: Obj) -> str:
-    """ExtractContainerResourceValue: the container's limit or request divided by the divisor,
-    rounded up ("0" when not set)."""
+    """ExtractContainerResourceValue (kubectl v1.32): the container's limit or request divided
+    by the divisor, each rounded away from zero into an int64, the quotient taken in float64
+    and rounded up ("0" when not set)."""
     resource = j.text(ref.get("resource"))
     kind, _, name = resource.partition(".")
     if kind not in ("limits", "requests") or not name:
@@ -283,9 +294,17 @@ def _resource_field_value(container: Obj, ref: Obj) -> str:
     amounts = j.obj(j.obj(container.get("resources")).get(kind))
     amount = parse_quantity(str(amounts.get(name, "0"))) or Fraction(0)
     divisor = parse_quantity(str(ref.get("divisor") or "1")) or Fraction(1)
-    if name == "cpu":  # millicores, each rounded up, as Quantity.MilliValue does
-        return str(math.ceil(math.ceil(amount * 1000) / math.ceil(divisor * 1000)))
-    return str(math.ceil(math.ceil(amount) / math.ceil(divisor)))
+    scale = 1000 if name == "cpu" else 1  # millicores, as Quantity.MilliValue counts cpu
+    numerator = _go_int64_value(amount * scale)
+    denominator = _go_int64_value(divisor * scale)
+    # kubectl v1.32 divides in float64 (`math.Ceil(float64(a) / float64(b))`), so a limit of
+    # 999999999999999999 prints as 1000000000000000000 there, checked against kubectl itself
+    # (tests/sim/test_server_kubectl.py); newer kubectl divides exactly. A nonzero divisor
+    # never rounds to 0, but a guard costs nothing against a division by zero.
+    if denominator == 0:
+        return "0"
+    quotient = math.ceil(float(numerator) / float(denominator))
+    return str(max(_INT64_MIN, min(_INT64_MAX, quotient)))
 
 
 def _environment(w: _PrefixWriter, pod: Obj, container: Obj) -> None:
@@ -406,11 +425,11 @@ def _containers(
                 profile = one_line(j.text(seccomp.get("localhostProfile")))
                 w.write(3, f"LocalhostProfile:\t{profile}\n")
         for field, heading in (("command", "Command"), ("args", "Args")):
-            parts = container.get(field) or ()
+            parts = j.strs(container.get(field))
             if parts:
                 w.write(2, f"{heading}:\n")
                 for part in parts:
-                    for piece in str(part).split("\n"):
+                    for piece in part.split("\n"):
                         w.write(3, f"{one_line(piece)}\n")
         if status is not None:
             _container_state(w, "State", j.obj(status.get("state")), zone)
@@ -669,6 +688,7 @@ def qos_class(pod: Obj) -> str:
 def _events(w: _PrefixWriter, events: Sequence[Obj], now: datetime) -> None:
     """DescribeEvents: oldest first (by last timestamp), Type, Reason, Age ("3m (x5 over 10m)"),
     From and Message, under a `----` rule."""
+    events = j.objs(events)  # an event that is no object says nothing: left out
     if not events:
         w.write(0, "Events:\t<none>\n")
         return

@@ -359,3 +359,50 @@ def test_describe_pod_is_ktuis_describe_pod(sim: SimServer, kubectl: Any) -> Non
     theirs = re.sub(r"((?:SecretOptionalName|ConfigMapOptional):\s+)(0x[0-9a-f]+)", r"\1", theirs)
     assert "Warning  BackOff" in theirs and "Tolerations:" in theirs
     assert mine == theirs
+
+
+def test_resource_field_env_values_are_kubectls(sim: SimServer, kubectl: Any) -> None:
+    """kubectl v1.32 divides a resourceFieldRef's quantity by its divisor in float64 (a limit of
+    999999999999999999 prints as 1000000000000000000), each side first rounded away from zero
+    into an int64: ktui prints the same digits."""
+    refs = {
+        "MEMORY": {"resource": "limits.memory"},
+        "CPU": {"resource": "limits.cpu", "divisor": "1m"},
+        "NEGATIVE": {"resource": "limits.memory", "divisor": "-0.5"},
+        "TINY": {"resource": "limits.memory", "divisor": "1e-400"},
+        "REQUEST": {"resource": "requests.memory", "divisor": "1Ki"},
+    }
+    sim.store.create(
+        "",
+        "pods",
+        {
+            "metadata": {"name": "big", "namespace": "default"},
+            "spec": {
+                "nodeName": "n1",
+                "containers": [
+                    {
+                        "name": "main",
+                        "image": "busybox",
+                        "resources": {
+                            "limits": {"memory": "999999999999999999", "cpu": "999999999999999"},
+                            "requests": {"memory": "1000001"},
+                        },
+                        "env": [
+                            {"name": name, "valueFrom": {"resourceFieldRef": ref}}
+                            for name, ref in refs.items()
+                        ],
+                    }
+                ],
+            },
+        },
+    )
+
+    def environment(text: str) -> list[list[str]]:
+        lines = text.split("\n")
+        start = next(i for i, line in enumerate(lines) if line.strip() == "Environment:")
+        return [line.split() for line in lines[start + 1 : start + 1 + len(refs)]]
+
+    theirs = environment(kubectl("describe", "pod", "big").stdout)
+    assert ["MEMORY:", "1000000000000000000", "(limits.memory)"] in theirs
+    pod = sim.store.get("", "pods", "default", "big")
+    assert environment(describe_pod(pod, [], datetime.now(UTC))) == theirs
