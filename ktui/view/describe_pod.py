@@ -4,9 +4,10 @@ sections, field names, order and alignment are kubectl's.
 
 Pure: the whole pod (as one GET reads it, not the cache's slim projection), its events and the
 current time in, text out. Times are printed as kubectl prints them (RFC 1123 with a numeric
-zone), in the zone of `now`. Values are printed as they are, but for tabs and line breaks inside
-a one-line value, written as `\\t` and `\\n` (raw, they would move columns and make up lines);
-the screen escapes what else could drive a terminal.
+zone), in the machine's local zone as kubectl converts them (not the zone of `now`: ktui's clock
+is UTC). Values are printed as they are, but for tabs and line breaks inside a one-line value,
+written as `\\t` and `\\n` (raw, they would move columns and make up lines); the screen escapes
+what else could drive a terminal.
 """
 
 from __future__ import annotations
@@ -104,19 +105,27 @@ class _PrefixWriter:
         return "".join(self._done)
 
 
-def go_time(value: Any, zone: tzinfo | None) -> str:
-    """An API timestamp as Go's `time.RFC1123Z` ("Mon, 02 Jan 2006 15:04:05 -0700"); a missing
-    one as Go's zero time, which kubectl prints for it."""
+def go_time(value: Any, zone: tzinfo | None = None) -> str:
+    """An API timestamp as Go's `time.RFC1123Z` ("Mon, 02 Jan 2006 15:04:05 -0700") in `zone`,
+    by default the machine's local zone (kubectl prints `.Time.Local()`, the offset of that
+    moment, so summer and winter times differ); a missing one as Go's zero time, which kubectl
+    prints for it."""
     moment = parse_time(value)
     if moment is None:
         return "Mon, 01 Jan 0001 00:00:00 +0000"
-    local = moment.astimezone(zone) if zone is not None else moment
+    try:
+        local = moment.astimezone(zone)
+    except (OverflowError, ValueError, OSError):
+        # Year 1 west of UTC (or 9999 east of it) has no local date Python can hold: in UTC.
+        local = moment
     offset = local.utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
-    sign = "-" if minutes < 0 else "+"
-    hours, rest = divmod(abs(minutes), 60)
+    seconds = int(offset.total_seconds()) if offset is not None else 0
+    # Go drops the seconds of an offset (a local mean time such as -4:56:02 prints -0456) and
+    # pads the year to four digits (the zero time is year "0001").
+    sign = "-" if seconds < 0 else "+"
+    hours, rest = divmod(abs(seconds) // 60, 60)
     return (
-        f"{_DAYS[local.weekday()]}, {local.day:02d} {_MONTHS[local.month - 1]} {local.year} "
+        f"{_DAYS[local.weekday()]}, {local.day:02d} {_MONTHS[local.month - 1]} {local.year:04d} "
         f"{local.hour:02d}:{local.minute:02d}:{local.second:02d} {sign}{hours:02d}{rest:02d}"
     )
 
@@ -739,7 +748,7 @@ def describe_pod(pod: Obj, events: Sequence[Obj], now: datetime) -> str:
     Status, IP, IPs, Controlled By, Init Containers, Containers, Conditions, Volumes, QoS
     Class, Node-Selectors, Tolerations, Events, in that order."""
     w = _PrefixWriter()
-    zone = now.tzinfo
+    zone = None  # the machine's local zone, as kubectl prints times
     meta, spec, status = j.meta(pod), j.spec(pod), j.status(pod)
     w.write(0, f"Name:\t{one_line(j.text(meta.get('name')))}\n")
     w.write(0, f"Namespace:\t{one_line(j.text(meta.get('namespace')))}\n")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,22 @@ CASES = json.loads(
 NOW = datetime(2026, 12, 6, 18, 0, 0, tzinfo=UTC)
 
 Obj = dict[str, Any]
+
+
+def set_local_zone(monkeypatch: pytest.MonkeyPatch, zone: str) -> None:
+    """The process's local zone (what kubectl and describe_pod print times in) for one test."""
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def utc_machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # The captured kubectl text is in UTC (kubectl ran on a UTC machine): the same here, whatever
+    # zone the test machine is in. monkeypatch restores TZ; tzset then applies the old zone.
+    set_local_zone(monkeypatch, "UTC")
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 def stamp(seconds_ago: int) -> str:
@@ -317,6 +334,40 @@ def test_tabs_and_line_breaks_in_values_cannot_move_columns_or_make_up_lines() -
     assert "app=a\\tb\n" in text
     assert "fake=x\\nStatus:\\tHacked\n" in text
     assert re.findall(r"^Status:", text, re.MULTILINE) == ["Status:"]
+
+
+def test_times_are_printed_in_the_local_zone_as_kubectl_prints_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # kubectl prints `.Time.Local()`: on a machine in New York, the offset of that moment
+    # (summer time in July, standard time in January), whatever zone ktui's clock is in.
+    set_local_zone(monkeypatch, "America/New_York")
+    pod = rich_pod()
+    pod["status"]["startTime"] = "2024-07-01T12:00:00Z"
+    pod["status"]["containerStatuses"][0]["state"] = {
+        "terminated": {
+            "exitCode": 1,
+            "startedAt": "2024-01-15T12:00:00Z",
+            "finishedAt": "2024-01-15T12:00:05Z",
+        }
+    }
+    text = describe_pod(pod, [], NOW)
+    assert re.search(r"\nStart Time: +Mon, 01 Jul 2024 08:00:00 -0400\n", text)
+    assert re.search(r"\n +Started: +Mon, 15 Jan 2024 07:00:00 -0500\n", text)
+    assert re.search(r"\n +Finished: +Mon, 15 Jan 2024 07:00:05 -0500\n", text)
+    set_local_zone(monkeypatch, "Asia/Kolkata")
+    assert re.search(
+        r"\nStart Time: +Mon, 01 Jul 2024 17:30:00 \+0530\n", describe_pod(pod, [], NOW)
+    )
+
+
+def test_a_year_one_time_west_of_utc_prints_in_utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Year 1 at 00:00 UTC is year 0 in New York, which Python's datetime cannot hold.
+    set_local_zone(monkeypatch, "America/New_York")
+    pod = rich_pod()
+    pod["status"]["startTime"] = "0001-01-01T00:00:00Z"
+    text = describe_pod(pod, [], NOW)
+    assert re.search(r"\nStart Time: +Mon, 01 Jan 0001 00:00:00 \+0000\n", text)
 
 
 def _env_value(text: str, name: str) -> str:
