@@ -30,12 +30,18 @@ def selector_matches(selector: Any, labels: Mapping[str, str]) -> bool:
     for key, value in as_dict(selector.get("matchLabels")).items():
         if labels.get(str(key)) != str(value):
             return False
-    for requirement in selector.get("matchExpressions") or ():
+    expressions = selector.get("matchExpressions") or []
+    if not isinstance(expressions, list):
+        raise SelectorError(f"invalid label selector requirements: {expressions!r}")
+    for requirement in expressions:
         if not isinstance(requirement, dict):
             raise SelectorError(f"invalid label selector requirement: {requirement!r}")
         key = str(requirement.get("key", ""))
         operator = requirement.get("operator")
-        values = [str(v) for v in requirement.get("values") or ()]
+        raw_values = requirement.get("values") or []
+        if not isinstance(raw_values, list):
+            raise SelectorError(f"invalid label selector values: {raw_values!r}")
+        values = [str(v) for v in raw_values]
         if operator == "In":
             if key not in labels or labels[key] not in values:
                 return False
@@ -53,6 +59,10 @@ def selector_matches(selector: Any, labels: Mapping[str, str]) -> bool:
     return True
 
 
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def selector_string(selector: Any) -> str:
     """A LabelSelector in the `labelSelector=` query syntax (labels.Selector.String()).
 
@@ -63,11 +73,13 @@ def selector_string(selector: Any) -> str:
     parts: list[tuple[str, str]] = []
     for key, value in as_dict(selector.get("matchLabels")).items():
         parts.append((str(key), f"{key}={value}"))
-    for requirement in selector.get("matchExpressions") or ():
+    # Printing never raises: a field of the wrong type (a number where a list belongs; a string
+    # would be iterated into characters) prints as missing.
+    for requirement in _as_list(selector.get("matchExpressions")):
         if not isinstance(requirement, dict):
             continue
         key = str(requirement.get("key", ""))
-        values = ",".join(sorted(str(v) for v in requirement.get("values") or ()))
+        values = ",".join(sorted(str(v) for v in _as_list(requirement.get("values"))))
         operator = requirement.get("operator")
         if operator == "In":
             parts.append((key, f"{key} in ({values})"))

@@ -50,6 +50,16 @@ def objs(value: Any) -> list[Obj]:
     return []
 
 
+def strs(value: Any) -> list[str]:
+    """A list-of-strings field (a command, its args), or [] when it is missing or anything else:
+    a bare string is not iterated into characters, nor a number iterated at all (the Go client
+    would refuse to decode such an object, so there is nothing truer to print)."""
+    is_list = type(value) is list or (
+        isinstance(value, Sequence) and not isinstance(value, str | bytes)
+    )
+    return list(value) if is_list and all(isinstance(item, str) for item in value) else []
+
+
 def text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 

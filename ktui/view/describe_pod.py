@@ -4,9 +4,10 @@ sections, field names, order and alignment are kubectl's.
 
 Pure: the whole pod (as one GET reads it, not the cache's slim projection), its events and the
 current time in, text out. Times are printed as kubectl prints them (RFC 1123 with a numeric
-zone), in the zone of `now`. Values are printed as they are, but for tabs and line breaks inside
-a one-line value, written as `\\t` and `\\n` (raw, they would move columns and make up lines);
-the screen escapes what else could drive a terminal.
+zone), in the machine's local zone as kubectl converts them (not the zone of `now`: ktui's clock
+is UTC). Values are printed as they are, but for tabs and line breaks inside a one-line value,
+written as `\\t` and `\\n` (raw, they would move columns and make up lines); the screen escapes
+what else could drive a terminal.
 """
 
 from __future__ import annotations
@@ -104,19 +105,27 @@ class _PrefixWriter:
         return "".join(self._done)
 
 
-def go_time(value: Any, zone: tzinfo | None) -> str:
-    """An API timestamp as Go's `time.RFC1123Z` ("Mon, 02 Jan 2006 15:04:05 -0700"); a missing
-    one as Go's zero time, which kubectl prints for it."""
+def go_time(value: Any, zone: tzinfo | None = None) -> str:
+    """An API timestamp as Go's `time.RFC1123Z` ("Mon, 02 Jan 2006 15:04:05 -0700") in `zone`,
+    by default the machine's local zone (kubectl prints `.Time.Local()`, the offset of that
+    moment, so summer and winter times differ); a missing one as Go's zero time, which kubectl
+    prints for it."""
     moment = parse_time(value)
     if moment is None:
         return "Mon, 01 Jan 0001 00:00:00 +0000"
-    local = moment.astimezone(zone) if zone is not None else moment
+    try:
+        local = moment.astimezone(zone)
+    except (OverflowError, ValueError, OSError):
+        # Year 1 west of UTC (or 9999 east of it) has no local date Python can hold: in UTC.
+        local = moment
     offset = local.utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
-    sign = "-" if minutes < 0 else "+"
-    hours, rest = divmod(abs(minutes), 60)
+    seconds = int(offset.total_seconds()) if offset is not None else 0
+    # Go drops the seconds of an offset (a local mean time such as -4:56:02 prints -0456) and
+    # pads the year to four digits (the zero time is year "0001").
+    sign = "-" if seconds < 0 else "+"
+    hours, rest = divmod(abs(seconds) // 60, 60)
     return (
-        f"{_DAYS[local.weekday()]}, {local.day:02d} {_MONTHS[local.month - 1]} {local.year} "
+        f"{_DAYS[local.weekday()]}, {local.day:02d} {_MONTHS[local.month - 1]} {local.year:04d} "
         f"{local.hour:02d}:{local.minute:02d}:{local.second:02d} {sign}{hours:02d}{rest:02d}"
     )
 
@@ -246,7 +255,7 @@ def describe_probe(probe: Obj) -> str:
     tcp = j.opt_obj(probe.get("tcpSocket"))
     grpc = j.opt_obj(probe.get("grpc"))
     if exec_action is not None:
-        command = " ".join(one_line(part) for part in exec_action.get("command") or ())
+        command = " ".join(one_line(part) for part in j.strs(exec_action.get("command")))
         return f"exec [{command}] {attrs}"
     if http is not None:
         scheme = j.text(http.get("scheme")).lower()
@@ -273,9 +282,20 @@ def _field_ref_value(pod: Obj, path: str) -> str:
     return ""
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _go_int64_value(quantity: Fraction) -> int:
+    """Quantity.Value() (or MilliValue() of a quantity scaled by 1000): rounded away from zero,
+    held in an int64 (saturated here; Go wraps around, printing numbers that mean nothing)."""
+    rounded = math.ceil(quantity) if quantity >= 0 else math.floor(quantity)
+    return max(_INT64_MIN, min(_INT64_MAX, rounded))
+
+
 def _resource_field_value(container: Obj, ref: Obj) -> str:
-    """ExtractContainerResourceValue: the container's limit or request divided by the divisor,
-    rounded up ("0" when not set)."""
+    """ExtractContainerResourceValue (kubectl v1.32): the container's limit or request divided
+    by the divisor, each rounded away from zero into an int64, the quotient taken in float64
+    and rounded up ("0" when not set)."""
     resource = j.text(ref.get("resource"))
     kind, _, name = resource.partition(".")
     if kind not in ("limits", "requests") or not name:
@@ -283,9 +303,17 @@ def _resource_field_value(container: Obj, ref: Obj) -> str:
     amounts = j.obj(j.obj(container.get("resources")).get(kind))
     amount = parse_quantity(str(amounts.get(name, "0"))) or Fraction(0)
     divisor = parse_quantity(str(ref.get("divisor") or "1")) or Fraction(1)
-    if name == "cpu":  # millicores, each rounded up, as Quantity.MilliValue does
-        return str(math.ceil(math.ceil(amount * 1000) / math.ceil(divisor * 1000)))
-    return str(math.ceil(math.ceil(amount) / math.ceil(divisor)))
+    scale = 1000 if name == "cpu" else 1  # millicores, as Quantity.MilliValue counts cpu
+    numerator = _go_int64_value(amount * scale)
+    denominator = _go_int64_value(divisor * scale)
+    # kubectl v1.32 divides in float64 (`math.Ceil(float64(a) / float64(b))`), so a limit of
+    # 999999999999999999 prints as 1000000000000000000 there, checked against kubectl itself
+    # (tests/sim/test_server_kubectl.py); newer kubectl divides exactly. A nonzero divisor
+    # never rounds to 0, but a guard costs nothing against a division by zero.
+    if denominator == 0:
+        return "0"
+    quotient = math.ceil(float(numerator) / float(denominator))
+    return str(max(_INT64_MIN, min(_INT64_MAX, quotient)))
 
 
 def _environment(w: _PrefixWriter, pod: Obj, container: Obj) -> None:
@@ -406,11 +434,11 @@ def _containers(
                 profile = one_line(j.text(seccomp.get("localhostProfile")))
                 w.write(3, f"LocalhostProfile:\t{profile}\n")
         for field, heading in (("command", "Command"), ("args", "Args")):
-            parts = container.get(field) or ()
+            parts = j.strs(container.get(field))
             if parts:
                 w.write(2, f"{heading}:\n")
                 for part in parts:
-                    for piece in str(part).split("\n"):
+                    for piece in part.split("\n"):
                         w.write(3, f"{one_line(piece)}\n")
         if status is not None:
             _container_state(w, "State", j.obj(status.get("state")), zone)
@@ -669,6 +697,7 @@ def qos_class(pod: Obj) -> str:
 def _events(w: _PrefixWriter, events: Sequence[Obj], now: datetime) -> None:
     """DescribeEvents: oldest first (by last timestamp), Type, Reason, Age ("3m (x5 over 10m)"),
     From and Message, under a `----` rule."""
+    events = j.objs(events)  # an event that is no object says nothing: left out
     if not events:
         w.write(0, "Events:\t<none>\n")
         return
@@ -719,7 +748,7 @@ def describe_pod(pod: Obj, events: Sequence[Obj], now: datetime) -> str:
     Status, IP, IPs, Controlled By, Init Containers, Containers, Conditions, Volumes, QoS
     Class, Node-Selectors, Tolerations, Events, in that order."""
     w = _PrefixWriter()
-    zone = now.tzinfo
+    zone = None  # the machine's local zone, as kubectl prints times
     meta, spec, status = j.meta(pod), j.spec(pod), j.status(pod)
     w.write(0, f"Name:\t{one_line(j.text(meta.get('name')))}\n")
     w.write(0, f"Namespace:\t{one_line(j.text(meta.get('namespace')))}\n")

@@ -7,10 +7,13 @@ import os
 import re
 import subprocess
 import threading
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from ktui.sim.server import SimServer
@@ -255,11 +258,23 @@ def test_delete_and_get_events(sim: SimServer, kubectl: Any) -> None:
     assert sim.store.list("", "pods", "default")[0] == []
 
 
-def test_describe_pod_is_ktuis_describe_pod(sim: SimServer, kubectl: Any) -> None:
+@pytest.fixture(params=["UTC", "America/New_York"])
+def local_zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The machine's zone for this process and the kubectl it runs (requested before `kubectl`,
+    which copies the environment when it is set up)."""
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_describe_pod_is_ktuis_describe_pod(local_zone: str, sim: SimServer, kubectl: Any) -> None:
     """ktui's pod describe (`describe_pod` of the pod one GET reads, and its events) is the text
     of `kubectl describe pod`: a pod with an init container, a native sidecar and a regular one
     (probes, env of every source, mounts), volumes of eight types, tolerations, a node selector,
-    and events old enough that their ages cannot move while both run."""
+    and events old enough that their ages cannot move while both run. On a UTC machine and on
+    one in New York: kubectl prints times in the local zone, whatever zone ktui's clock is in."""
     case = json.loads(
         (
             Path(__file__).parent.parent / "unit" / "data" / "kubectl_describe_pod_cases.json"
@@ -354,8 +369,58 @@ def test_describe_pod_is_ktuis_describe_pod(sim: SimServer, kubectl: Any) -> Non
     theirs = kubectl("describe", "pod", "rich").stdout
     pod = sim.store.get("", "pods", "default", "rich")
     events = sim.store.list("", "events", "default")[0]
-    mine = describe_pod(pod, events, datetime.now().astimezone())
+    mine = describe_pod(pod, events, datetime.now(UTC))  # the app's clock is in UTC
     mine = re.sub(r"((?:SecretOptionalName|ConfigMapOptional):\s+)(true|false)", r"\1", mine)
     theirs = re.sub(r"((?:SecretOptionalName|ConfigMapOptional):\s+)(0x[0-9a-f]+)", r"\1", theirs)
     assert "Warning  BackOff" in theirs and "Tolerations:" in theirs
+    offset = re.search(r"\nStart Time: .* ([+-][0-9]{4})\n", theirs)
+    assert offset is not None
+    assert offset.group(1) in ({"+0000"} if local_zone == "UTC" else {"-0500", "-0400"})
     assert mine == theirs
+
+
+def test_resource_field_env_values_are_kubectls(sim: SimServer, kubectl: Any) -> None:
+    """kubectl v1.32 divides a resourceFieldRef's quantity by its divisor in float64 (a limit of
+    999999999999999999 prints as 1000000000000000000), each side first rounded away from zero
+    into an int64: ktui prints the same digits."""
+    refs = {
+        "MEMORY": {"resource": "limits.memory"},
+        "CPU": {"resource": "limits.cpu", "divisor": "1m"},
+        "NEGATIVE": {"resource": "limits.memory", "divisor": "-0.5"},
+        "TINY": {"resource": "limits.memory", "divisor": "1e-400"},
+        "REQUEST": {"resource": "requests.memory", "divisor": "1Ki"},
+    }
+    sim.store.create(
+        "",
+        "pods",
+        {
+            "metadata": {"name": "big", "namespace": "default"},
+            "spec": {
+                "nodeName": "n1",
+                "containers": [
+                    {
+                        "name": "main",
+                        "image": "busybox",
+                        "resources": {
+                            "limits": {"memory": "999999999999999999", "cpu": "999999999999999"},
+                            "requests": {"memory": "1000001"},
+                        },
+                        "env": [
+                            {"name": name, "valueFrom": {"resourceFieldRef": ref}}
+                            for name, ref in refs.items()
+                        ],
+                    }
+                ],
+            },
+        },
+    )
+
+    def environment(text: str) -> list[list[str]]:
+        lines = text.split("\n")
+        start = next(i for i, line in enumerate(lines) if line.strip() == "Environment:")
+        return [line.split() for line in lines[start + 1 : start + 1 + len(refs)]]
+
+    theirs = environment(kubectl("describe", "pod", "big").stdout)
+    assert ["MEMORY:", "1000000000000000000", "(limits.memory)"] in theirs
+    pod = sim.store.get("", "pods", "default", "big")
+    assert environment(describe_pod(pod, [], datetime.now(UTC))) == theirs

@@ -31,6 +31,7 @@ from ktui.sim.realistic import realistic_pod
 from ktui.sim.server import SimServer
 from ktui.ui.app import KtuiApp, make_app
 from ktui.ui.live_table import LiveTable
+from ktui.ui.screens import yaml_view
 from ktui.ui.screens.main import MainScreen
 from ktui.ui.screens.pod_detail import PodDetailScreen
 from ktui.ui.screens.problems import ProblemsScreen
@@ -257,6 +258,37 @@ async def test_describe_of_the_pod_has_every_section_of_the_whole_object(env: En
 
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is problems, "back to the problems")
+
+
+async def test_a_describe_that_raises_is_one_line_and_the_app_goes_on(
+    env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The describer failing on an object (a field of a type it did not expect) is one line in
+    the body, the traceback in the log, and the app goes on: it ran in a message handler and
+    every second, where an uncaught exception exits the app."""
+
+    def broken_describe(*args: Any, **kwargs: Any) -> Text:
+        raise TypeError("'int' object is not\niterable")
+
+    monkeypatch.setattr(yaml_view, "describe", broken_describe)
+    app = _app(env)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await _select_pod(app, pilot, env)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: loaded(app, DescribeScreen), "the pod read")
+        screen = app.screen
+        assert isinstance(screen, DescribeScreen)
+        line = _body(screen)
+        assert line == "describe unavailable: TypeError: 'int' object is not iterable"
+        assert "Traceback" in caplog.text and "not\niterable" in caplog.text
+
+        # The app goes on: back to the pods, and with a describer that works, `d` describes.
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen) and app.is_running
+        monkeypatch.undo()
+        await pilot.press("d")
+        await wait_for(pilot, lambda: loaded(app, DescribeScreen), "the pod described")
+        assert app.screen.describe_text.plain.startswith("Name:")  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from ktui.cluster.selectors import SelectorError, parse_selector, selector_matches
+from ktui.cluster.selectors import (
+    SelectorError,
+    parse_selector,
+    selector_matches,
+    selector_string,
+)
 
 
 def expressions(text: str) -> list[tuple[str, str, list[str]]]:
@@ -80,3 +85,16 @@ def test_matches_as_kubectl_lists(text: str, labels: dict[str, str], expected: b
 def test_not_a_selector(text: str) -> None:
     with pytest.raises(SelectorError):
         parse_selector(text)
+
+
+@pytest.mark.parametrize("wrong", [5, 1.5, True, "x"])
+def test_a_selector_with_fields_of_the_wrong_type(wrong: object) -> None:
+    # Printing (describe's topology spread constraints) leaves them out instead of raising a
+    # TypeError or spelling a string out one character a value; matching says it is invalid.
+    assert selector_string({"matchExpressions": wrong, "matchLabels": {"app": "web"}}) == "app=web"
+    in_wrong = {"matchExpressions": [{"key": "env", "operator": "In", "values": wrong}]}
+    assert selector_string(in_wrong) == "env in ()"
+    with pytest.raises(SelectorError):
+        selector_matches({"matchExpressions": wrong}, {})
+    with pytest.raises(SelectorError):
+        selector_matches(in_wrong, {"env": "x"})

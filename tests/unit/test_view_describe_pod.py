@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 import json
 import re
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,22 @@ CASES = json.loads(
 NOW = datetime(2026, 12, 6, 18, 0, 0, tzinfo=UTC)
 
 Obj = dict[str, Any]
+
+
+def set_local_zone(monkeypatch: pytest.MonkeyPatch, zone: str) -> None:
+    """The process's local zone (what kubectl and describe_pod print times in) for one test."""
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def utc_machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # The captured kubectl text is in UTC (kubectl ran on a UTC machine): the same here, whatever
+    # zone the test machine is in. monkeypatch restores TZ; tzset then applies the old zone.
+    set_local_zone(monkeypatch, "UTC")
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 def stamp(seconds_ago: int) -> str:
@@ -316,3 +334,154 @@ def test_tabs_and_line_breaks_in_values_cannot_move_columns_or_make_up_lines() -
     assert "app=a\\tb\n" in text
     assert "fake=x\\nStatus:\\tHacked\n" in text
     assert re.findall(r"^Status:", text, re.MULTILINE) == ["Status:"]
+
+
+def test_times_are_printed_in_the_local_zone_as_kubectl_prints_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # kubectl prints `.Time.Local()`: on a machine in New York, the offset of that moment
+    # (summer time in July, standard time in January), whatever zone ktui's clock is in.
+    set_local_zone(monkeypatch, "America/New_York")
+    pod = rich_pod()
+    pod["status"]["startTime"] = "2024-07-01T12:00:00Z"
+    pod["status"]["containerStatuses"][0]["state"] = {
+        "terminated": {
+            "exitCode": 1,
+            "startedAt": "2024-01-15T12:00:00Z",
+            "finishedAt": "2024-01-15T12:00:05Z",
+        }
+    }
+    text = describe_pod(pod, [], NOW)
+    assert re.search(r"\nStart Time: +Mon, 01 Jul 2024 08:00:00 -0400\n", text)
+    assert re.search(r"\n +Started: +Mon, 15 Jan 2024 07:00:00 -0500\n", text)
+    assert re.search(r"\n +Finished: +Mon, 15 Jan 2024 07:00:05 -0500\n", text)
+    set_local_zone(monkeypatch, "Asia/Kolkata")
+    assert re.search(
+        r"\nStart Time: +Mon, 01 Jul 2024 17:30:00 \+0530\n", describe_pod(pod, [], NOW)
+    )
+
+
+def test_a_year_one_time_west_of_utc_prints_in_utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Year 1 at 00:00 UTC is year 0 in New York, which Python's datetime cannot hold.
+    set_local_zone(monkeypatch, "America/New_York")
+    pod = rich_pod()
+    pod["status"]["startTime"] = "0001-01-01T00:00:00Z"
+    text = describe_pod(pod, [], NOW)
+    assert re.search(r"\nStart Time: +Mon, 01 Jan 0001 00:00:00 \+0000\n", text)
+
+
+def _env_value(text: str, name: str) -> str:
+    found = re.search(rf"\n +{name}: +(.*)\n", text)
+    assert found is not None, text
+    return found.group(1)
+
+
+def _with_resource_env(limits: Obj, *refs: tuple[str, Obj]) -> Obj:
+    pod = rich_pod()
+    container = pod["spec"]["containers"][0]
+    container["resources"] = {"limits": limits}
+    container["env"] = [
+        {"name": name, "valueFrom": {"resourceFieldRef": ref}} for name, ref in refs
+    ]
+    return pod
+
+
+def test_resource_field_values_are_kubectl_v1_32s_float64_quotients() -> None:
+    # The values kubectl v1.32.4 prints for these (run against `ktui sim`): its
+    # ExtractContainerResourceValue divides float64(Value()) by float64(divisor.Value()), so a
+    # limit of 999999999999999999 is 1000000000000000000 there, and each side is rounded away
+    # from zero first (a -0.5 divisor is -1).
+    pod = _with_resource_env(
+        {"memory": "999999999999999999", "cpu": "999999999999999"},
+        ("M", {"resource": "limits.memory"}),
+        ("C", {"resource": "limits.cpu", "divisor": "1m"}),
+        ("N", {"resource": "limits.memory", "divisor": "-0.5"}),
+        ("T", {"resource": "limits.memory", "divisor": "1e-400"}),
+    )
+    text = describe_pod(pod, [], NOW)
+    assert _env_value(text, "M") == "1000000000000000000 (limits.memory)"
+    assert _env_value(text, "C") == "999999999999998976 (limits.cpu)"
+    assert _env_value(text, "N") == "-1000000000000000000 (limits.memory)"
+    assert _env_value(text, "T") == "1000000000000000000 (limits.memory)"
+
+
+@pytest.mark.parametrize(
+    ("memory", "divisor"),
+    [("1e400", "1"), ("1", "1e400"), ("1", "-0.5"), ("-0.5", "1"), ("1e99999999999", "1")],
+)
+def test_resource_field_values_of_absurd_quantities_print_without_raising(
+    memory: str, divisor: str
+) -> None:
+    # A ZeroDivisionError (a -0.5 divisor rounded to 0), an OverflowError (1e400 in a float),
+    # or minutes building 10**99999999999 before: now a number (saturated at int64's bounds,
+    # where kubectl v1.32 prints a wrapped-around one) or, for what is no quantity, none.
+    pod = _with_resource_env(
+        {"memory": memory}, ("M", {"resource": "limits.memory", "divisor": divisor})
+    )
+    value = _env_value(describe_pod(pod, [], NOW), "M")
+    assert re.fullmatch(r"(-?[0-9]+|node allocatable) \(limits\.memory\)", value), value
+
+
+def test_commands_and_args_of_the_wrong_type_print_as_missing() -> None:
+    pod = rich_pod()
+    container = pod["spec"]["containers"][0]
+    container["command"] = "ls -l"  # not one character a line
+    container["args"] = 5
+    container["livenessProbe"] = {"exec": {"command": True}}
+    text = describe_pod(pod, [], NOW)
+    main = text[text.index("\nContainers:") :]
+    assert "\n    Command:" not in main[: main.index("\n    Environment")]
+    assert "\n    Args:" not in main[: main.index("\n    Environment")]
+    assert re.search(r"\n +Liveness: +exec \[\] delay=", text)
+    container["command"] = ["sh", "-c", "echo hi"]
+    text = describe_pod(pod, [], NOW)
+    assert re.search(r"\n    Command:\n      sh\n      -c\n      echo hi\n", text)
+
+
+FUZZ_VALUES: tuple[Any, ...] = (None, 5, 1.5, True, "x", [], {})
+
+
+def _field_paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every field and list item of a parsed object, depth first."""
+    children: Any = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, child in children:
+        yield (*path, key)
+        yield from _field_paths(child, (*path, key))
+
+
+def _replaced(pod: Obj, path: tuple[Any, ...], value: Any) -> Obj:
+    copied = copy.deepcopy(pod)
+    parent: Any = copied
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    return copied
+
+
+@pytest.mark.parametrize(
+    "case", CASES, ids=[c["pod"]["metadata"]["name"].split("-")[0] for c in CASES]
+)
+def test_any_field_of_any_type_describes_without_raising(case: Obj) -> None:
+    # The describe screen calls this every second; a field of a type no API server sends (a
+    # number for a command, a string for a list, a list for an object) must print, not raise.
+    pod = case["pod"]
+    events = [
+        {"type": "Normal", "reason": "Pulled", "lastTimestamp": stamp(60), "count": 2},
+        {"type": "Warning", "reason": "BackOff", "eventTime": stamp(5), "series": {"count": 3}},
+    ]
+    paths = list(_field_paths(pod))
+    assert len(paths) > 20
+    for path in paths:
+        for value in FUZZ_VALUES:
+            text = describe_pod(_replaced(pod, path, value), events, NOW)
+            assert text.startswith("Name:"), (path, value)
+    for path in _field_paths(events):
+        for value in FUZZ_VALUES:
+            broken = _replaced({"events": events}, ("events", *path), value)["events"]
+            assert describe_pod(pod, broken, NOW).startswith("Name:"), (path, value)

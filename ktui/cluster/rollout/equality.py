@@ -63,6 +63,9 @@ _DECIMAL_SUFFIXES: Final = {
 }
 
 
+_MAX_EXPONENT_DIGITS: Final = 4
+
+
 def parse_quantity(text: str) -> Fraction | None:
     """The exact value of a resource.Quantity string, None if it is not one."""
     match = _QUANTITY.fullmatch(text.strip())
@@ -74,6 +77,10 @@ def parse_quantity(text: str) -> Fraction | None:
     except ValueError:
         return None
     if suffix in ("e", "E") and exponent:
+        # A bound, or "1e999999999" would spend minutes building 10**999999999 (and a
+        # 5000-digit exponent exceeds int()'s digit limit): no real quantity comes near it.
+        if len(exponent.lstrip("+-")) > _MAX_EXPONENT_DIGITS:
+            return None
         return value * _pow10(int(exponent))
     if exponent:
         return None

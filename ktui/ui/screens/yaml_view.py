@@ -19,6 +19,7 @@ applied when the object changes.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, ClassVar
 
@@ -44,12 +45,15 @@ from ktui.render.describe import (
     yaml_matches,
     yaml_syntax,
 )
+from ktui.render.safe import safe_text
 from ktui.ui.messages import ClusterChanged, RetryRequested
 from ktui.ui.screens.base import InspectorScreen
 from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.input import KtuiInput
 from ktui.ui.widgets.safe import SafeStatic
 from ktui.ui.widgets.scroll import Scroll
+
+log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
 
@@ -434,7 +438,19 @@ class DescribeScreen(ObjectScreen):
         kind = kind_of(obj)
         events = self.ktui.model.objects.events_about([obj])
         children = self.ktui.model.objects.children(self.object_uid, "ReplicaSet")
-        self.describe_text = describe(obj, kind, events, self.ktui.clock(), children)
+        try:
+            self.describe_text = describe(obj, kind, events, self.ktui.clock(), children)
+        except Exception as exc:
+            # An object the describer cannot print (a field of a type no API server sends) must
+            # not take the app down: this runs in a message handler and every second from the
+            # timer, where an uncaught exception exits the app. One line says so; the log has
+            # the traceback for a bug report.
+            log.exception("describe %s failed", kind)
+            reason = " ".join(str(exc).split())[:200]
+            self.describe_text = safe_text(  # the message may quote the object's values
+                f"describe unavailable: {type(exc).__name__}" + (f": {reason}" if reason else ""),
+                "bold red",
+            )
         self.paint()
 
     def count_matches(self) -> int:
