@@ -153,6 +153,9 @@ class LogChunk:
     lines: list[LogLine] = field(default_factory=list)
     ended: bool = False
     error: str | None = None
+    link_broken: bool = False
+    """The stream ended on a broken or silent connection (reset, refused, timed out), not on
+    an answer of the server: reading it again once the link works is likely to succeed."""
 
 
 class LogStream:
@@ -195,12 +198,14 @@ class LogStream:
             abort_response(response)
 
     def run(self) -> None:
+        link_broken = False
         try:
             error = self._run()
         except Exception as exc:  # whatever happens, the screen gets one line, not a traceback
             error = None if self._stop.is_set() else describe_api_error(exc)
+            link_broken = isinstance(exc, (urllib3.exceptions.HTTPError, OSError))
         if not self._stop.is_set():
-            self.sink(LogChunk(self, ended=True, error=error))
+            self.sink(LogChunk(self, ended=True, error=error, link_broken=link_broken))
 
     def _run(self) -> str | None:
         since_seconds: int | None = None

@@ -215,6 +215,11 @@ class Faults:
         """Abruptly close every open watch connection (no clean end of the chunked stream)."""
         self._server._drop_watch_connections()
 
+    def drop_log_streams(self) -> None:
+        """Abruptly close every open log stream (`follow`), the watches staying open: the link
+        to a kubelet broke, the API server's own connections are fine."""
+        self._server._drop_watch_connections(logs_only=True)
+
     def forbidden(self, info: ResourceInfo, namespace: str | None, verb: str) -> StoreError | None:
         with self._lock:
             if not self._forbidden:
@@ -1466,9 +1471,13 @@ class SimServer:
             if watch is not None:
                 watch.close()
 
-    def _drop_watch_connections(self) -> None:
+    def _drop_watch_connections(self, *, logs_only: bool = False) -> None:
         with self._lock:
-            conns = list(self._watch_connections.items())
+            conns = [
+                (conn, watch)
+                for conn, watch in self._watch_connections.items()
+                if watch is None or not logs_only  # a log stream is registered without a Watch
+            ]
             self._dropping.update(conn for conn, _ in conns)
         self._cut(conns)
 

@@ -170,6 +170,35 @@ async def test_a_log_stream_broken_with_the_link_resumes_when_it_heals(tmp_path:
         connection.close()
 
 
+async def test_a_log_stream_broken_while_the_watches_stay_live_is_read_again(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """Only the log stream breaks (the kubelet's link; every watch stays open and live), so
+    no watch comes back to say the link healed: the stream is read again after a back-off."""
+    from test_logs import ScriptedLogs, open_logs_from_main, running, seed, texts
+
+    logs = ScriptedLogs()
+    sim.store.log_source = logs
+    objs = seed(sim, statuses=[running("app"), running("worker")])
+    name = objs["pod"]["metadata"]["name"]
+    logs.write(name, "app", "before the break")
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs)
+        await wait_for(pilot, lambda: texts(screen) == ["before the break"], "the log")
+        states = dict(app.model.objects.states)
+        sim.faults.drop_log_streams()
+        await wait_for(pilot, lambda: screen.errors, "the stream broken")
+        logs.write(name, "app", "after the break")
+        await wait_for(
+            pilot,
+            lambda: texts(screen) == ["before the break", "after the break"],
+            "the stream read again by itself",
+        )
+        assert not screen.errors
+        assert app.model.objects.states == states, "no watch was down meanwhile"
+
+
 async def test_a_kind_that_turns_forbidden_keeps_its_rows_dimmed(
     sim: SimServer, connect_to: Callable[..., Connection]
 ) -> None:

@@ -30,6 +30,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -60,6 +61,9 @@ Obj = dict[str, Any]
 __all__ = ["ALL_CONTAINERS", "MAX_LINES", "TIME_RANGES", "ContainerPicker", "LogView", "LogsScreen"]
 
 ALL_CONTAINERS = "*"
+LINK_RETRY_FIRST_S = 1.0
+LINK_RETRY_MAX_S = 30.0
+"""A stream broken with the link is read again after 1 s, then 2, 4... at most 30 s apart."""
 """The container choice that shows every container's log, interleaved."""
 TIME_RANGES: tuple[tuple[str, int | None], ...] = (
     ("tail", None),
@@ -125,6 +129,10 @@ class LogsScreen(LogScreen):
         self.streams: list[LogStream] = []
         self._link_down = False
         """Whether the pods' watch was last seen down or silent (see `_follow_link`)."""
+        self._link_retry_s = LINK_RETRY_FIRST_S
+        """The wait before reading again a stream that ended on a broken link while the pods'
+        watch looked current (doubled on each failure, reset when lines arrive)."""
+        self._link_retry: Timer | None = None
         self.ended: set[str] = set()
         self.not_started: dict[str, str] = {}
         """Containers whose log the kubelet refused because there is none yet (not started,
@@ -252,6 +260,10 @@ class LogsScreen(LogScreen):
                         lines.append(LogLine(f"──────── {words} ────────", tag))
                 elif chunk.error:
                     self.errors[name] = chunk.error
+                    if chunk.link_broken:
+                        self._retry_link_later()
+        if lines:
+            self._link_retry_s = LINK_RETRY_FIRST_S  # the link works: a next break waits 1 s
         self.view.add_lines(lines, ordered=self.all_containers)
         if self.streams and all(s.request.container in self.ended for s in self.streams):
             # No log yet is what the kubelet said, in its words (as kubectl logs prints them),
@@ -393,6 +405,27 @@ class LogsScreen(LogScreen):
         if self.previous:
             container += "-previous"
         return [str(metadata.get("namespace", "-")), str(metadata.get("name", "-")), container]
+
+    def _retry_link_later(self) -> None:
+        """A stream broke with the link. When the pods' watch is seen down, its return reads
+        the streams again (`_follow_link`); but the watch may never look down (it came back
+        before the stream's error arrived, or only this connection broke), so the streams are
+        also read again after a back-off while the watch looks current."""
+        # `_drain` runs from the loop's call_soon_threadsafe, outside Textual's context (its
+        # active app), where a timer cannot run: the timer is set from the screen's queue.
+        self.call_later(self._arm_link_retry)
+
+    def _arm_link_retry(self) -> None:
+        if self._link_retry is not None:
+            return
+        delay = self._link_retry_s
+        self._link_retry_s = min(delay * 2, LINK_RETRY_MAX_S)
+        self._link_retry = self.set_timer(delay, self._link_retry_due)
+
+    def _link_retry_due(self) -> None:
+        self._link_retry = None
+        if self.errors and not self._link_down:
+            self.start_streams()
 
     def _follow_link(self, changed: Mapping[str, CacheState]) -> None:
         """When the pods' watch is current again after being down or silent, streams that
