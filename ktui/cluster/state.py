@@ -57,3 +57,20 @@ class CacheState:
         if self.phase in (CachePhase.RECONNECTING, CachePhase.FORBIDDEN, CachePhase.ERROR):
             return self.since
         return None
+
+
+class LinkWatch:
+    """Follows one kind's cache state to tell when its link healed: current again after it
+    was last seen out of date (silent, down or denied). Screens read again what failed during
+    the outage (a log stream, an object's GET) at that moment."""
+
+    def __init__(self, state: CacheState | None = None) -> None:
+        self.down = state is not None and state.out_of_date_since is not None
+        """Whether the state was last seen out of date."""
+
+    def healed(self, state: CacheState) -> bool:
+        """Take the kind's new state; True when it is current again after being out of date."""
+        down = state.out_of_date_since is not None
+        healed = self.down and not down
+        self.down = down
+        return healed

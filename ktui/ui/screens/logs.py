@@ -41,7 +41,7 @@ from ktui.cluster.logs import (
     LogRequest,
     LogStream,
 )
-from ktui.cluster.state import CacheState
+from ktui.cluster.state import CacheState, LinkWatch
 from ktui.render.safe import safe_text
 from ktui.ui.messages import ClusterChanged, RetryRequested
 from ktui.ui.screens.log_screen import LogScreen, search_save_bindings
@@ -127,8 +127,8 @@ class LogsScreen(LogScreen):
         self.time_range = 0
         """Index into `TIME_RANGES` (the key pressed: 0 the tail)."""
         self.streams: list[LogStream] = []
-        self._link_down = False
-        """Whether the pods' watch was last seen down or silent (see `_follow_link`)."""
+        self._pods_link = LinkWatch()
+        """The pods' watch, to read broken streams again when it heals (`_follow_link`)."""
         self._link_retry_s = LINK_RETRY_FIRST_S
         """The wait before reading again a stream that ended on a broken link while the pods'
         watch looked current (doubled on each failure, reset when lines arrive)."""
@@ -424,7 +424,7 @@ class LogsScreen(LogScreen):
 
     def _link_retry_due(self) -> None:
         self._link_retry = None
-        if self.errors and not self._link_down:
+        if self.errors and not self._pods_link.down:
             self.start_streams()
 
     def _follow_link(self, changed: Mapping[str, CacheState]) -> None:
@@ -433,10 +433,7 @@ class LogsScreen(LogScreen):
         state = changed.get("Pod")
         if state is None:
             return
-        down = state.out_of_date_since is not None
-        healed = self._link_down and not down
-        self._link_down = down
-        if healed and self.errors:
+        if self._pods_link.healed(state) and self.errors:
             self.start_streams()
 
     @on(RetryRequested)

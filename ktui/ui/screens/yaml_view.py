@@ -33,7 +33,7 @@ from textual.message import Message
 from textual.widgets import Input
 
 from ktui.cluster.fetch import FetchError, fetch_object
-from ktui.cluster.state import CacheState
+from ktui.cluster.state import CacheState, LinkWatch
 from ktui.cluster.watch import resource_version_of
 from ktui.model.objects import kind_of, label_of, name_of, namespace_of
 from ktui.render.describe import (
@@ -109,8 +109,8 @@ class ObjectScreen(InspectorScreen):
         self.fetch_error_transient = False
         """The last fetch failed for want of an answer (or a 5xx): worth reading again once
         the object's watch is current again (`_follow_link`)."""
-        self._link_down = False
-        """The object's watch was not current (down, silent) at the last state change."""
+        self._link = LinkWatch()
+        """The object's watch, to read a failed GET again when it heals (`_follow_link`)."""
         self.fetches = 0
         """Fetches started (each one GET)."""
         self._fetching = False
@@ -138,8 +138,7 @@ class ObjectScreen(InspectorScreen):
             self.obj = found
         self.deleted = found is None
         if self.obj is not None:
-            state = self.ktui.model.objects.states.get(kind_of(self.obj))
-            self._link_down = state is not None and state.out_of_date_since is not None
+            self._link = LinkWatch(self.ktui.model.objects.states.get(kind_of(self.obj)))
         self.query_one("#object-scroll").focus()
         self.fetch()
         self.show()
@@ -362,9 +361,7 @@ class ObjectScreen(InspectorScreen):
         state = changed.get(kind_of(self.obj))
         if state is None:
             return
-        down = state.out_of_date_since is not None
-        healed = self._link_down and not down
-        self._link_down = down
+        healed = self._link.healed(state)
         failed = self.fetch_error is not None and self.fetch_error_transient
         if healed and failed and not self.deleted:
             self.fetch()
