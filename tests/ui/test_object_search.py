@@ -156,6 +156,13 @@ async def test_describe_search_marks_and_jumps(
         await wait_for(pilot, lambda: loaded(app, DescribeScreen), "the object described")
         screen = app.screen
         assert isinstance(screen, DescribeScreen)
+        # The describe names the ReplicaSet from the watch's cache: under load its list can
+        # land after the screen opened, adding one more "web" to the text a second later.
+        await wait_for(
+            pilot,
+            lambda: "NewReplicaSet:        web-abc12" in screen.describe_text.plain,
+            "the ReplicaSet described",
+        )
         await pilot.press("slash", *"WEB")
         await pilot.pause()
         count = len(screen.describe_text.plain.lower().split("web")) - 1
