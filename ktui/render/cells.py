@@ -13,6 +13,7 @@ from datetime import datetime
 
 from rich.text import Text
 
+from ktui.cluster.kinds import short_name
 from ktui.view.age import since
 from ktui.view.pod import BadgeKey, BadgeState, ContainerBadge, Phase, Severity
 from ktui.view.stuck import StuckReason
@@ -159,6 +160,62 @@ def health_text(health: Health, problem: StuckReason | None = None) -> Text:
     if problem is not None and not problem.held:
         return Text(f"{HEALTH_GLYPH[Health.FAILED]} stuck: {problem.reason}", style="bold red")
     return Text(f"{HEALTH_GLYPH[health]} {health.value}", style=HEALTH_STYLE[health])
+
+
+def fit_health_text(text: Text, width: int) -> Text:
+    """HEALTH in a column too narrow for its widest cell: a stuck rollout keeps its mark and its
+    reason and drops the word "stuck" ("✖ ImagePullBackOff"), so the reason is what the column
+    cuts last. Other health words stay as they are."""
+    glyph = HEALTH_GLYPH[Health.FAILED]
+    prefix = f"{glyph} stuck: "
+    if not text.plain.startswith(prefix):
+        return text
+    return Text(f"{glyph} {text.plain[len(prefix) :]}", style=text.style)
+
+
+def short_kind_text(text: Text, width: int) -> Text:
+    """KIND in a column too narrow for its widest cell: every kind by kubectl's short name
+    ("deploy", "sts", "cj", "job"), so the rows read alike."""
+    short = short_name(text.plain)
+    return text if short == text.plain else Text(short, style=text.style)
+
+
+_PHASE_OF_STYLE: Mapping[str, Phase] = {style: phase for phase, style in PHASE_STYLE.items()}
+
+
+def fit_phase_bar(text: Text, width: int) -> Text:
+    """A PODS cell (`phase_bar_text`) in a column of `width` cells: the bar gives up cells, its
+    segments keeping their shares (every phase keeps a cell while there is one for it), and the
+    pod count stays whole. Counts of up to 3 digits leave bars of one length, so the bars of a
+    column line up; with no room for a bar, the count alone."""
+    plain = text.plain
+    if " " not in plain:
+        return text
+    split = plain.rindex(" ")
+    count = text[split + 1 :]
+    digits = len(count.plain)
+    bar_width = min(split, width - 1 - max(digits, 3))
+    if bar_width <= 0 and width - 1 - digits > 0:
+        bar_width = width - 1 - digits
+    if bar_width <= 0:
+        return count
+    if bar_width == split:
+        return text
+    shares: dict[Phase, int] = {}
+    for span in text.spans:
+        phase = _PHASE_OF_STYLE.get(str(span.style))
+        # The dotted bar of no pods shares its grey with Succeeded: only "█" cells are pods.
+        if phase is not None and span.start < split and plain[span.start] == "█":
+            shares[phase] = shares.get(phase, 0) + min(span.end, split) - span.start
+    fitted = Text(no_wrap=True)
+    segments = phase_bar(shares, bar_width)
+    if not segments:
+        fitted.append("·" * bar_width, style="bright_black")
+    for phase, cells in segments:
+        fitted.append("█" * cells, style=PHASE_STYLE[phase])
+    fitted.append(" ")
+    fitted.append_text(count)
+    return fitted
 
 
 def phase_bar_text(counts: Mapping[Phase, int], width: int = 12) -> Text:

@@ -21,9 +21,12 @@ from ktui.render.cells import (
     badge_keys_text,
     badges_text,
     dim,
+    fit_health_text,
+    fit_phase_bar,
     health_text,
     phase_bar_text,
     restarts_since,
+    short_kind_text,
     status_text,
 )
 from ktui.view import _json as j
@@ -58,6 +61,11 @@ class Column:
     """A long column that gives up width before every other, down to this many cells (0: it
     does not): a free-text column (the problems' REASON) then takes what a wide row leaves, yet
     keeps this much before the other columns shrink on a narrow one."""
+    fit: Callable[[Text, int], Text] | None = None
+    """The shorter form of a row's cell (given the cell and the column's width), drawn in every
+    row while the column is narrower than its widest cell, so the rows read alike: "deploy" for
+    "Deployment", a narrower pods bar. What still does not fit is cut as any cell is. Never
+    applied to the header's label."""
 
     @property
     def shrink_order(self) -> int:
@@ -83,12 +91,13 @@ def workload_columns(all_namespaces: bool) -> list[Column]:
     if all_namespaces:
         columns.append(Column("namespace", "NAMESPACE", min_width=6, max_width=24, shrink=2))
     columns += [
-        Column("kind", "KIND", max_width=11, min_width=4, shrink=2),
+        Column("kind", "KIND", max_width=11, min_width=6, shrink=3, fit=short_kind_text),
         Column("ready", "READY", justify="right"),
         Column("uptodate", "UP-TO-DATE", justify="right", min_width=0, shrink=3),
         Column("available", "AVAILABLE", justify="right", min_width=0, shrink=3),
-        Column("health", "HEALTH", min_width=10, shrink=2),
-        Column("pods", "PODS", min_width=16),
+        Column("health", "HEALTH", min_width=10, shrink=2, fit=fit_health_text),
+        # KIND turns to its short name and the bar narrows before HEALTH's reason is cut.
+        Column("pods", "PODS", min_width=8, shrink=3, fit=fit_phase_bar),
         Column("images", "IMAGES", max_width=40, min_width=0, shrink=4),
         Column("age", "AGE", justify="right"),
     ]

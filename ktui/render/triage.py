@@ -9,7 +9,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from ktui.render.cells import TimeCell
+from ktui.render.cells import TimeCell, short_kind_text
 from ktui.render.panes import Column, Row
 from ktui.render.safe import safe_text
 from ktui.view.age import human_duration, seconds_between, since
@@ -19,7 +19,7 @@ from ktui.view.triage import Problem, Severity
 
 PROBLEM_COLUMNS = [
     Column("severity", "SEVERITY", min_width=10, max_width=16, shrink=2),
-    Column("kind", "KIND", min_width=0, max_width=11, shrink=3),
+    Column("kind", "KIND", min_width=0, max_width=11, shrink=3, fit=short_kind_text),
     Column("namespace", "NAMESPACE", min_width=0, max_width=20, shrink=4),
     Column("name", "NAME", min_width=14, max_width=44, shrink=2, ellipsis="middle"),
     Column("reason", "REASON", min_width=20, max_width=400, flexible=True, give_first_to=40),

@@ -827,7 +827,7 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
             if column.key == sort_column:
                 label += "↓" if reverse else "↑"
             labels.append(label)
-        return self._render_cells(tuple(labels), width, style)
+        return self._render_cells(tuple(labels), width, style, header=True)
 
     def _render_row(self, row: Row, width: int, base: Style, is_cursor: bool) -> Strip:
         style = base
@@ -836,8 +836,9 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
             style = base + self.get_component_rich_style(component)
         return self._render_cells(row, width, style)
 
-    def _render_cells(self, row: Row, width: int, style: Style) -> Strip:
+    def _render_cells(self, row: Row, width: int, style: Style, header: bool = False) -> Strip:
         widths = self.column_widths(width)
+        natural = self._natural_widths
         line = Text(style=style, no_wrap=True, overflow="crop", end="")
         first = True
         for i, (column, cell_width) in enumerate(zip(self.columns, widths, strict=True)):
@@ -850,6 +851,8 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
                 text = escape_text(cell).copy()
             else:
                 text = escape_text(cell.text(self._now))
+            if column.fit is not None and not header and cell_width < natural[i]:
+                text = column.fit(text, cell_width)
             if text.cell_len > cell_width:
                 if column.ellipsis == "middle":
                     text = middle_ellipsis(text, cell_width)

@@ -106,3 +106,31 @@ async def test_at_80_columns_the_problems_view_shows_the_whole_reason(
         await pilot.press("j")
         await wait_for(pilot, lambda: reason_shown().startswith("Job default/"), "the Job's")
         assert "BackoffLimitExceeded" in reason_shown()
+
+
+async def test_at_80_columns_the_workloads_pane_keeps_a_stuck_rollouts_reason(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """The pods bar narrows and KIND turns to kubectl's short names before HEALTH's reason is
+    cut; in every row alike (a Job reads "job" beside "deploy")."""
+    seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=NARROW) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 3, "workloads listed")
+
+        def rows() -> dict[str, str]:
+            lines = [line.strip("│ ") for line in drawn_lines(workloads)[2:5]]
+            return {line.split()[0]: line for line in lines if line}
+
+        await wait_for(pilot, lambda: "CrashLoopBackOff" in rows().get("web", ""), "web stuck")
+        web, stuck, backup = rows()["web"], rows()["stuck"], rows()["backup"]
+        assert "deploy" in web.split() and "✖ CrashLoopBackOff" in web and "stuck:" not in web
+        assert "✖ ProgressDeadlineExceeded" in stuck
+        assert backup.split()[1] == "job"
+        assert web.endswith("0s") and "█ 1" in web  # the bar and its count, then AGE
+        # All namespaces add a column: the reasons are cut last, after the bar and the kinds.
+        await pilot.press("0")
+        await wait_for(pilot, lambda: "NAMESPACE" in drawn_lines(workloads)[1], "namespaces")
+        await wait_for(pilot, lambda: "✖ CrashLoop" in rows().get("web", ""), "the reason")
+        assert "deploy" in rows()["web"].split()

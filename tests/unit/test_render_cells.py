@@ -6,17 +6,22 @@ from datetime import UTC, datetime, timedelta
 
 from render_support import has_style, plain, style_at
 from rich.style import Style
+from rich.text import Text
 
 from ktui.render.cells import (
     TimeCell,
     badges_text,
     dim,
+    fit_health_text,
+    fit_phase_bar,
     health_text,
     phase_bar_text,
     restarts_since,
+    short_kind_text,
     status_text,
 )
 from ktui.view.pod import BadgeState, ContainerBadge, Phase, Severity
+from ktui.view.stuck import StuckReason
 from ktui.view.workload import Health
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -74,6 +79,50 @@ def test_phase_bar_without_pods_is_dotted_and_grey() -> None:
     assert text.plain == "······ 0"
     assert has_style(text, "·", "bright_black")
     assert has_style(text, " 0", "bright_black")
+
+
+def runs(text: Text) -> list[tuple[str, int]]:
+    return [(str(span.style), span.end - span.start) for span in text.spans]
+
+
+def test_a_narrow_pods_column_narrows_the_bar_and_keeps_the_count_and_the_shares() -> None:
+    text = phase_bar_text({Phase.RUNNING: 6, Phase.PENDING: 3, Phase.FAILED: 1, Phase.UNKNOWN: 2})
+    fitted = fit_phase_bar(text, 8)
+    assert fitted.plain == "████ 12"  # 8 - a space - room for 3 digits
+    # Every phase keeps a cell while the bar has one for it, in the bar's order.
+    assert runs(fitted)[:4] == [("green", 1), ("dodger_blue1", 1), ("red", 1), ("magenta", 1)]
+    assert has_style(fitted, "12", "bold")
+    two = fit_phase_bar(phase_bar_text({Phase.RUNNING: 3, Phase.PENDING: 1}), 9)
+    assert two.plain == "█████ 4" and runs(two)[:2] == [("green", 4), ("dodger_blue1", 1)]
+    # Bars of counts up to 3 digits line up: one length for "1" and "100".
+    assert fit_phase_bar(phase_bar_text({Phase.RUNNING: 100}), 10).plain == "██████ 100"
+    assert fit_phase_bar(phase_bar_text({Phase.RUNNING: 1}), 10).plain == "██████ 1"
+    # A longer count keeps its digits; the bar gives up the cells.
+    assert fit_phase_bar(phase_bar_text({Phase.RUNNING: 10000}), 8).plain == "██ 10000"
+    assert fit_phase_bar(phase_bar_text({Phase.RUNNING: 10000}), 5).plain == "10000"
+    # No pods: a narrower dotted bar, not a Succeeded one (they share the grey).
+    empty = fit_phase_bar(phase_bar_text({}), 8)
+    assert empty.plain == "···· 0" and has_style(empty, "·", "bright_black")
+    # A column as wide as the bar leaves it as it is.
+    assert fit_phase_bar(text, 20) == text
+
+
+def test_a_narrow_health_column_keeps_a_stuck_rollouts_reason_not_the_word_stuck() -> None:
+    stuck = health_text(Health.PROGRESSING, StuckReason("ImagePullBackOff", "cannot pull"))
+    assert stuck.plain == "✖ stuck: ImagePullBackOff"
+    fitted = fit_health_text(stuck, 12)
+    assert fitted.plain == "✖ ImagePullBackOff" and has_style(fitted, "✖", "bold red")
+    healthy = health_text(Health.HEALTHY)
+    assert fit_health_text(healthy, 5) is healthy
+
+
+def test_a_narrow_kind_column_names_kinds_as_kubectl_short_names() -> None:
+    shorts = [short_kind_text(Text(kind), 6).plain for kind in ("Deployment", "StatefulSet")]
+    assert shorts == ["deploy", "sts"]
+    assert short_kind_text(Text("DaemonSet"), 6).plain == "ds"
+    assert short_kind_text(Text("CronJob"), 6).plain == "cj"
+    assert short_kind_text(Text("Job"), 6).plain == "job"
+    assert short_kind_text(Text("Widget"), 6).plain == "Widget"  # no short name known
 
 
 def test_badges_one_glyph_per_container_shaped_by_group() -> None:
