@@ -6,6 +6,7 @@
         proxy.silence()    # stop forwarding (both ways, new connections too); sockets stay open
         proxy.resume()     # forward again (what silence held back flows on)
         proxy.inject(403, "/apis/apps/v1/deployments")   # answer matching requests itself
+        proxy.inject(0, "/api/v1/namespaces/default/pods/p")  # reset them, answering nothing
         proxy.clear_injections()
 
 `silence()` is a frozen server (SIGSTOP) or a link that silently drops everything: nothing is
@@ -112,7 +113,8 @@ class FaultProxy:
         message: str | None = None,
     ) -> None:
         """Answer requests whose path (without the query) starts with `path_prefix` with
-        `status` and a Status body (at most `count` times; None: until cleared)."""
+        `status` and a Status body (at most `count` times; None: until cleared). Status 0
+        answers nothing: the request's connection is reset, the link broken for it alone."""
         if not self._inspect:
             raise RuntimeError("injection needs plain HTTP (inspect=True, scheme='http')")
         text = message or f"injected by the fault proxy: {status}"
@@ -213,6 +215,9 @@ class FaultProxy:
                 injection = self._take_injection(method, path)
                 if injection is not None:
                     self._flowing.wait()
+                    if injection.status == 0:
+                        _reset(src)
+                        return
                     src.sendall(_response(injection))
                     return
                 self._send(dst, head + b"\r\n\r\n")

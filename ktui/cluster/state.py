@@ -59,6 +59,11 @@ class CacheState:
         return None
 
 
+LINK_RETRY_FIRST_S = 1.0
+LINK_RETRY_MAX_S = 30.0
+"""What broke with the link is read again after 1 s, then 2, 4... at most 30 s apart."""
+
+
 class LinkWatch:
     """Follows one kind's cache state to tell when its link healed: current again after it
     was last seen out of date (silent, down or denied). Screens read again what failed during
@@ -67,6 +72,19 @@ class LinkWatch:
     def __init__(self, state: CacheState | None = None) -> None:
         self.down = state is not None and state.out_of_date_since is not None
         """Whether the state was last seen out of date."""
+        self._retry_s = LINK_RETRY_FIRST_S
+
+    def next_retry_s(self) -> float:
+        """How long to wait before reading again what broke with the link while the watch
+        looks current (it came back before the read's error arrived, or only that connection
+        broke): 1 s, then 2, 4... at most 30 s apart, until `answered`."""
+        delay = self._retry_s
+        self._retry_s = min(delay * 2, LINK_RETRY_MAX_S)
+        return delay
+
+    def answered(self) -> None:
+        """A read got its answer: the next break waits `LINK_RETRY_FIRST_S` again."""
+        self._retry_s = LINK_RETRY_FIRST_S
 
     def healed(self, state: CacheState) -> bool:
         """Take the kind's new state; True when it is current again after being out of date."""

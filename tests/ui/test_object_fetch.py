@@ -427,3 +427,34 @@ async def test_the_pod_detail_from_the_slim_pod_shows_what_the_whole_pod_shows(e
         screen.render_pod()
         await pilot.pause()
         assert shown() == from_slim
+
+
+@pytest.mark.parametrize("what", ["yaml", "describe"])
+async def test_a_get_that_lost_its_connection_while_the_watches_stayed_live_is_read_again(
+    env: Env, what: str
+) -> None:
+    """Only the GET's connection breaks (no answer); the watches stay current, so no heal ever
+    comes: the screen reads the object again by itself after a back-off, with no key."""
+    app = _app(env)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await _select_pod(app, pilot, env)
+        if what == "yaml":
+            path, screen_type, key = env.pod_path, YamlScreen, "y"
+        else:
+            path = f"/apis/apps/v1/namespaces/default/deployments/{env.dep['metadata']['name']}"
+            screen_type, key = DescribeScreen, "d"
+            app.screen.query_one("#workloads", LiveTable).focus()
+        env.proxy.inject(0, path)  # reset, answering nothing
+        await pilot.press(key)
+        await wait_for(pilot, lambda: isinstance(app.screen, screen_type), "the screen")
+        screen = app.screen
+        assert isinstance(screen, screen_type)
+        await wait_for(pilot, lambda: screen.fetch_error is not None, "the GET failed")
+        assert screen.full is None and _body(screen).endswith("· ^r to retry")
+        states = app.model.objects.states
+        assert all(state.out_of_date_since is None for state in states.values())
+
+        env.proxy.clear_injections()
+        await wait_for(pilot, lambda: loaded(app, screen_type), "read again", deadline_s=10)
+        assert screen.fetch_error is None and "^r to retry" not in _body(screen)
+        assert all(state.out_of_date_since is None for state in states.values())

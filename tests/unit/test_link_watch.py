@@ -21,3 +21,10 @@ def test_a_state_seen_at_the_start_counts() -> None:
     assert LinkWatch(DOWN).healed(LIVE)
     assert not LinkWatch(LIVE).healed(LIVE)
     assert not LinkWatch(None).healed(LIVE)
+
+
+def test_the_retry_back_off_doubles_to_30_s_and_starts_again_once_answered() -> None:
+    link = LinkWatch()
+    assert [link.next_retry_s() for _ in range(7)] == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+    link.answered()
+    assert link.next_retry_s() == 1.0

@@ -61,9 +61,6 @@ Obj = dict[str, Any]
 __all__ = ["ALL_CONTAINERS", "MAX_LINES", "TIME_RANGES", "ContainerPicker", "LogView", "LogsScreen"]
 
 ALL_CONTAINERS = "*"
-LINK_RETRY_FIRST_S = 1.0
-LINK_RETRY_MAX_S = 30.0
-"""A stream broken with the link is read again after 1 s, then 2, 4... at most 30 s apart."""
 """The container choice that shows every container's log, interleaved."""
 TIME_RANGES: tuple[tuple[str, int | None], ...] = (
     ("tail", None),
@@ -128,10 +125,9 @@ class LogsScreen(LogScreen):
         """Index into `TIME_RANGES` (the key pressed: 0 the tail)."""
         self.streams: list[LogStream] = []
         self._pods_link = LinkWatch()
-        """The pods' watch, to read broken streams again when it heals (`_follow_link`)."""
-        self._link_retry_s = LINK_RETRY_FIRST_S
-        """The wait before reading again a stream that ended on a broken link while the pods'
-        watch looked current (doubled on each failure, reset when lines arrive)."""
+        """The pods' watch, to read broken streams again when it heals (`_follow_link`), and
+        the back-off before reading them again while it looks current (reset when lines
+        arrive)."""
         self._link_retry: Timer | None = None
         self.ended: set[str] = set()
         self.not_started: dict[str, str] = {}
@@ -263,7 +259,7 @@ class LogsScreen(LogScreen):
                     if chunk.link_broken:
                         self._retry_link_later()
         if lines:
-            self._link_retry_s = LINK_RETRY_FIRST_S  # the link works: a next break waits 1 s
+            self._pods_link.answered()  # the link works: a next break waits 1 s
         self.view.add_lines(lines, ordered=self.all_containers)
         if self.streams and all(s.request.container in self.ended for s in self.streams):
             # No log yet is what the kubelet said, in its words (as kubectl logs prints them),
@@ -418,9 +414,7 @@ class LogsScreen(LogScreen):
     def _arm_link_retry(self) -> None:
         if self._link_retry is not None:
             return
-        delay = self._link_retry_s
-        self._link_retry_s = min(delay * 2, LINK_RETRY_MAX_S)
-        self._link_retry = self.set_timer(delay, self._link_retry_due)
+        self._link_retry = self.set_timer(self._pods_link.next_retry_s(), self._link_retry_due)
 
     def _link_retry_due(self) -> None:
         self._link_retry = None

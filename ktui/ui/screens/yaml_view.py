@@ -30,6 +30,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Input
 
 from ktui.cluster.fetch import FetchError, fetch_object
@@ -110,7 +111,11 @@ class ObjectScreen(InspectorScreen):
         """The last fetch failed for want of an answer (or a 5xx): worth reading again once
         the object's watch is current again (`_follow_link`)."""
         self._link = LinkWatch()
-        """The object's watch, to read a failed GET again when it heals (`_follow_link`)."""
+        """The object's watch, to read a failed GET again when it heals (`_follow_link`), and
+        the back-off before reading it again while the watch looks current."""
+        self._link_retry: Timer | None = None
+        self._unanswered = False
+        """The last fetch got no answer (a broken connection, not an error answer)."""
         self.fetches = 0
         """Fetches started (each one GET)."""
         self._fetching = False
@@ -191,12 +196,27 @@ class ObjectScreen(InspectorScreen):
             self.full = message.obj
             self.fetch_error = None
             self.fetch_error_transient = False
+            self._link.answered()
         else:
             self.fetch_error = message.error
             self.fetch_error_transient = message.status is None or message.status >= 500
+            self._unanswered = message.status is None
+            if self._unanswered and self._link_retry is None:
+                self._link_retry = self.set_timer(self._link.next_retry_s(), self._retry_due)
         if self.is_mounted:
             self.show()
         if self._fetch_again and not self.deleted:
+            self.fetch()
+
+    def _retry_due(self) -> None:
+        """A read that got no answer is read again after a back-off (an error answer, a 503,
+        waits for the watch's return or ctrl+r). The watch coming back reads it too
+        (`_follow_link`), but the watch may never look down: it came back before the GET's
+        error arrived, or only the GET's connection broke. While the watch is down, its
+        return is the better moment."""
+        self._link_retry = None
+        failed = self.fetch_error is not None and self._unanswered
+        if failed and not self._link.down and not self.deleted:
             self.fetch()
 
     def _retry_hint(self) -> str:
