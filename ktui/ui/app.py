@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from ktui.config import Config, effective_settings, load_config_or_warning, name
 from ktui.gc_pacer import GcPacer
 from ktui.model.read_ahead import BatchFacts, read_ahead
 from ktui.model.workloads import WorkloadTree
+from ktui.render.message_log import MESSAGE_LOG_LIMIT, LoggedMessage
 from ktui.render.safe import visible
 from ktui.settings import Settings
 from ktui.ui.messages import BatchArrived, ClusterChanged, RetryRequested, ScopeChanged
@@ -33,6 +35,7 @@ from ktui.ui.screens.events import EventsScreen
 from ktui.ui.screens.help import HelpScreen
 from ktui.ui.screens.logs import LogsScreen
 from ktui.ui.screens.main import MainScreen
+from ktui.ui.screens.message_log import MessageLogScreen
 from ktui.ui.screens.pod_detail import PodDetailScreen
 from ktui.ui.screens.problems import ProblemsScreen
 from ktui.ui.screens.revision_logs import RevisionLogsScreen
@@ -141,6 +144,8 @@ class KtuiApp(App[int], inherit_bindings=False):
         """Bumped on every namespace/context switch, so late batches of an old cache are ignored."""
         self.toasts: list[RaisedToast] = []
         """The toasts raised (pruned as they expire): leaving a screen removes its own."""
+        self.message_log: deque[LoggedMessage] = deque(maxlen=MESSAGE_LOG_LIMIT)
+        """Every toast of this run, kept after it went (`:messages`), the newest last."""
         self._top_screen: Screen[Any] | None = None
         """The screen on top before the last screen change."""
         self._pod_detail: PodDetailScreen | None = None
@@ -198,6 +203,11 @@ class KtuiApp(App[int], inherit_bindings=False):
         self.toasts = [t for t in self.toasts if t.until > now]
         about = weakref.ref(screen) if screen is not None else None
         self.toasts.append(RaisedToast(about, message, title, severity, now + seconds))
+        serial = self.message_log[-1].serial + 1 if self.message_log else 1
+        logged = LoggedMessage(serial, self.clock(), severity, message, title)
+        self.message_log.append(logged)
+        if isinstance(screen, MessageLogScreen):
+            screen.call_later(screen.add, logged)  # a worker's toast too: on the screen's turn
         super().notify(message, title=title, severity=severity, timeout=seconds, markup=False)
 
     def _screen_changed(self, screen: Screen[Any]) -> None:
@@ -407,7 +417,8 @@ class KtuiApp(App[int], inherit_bindings=False):
         "detail" (a pod), "describe", "yaml" (`fallback`: the object to show if it is gone),
         "events", "logs" (`previous`: of the previous container instance), "rollout",
         "revision_logs" (`uid` a workload: its current revision's pods' logs, merged),
-        "problems" (triage of everything; `uid` is ignored).
+        "problems" (triage of everything), "messages" (every toast of this run; for both
+        `uid` is ignored).
         `replace`: instead of the current screen (YAML <-> describe), not above it."""
         screens: dict[str, Callable[[], Screen[Any]]] = {
             "detail": lambda: self._pod_detail_on(uid),
@@ -418,6 +429,7 @@ class KtuiApp(App[int], inherit_bindings=False):
             "rollout": lambda: RolloutScreen(uid),
             "revision_logs": lambda: RevisionLogsScreen(uid),
             "problems": lambda: ProblemsScreen(),
+            "messages": lambda: MessageLogScreen(),
         }
         screen = screens[what]()
         if replace:

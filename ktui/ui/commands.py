@@ -15,6 +15,7 @@ POD_VIEW = "Pod"
 ALL_WORKLOADS_WORDS = ("all", "workloads")
 """Command words that show every workload kind at once."""
 PROBLEMS_WORDS = ("problems", "pu")
+MESSAGES_WORDS = ("messages", "msg")
 NAMESPACE_WORDS = ("ns", "namespace", "namespaces")
 CONTEXT_WORDS = ("ctx", "context", "contexts")
 QUIT_WORDS = ("q", "quit")
@@ -33,7 +34,8 @@ def command_words() -> list[str]:
     words: list[str] = []
     for kind in VIEW_KINDS:
         words += kind_words(kind)
-    words += [*ALL_WORKLOADS_WORDS, *PROBLEMS_WORDS, *NAMESPACE_WORDS, *CONTEXT_WORDS]
+    words += [*ALL_WORKLOADS_WORDS, *PROBLEMS_WORDS, *MESSAGES_WORDS]
+    words += [*NAMESPACE_WORDS, *CONTEXT_WORDS]
     words += QUIT_WORDS
     return list(dict.fromkeys(words))
 
@@ -74,6 +76,7 @@ def command_help() -> list[tuple[str, str]]:
     rows += [
         (":" + " :".join(ALL_WORKLOADS_WORDS), "show every workload kind"),
         (":" + " :".join(PROBLEMS_WORDS), "triage: what is not fine, worst first"),
+        (":" + " :".join(MESSAGES_WORDS), "every message of this run (toasts go), newest first"),
         (":ns NAME  :ns all", "switch namespace (all: every namespace)"),
         (":deploy NS", "a kind word then a namespace: both at once"),
         (":ctx NAME  :ctx", "switch context (alone: list the contexts)"),

@@ -85,12 +85,23 @@ class KtuiCommands(Provider):
             app.back_to_main()
             app.open_screen("problems", "")
 
+        def messages() -> None:
+            app.back_to_main()
+            app.open_screen("messages", "")
+
         found = [Candidate("kind: all workloads", "Show every workload kind (:all)", show(None))]
         found.append(
             Candidate(
                 "problems: what is not fine",
                 "Every pod, workload and node that is not fine, worst first (!)",
                 problems,
+            )
+        )
+        found.append(
+            Candidate(
+                "messages: what ktui said",
+                "Every message of this run, toasts that went included, newest first (:messages)",
+                messages,
             )
         )
         for kind in WORKLOAD_KINDS:

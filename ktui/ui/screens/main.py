@@ -45,6 +45,7 @@ from ktui.render.safe import safe_text
 from ktui.ui.commands import (
     ALL_WORKLOADS_WORDS,
     CONTEXT_WORDS,
+    MESSAGES_WORDS,
     NAMESPACE_WORDS,
     POD_VIEW,
     PROBLEMS_WORDS,
@@ -976,6 +977,8 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
                 self._switch_namespace(args[0])
         elif head in PROBLEMS_WORDS:
             self.ktui.open_screen("problems", "")
+        elif head in MESSAGES_WORDS:
+            self.ktui.open_screen("messages", "")
         elif head in NAMESPACE_WORDS:
             if not args:
                 self.notify("Usage: :ns NAME (or :ns all)", severity="warning")

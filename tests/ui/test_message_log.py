@@ -1,0 +1,121 @@
+"""`:messages`: every toast of the run, kept after it went, newest first, the one under the
+cursor whole below the table; a toast raised while it is shown lands on top."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from test_palette import hits, seed, started
+from ui_support import wait_for
+
+from ktui.cluster.connection import Connection
+from ktui.config import Config
+from ktui.render.message_log import MESSAGE_LOG_LIMIT
+from ktui.settings import Settings
+from ktui.sim.server import SimServer
+from ktui.ui.app import KtuiApp, make_app
+from ktui.ui.screens.help import HelpScreen
+from ktui.ui.screens.main import MainScreen
+from ktui.ui.screens.message_log import MessageLogScreen
+from ktui.ui.widgets.safe import SafeStatic
+
+
+def shown(screen: MessageLogScreen) -> list[str]:
+    """The MESSAGE cells, top row first."""
+    return [str(screen.table.row(key)[2]) for key in screen.table.ordered_keys()]
+
+
+def whole(screen: MessageLogScreen) -> str:
+    return str(screen.query_one("#message-whole", SafeStatic).content)
+
+
+def title(screen: MessageLogScreen) -> str:
+    return str(screen.query_one("#message-log-title", SafeStatic).content)
+
+
+async def run(pilot: Any, command: str) -> None:
+    await pilot.press("colon", *command, "enter")
+    await pilot.pause()
+
+
+async def opened(app: KtuiApp, pilot: Any, command: str = "messages") -> MessageLogScreen:
+    await run(pilot, command)
+    await wait_for(pilot, lambda: isinstance(app.screen, MessageLogScreen), "the messages")
+    screen = app.screen
+    assert isinstance(screen, MessageLogScreen)
+    return screen
+
+
+async def test_messages_keeps_every_toast_after_it_went_newest_first(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await started(app, pilot, objs)
+        await run(pilot, "bogus")
+        await run(pilot, "ns")
+        app.clear_notifications()  # the toasts went (as they do after 5-8 s)
+        screen = await opened(app, pilot)
+        assert shown(screen) == ["Usage: :ns NAME (or :ns all)", "Unknown command: bogus"]
+        levels = [str(screen.table.row(key)[1]) for key in screen.table.ordered_keys()]
+        assert levels == ["▲ warning", "✖ error"]
+        assert "Messages  2 this run" in title(screen)
+        # The row under the cursor, whole, below the table; it follows the cursor.
+        assert whole(screen).endswith("▲ warning  Usage: :ns NAME (or :ns all)")
+        await pilot.press("j")
+        assert whole(screen).endswith("✖ error  Unknown command: bogus")
+        # A toast raised while the screen is shown lands on top; the cursor stays on its row.
+        app.notify("Rolled back web to revision 2")
+        await pilot.pause()
+        assert shown(screen)[0] == "Rolled back web to revision 2"
+        assert whole(screen).endswith("Unknown command: bogus")
+        assert "3 this run" in title(screen)
+        await pilot.press("g")
+        assert whole(screen).endswith("● info  Rolled back web to revision 2")
+        app.notify("Restarted api", title="rollout")
+        await pilot.pause()
+        assert whole(screen).endswith("● info  rollout: Restarted api"), "on the newest"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "back to main")
+        # q goes back too; :msg is the short word.
+        await opened(app, pilot, "msg")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "back again")
+
+
+async def test_messages_before_any_says_so_and_keeps_only_the_newest(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await started(app, pilot, objs)
+        screen = await opened(app, pilot)
+        assert screen.table.total_count == 0 and "none yet" in title(screen)
+        assert "Nothing said yet" in screen.table.empty_message
+        await pilot.press("escape")
+        for n in range(MESSAGE_LOG_LIMIT + 3):
+            app.notify(f"message {n}")
+        screen = await opened(app, pilot)
+        assert screen.table.total_count == MESSAGE_LOG_LIMIT
+        assert shown(screen)[0] == f"message {MESSAGE_LOG_LIMIT + 2}"
+        assert shown(screen)[-1] == "message 3"
+        assert f"{MESSAGE_LOG_LIMIT + 3} this run" in title(screen)
+        assert "the oldest 3 no longer kept" in title(screen)
+
+
+async def test_messages_is_in_the_palette_and_in_the_keys(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot, objs)
+        (await hits(app, "messages"))["messages: what ktui said"].command()
+        await wait_for(pilot, lambda: isinstance(app.screen, MessageLogScreen), "the messages")
+        await pilot.press("escape")
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "the keys")
+        assert ":messages :msg" in app.screen.shown_text()  # type: ignore[attr-defined]
