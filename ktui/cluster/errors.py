@@ -339,6 +339,26 @@ def _describe_tls_failure(link: BaseException, where: str) -> str:
     return f"TLS handshake with {where} failed: {reason}"
 
 
+def is_lost_connection(exc: BaseException) -> bool:
+    """Whether `exc` is a request that got no answer for want of a working link (refused,
+    reset, cut mid-answer, timed out): worth sending again. Not a TLS failure (a certificate
+    stays untrusted), nor an answer, nor ktui's own refusal."""
+    if isinstance(exc, (ApiException, KtuiError)):
+        return False
+    chain = list(_exception_chain(exc))
+    if any(isinstance(link, (ssl.SSLError, urllib3.exceptions.SSLError)) for link in chain):
+        return False
+    lost = (
+        OSError,
+        http.client.HTTPException,
+        urllib3.exceptions.ProtocolError,
+        urllib3.exceptions.TimeoutError,
+        urllib3.exceptions.MaxRetryError,
+        urllib3.exceptions.NewConnectionError,
+    )
+    return any(isinstance(link, lost) for link in chain)
+
+
 def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
     """`exc`, then every exception it wraps (urllib3 `reason`, `__cause__`, `__context__`)."""
     seen: set[int] = set()

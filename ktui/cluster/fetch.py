@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from kubernetes.client.exceptions import ApiException
 
-from ktui.cluster.errors import KtuiError, describe_api_error
+from ktui.cluster.errors import KtuiError, describe_api_error, is_lost_connection
 from ktui.cluster.kinds import KINDS_BY_NAME
 from ktui.cluster.objects import JsonDict
 from ktui.cluster.pods import kubectl_error_message
@@ -29,11 +29,16 @@ FETCH_TIMEOUT = (5.0, 30.0)
 
 class FetchError(KtuiError):
     """The object could not be read: `message` is one line for the user; `status` the HTTP
-    status of an error answer (403, 404...), None when the server did not answer."""
+    status of an error answer (403, 404...), None when the server did not answer;
+    `lost_connection` when that was for want of a working link (worth asking again), not a
+    TLS failure or an answer that is not an object."""
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, lost_connection: bool = False
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.lost_connection = lost_connection
 
 
 def object_path(kind: str, api_version: str, namespace: str, name: str) -> str:
@@ -88,7 +93,8 @@ def fetch_object(
     except ValueError as exc:
         raise FetchError(f"the server's answer for {plural} {name!r} is not JSON") from exc
     except Exception as exc:
-        raise FetchError(describe_api_error(exc)) from exc
+        lost = is_lost_connection(exc)
+        raise FetchError(describe_api_error(exc), lost_connection=lost) from exc
     if not isinstance(obj, dict):
         raise FetchError(f"the server's answer for {plural} {name!r} is not an object")
     obj.setdefault("kind", kind)

@@ -170,7 +170,9 @@ def fit_health_text(text: Text, width: int) -> Text:
     prefix = f"{glyph} stuck: "
     if not text.plain.startswith(prefix):
         return text
-    return Text(f"{glyph} {text.plain[len(prefix) :]}", style=text.style)
+    fitted = Text(f"{glyph} ", style=text.style)
+    fitted.append_text(text[len(prefix) :])  # the reason's own spans (escapes drawn reversed)
+    return fitted
 
 
 def short_kind_text(text: Text, width: int) -> Text:

@@ -33,6 +33,7 @@ class LoggedMessage:
     at: datetime
     severity: Severity
     message: str
+    """As it was said (not escaped: drawn through `ktui.render.safe`)."""
     title: str = ""
 
 
@@ -56,7 +57,8 @@ def message_cells(logged: LoggedMessage) -> Row:
     return (
         clock_time(logged.at),
         Text(label, style=style),
-        " ".join(words.split()),  # one line in the table; the line below has it whole
+        # One line in the table (the table escapes what is left); the line below has it whole.
+        " ".join(words.replace("\r", "\n").split("\n")),
         TimeCell(logged.at),
     )
 
@@ -69,7 +71,7 @@ def message_text(logged: LoggedMessage) -> Text:
     text.append("  ")
     if logged.title:
         text.append_text(safe_text(f"{logged.title}: ", "bold"))
-    text.append_text(safe_text(logged.message))
+    text.append_text(safe_text(logged.message, keep_newlines=True))
     return text
 
 

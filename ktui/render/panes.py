@@ -66,6 +66,9 @@ class Column:
     row while the column is narrower than its widest cell, so the rows read alike: "deploy" for
     "Deployment", a narrower pods bar. What still does not fit is cut as any cell is. Never
     applied to the header's label."""
+    fit_searched: bool = False
+    """`/` matches the short form too, whatever the width (`/sts` finds the StatefulSets a
+    narrow KIND column shows as "sts"); for a `fit` that does not depend on the width."""
 
     @property
     def shrink_order(self) -> int:
@@ -91,7 +94,15 @@ def workload_columns(all_namespaces: bool) -> list[Column]:
     if all_namespaces:
         columns.append(Column("namespace", "NAMESPACE", min_width=6, max_width=24, shrink=2))
     columns += [
-        Column("kind", "KIND", max_width=11, min_width=6, shrink=3, fit=short_kind_text),
+        Column(
+            "kind",
+            "KIND",
+            max_width=11,
+            min_width=6,
+            shrink=3,
+            fit=short_kind_text,
+            fit_searched=True,
+        ),
         Column("ready", "READY", justify="right"),
         Column("uptodate", "UP-TO-DATE", justify="right", min_width=0, shrink=3),
         Column("available", "AVAILABLE", justify="right", min_width=0, shrink=3),

@@ -19,7 +19,9 @@ from ktui.view.triage import Problem, Severity
 
 PROBLEM_COLUMNS = [
     Column("severity", "SEVERITY", min_width=10, max_width=16, shrink=2),
-    Column("kind", "KIND", min_width=0, max_width=11, shrink=3, fit=short_kind_text),
+    Column(
+        "kind", "KIND", min_width=0, max_width=11, shrink=3, fit=short_kind_text, fit_searched=True
+    ),
     Column("namespace", "NAMESPACE", min_width=0, max_width=20, shrink=4),
     Column("name", "NAME", min_width=14, max_width=44, shrink=2, ellipsis="middle"),
     Column("reason", "REASON", min_width=20, max_width=400, flexible=True, give_first_to=40),

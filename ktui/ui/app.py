@@ -181,14 +181,14 @@ class KtuiApp(App[int], inherit_bindings=False):
         `markup` is ignored: a name with `[` is not markup and an ESC is not sent to the terminal.
         """
         screen = self.screen if self.screen_stack else None
-        self._toast(screen, visible(message), visible(title), severity, timeout)
+        self._toast(screen, message, title, severity, timeout)
 
     def notify_app(
         self, message: str, *, severity: SeverityLevel = "information", timeout: float = 10
     ) -> None:
         """A toast about the app, not the screen on top (a config or transport warning at
         start): it stays through screen changes, for `timeout` seconds."""
-        self._toast(None, visible(message), "", severity, timeout)
+        self._toast(None, message, "", severity, timeout)
 
     def _toast(
         self,
@@ -200,14 +200,18 @@ class KtuiApp(App[int], inherit_bindings=False):
     ) -> None:
         seconds = TOAST_SECONDS[severity] if timeout is None else timeout
         now = time.monotonic()
-        self.toasts = [t for t in self.toasts if t.until > now]
-        about = weakref.ref(screen) if screen is not None else None
-        self.toasts.append(RaisedToast(about, message, title, severity, now + seconds))
+        # The log keeps the words as said (`:messages` escapes them as it draws, its whole
+        # line keeping the line breaks); the toast shows them escaped, on one line each.
         serial = self.message_log[-1].serial + 1 if self.message_log else 1
         logged = LoggedMessage(serial, self.clock(), severity, message, title)
         self.message_log.append(logged)
-        if isinstance(screen, MessageLogScreen):
-            screen.call_later(screen.add, logged)  # a worker's toast too: on the screen's turn
+        for shown in self.screen_stack:  # under a dialog (`?`) too
+            if isinstance(shown, MessageLogScreen):
+                shown.call_later(shown.add, logged)
+        message, title = visible(message), visible(title)
+        self.toasts = [t for t in self.toasts if t.until > now]
+        about = weakref.ref(screen) if screen is not None else None
+        self.toasts.append(RaisedToast(about, message, title, severity, now + seconds))
         super().notify(message, title=title, severity=severity, timeout=seconds, markup=False)
 
     def _screen_changed(self, screen: Screen[Any]) -> None:

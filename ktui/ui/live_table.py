@@ -51,6 +51,11 @@ Cell = str | Text | ClockCell
 Row = tuple[Cell, ...]
 
 
+def _searched_fits(columns: Iterable[Column]) -> list[tuple[int, Callable[[Text, int], Text]]]:
+    """(index, fit) of the columns whose short form `/` matches as well (`Column.fit_searched`)."""
+    return [(i, c.fit) for i, c in enumerate(columns) if c.fit_searched and c.fit is not None]
+
+
 def _plain(cell: Cell) -> str:
     if isinstance(cell, str):
         return cell
@@ -164,6 +169,7 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.columns: tuple[Column, ...] = tuple(columns)
+        self._searched_fits = _searched_fits(self.columns)
         self._rows: dict[str, Row] = {}
         self._search_text: dict[str, str] = {}
         self._sort_values: dict[str, Any] = {}
@@ -330,7 +336,11 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
                         changed = structural = True
                 continue
             self._rows[key] = row
-            text = "\t".join(_plain(c) for c in row).lower()
+            text = "\t".join(_plain(c) for c in row)
+            for i, fit in self._searched_fits:
+                if i < len(row):  # the short form a narrow column shows is found by `/` too
+                    text += "\t" + fit(Text(_plain(row[i])), 0).plain
+            text = text.lower()
             self._search_text[key] = text
             value = self._row_sort_value(key, row)
             if not dirty:
@@ -457,6 +467,7 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         sort_column, reverse = self.sort_state
         self.clear()
         self.columns = new
+        self._searched_fits = _searched_fits(new)
         self._natural_widths = [len(c.label) for c in new]
         keys = [c.key for c in new]
         self._sort_column = keys.index(sort_column) if sort_column in keys else None

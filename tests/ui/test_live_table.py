@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 
+from ktui.render.cells import short_kind_text
 from ktui.ui.live_table import Column, LiveTable
 
 
@@ -323,3 +324,29 @@ async def test_filter_to_first_match_moves_the_cursor_once() -> None:
         assert table.cursor_key == "uid-a2"
         table.filter_to_first_match("running")
         assert table.cursor_key == "uid-a2"
+
+
+async def test_a_filter_finds_the_short_kind_names_a_narrow_column_shows() -> None:
+    """`/sts` finds a StatefulSet whether or not the KIND column is narrow enough to show
+    "sts"; the other columns' fit forms (the pods bar) are not searched."""
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        table.set_columns(
+            [
+                Column("name", "NAME", flexible=True),
+                Column("kind", "KIND", fit=short_kind_text, fit_searched=True),
+                Column("other", "OTHER", fit=short_kind_text),
+            ]
+        )
+        table.apply(
+            {
+                "db": ("db", "StatefulSet", "Job"),
+                "web": ("web", "Deployment", "CronJob"),
+                "report": ("report", "CronJob", "Job"),
+            }
+        )
+        for words, keys in [("sts", ["db"]), ("cj", ["report"]), ("deploy", ["web"])]:
+            table.filter_text = words
+            await pilot.pause()
+            assert table.ordered_keys() == keys, words

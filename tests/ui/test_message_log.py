@@ -3,6 +3,7 @@ cursor whole below the table; a toast raised while it is shown lands on top."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -65,6 +66,7 @@ async def test_messages_keeps_every_toast_after_it_went_newest_first(
         # The row under the cursor, whole, below the table; it follows the cursor.
         assert whole(screen).endswith("▲ warning  Usage: :ns NAME (or :ns all)")
         await pilot.press("j")
+        await wait_for(pilot, lambda: whole(screen).endswith("Unknown command: bogus"), "j")
         assert whole(screen).endswith("✖ error  Unknown command: bogus")
         # A toast raised while the screen is shown lands on top; the cursor stays on its row.
         app.notify("Rolled back web to revision 2")
@@ -73,10 +75,25 @@ async def test_messages_keeps_every_toast_after_it_went_newest_first(
         assert whole(screen).endswith("Unknown command: bogus")
         assert "3 this run" in title(screen)
         await pilot.press("g")
+        await wait_for(pilot, lambda: whole(screen).endswith("revision 2"), "g")
         assert whole(screen).endswith("● info  Rolled back web to revision 2")
         app.notify("Restarted api", title="rollout")
         await pilot.pause()
         assert whole(screen).endswith("● info  rollout: Restarted api"), "on the newest"
+        # A message of several lines, with a control character: one line in the table, whole
+        # below it, the ESC drawn as ^[ (never sent to the terminal).
+        app.notify("undo failed:\nweb\x1b[31m is forbidden", severity="error")
+        await pilot.pause()
+        assert shown(screen)[0] == "undo failed: web\x1b[31m is forbidden"
+        assert screen.table.render_line(1).text.count("undo failed: web^[[31m is forbidden") == 1
+        assert whole(screen).endswith("✖ error  undo failed:\nweb^[[31m is forbidden")
+        # Raised while the keys (`?`) cover the screen: there when they close.
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "the keys")
+        app.notify("said under the keys")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, "the messages again")
+        await wait_for(pilot, lambda: shown(screen)[0] == "said under the keys", "the new one")
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "back to main")
         # q goes back too; :msg is the short word.
@@ -96,14 +113,13 @@ async def test_messages_before_any_says_so_and_keeps_only_the_newest(
         assert screen.table.total_count == 0 and "none yet" in title(screen)
         assert "Nothing said yet" in screen.table.empty_message
         await pilot.press("escape")
-        for n in range(MESSAGE_LOG_LIMIT + 3):
+        assert app.message_log.maxlen == MESSAGE_LOG_LIMIT
+        app.message_log = deque(maxlen=5)  # MESSAGE_LOG_LIMIT's behaviour, with fewer toasts
+        for n in range(8):
             app.notify(f"message {n}")
         screen = await opened(app, pilot)
-        assert screen.table.total_count == MESSAGE_LOG_LIMIT
-        assert shown(screen)[0] == f"message {MESSAGE_LOG_LIMIT + 2}"
-        assert shown(screen)[-1] == "message 3"
-        assert f"{MESSAGE_LOG_LIMIT + 3} this run" in title(screen)
-        assert "the oldest 3 no longer kept" in title(screen)
+        assert shown(screen) == [f"message {n}" for n in (7, 6, 5, 4, 3)]
+        assert "8 this run · the oldest 3 no longer kept" in title(screen)
 
 
 async def test_messages_is_in_the_palette_and_in_the_keys(

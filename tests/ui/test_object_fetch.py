@@ -455,6 +455,6 @@ async def test_a_get_that_lost_its_connection_while_the_watches_stayed_live_is_r
         assert all(state.out_of_date_since is None for state in states.values())
 
         env.proxy.clear_injections()
-        await wait_for(pilot, lambda: loaded(app, screen_type), "read again", deadline_s=10)
+        await wait_for(pilot, lambda: loaded(app, screen_type), "read again", deadline_s=20)
         assert screen.fetch_error is None and "^r to retry" not in _body(screen)
         assert all(state.out_of_date_since is None for state in states.values())

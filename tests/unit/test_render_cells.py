@@ -20,6 +20,7 @@ from ktui.render.cells import (
     short_kind_text,
     status_text,
 )
+from ktui.render.safe import escape_text
 from ktui.view.pod import BadgeState, ContainerBadge, Phase, Severity
 from ktui.view.stuck import StuckReason
 from ktui.view.workload import Health
@@ -114,6 +115,10 @@ def test_a_narrow_health_column_keeps_a_stuck_rollouts_reason_not_the_word_stuck
     assert fitted.plain == "✖ ImagePullBackOff" and has_style(fitted, "✖", "bold red")
     healthy = health_text(Health.HEALTHY)
     assert fit_health_text(healthy, 5) is healthy
+    # A reason with a control character keeps it drawn reversed (as the table escaped it).
+    odd = escape_text(health_text(Health.PROGRESSING, StuckReason("Bad\x1bName", "odd")))
+    fitted_odd = fit_health_text(odd, 12)
+    assert fitted_odd.plain == "✖ Bad^[Name" and has_style(fitted_odd, "^[", "reverse")
 
 
 def test_a_narrow_kind_column_names_kinds_as_kubectl_short_names() -> None:

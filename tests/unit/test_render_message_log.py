@@ -28,10 +28,10 @@ def test_a_row_has_the_local_time_the_level_one_line_of_the_message_and_its_age(
 
 
 def test_the_whole_message_keeps_its_lines_and_draws_control_characters_harmlessly() -> None:
-    logged = LoggedMessage(1, AT, "warning", "bad \x1b[31mname")
+    logged = LoggedMessage(1, AT, "warning", "bad\n\x1b[31mname")
     text = message_text(logged)
-    assert text.plain.startswith(f"{clock_time(AT)}  ▲ warning  bad ")
-    assert "\x1b" not in text.plain
+    assert text.plain == f"{clock_time(AT)}  ▲ warning  bad\n^[[31mname"
+    assert message_cells(logged)[2] == "bad \x1b[31mname"  # the table escapes it as it draws
 
 
 def test_the_title_counts_the_run_and_says_when_the_oldest_are_gone() -> None:

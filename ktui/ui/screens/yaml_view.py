@@ -70,13 +70,20 @@ class ObjectFetched(Message):
     answer). `serial` tells answers to an older request apart."""
 
     def __init__(
-        self, serial: int, obj: Obj | None, error: str | None, status: int | None = None
+        self,
+        serial: int,
+        obj: Obj | None,
+        error: str | None,
+        status: int | None = None,
+        lost_connection: bool = False,
     ) -> None:
         super().__init__()
         self.serial = serial
         self.obj = obj
         self.error = error
         self.status = status
+        self.lost_connection = lost_connection
+        """No answer for want of a working link (`FetchError.lost_connection`)."""
 
 
 class ObjectScreen(InspectorScreen):
@@ -115,7 +122,8 @@ class ObjectScreen(InspectorScreen):
         the back-off before reading it again while the watch looks current."""
         self._link_retry: Timer | None = None
         self._unanswered = False
-        """The last fetch got no answer (a broken connection, not an error answer)."""
+        """The last fetch got no answer for want of a working link (not an error answer, nor
+        a TLS failure or an answer that is not an object: those do not go away by asking)."""
         self.fetches = 0
         """Fetches started (each one GET)."""
         self._fetching = False
@@ -182,7 +190,8 @@ class ObjectScreen(InspectorScreen):
         try:
             full = fetch_object(api, kind, api_version, namespace_of(obj), name_of(obj))
         except FetchError as exc:
-            self.post_message(ObjectFetched(serial, None, exc.message, exc.status))
+            answer = ObjectFetched(serial, None, exc.message, exc.status, exc.lost_connection)
+            self.post_message(answer)
             return
         self.post_message(ObjectFetched(serial, full, None))
 
@@ -200,7 +209,9 @@ class ObjectScreen(InspectorScreen):
         else:
             self.fetch_error = message.error
             self.fetch_error_transient = message.status is None or message.status >= 500
-            self._unanswered = message.status is None
+            self._unanswered = message.lost_connection
+            if message.status is not None:
+                self._link.answered()  # the link works: a next break waits 1 s
             if self._unanswered and self._link_retry is None:
                 self._link_retry = self.set_timer(self._link.next_retry_s(), self._retry_due)
         if self.is_mounted:
