@@ -285,6 +285,27 @@ class ChildPane:
     columns: tuple[Column, ...]
     rows: Callable[[Obj, Sequence[Obj], datetime], dict[str, Row]]
     """(the workload, its children of this kind, now) -> uid -> cells."""
+    order: Callable[[str, Sequence[object]], Any]
+    """The pane's sort (key, row) -> value: the newest first (the highest revision, the
+    latest Job), where a user looks during a rollout; names are generated hashes."""
+
+
+def newest_revision_first(key: str, row: Sequence[object]) -> tuple[int, str]:
+    """ReplicaSets and ControllerRevisions by REVISION (the second cell), highest first; a row
+    without one ("-") last."""
+    revision = _plain_cell(row[1]) if len(row) > 1 else ""
+    return (-int(revision) if revision.isdigit() else 1, key)
+
+
+def newest_created_first(key: str, row: Sequence[object]) -> tuple[float, str]:
+    """Jobs by their AGE cell (the last), the latest first."""
+    cell = row[-1] if row else None
+    moment = cell.moment if isinstance(cell, TimeCell) else None
+    return (-moment.timestamp() if moment is not None else float("inf"), key)
+
+
+def _plain_cell(cell: object) -> str:
+    return cell if isinstance(cell, str) else cell.plain if isinstance(cell, Text) else ""
 
 
 CHILD_PANES: dict[str, ChildPane] = {
@@ -299,6 +320,7 @@ CHILD_PANES: dict[str, ChildPane] = {
             Column("age", "AGE", justify="right"),
         ),
         replicaset_cells,
+        newest_revision_first,
     ),
     "ControllerRevision": ChildPane(
         (
@@ -308,6 +330,7 @@ CHILD_PANES: dict[str, ChildPane] = {
             Column("age", "AGE", justify="right"),
         ),
         controller_revision_cells,
+        newest_revision_first,
     ),
     "Job": ChildPane(
         (
@@ -318,6 +341,7 @@ CHILD_PANES: dict[str, ChildPane] = {
             Column("age", "AGE", justify="right"),
         ),
         job_cells,
+        newest_created_first,
     ),
 }
 """child kind -> its pane; the keys are the registry's child kinds (a test checks it)."""

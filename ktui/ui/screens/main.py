@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -184,6 +184,8 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         self.kind_filter: str | None = None
         self.selected_workload: str | None = None
         self.selected_child: str | None = None
+        self._child_pane = CHILD_PANES["ReplicaSet"]
+        """The middle pane's kind of rows (its columns and its order)."""
         self._pods_follow_child = False
         self._filter_target: LiveTable | None = None
         self._last_workload_kind: str | None = None
@@ -227,7 +229,10 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
                 empty_message="No workloads yet.",
             )
             yield LiveTable(
-                CHILD_PANES["ReplicaSet"].columns, id="children", empty_message="Select a workload."
+                CHILD_PANES["ReplicaSet"].columns,
+                id="children",
+                sort_key=self._child_order,
+                empty_message="Select a workload.",
             )
             yield LiveTable(POD_COLUMNS, id="pods", empty_message="No pods.")
         yield KtuiInput(placeholder="filter…", id="filter")
@@ -521,9 +526,13 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         shown = tree.pods(uid, parent)
         self.pods.replace_all({uid_of(p): pod_cells(p, now) for p in shown})
 
+    def _child_order(self, key: str, row: Sequence[object]) -> Any:
+        return self._child_pane.order(key, row)
+
     def _set_child_columns(self, child_kind: str | None) -> None:
         table = self.children_table
-        table.set_columns(CHILD_PANES[child_kind or "ReplicaSet"].columns)
+        self._child_pane = CHILD_PANES[child_kind or "ReplicaSet"]
+        table.set_columns(self._child_pane.columns)
         table.empty_message = (
             "Nothing between this workload and its pods: they are below."
             if child_kind is None
