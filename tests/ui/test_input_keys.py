@@ -12,7 +12,7 @@ from textual import events
 from textual.app import App
 from textual.keys import _character_to_key, _get_unicode_name_from_key
 from textual.widgets import Input
-from ui_support import deployment, pod, replicaset, running_status, wait_for
+from ui_support import caught_up, deployment, pod, replicaset, running_status, wait_for
 
 from ktui.cluster.connection import Connection
 from ktui.settings import Settings
@@ -280,3 +280,32 @@ async def test_ns_of_a_namespace_that_does_not_exist_says_so_and_switches(
         await wait_for(pilot, lambda: app.connection.namespace == "default", "back to default")
         await pilot.pause(0.3)
         assert not any("does not exist" in n.message for n in list(app._notifications)[before:])
+
+
+async def test_a_namespace_given_at_start_that_does_not_exist_says_so(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """`ktui -n typo`: one line says the namespace does not exist, not an empty pane alone."""
+    seed(sim)
+    app = make_app(Settings(namespace="nope"), connection=connect_to(namespace="nope"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(
+            pilot,
+            lambda: any("'nope' does not exist" in m.message for m in app.message_log),
+            "the missing namespace said",
+        )
+        assert app.connection.namespace == "nope"
+
+
+async def test_a_namespace_given_at_start_that_exists_says_nothing(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot, app, objs)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: "default" in main._known_namespaces, "the check done")
+        await caught_up(pilot, main)
+        assert not any("does not exist" in m.message for m in app.message_log)

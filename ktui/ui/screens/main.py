@@ -266,6 +266,10 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         self.workloads.focus()
         self.set_interval(1.0, self._tick)
         self._reset()
+        namespace = self.ktui.connection.namespace
+        if namespace is not None:
+            # `-n typo` (or a context's namespace that is gone) looked like an empty namespace.
+            self._check_namespace(namespace)
 
     @property
     def pods_view(self) -> bool:
