@@ -182,6 +182,12 @@ def short_kind_text(text: Text, width: int) -> Text:
     return text if short == text.plain else Text(short, style=text.style)
 
 
+def restart_count_text(text: Text, width: int) -> Text:
+    """RESTARTS in a column too narrow for its widest cell: the count, without "(28s ago)"."""
+    count, _, ago = text.plain.partition(" (")
+    return text if not ago else text[: len(count)]
+
+
 _PHASE_OF_STYLE: Mapping[str, Phase] = {style: phase for phase, style in PHASE_STYLE.items()}
 
 

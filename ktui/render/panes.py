@@ -25,6 +25,7 @@ from ktui.render.cells import (
     fit_phase_bar,
     health_text,
     phase_bar_text,
+    restart_count_text,
     restarts_since,
     short_kind_text,
     status_text,
@@ -75,10 +76,18 @@ class Column:
         return self.shrink or (1 if self.flexible else 0)
 
 
-def name_column(key: str, label: str, max_width: int) -> Column:
-    """A column that names the row: it keeps its width longest and is shortened in the middle,
-    so two generated names stay apart."""
-    return Column(key, label, min_width=14, max_width=max_width, flexible=True, ellipsis="middle")
+def name_column(key: str, label: str, max_width: int, shrink: int = 0) -> Column:
+    """A column that names the row: it keeps its width longest (unless `shrink` says when it
+    gives way) and is shortened in the middle, so two generated names stay apart."""
+    return Column(
+        key,
+        label,
+        min_width=14,
+        max_width=max_width,
+        flexible=True,
+        ellipsis="middle",
+        shrink=shrink,
+    )
 
 
 def count_text(value: int | None) -> str:
@@ -349,12 +358,18 @@ CHILD_PANES: dict[str, ChildPane] = {
 
 # ---------------------------------------------------------------------- pods
 
+STATUS_COLUMN = Column("status", "STATUS", min_width=8, max_width=26, shrink=1)
+"""A pod's STATUS gives up width last, after the pod's name (shortened in the middle, it keeps
+its ends): `Init:CrashLoopBackOff` and `Init:Error` must read apart."""
+RESTARTS_COLUMN = Column("restarts", "RESTARTS", max_width=18, shrink=2, fit=restart_count_text)
+"""Cut, the restarts keep their count and drop "(28s ago)"."""
+
 POD_COLUMNS = (
-    name_column("name", "POD", 60),
+    name_column("name", "POD", 60, shrink=2),
     Column("ready", "READY", justify="right"),
-    Column("status", "STATUS", min_width=8, max_width=26, shrink=2),
+    STATUS_COLUMN,
     Column("containers", "CONTAINERS", min_width=5, max_width=24, shrink=2),
-    Column("restarts", "RESTARTS", max_width=18, shrink=2),
+    RESTARTS_COLUMN,
     Column("age", "AGE", justify="right"),
     Column("node", "NODE", max_width=24, min_width=0, shrink=3),
     Column("ip", "IP", max_width=16, min_width=0, shrink=3),
@@ -381,13 +396,13 @@ def pod_cells(pod: Obj, now: datetime) -> Row:
 
 def pod_view_columns(all_namespaces: bool) -> list[Column]:
     """The Pods view (`:pods`): kubectl's `get pods -o wide` columns, the owner, the badges."""
-    columns = [name_column("name", "NAME", 60)]
+    columns = [name_column("name", "NAME", 60, shrink=2)]
     if all_namespaces:
         columns.append(Column("namespace", "NAMESPACE", min_width=6, max_width=24, shrink=2))
     columns += [
         Column("ready", "READY", justify="right"),
-        Column("status", "STATUS", min_width=8, max_width=26, shrink=2),
-        Column("restarts", "RESTARTS", max_width=18, shrink=2),
+        STATUS_COLUMN,
+        RESTARTS_COLUMN,
         Column("age", "AGE", justify="right"),
         Column("ip", "IP", max_width=16, min_width=0, shrink=3),
         Column("node", "NODE", max_width=24, min_width=0, shrink=3),

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from test_problems import problems_listed, seed
 from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets._footer import FooterKey
-from ui_support import wait_for
+from ui_support import deployment, pod, replicaset, wait_for
 
 from ktui.cluster.connection import Connection
 from ktui.config import Config
@@ -135,3 +136,57 @@ async def test_at_80_columns_the_workloads_pane_keeps_a_stuck_rollouts_reason(
         await wait_for(pilot, lambda: "NAMESPACE" in drawn_lines(workloads)[1], "namespaces")
         await wait_for(pilot, lambda: "✖ CrashLoop" in rows().get("web", ""), "the reason")
         assert "deploy" in rows()["web"].split()
+
+
+async def test_at_80_columns_the_pods_view_keeps_a_pods_whole_status(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """STATUS gives up width with the pod's name only (shortened in the middle), so
+    Init:CrashLoopBackOff reads whole; a cut RESTARTS keeps its count, not "5 …"."""
+    store = sim.store
+    dep = store.create("apps", "deployments", deployment("payments-reconciliation-worker"))
+    rs = store.create("apps", "replicasets", replicaset(dep, "7d9f8c6b5a", 1))
+    spec = pod(rs, "x2k9q", initContainers=[{"name": "migrate", "image": "migrate:1"}])
+    created = store.create("", "pods", spec)
+    status = {
+        "phase": "Pending",
+        "initContainerStatuses": [
+            {
+                "name": "migrate",
+                "image": "migrate:1",
+                "ready": False,
+                "restartCount": 5,
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                "lastState": {
+                    "terminated": {
+                        "exitCode": 1,
+                        "reason": "Error",
+                        "finishedAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    }
+                },
+            }
+        ],
+        "containerStatuses": [
+            {
+                "name": "app",
+                "image": "nginx:1.27",
+                "ready": False,
+                "restartCount": 0,
+                "state": {"waiting": {"reason": "PodInitializing"}},
+            }
+        ],
+    }
+    store.update("", "pods", {**created, "status": status}, "status")
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.press("colon", *"pods", "enter", "0")
+        table = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: "NAMESPACE" in drawn_lines(table)[1], "all namespaces")
+
+        def line() -> str:
+            return next((x for x in drawn_lines(table) if "x2k9q" in x), "")
+
+        await wait_for(pilot, lambda: "Init:CrashLoopBackOff" in line(), "the whole status")
+        cells = line().strip("│ ").split()
+        assert cells[0].startswith("pay") and cells[0].endswith("-x2k9q") and "…" in cells[0]
+        assert cells[cells.index("Init:CrashLoopBackOff") + 1] == "5"  # the count alone

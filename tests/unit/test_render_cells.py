@@ -16,6 +16,7 @@ from ktui.render.cells import (
     fit_phase_bar,
     health_text,
     phase_bar_text,
+    restart_count_text,
     restarts_since,
     short_kind_text,
     status_text,
@@ -206,3 +207,10 @@ def test_health_text_says_why_a_rollout_is_stuck_but_not_a_hold() -> None:
     assert has_style(text, "✖", "red")
     held = StuckReason("paused", "Rollout paused.", held=True)
     assert health_text(Health.PAUSED, held).plain == "‖ paused"
+
+
+def test_a_narrow_restarts_column_keeps_the_count() -> None:
+    cell = TimeCell(NOW - timedelta(seconds=28), restarts_since(5))
+    assert restart_count_text(cell.text(NOW), 3).plain == "5"
+    plain_zero = TimeCell(None, restarts_since(0)).text(NOW)
+    assert restart_count_text(plain_zero, 3) is plain_zero
