@@ -62,6 +62,7 @@ def watch_states_text(states: Mapping[str, CacheState], now_text: str = "") -> T
         text.append("○ not connected", style="bright_black")
         return text
     groups: dict[tuple[str, str, str], list[str]] = {}
+    everyone: list[str] = list(states)
     for kind, state in states.items():
         if _current(state):
             continue
@@ -74,22 +75,50 @@ def watch_states_text(states: Mapping[str, CacheState], now_text: str = "") -> T
     if live:
         text.append(f"● {live} live ", style="green")
     for (label, style, _message), kinds in groups.items():
-        text.append(f"● {','.join(kinds)} {label} ", style=style)
+        who = "all" if len(kinds) == len(everyone) > 1 else ",".join(kinds)
+        text.append(f"● {who} {label} ", style=style)
     return text
 
 
+def _kinds_text(kinds: list[str], states: Mapping[str, CacheState]) -> str:
+    """The short names of `kinds`, or "all" when they are every watch."""
+    return "all" if len(kinds) == len(states) > 1 else ",".join(short_name(k) for k in kinds)
+
+
 def watch_details(states: Mapping[str, CacheState], now: datetime) -> list[str]:
-    """Why the watches that are not live are not: reconnecting since when, or the error."""
+    """Why the watches that are not live are not: reconnecting since when, or the error; the
+    watches that say the same (a dead server: every one of them) once, not one per kind."""
+    reconnecting = [k for k, s in states.items() if s.phase is CachePhase.RECONNECTING]
     details = []
+    if reconnecting:
+        oldest = min(states[k].since for k in reconnecting)
+        attempt = max(states[k].attempt for k in reconnecting)
+        details.append(
+            f"{_kinds_text(reconnecting, states)} reconnecting since {since(oldest, now)} "
+            f"(attempt {attempt})"
+        )
+    failed: dict[str, list[str]] = {}
     for kind, state in states.items():
-        if state.phase is CachePhase.RECONNECTING:
-            details.append(
-                f"{short_name(kind)} reconnecting since {since(state.since, now)} "
-                f"(attempt {state.attempt})"
-            )
-        elif state.phase in (CachePhase.FORBIDDEN, CachePhase.ERROR) and state.message:
-            details.append(f"{short_name(kind)}: {state.message}")
-    return list(dict.fromkeys(details))
+        if state.phase in (CachePhase.FORBIDDEN, CachePhase.ERROR) and state.message:
+            failed.setdefault(state.message, []).append(kind)
+    details += [f"{_kinds_text(kinds, states)}: {message}" for message, kinds in failed.items()]
+    return details
+
+
+def same_problems(states: Mapping[str, CacheState], kinds: Iterable[str]) -> list[str]:
+    """Why the watches of `kinds` that are down, denied or failing are (a pane saying why it
+    is empty): "Deployment: <why>", the kinds that say the same once ("Deployment,
+    StatefulSet: <why>"), and the words alone when every one of them says it."""
+    wanted = [k for k in kinds if k in states]
+    down = (CachePhase.FORBIDDEN, CachePhase.ERROR, CachePhase.RECONNECTING)
+    said: dict[str, list[str]] = {}
+    for kind in wanted:
+        state = states[kind]
+        if state.phase in down:
+            said.setdefault(state.message or state.phase.value, []).append(kind)
+    if len(said) == 1 and len(next(iter(said.values()))) == len(wanted) > 1:
+        return list(said)
+    return [f"{', '.join(kinds)}: {message}" for message, kinds in said.items()]
 
 
 def cluster_line(

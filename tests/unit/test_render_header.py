@@ -11,6 +11,7 @@ from ktui.render.header import (
     cluster_line,
     header_text,
     out_of_date_since,
+    same_problems,
     stale_text,
     watch_details,
     watch_states_text,
@@ -63,19 +64,47 @@ def test_details_say_since_when_and_why() -> None:
         "Event": CacheState(CachePhase.FORBIDDEN, message="events is forbidden"),
         "Node": CacheState(CachePhase.ERROR, message=""),
     }
+    # The watches saying the same are named together, said once.
     assert watch_details(states, NOW) == [
-        "deploy reconnecting since 75s (attempt 3)",
-        "sts reconnecting since 75s (attempt 3)",
+        "deploy,sts reconnecting since 75s (attempt 3)",
         "ev: events is forbidden",
     ]
-    # The same detail twice is said once.
     twice = {"A": CacheState(CachePhase.ERROR, message="x"), "B": LIVE}
     assert watch_details({**twice, "Job": twice["A"], "CronJob": twice["A"]}, NOW) == [
-        "A: x",
-        "job: x",
-        "cj: x",
+        "A,job,cj: x"
     ]
     assert watch_details({"Pod": LIVE}, NOW) == []
+    # A dead server: every watch reconnecting, since the oldest, at the highest attempt.
+    later = NOW - timedelta(seconds=3)
+    dead = {
+        "Deployment": CacheState(CachePhase.RECONNECTING, attempt=2, since=later),
+        "Pod": CacheState(CachePhase.RECONNECTING, attempt=3, since=since),
+        "Node": CacheState(CachePhase.RECONNECTING, attempt=1, since=later),
+    }
+    assert watch_details(dead, NOW) == ["all reconnecting since 75s (attempt 3)"]
+    assert watch_states_text(dead).plain == f"● all {CachePhase.RECONNECTING.value} "
+    rejected = {k: CacheState(CachePhase.ERROR, message="Unauthorized (401)") for k in dead}
+    assert watch_details(rejected, NOW) == ["all: Unauthorized (401)"]
+
+
+def test_a_pane_says_what_its_watches_say_once() -> None:
+    refused = CacheState(CachePhase.RECONNECTING, message="cannot reach x: connection refused")
+    denied = CacheState(CachePhase.FORBIDDEN, message="deployments.apps is forbidden")
+    kinds = ("Deployment", "StatefulSet", "DaemonSet")
+    every = {k: refused for k in kinds}
+    assert same_problems(every, kinds) == ["cannot reach x: connection refused"]
+    mixed = {**every, "Deployment": denied, "DaemonSet": LIVE}
+    assert same_problems(mixed, kinds) == [
+        "Deployment: deployments.apps is forbidden",
+        "StatefulSet: cannot reach x: connection refused",
+    ]
+    two = {"Deployment": refused, "StatefulSet": refused, "DaemonSet": denied}
+    assert same_problems(two, kinds) == [
+        "Deployment, StatefulSet: cannot reach x: connection refused",
+        "DaemonSet: deployments.apps is forbidden",
+    ]
+    assert same_problems({"Pod": refused}, ("Pod",)) == ["Pod: cannot reach x: connection refused"]
+    assert same_problems({"Pod": LIVE}, ("Pod",)) == []
 
 
 def test_watches_line_appends_the_details_in_yellow() -> None:

@@ -28,7 +28,7 @@ from ktui.cluster.state import CachePhase
 from ktui.model.objects import name_of, namespace_of, uid_of
 from ktui.model.workloads import TreeChanges, WorkloadTree, affected
 from ktui.names import namespace_name_problem
-from ktui.render.header import out_of_date_since, stale_text
+from ktui.render.header import out_of_date_since, same_problems, stale_text
 from ktui.render.panes import (
     CHILD_PANES,
     POD_COLUMNS,
@@ -838,15 +838,9 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
     def _explain_empty(self) -> None:
         """Say in the pane why it is empty: forbidden, still syncing, unreachable."""
         states = self._tree.objects.states
-        problems = []
         first_kinds = ("Pod",) if self.pods_view else WORKLOAD_KINDS
         what = "pods" if self.pods_view else "workloads"
-        for kind in first_kinds:
-            state = states.get(kind)
-            if state is None:
-                continue
-            if state.phase in (CachePhase.FORBIDDEN, CachePhase.ERROR, CachePhase.RECONNECTING):
-                problems.append(f"{kind}: {state.message or state.phase.value}")
+        problems = same_problems(states, first_kinds)
         syncing = any(s.phase is CachePhase.SYNCING for k, s in states.items() if k in first_kinds)
         if problems:
             self.workloads.empty_message = "  ".join(problems)[:300]
