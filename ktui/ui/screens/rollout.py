@@ -133,7 +133,7 @@ class ScaleScreen(ModalScreen[int | None], inherit_bindings=False):
         self.label = label
         self.current = current
         self._confirming: int | None = None
-        """A large count submitted once; the same count submitted again is sent."""
+        """A large count, or 0, submitted once; the same count submitted again is sent."""
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -152,15 +152,16 @@ class ScaleScreen(ModalScreen[int | None], inherit_bindings=False):
             self._confirming = None
             message.update(Text(checked.problem, style="red"))
             return
-        if checked.large and self._confirming != checked.replicas:
+        if (checked.large or checked.stops_all) and self._confirming != checked.replicas:
             self._confirming = checked.replicas
-            message.update(
-                Text(
-                    f"That is a large change ({self.current} -> {checked.replicas}): "
-                    "press enter again to scale, esc to cancel.",
-                    style="bold yellow",
-                )
+            warning = (
+                f"Scaling to 0 stops every pod of {self.label} ({self.current} running now): "
+                "press enter again to scale to 0, esc to cancel."
+                if checked.stops_all
+                else f"That is a large change ({self.current} -> {checked.replicas}): "
+                "press enter again to scale, esc to cancel."
             )
+            message.update(safe_text(warning, "bold yellow"))
             return
         self.dismiss(checked.replicas)
 
@@ -281,18 +282,15 @@ class RolloutActions:
             return
         obj = self.rollout_target() or {}
         current = int((obj.get("spec") or {}).get("replicas", 1) or 0)
-        resource_version = str(_meta(obj).get("resourceVersion", "")) or None
         api = self.ktui.connection.api_client
 
         def chosen(replicas: int | None) -> None:
             if replicas is None or replicas == current:
                 return
-            # The resourceVersion we showed: if someone changed the object since, the server
-            # answers 409 and we say so instead of overwriting their change.
-            self._mutation(
-                f"scale {name}",
-                lambda: scale(api, kind, namespace, name, replicas, resource_version),
-            )
+            # As `kubectl scale --replicas=N` does: no resourceVersion precondition. The
+            # controller updates the workload's status all through a rollout, so the version
+            # seen when the dialog opened was out of date by the time enter was pressed.
+            self._mutation(f"scale {name}", lambda: scale(api, kind, namespace, name, replicas))
 
         self.ktui.push_screen(ScaleScreen(f"{kind.lower()}/{name}", current), chosen)
 
