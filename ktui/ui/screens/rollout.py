@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 
 from ktui.cluster.errors import KtuiError, describe_api_error
 from ktui.cluster.kinds import KINDS_BY_NAME, REVISION_KINDS, ROLLOUT_KINDS
+from ktui.cluster.objects import uid_of
 from ktui.cluster.rollout import (
     HistoryRevision,
     RolloutError,
@@ -29,9 +30,13 @@ from ktui.cluster.rollout import (
     execute_undo,
     fetch_workload,
     pause,
+    pause_effect,
     plan_undo,
     restart,
+    restart_effect,
+    restart_refusal,
     resume,
+    resume_effect,
     rollout_history,
     rollout_status,
     scale,
@@ -234,19 +239,24 @@ class RolloutActions:
         if target is None:
             return
         kind, namespace, name = target
+        obj = self.rollout_target() or {}
+        # kubectl refuses a paused Deployment after reading it; say so before asking, as `u`
+        # does (restart() checks again on the server's object once confirmed).
+        refusal = restart_refusal(kind, obj)
+        if refusal is not None:
+            self.report_outcome(f"restart {name}: {refusal}", "error")
+            return
         api = self.ktui.connection.api_client
-        now = self.ktui.clock()
 
         def confirmed(yes: bool | None) -> None:
             if yes:
+                # The time of the confirmation, as `kubectl rollout restart` run then would
+                # stamp it, not the time the dialog opened.
+                now = self.ktui.clock()
                 self._mutation(f"restart {name}", lambda: restart(api, kind, namespace, name, now))
 
         self.ktui.push_screen(
-            ConfirmScreen(
-                f"Restart {kind.lower()}/{name}?",
-                "Sets kubectl.kubernetes.io/restartedAt on the pod template, like "
-                "`kubectl rollout restart`: every pod is replaced by a rolling update.",
-            ),
+            ConfirmScreen(f"Restart {kind.lower()}/{name}?", restart_effect(kind, obj)),
             confirmed,
         )
 
@@ -259,13 +269,18 @@ class RolloutActions:
         paused = bool((obj.get("spec") or {}).get("paused"))
         api = self.ktui.connection.api_client
         verb, call = ("resume", resume) if paused else ("pause", pause)
+        if not paused:
+            body = pause_effect()
+        else:
+            replica_sets = self.ktui.model.objects.children(uid_of(obj), "ReplicaSet")
+            body = resume_effect(obj, replica_sets)
 
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._mutation(f"{verb} {name}", lambda: call(api, kind, namespace, name))
 
         self.ktui.push_screen(
-            ConfirmScreen(f"{verb.title()} {kind.lower()}/{name}?", ""), confirmed
+            ConfirmScreen(f"{verb.title()} {kind.lower()}/{name}?", body), confirmed
         )
 
     def action_rollout_scale(self) -> None:
