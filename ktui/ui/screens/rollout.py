@@ -495,11 +495,13 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     def report_outcome(self, message: str, severity: SeverityLevel) -> None:
         """The outcome of an action taken here stays on this screen, under the status, until
-        the next one (a toast covered the revision's diff and outlived the screen). If the
-        user has left the screen meanwhile, it is a toast on the screen they are on."""
+        the next one (a toast covered the revision's diff and outlived the screen), and in
+        `:messages`. If the user has left the screen meanwhile, it is a toast on the screen
+        they are on (which `:messages` keeps too)."""
         if not self.is_current:
             super().report_outcome(message, severity)
             return
+        self.ktui.log_message(message, severity)
         glyph, style = OUTCOME_STYLE[severity]
         line = Text(f"{clock_time(self.ktui.clock())} ", style="bright_black")
         line.append_text(safe_text(f"{glyph} {message}", style))
