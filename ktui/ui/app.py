@@ -190,6 +190,18 @@ class KtuiApp(App[int], inherit_bindings=False):
         start): it stays through screen changes, for `timeout` seconds."""
         self._toast(None, message, "", severity, timeout)
 
+    def log_message(self, message: str, severity: SeverityLevel, title: str = "") -> None:
+        """Record `message` in `:messages` without a toast: for what a screen shows in itself
+        (the rollout screen's outcome line), which would otherwise never be kept."""
+        # The log keeps the words as said (`:messages` escapes them as it draws, its whole
+        # line keeping the line breaks).
+        serial = self.message_log[-1].serial + 1 if self.message_log else 1
+        logged = LoggedMessage(serial, self.clock(), severity, message, title)
+        self.message_log.append(logged)
+        for shown in self.screen_stack:  # under a dialog (`?`) too
+            if isinstance(shown, MessageLogScreen):
+                shown.call_later(shown.add, logged)
+
     def _toast(
         self,
         screen: Screen[Any] | None,
@@ -200,14 +212,8 @@ class KtuiApp(App[int], inherit_bindings=False):
     ) -> None:
         seconds = TOAST_SECONDS[severity] if timeout is None else timeout
         now = time.monotonic()
-        # The log keeps the words as said (`:messages` escapes them as it draws, its whole
-        # line keeping the line breaks); the toast shows them escaped, on one line each.
-        serial = self.message_log[-1].serial + 1 if self.message_log else 1
-        logged = LoggedMessage(serial, self.clock(), severity, message, title)
-        self.message_log.append(logged)
-        for shown in self.screen_stack:  # under a dialog (`?`) too
-            if isinstance(shown, MessageLogScreen):
-                shown.call_later(shown.add, logged)
+        self.log_message(message, severity, title)
+        # The toast shows the words escaped, on one line each.
         message, title = visible(message), visible(title)
         self.toasts = [t for t in self.toasts if t.until > now]
         about = weakref.ref(screen) if screen is not None else None

@@ -120,7 +120,10 @@ async def test_the_footer_offers_rollout_keys_only_for_kinds_with_rollouts(
             await pilot.press(key)
             assert app.screen is main
             assert last_toast(app) == (
-                f"{what}: a CronJob has no rollouts; only Deployments, StatefulSets and "
+                # `s`: not "no rollouts" (that is not why a CronJob is not scaled).
+                "scale: a CronJob is not scaled; its Jobs' parallelism is set in its jobTemplate."
+                if key == "s"
+                else f"{what}: a CronJob has no rollouts; only Deployments, StatefulSets and "
                 "DaemonSets do."
             )
 

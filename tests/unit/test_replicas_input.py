@@ -45,3 +45,13 @@ def test_accepted_and_large_changes_flagged(
 ) -> None:
     checked = check_replicas(text, current)
     assert (checked.replicas, checked.large, checked.problem) == (replicas, large, "")
+
+
+@pytest.mark.parametrize(
+    ("text", "current", "stops_all"),
+    [("0", 3, True), (" 0 ", 1, True), ("0", 0, False), ("1", 3, False)],
+)
+def test_scaling_a_running_workload_to_zero_is_flagged(
+    text: str, current: int, stops_all: bool
+) -> None:
+    assert check_replicas(text, current).stops_all is stops_all

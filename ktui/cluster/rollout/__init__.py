@@ -8,6 +8,12 @@ Headless: no textual import.
 """
 
 from ktui.cluster.rollout.actions import pause, restart, restart_patch, resume, scale
+from ktui.cluster.rollout.effects import (
+    pause_effect,
+    restart_effect,
+    restart_refusal,
+    resume_effect,
+)
 from ktui.cluster.rollout.history import (
     HistoryRevision,
     controller_revisions,
@@ -42,10 +48,14 @@ __all__ = [
     "history_table",
     "is_rollout_complete",
     "pause",
+    "pause_effect",
     "plan_undo",
     "restart",
+    "restart_effect",
     "restart_patch",
+    "restart_refusal",
     "resume",
+    "resume_effect",
     "rollout_history",
     "rollout_status",
     "scale",

@@ -14,6 +14,7 @@ from typing import Any
 from ktui.cluster.gofmt import go_quote, go_rfc3339
 from ktui.cluster.objects import JsonDict, as_dict
 from ktui.cluster.rollout.api import request_object
+from ktui.cluster.rollout.effects import restart_refusal
 from ktui.cluster.rollout.workload import (
     DAEMON_SET,
     DEPLOYMENT,
@@ -88,8 +89,9 @@ def restart(
     workload = workload_kind(kind)
     obj = _fetch(api_client, workload, namespace, name, timeout)
     spec = as_dict(obj.get("spec"))
-    if workload.kind == DEPLOYMENT and spec.get("paused") is True:
-        raise _refusal(workload, name, "can't restart paused deployment (run rollout resume first)")
+    refusal = restart_refusal(workload.kind, obj)
+    if refusal is not None:
+        raise RolloutError(refusal)
     stamp = go_rfc3339(now)
     template_meta = as_dict(as_dict(spec.get("template")).get("metadata"))
     if as_dict(template_meta.get("annotations")).get(RESTARTED_AT_ANNOTATION) == stamp:

@@ -3,7 +3,8 @@
 A Deployment's or StatefulSet's `spec.replicas` is an int32. Only ASCII digits are a number
 here: `1e3`, `-1`, a full-width digit (which Python's `int` would take) and anything longer
 than an int32 are refused with one line. A large change (more than 10x the current count, or
-more than 100 replicas added) is flagged so the dialog can ask once more.
+more than 100 replicas added) is flagged so the dialog can ask once more, and so is scaling a
+running workload to 0, which stops every pod.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ class ReplicasInput:
     """Why the text is not a count (one line)."""
     large: bool = False
     """A change big enough to ask again: more than 10x, or more than +100."""
+    stops_all: bool = False
+    """0 replicas for a workload that has some: every pod stops (ask again)."""
 
 
 def check_replicas(text: str, current: int) -> ReplicasInput:
@@ -36,4 +39,4 @@ def check_replicas(text: str, current: int) -> ReplicasInput:
         return ReplicasInput(None, f"{value} is more than the largest count ({INT32_MAX})")
     grow = replicas - current
     large = grow > LARGE_STEP or (grow > 0 and replicas > LARGE_FACTOR * max(current, 1))
-    return ReplicasInput(replicas, large=large)
+    return ReplicasInput(replicas, large=large, stops_all=replicas == 0 and current > 0)

@@ -1130,6 +1130,10 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         is selected, or on a kind without rollouts: say where it works instead of doing
         nothing."""
         kind = None if self.pods_view else self._no_rollouts_kind()
+        if kind is not None and what == "scale" and kind in NOT_SCALED:
+            # Not "no rollouts": that is not why `s` does nothing here.
+            self.notify(f"scale: {NOT_SCALED[kind]}", severity="warning")
+            return
         if kind is not None:
             self.notify(
                 f"{what}: a {kind} has no rollouts; only Deployments, StatefulSets and "
@@ -1205,6 +1209,13 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         table = self._focused_table()
         current, reverse = table.sort_state
         table.sort_by(current, reverse=not reverse)
+
+
+NOT_SCALED = {
+    "Job": "a Job is not scaled; its parallelism is set in its spec.",
+    "CronJob": "a CronJob is not scaled; its Jobs' parallelism is set in its jobTemplate.",
+}
+"""Why `s` does nothing on the workload kinds without replicas that the main screen lists."""
 
 
 def count_of(table: LiveTable) -> str:

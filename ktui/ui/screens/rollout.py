@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 
 from ktui.cluster.errors import KtuiError, describe_api_error
 from ktui.cluster.kinds import KINDS_BY_NAME, REVISION_KINDS, ROLLOUT_KINDS
+from ktui.cluster.objects import uid_of
 from ktui.cluster.rollout import (
     HistoryRevision,
     RolloutError,
@@ -29,9 +30,13 @@ from ktui.cluster.rollout import (
     execute_undo,
     fetch_workload,
     pause,
+    pause_effect,
     plan_undo,
     restart,
+    restart_effect,
+    restart_refusal,
     resume,
+    resume_effect,
     rollout_history,
     rollout_status,
     scale,
@@ -133,7 +138,7 @@ class ScaleScreen(ModalScreen[int | None], inherit_bindings=False):
         self.label = label
         self.current = current
         self._confirming: int | None = None
-        """A large count submitted once; the same count submitted again is sent."""
+        """A large count, or 0, submitted once; the same count submitted again is sent."""
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -152,15 +157,16 @@ class ScaleScreen(ModalScreen[int | None], inherit_bindings=False):
             self._confirming = None
             message.update(Text(checked.problem, style="red"))
             return
-        if checked.large and self._confirming != checked.replicas:
+        if (checked.large or checked.stops_all) and self._confirming != checked.replicas:
             self._confirming = checked.replicas
-            message.update(
-                Text(
-                    f"That is a large change ({self.current} -> {checked.replicas}): "
-                    "press enter again to scale, esc to cancel.",
-                    style="bold yellow",
-                )
+            warning = (
+                f"Scaling to 0 stops every pod of {self.label} ({self.current} running now): "
+                "press enter again to scale to 0, esc to cancel."
+                if checked.stops_all
+                else f"That is a large change ({self.current} -> {checked.replicas}): "
+                "press enter again to scale, esc to cancel."
             )
+            message.update(safe_text(warning, "bold yellow"))
             return
         self.dismiss(checked.replicas)
 
@@ -233,19 +239,24 @@ class RolloutActions:
         if target is None:
             return
         kind, namespace, name = target
+        obj = self.rollout_target() or {}
+        # kubectl refuses a paused Deployment after reading it; say so before asking, as `u`
+        # does (restart() checks again on the server's object once confirmed).
+        refusal = restart_refusal(kind, obj)
+        if refusal is not None:
+            self.report_outcome(f"restart {name}: {refusal}", "error")
+            return
         api = self.ktui.connection.api_client
-        now = self.ktui.clock()
 
         def confirmed(yes: bool | None) -> None:
             if yes:
+                # The time of the confirmation, as `kubectl rollout restart` run then would
+                # stamp it, not the time the dialog opened.
+                now = self.ktui.clock()
                 self._mutation(f"restart {name}", lambda: restart(api, kind, namespace, name, now))
 
         self.ktui.push_screen(
-            ConfirmScreen(
-                f"Restart {kind.lower()}/{name}?",
-                "Sets kubectl.kubernetes.io/restartedAt on the pod template, like "
-                "`kubectl rollout restart`: every pod is replaced by a rolling update.",
-            ),
+            ConfirmScreen(f"Restart {kind.lower()}/{name}?", restart_effect(kind, obj)),
             confirmed,
         )
 
@@ -258,13 +269,18 @@ class RolloutActions:
         paused = bool((obj.get("spec") or {}).get("paused"))
         api = self.ktui.connection.api_client
         verb, call = ("resume", resume) if paused else ("pause", pause)
+        if not paused:
+            body = pause_effect()
+        else:
+            replica_sets = self.ktui.model.objects.children(uid_of(obj), "ReplicaSet")
+            body = resume_effect(obj, replica_sets)
 
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._mutation(f"{verb} {name}", lambda: call(api, kind, namespace, name))
 
         self.ktui.push_screen(
-            ConfirmScreen(f"{verb.title()} {kind.lower()}/{name}?", ""), confirmed
+            ConfirmScreen(f"{verb.title()} {kind.lower()}/{name}?", body), confirmed
         )
 
     def action_rollout_scale(self) -> None:
@@ -281,18 +297,15 @@ class RolloutActions:
             return
         obj = self.rollout_target() or {}
         current = int((obj.get("spec") or {}).get("replicas", 1) or 0)
-        resource_version = str(_meta(obj).get("resourceVersion", "")) or None
         api = self.ktui.connection.api_client
 
         def chosen(replicas: int | None) -> None:
             if replicas is None or replicas == current:
                 return
-            # The resourceVersion we showed: if someone changed the object since, the server
-            # answers 409 and we say so instead of overwriting their change.
-            self._mutation(
-                f"scale {name}",
-                lambda: scale(api, kind, namespace, name, replicas, resource_version),
-            )
+            # As `kubectl scale --replicas=N` does: no resourceVersion precondition. The
+            # controller updates the workload's status all through a rollout, so the version
+            # seen when the dialog opened was out of date by the time enter was pressed.
+            self._mutation(f"scale {name}", lambda: scale(api, kind, namespace, name, replicas))
 
         self.ktui.push_screen(ScaleScreen(f"{kind.lower()}/{name}", current), chosen)
 
@@ -482,11 +495,13 @@ class RolloutScreen(RolloutActions, Screen[None], inherit_bindings=False):
 
     def report_outcome(self, message: str, severity: SeverityLevel) -> None:
         """The outcome of an action taken here stays on this screen, under the status, until
-        the next one (a toast covered the revision's diff and outlived the screen). If the
-        user has left the screen meanwhile, it is a toast on the screen they are on."""
+        the next one (a toast covered the revision's diff and outlived the screen), and in
+        `:messages`. If the user has left the screen meanwhile, it is a toast on the screen
+        they are on (which `:messages` keeps too)."""
         if not self.is_current:
             super().report_outcome(message, severity)
             return
+        self.ktui.log_message(message, severity)
         glyph, style = OUTCOME_STYLE[severity]
         line = Text(f"{clock_time(self.ktui.clock())} ", style="bright_black")
         line.append_text(safe_text(f"{glyph} {message}", style))
