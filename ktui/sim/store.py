@@ -256,6 +256,11 @@ _CONTINUE_EXPIRED = (
     " start a new list without the continue parameter."
 )
 _SCALABLE = {("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets")}
+_SCALE = ResourceInfo(
+    group="autoscaling", version="v1", resource="scale", kind="Scale", singular="", namespaced=True
+)
+"""How Invalid errors about a scale subresource write name it: the workloads' ScaleREST
+validates the autoscaling/v1 Scale ("Scale.autoscaling", details group autoscaling)."""
 
 
 def clone(value: _T) -> _T:
@@ -1219,7 +1224,7 @@ class Store:
                 replicas = 0
             if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
                 raise invalid(
-                    info,
+                    _SCALE,
                     name,
                     [
                         (

@@ -334,10 +334,25 @@ def test_dry_run_still_refuses_what_the_write_would_refuse(
         taken = bench.kubectl(
             "create", "deployment", "api", "--image=img:v1", "--dry-run=server", check=False
         )
+        negative = bench.kubectl(
+            "patch",
+            "deployment/api",
+            "--subresource=scale",
+            "--type=merge",
+            "-p",
+            '{"spec":{"replicas":-1}}',
+            "--dry-run=server",
+            check=False,
+        )
         missing = bench.kubectl("delete", "pod", "nothing", "--dry-run=server", check=False)
     assert (taken.returncode, taken.stderr) == (
         1,
         'error: failed to create deployment: deployments.apps "api" already exists\n',
+    )
+    assert (negative.returncode, negative.stderr) == (
+        1,
+        'The Scale "api" is invalid: spec.replicas: Invalid value: -1: must be greater than or'
+        " equal to 0\n",
     )
     assert (missing.returncode, missing.stderr) == (
         1,
