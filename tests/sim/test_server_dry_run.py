@@ -224,6 +224,7 @@ def test_delete_dry_runs_keep_every_object(cluster: EmbeddedCluster, bench: Work
     bench.kubectl("run", "debug-shell", "--image=busybox")
     pod = settle_pod(bench, "debug-shell")
     deployment_with_history(bench, "api", revisions=1)
+    pod_names = sorted(p["metadata"]["name"] for p in cluster.store.list("", "pods", bench.ns)[0])
     with nothing_happens(cluster, bench.ns):
         deleted_pod = bench.kubectl("delete", "pod", "debug-shell", "--dry-run=server")
         deleted_deployment = bench.kubectl("delete", "deployment", "api", "--dry-run=server")
@@ -231,8 +232,8 @@ def test_delete_dry_runs_keep_every_object(cluster: EmbeddedCluster, bench: Work
         deleted_namespace = bench.kubectl(
             "delete", "namespace", bench.ns, "--dry-run=server", "--wait=false"
         )
-        # What kubectl sent for the pod, read back: the pod as the graceful deletion would
-        # leave it, with its grace period and its stored resourceVersion.
+        # The request kubectl sends for the pod, to read the answer: the pod as the graceful
+        # deletion would leave it, with its grace period, under its stored resourceVersion.
         code, answer = raw_request(
             cluster,
             "DELETE",
@@ -245,17 +246,17 @@ def test_delete_dry_runs_keep_every_object(cluster: EmbeddedCluster, bench: Work
         )
     assert deleted_pod.stdout == 'pod "debug-shell" deleted (server dry run)\n'
     assert deleted_deployment.stdout == 'deployment.apps "api" deleted (server dry run)\n'
-    pods = sorted(line for line in deleted_all.stdout.splitlines())
-    assert len(pods) == 3
-    assert 'pod "debug-shell" deleted (server dry run)' in pods
+    assert len(pod_names) == 3
+    assert deleted_all.stdout.splitlines() == [
+        f'pod "{name}" deleted (server dry run)' for name in pod_names
+    ]
     assert deleted_namespace.stdout == f'namespace "{bench.ns}" deleted (server dry run)\n'
     assert code == 200
     assert answer["metadata"]["deletionGracePeriodSeconds"] == 30
     assert answer["metadata"]["deletionTimestamp"]
     assert answer["metadata"]["resourceVersion"] == pod["metadata"]["resourceVersion"]
     assert collection_code == 200
-    assert len(collection["items"]) == 3
-    assert bench.kubectl("get", "pod", "debug-shell", "-o", "json").stdout
+    assert sorted(item["metadata"]["name"] for item in collection["items"]) == pod_names
     assert json.loads(bench.kubectl("get", "namespace", bench.ns, "-o", "json").stdout)[
         "status"
     ] == {"phase": "Active"}
