@@ -36,7 +36,9 @@ aggregated-discovery Accept is answered with the legacy documents, which kubectl
 selectors, limit + continue); watch (`?watch=true` or the `/watch/` paths, bookmarks,
 timeoutSeconds, resume from a resourceVersion, 410 as an in-stream ERROR event like the watch
 cache); create; update; patch (merge, JSON, strategic merge); delete (DeleteOptions in the body or
-the query); deletecollection; the status and scale subresources; pods/log (from the store's
+the query); deletecollection; the status and scale subresources; `dryRun=All` on every one of
+these writes (in the query, or a DELETE's DeleteOptions body): checked and answered as the real
+write, nothing kept (`Store.dry_run`), another value 422 Invalid; pods/log (from the store's
 `log_source`, else `DefaultLogSource`) and pods/binding. kubectl's `as=Table` Accept gets a
 meta.k8s.io/v1 Table with the real columns. Errors are `Status` objects with the real codes,
 reasons and messages.
@@ -65,6 +67,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+from ktui.cluster.gofmt import go_quote
 from ktui.sim import resources as res
 from ktui.sim.lifecycle import parse_time
 from ktui.sim.resources import ResourceInfo
@@ -431,6 +434,49 @@ def _int_param(query: dict[str, list[str]], name: str) -> int | None:
         raise bad_request(f'invalid value for {name}: "{value}"') from None
 
 
+_WRITE_OPTIONS = {
+    "POST": "CreateOptions",
+    "PUT": "UpdateOptions",
+    "PATCH": "PatchOptions",
+    "DELETE": "DeleteOptions",
+}
+"""The mutating methods, with the meta.k8s.io options kind whose errors name each."""
+DRY_RUN_ALL = "All"
+
+
+def _dry_run(values: list[str], options_kind: str) -> bool:
+    """Whether a write's `dryRun` values ask for a dry run, checked as kube-apiserver's
+    ValidateDryRun does: "All" is the only value there is; anything else (an empty value
+    too) is 422 Invalid, naming the request's options kind (CreateOptions, UpdateOptions,
+    PatchOptions or DeleteOptions)."""
+    if all(value == DRY_RUN_ALL for value in values):
+        return bool(values)
+    # field.NotSupported of a []string, printed by Go's %#v
+    shown = "[]string{" + ", ".join(go_quote(value) for value in values) + "}"
+    cause = f'Unsupported value: {shown}: supported values: "{DRY_RUN_ALL}"'
+    raise StoreError(
+        422,
+        "Invalid",
+        f'{options_kind}.meta.k8s.io "" is invalid: dryRun: {cause}',
+        {
+            "group": "meta.k8s.io",
+            "kind": options_kind,
+            "causes": [{"reason": "FieldValueNotSupported", "message": cause, "field": "dryRun"}],
+        },
+    )
+
+
+def _dry_run_body_values(value: Any) -> list[str]:
+    """DeleteOptions.dryRun from a request body: a list of strings, or absent."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise bad_request(
+            "json: cannot unmarshal into Go struct field DeleteOptions.dryRun of type []string"
+        )
+    return value
+
+
 POD_LOG_OPTIONS = ResourceInfo(
     group="",
     version="v1",
@@ -538,7 +584,7 @@ class _DroppedError(Exception):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _HTTPServer
-    _body_consumed = False
+    _body: bytes | None = None
     server_version = "ktui-sim"
     sys_version = ""
 
@@ -567,9 +613,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(error.code, error.status())
 
     def _read_body(self) -> bytes:
-        if self._body_consumed:
-            return b""
-        self._body_consumed = True
+        """The request body, read from the connection once (later calls answer the same)."""
+        if self._body is None:
+            self._body = self._receive_body()
+        return self._body
+
+    def _receive_body(self) -> bytes:
         length = self.headers.get("Content-Length")
         if length:
             return self.rfile.read(int(length))
@@ -655,7 +704,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("DELETE")
 
     def _dispatch(self, method: str) -> None:
-        self._body_consumed = False
+        self._body = None
         try:
             self._handle(method)
         except _DroppedError:
@@ -819,23 +868,42 @@ class _Handler(BaseHTTPRequestHandler):
                 else:
                     self._send_bytes(200, raw)
             return
-        if method == "POST":
-            self._serve_create(route)
-            return
-        if method == "PUT":
-            self._serve_update(route)
-            return
-        if method == "PATCH":
-            self._serve_patch(route)
-            return
-        if method == "DELETE":
-            self._serve_delete(route, query)
-            return
-        raise StoreError(
-            405,
-            "MethodNotAllowed",
-            "the server does not allow this method on the requested resource",
-        )
+        if method not in _WRITE_OPTIONS:
+            raise StoreError(
+                405,
+                "MethodNotAllowed",
+                "the server does not allow this method on the requested resource",
+            )
+        self._serve_write(method, route, query)
+
+    def _serve_write(self, method: str, route: _Route, query: dict[str, list[str]]) -> None:
+        """Every mutating verb (create, update, patch, delete, deletecollection, and their
+        subresources) goes through here, so `dryRun=All` means the same for all of them: the
+        write is checked and answered as a real one, inside the store's dry run, which keeps
+        nothing (no change, no watch event, no resourceVersion used up)."""
+        # Read before the store may be locked for a dry run: a slow client must not hold it.
+        body = self._read_body()
+        delete_options = self._delete_options() if method == "DELETE" else None
+        # kube-apiserver's delete handler takes its DeleteOptions from the body when there is
+        # one (the query is then ignored), else from the query; the other verbs' options are in
+        # the query.
+        if delete_options is not None and body.strip():
+            requested = _dry_run_body_values(delete_options.get("dryRun"))
+        else:
+            requested = query.get("dryRun", [])
+        dry_run = _dry_run(requested, _WRITE_OPTIONS[method])
+        scope = self.sim.store.dry_run() if dry_run else contextlib.nullcontext()
+        with scope:
+            if method == "POST":
+                code, answer = self._serve_create(route)
+            elif method == "PUT":
+                code, answer = self._serve_update(route)
+            elif method == "PATCH":
+                code, answer = self._serve_patch(route)
+            else:
+                assert delete_options is not None
+                code, answer = self._serve_delete(route, query, delete_options)
+        self._send_json(code, answer)
 
     def _serve_list(self, route: _Route, query: dict[str, list[str]]) -> None:
         info = route.info
@@ -1134,7 +1202,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
         return body
 
-    def _serve_create(self, route: _Route) -> None:
+    def _serve_create(self, route: _Route) -> tuple[int, Obj]:
         info = route.info
         store = self.sim.store
         if route.subresource == "binding":
@@ -1145,17 +1213,13 @@ class _Handler(BaseHTTPRequestHandler):
                 raise bad_request("Binding target.name is required")
             assert route.name is not None
             store.bind(route.namespace or "", route.name, str(node))
-            self._send_json(
-                201,
-                {
-                    "kind": "Status",
-                    "apiVersion": "v1",
-                    "metadata": {},
-                    "status": "Success",
-                    "code": 201,
-                },
-            )
-            return
+            return 201, {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Success",
+                "code": 201,
+            }
         if route.name is not None:
             raise StoreError(
                 405,
@@ -1165,10 +1229,9 @@ class _Handler(BaseHTTPRequestHandler):
         if info.namespaced and not route.namespace:
             raise StoreError(404, "NotFound", "the server could not find the requested resource")
         body = self._object_body(route)
-        created = store.create(info.group, info.resource, body)
-        self._send_json(201, created)
+        return 201, store.create(info.group, info.resource, body)
 
-    def _serve_update(self, route: _Route) -> None:
+    def _serve_update(self, route: _Route) -> tuple[int, Obj]:
         info = route.info
         if route.name is None:
             raise StoreError(
@@ -1187,14 +1250,10 @@ class _Handler(BaseHTTPRequestHandler):
         store = self.sim.store
         if route.subresource == "scale":
             store.update(info.group, info.resource, body, subresource="scale")
-            self._send_json(
-                200, store.get_scale(info.group, info.resource, route.namespace, route.name)
-            )
-            return
-        updated = store.update(info.group, info.resource, body, subresource=route.subresource)
-        self._send_json(200, updated)
+            return 200, store.get_scale(info.group, info.resource, route.namespace, route.name)
+        return 200, store.update(info.group, info.resource, body, subresource=route.subresource)
 
-    def _serve_patch(self, route: _Route) -> None:
+    def _serve_patch(self, route: _Route) -> tuple[int, Obj]:
         info = route.info
         if route.name is None:
             raise StoreError(
@@ -1213,14 +1272,20 @@ class _Handler(BaseHTTPRequestHandler):
             body,
             subresource=route.subresource,
         )
-        self._send_json(200, patched)
+        return 200, patched
 
-    def _serve_delete(self, route: _Route, query: dict[str, list[str]]) -> None:
-        info = route.info
-        store = self.sim.store
+    def _delete_options(self) -> Obj:
+        """The DeleteOptions in the body ({} without one)."""
         options = self._read_json(required=False) or {}
         if not isinstance(options, dict):
             raise bad_request("DeleteOptions must be a JSON object")
+        return options
+
+    def _serve_delete(
+        self, route: _Route, query: dict[str, list[str]], options: Obj
+    ) -> tuple[int, Obj]:
+        info = route.info
+        store = self.sim.store
         grace = options.get("gracePeriodSeconds")
         if grace is None:
             grace = _int_param(query, "gracePeriodSeconds")
@@ -1245,16 +1310,12 @@ class _Handler(BaseHTTPRequestHandler):
                 grace,
                 policy,
             )
-            self._send_json(
-                200,
-                {
-                    "kind": info.list_kind,
-                    "apiVersion": info.api_version,
-                    "metadata": {"resourceVersion": store.resource_version},
-                    "items": deleted,
-                },
-            )
-            return
+            return 200, {
+                "kind": info.list_kind,
+                "apiVersion": info.api_version,
+                "metadata": {"resourceVersion": store.resource_version},
+                "items": deleted,
+            }
         obj, removed = store.delete_ex(
             info.group, info.resource, route.namespace, route.name, grace, policy, preconditions
         )
@@ -1264,18 +1325,14 @@ class _Handler(BaseHTTPRequestHandler):
                 details["group"] = info.group
             details["kind"] = info.resource
             details["uid"] = obj["metadata"]["uid"]
-            self._send_json(
-                200,
-                {
-                    "kind": "Status",
-                    "apiVersion": "v1",
-                    "metadata": {},
-                    "status": "Success",
-                    "details": details,
-                },
-            )
-            return
-        self._send_json(200, obj)
+            return 200, {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Success",
+                "details": details,
+            }
+        return 200, obj
 
 
 class _HTTPServer(ThreadingHTTPServer):

@@ -26,6 +26,7 @@ Public API (all methods are thread-safe; every dict returned is the caller's own
     store.subscribe(callback, group=None, resource=None, namespace=None, label_selector=None,
                     resource_version=None) -> Subscription
     store.compact()                        # drop all watch history: older versions now expire
+    with store.dry_run(): store.update(...) # validated and answered, stored nowhere
     store.resource_version -> str          # the current global resourceVersion
     store.log_source                       # a LogSource the server's pods/log reads (or None)
     store.info(group, resource) -> ResourceInfo   # 404 StoreError for an unserved resource
@@ -80,6 +81,15 @@ events); a version older than that raises `StoreError` 410 Expired ("too old res
 never slowing the writer; `max_queue=None` means unbounded. Selector watches turn an object that
 starts / stops matching into ADDED / DELETED, as the real watch cache does.
 
+Dry run (`with store.dry_run():`, what the server does for `?dryRun=All`): the writes made
+inside are checked and answered exactly as real ones, on a scratch copy of the store's indexes
+that is thrown away at the end; nothing is kept, no watch event is sent (so no controller
+reacts) and no resourceVersion is used up. As kube-apiserver's DryRunnableStorage answers, an
+existing object keeps the resourceVersion it has (a deletion answers the object's stored one)
+and a created one has none; uid, creationTimestamp, generation, generateName and defaults are
+filled in as for a real write. The store's lock is held for the whole block: keep network I/O
+out of it.
+
 `subscribe()` is for in-process controllers: it runs `callback(event)` on its own daemon thread
 for every event (unbounded queue, initial ADDED events unless a resource_version is given) until
 `Subscription.cancel()`. The callback may call back into the store.
@@ -91,6 +101,7 @@ import base64
 import binascii
 import bisect
 import builtins
+import contextlib
 import heapq
 import json
 import logging
@@ -245,6 +256,11 @@ _CONTINUE_EXPIRED = (
     " start a new list without the continue parameter."
 )
 _SCALABLE = {("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets")}
+_SCALE = ResourceInfo(
+    group="autoscaling", version="v1", resource="scale", kind="Scale", singular="", namespaced=True
+)
+"""How Invalid errors about a scale subresource write name it: the workloads' ScaleREST
+validates the autoscaling/v1 Scale ("Scale.autoscaling", details group autoscaling)."""
 
 
 def clone(value: _T) -> _T:
@@ -691,6 +707,8 @@ class Store:
             OrderedDict()
         )
         self._snapshot_seq = 0
+        self._dry_run = False
+        """True while a `dry_run()` block runs on scratch indexes (seen only under the lock)."""
         self.log_source: LogSource | None = None
         if bootstrap:
             for namespace in DEFAULT_NAMESPACES:
@@ -726,7 +744,48 @@ class Store:
         self._rv += 1
         return self._rv
 
+    def _stamp(self, meta: dict[str, Any], previous: Mapping[str, Any] | None) -> None:
+        """Give a written object its resourceVersion: the next one; in a dry run, which stores
+        nothing, the one the object had (`previous`, its stored metadata), or none when it is
+        being created."""
+        if not self._dry_run:
+            meta["resourceVersion"] = str(self._next_rv())
+        elif previous is not None and "resourceVersion" in previous:
+            meta["resourceVersion"] = previous["resourceVersion"]
+        else:
+            meta.pop("resourceVersion", None)
+
+    @contextlib.contextmanager
+    def dry_run(self) -> Iterator[None]:
+        """Writes inside the block are validated and answered as usual but stored nowhere: no
+        object, index, watch event or resourceVersion outlives the block (see the module
+        docstring). The lock is held throughout, so other threads see the store as it was."""
+        with self._lock:
+            if self._dry_run:
+                yield
+                return
+            saved = (self._objects, self._by_uid, self._dependents, self._ns_count, self._rv)
+            # Entries are never mutated once stored, so copying the containers is enough.
+            self._objects = {key: dict(objects) for key, objects in self._objects.items()}
+            self._by_uid = dict(self._by_uid)
+            self._dependents = {uid: set(refs) for uid, refs in self._dependents.items()}
+            self._ns_count = dict(self._ns_count)
+            self._dry_run = True
+            try:
+                yield
+            finally:
+                self._dry_run = False
+                (
+                    self._objects,
+                    self._by_uid,
+                    self._dependents,
+                    self._ns_count,
+                    self._rv,
+                ) = saved
+
     def _commit(self, type_: str, info: ResourceInfo, entry: _Entry, old: _Entry | None) -> None:
+        if self._dry_run:
+            return  # nothing was stored: no history, no watch event
         event = _Event(type_, info.key, entry, old, entry.rv)
         history = self._history[info.key]
         if len(history) == history.maxlen:
@@ -913,7 +972,7 @@ class Store:
         elif info.key == ("", "namespaces"):
             obj["status"] = {"phase": "Active"}
 
-        meta["resourceVersion"] = str(self._next_rv())
+        self._stamp(meta, None)
         entry = self._store_entry(info, obj, None)
         self._commit("ADDED", info, entry, None)
         return entry
@@ -1165,7 +1224,7 @@ class Store:
                 replicas = 0
             if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
                 raise invalid(
-                    info,
+                    _SCALE,
                     name,
                     [
                         (
@@ -1253,7 +1312,7 @@ class Store:
     def _write(self, info: ResourceInfo, new: Obj, current: _Entry) -> _Entry:
         """Store a modified object, or remove it when that completes a pending deletion."""
         new_meta = new["metadata"]
-        new_meta["resourceVersion"] = str(self._next_rv())
+        self._stamp(new_meta, current.obj["metadata"])
         entry = self._store_entry(info, new, current)
         done = (
             new_meta.get("deletionTimestamp")
@@ -1488,7 +1547,7 @@ class Store:
         else:
             final_obj = dict(obj)
             final_obj["metadata"] = dict(meta)
-            final_obj["metadata"]["resourceVersion"] = str(self._next_rv())
+            self._stamp(final_obj["metadata"], meta)
             final = _Entry(final_obj)
         self._commit("DELETED", info, final, None)
         self._after_remove(info, final.obj)
