@@ -39,11 +39,14 @@ class ScriptedLogs:
         self.open_streams = 0
         self._runs: dict[tuple[str, str, bool], int] = {}
 
-    def write(self, pod_name: str, container: str, *texts: str, previous: bool = False) -> None:
+    def write(
+        self, pod_name: str, container: str, *texts: str, previous: bool = False, ago: float = 0
+    ) -> None:
+        """Lines stamped now (or `ago` seconds back)."""
         with self._changed:
             lines = self._lines.setdefault((pod_name, container, previous), [])
             for text in texts:
-                moment = datetime.fromtimestamp(time.time_ns() / 1e9, UTC)
+                moment = datetime.fromtimestamp(time.time_ns() / 1e9 - ago, UTC)
                 stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + f"{time.time_ns() % 1000:03d}Z"
                 lines.append((stamp, text))
             self._changed.notify_all()
@@ -80,10 +83,10 @@ class ScriptedLogs:
                 "ContainerCreating"
             )
             raise StoreError(400, "BadRequest", message)
-        return self._stream(key, follow, timestamps)
+        return self._stream(key, follow, timestamps, since)
 
     def _stream(
-        self, key: tuple[str, str, bool], follow: bool, timestamps: bool
+        self, key: tuple[str, str, bool], follow: bool, timestamps: bool, since: float | None
     ) -> Iterator[bytes]:
         sent = 0
         run = self._runs.get(key, 0)
@@ -95,6 +98,8 @@ class ScriptedLogs:
                         return  # the container stopped: the kubelet ends the stream
                     lines = list(self._lines[key])
                 for stamp, text in lines[sent:]:
+                    if since is not None and _epoch(stamp) < since:
+                        continue  # before sinceSeconds, as the kubelet leaves it out
                     yield (f"{stamp} {text}\n" if timestamps else f"{text}\n").encode()
                 sent = len(lines)
                 if not follow:
@@ -104,6 +109,12 @@ class ScriptedLogs:
                 yield b""  # lets the server notice a client that went away
         finally:
             self.open_streams -= 1
+
+
+def _epoch(stamp: str) -> float:
+    """Seconds since the epoch of a ScriptedLogs stamp (microseconds are enough here)."""
+    moment = datetime.strptime(stamp[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 def two_container_pod(rs: Obj) -> Obj:
@@ -455,10 +466,10 @@ async def test_a_restarted_container_s_new_run_is_shown_once(
         assert shown[: len(first_run)] == first_run
         assert shown[len(first_run)] == "──────── app started again ────────"
         assert sum("started again" in t for t in shown) == 1
+        # No line twice (the statuses' times have whole seconds, so the runs' lines may
+        # overlap in time here: their order is not what this is about).
         stamped = [(line.key, line.text) for line in screen.view.lines if line.key]
         assert len(stamped) == len(set(stamped))
-        keys = [key for key, _ in stamped]
-        assert keys == sorted(keys)
         assert not screen.errors
 
 
@@ -650,6 +661,65 @@ async def test_digits_read_the_log_of_a_time_range(
         await pilot.press("c")
         await wait_for(pilot, lambda: screen.container == "worker", "the next container")
         assert screen.streams[0].request.since_seconds == 900
+
+
+async def test_1_on_a_log_whose_lines_are_older_says_the_range_has_none(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    # The sim's log source filters by sinceSeconds as the kubelet does; the container ran from
+    # 10 to 5 minutes ago and logged all along.
+    sim.store.log_source = PodLogSource()
+    exited = {
+        "exitCode": 0,
+        "reason": "Completed",
+        "startedAt": rfc3339_ago(600),
+        "finishedAt": rfc3339_ago(300),
+        "containerID": "containerd://app-1",
+    }
+    objs = seed(
+        sim, statuses=[app_status({"terminated": exited}, run=1, restarts=0), running("worker")]
+    )
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 30)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs)
+        await wait_for(pilot, lambda: len(texts(screen)) > 100, "the log's last lines")
+        await wait_for(pilot, lambda: "app" in screen.ended, "the log read to its end")
+
+        await pilot.press("1")
+        await wait_for(pilot, lambda: "app" in screen.ended and not texts(screen), "the range")
+        assert screen.streams[0].request.since_seconds == 60
+        said = "No lines in the last 1m (older lines, if any: 0 shows the last 1000)."
+        assert screen.view.empty_message == said
+        await pilot.pause()
+        shown = screen_text(app)
+        assert said in shown and "The log is empty." not in shown
+
+        # 0 (the key it names) reads the last lines again.
+        await pilot.press("0")
+        await wait_for(pilot, lambda: len(texts(screen)) > 100, "the last lines again")
+
+
+async def test_1_on_a_quiet_running_container_says_no_lines_yet_and_follows(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    logs = ScriptedLogs()
+    sim.store.log_source = logs
+    objs = seed(sim, statuses=[running("app"), running("worker")])
+    name = objs["pod"]["metadata"]["name"]
+    logs.write(name, "app", "five minutes ago", ago=300)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 30)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs)
+        await wait_for(pilot, lambda: texts(screen) == ["five minutes ago"], "the log")
+        await pilot.press("1")
+        await wait_for(pilot, lambda: screen.streams[0].request.since_seconds == 60, "the range")
+        said = "No lines in the last 1m yet (older lines, if any: 0 shows the last 1000)."
+        assert screen.view.empty_message == said and not texts(screen)
+        await pilot.pause()
+        assert said in screen_text(app)
+        assert "following" in status_text(screen)
+        logs.write(name, "app", "just now")
+        await wait_for(pilot, lambda: texts(screen) == ["just now"], "a new line followed")
 
 
 async def test_ctrl_s_saves_the_lines_shown_under_the_state_dir(

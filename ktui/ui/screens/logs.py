@@ -198,10 +198,25 @@ class LogsScreen(LogScreen):
                 self.errors[""] = "The pod has no containers."
         for name in targets:
             self.streams.append(self._open_stream(pod, name))
-        view.empty_message = (
-            "Reading the previous instance's log…" if self.previous else "Waiting for log lines…"
-        )
+        if self.since_seconds is not None and not self.previous:
+            # Following a time range that may well have no lines yet: say so, not "waiting".
+            view.empty_message = self._no_lines_in_range(" yet")
+        else:
+            view.empty_message = (
+                "Reading the previous instance's log…"
+                if self.previous
+                else "Waiting for log lines…"
+            )
         self.update_status()
+
+    def _no_lines_in_range(self, still: str = "") -> str:
+        """A time range without lines: not an empty log (the container may well have logged
+        before it); the key that reads the last lines whatever their age."""
+        tail = self._key("logs.since_0", "0")
+        return (
+            f"No lines in the last {TIME_RANGES[self.time_range][0]}{still}"
+            f" (older lines, if any: {tail} shows the last {INITIAL_TAIL_LINES})."
+        )
 
     def _open_stream(self, pod: Obj, name: str) -> LogStream:
         metadata = pod.get("metadata") or {}
@@ -267,13 +282,10 @@ class LogsScreen(LogScreen):
         if self.streams and all(s.request.container in self.ended for s in self.streams):
             # No log yet is what the kubelet said, in its words (as kubectl logs prints them),
             # in place of the log; not also "empty".
-            self.view.empty_message = (
-                "  ".join(
-                    f"[{name}] {words}" if self.all_containers else words
-                    for name, words in self.not_started.items()
-                )
-                or "The log is empty."
-            )
+            self.view.empty_message = "  ".join(
+                f"[{name}] {words}" if self.all_containers else words
+                for name, words in self.not_started.items()
+            ) or ("The log is empty." if self.since_seconds is None else self._no_lines_in_range())
             self.view.refresh()
         self.update_status()
 
