@@ -101,9 +101,17 @@ def _when(moment: datetime | None, now: datetime) -> str:
 
 
 def crash_card_text(
-    card: CrashCard, now: datetime, log_lines: list[str] | None, log_note: str | None
+    card: CrashCard,
+    now: datetime,
+    log_lines: list[str] | None,
+    log_note: str | None,
+    log_key: str | None = None,
 ) -> Text:
-    """A card: the exit and its meaning, when, restarts and next start, events, last log lines."""
+    """A card: the exit and its meaning, when, restarts and next start, events, last log lines.
+
+    The lines are those of the run the card is about: the container's current instance when
+    that run is its current state (terminated, not restarted: there is no previous instance),
+    else the previous one. `log_key` is the key that opens that whole log (None: none does)."""
     text = Text()
     text.append_text(safe_text(f"{card.group} container {card.container}", "bold"))
     run = "current run" if card.current else "last run"
@@ -147,7 +155,13 @@ def crash_card_text(
         text.append("\n  ")
         text.append_text(safe_text(log_note, "grey62"))
     if log_lines:
-        text.append("\n  previous log, last lines:", style="grey62")
+        source = "current log (this run)" if card.current else "previous log (the run that ended)"
+        text.append(f"\n  {source}, last lines", style="grey62")
+        if log_key:
+            text.append(" · ", style="grey62")
+            text.append_text(safe_text(log_key, "bold"))
+            text.append(": the whole log", style="grey62")
+        text.append(":", style="grey62")
         for line in log_lines:
             text.append("\n  │ ", style="grey62")
             text.append_text(safe_text(line))

@@ -13,8 +13,8 @@ __all__ = [
     "default_container",
     "has_log",
     "line_count",
+    "log_instance",
     "no_log_yet",
-    "run_signature",
 ]
 
 Obj = dict[str, Any]
@@ -170,12 +170,34 @@ def _status_of(pod: Obj, container: str) -> Obj | None:
     return None
 
 
-def run_signature(pod: Obj, container: str) -> tuple[str, str, int]:
-    """What identifies the container's current run: (state, containerID, restartCount)."""
+def log_instance(pod: Obj, container: str) -> str:
+    """Which container instance's log a read of the current log (not `previous`) returns, as the
+    kubelet picks it (validateContainerLogStatus): the running container; else the terminated
+    one; else, while it waits to start again (CrashLoopBackOff), the last one that terminated.
+    "" when there is none yet (never started).
+
+    An instance is its containerID (else, for a status written without one, when it started).
+    A follow stream ends when its container exits; the status then turns terminated and waiting,
+    but the log is the same instance's until a new one starts, so that is when the log is read
+    again (a change of state alone would read the ended run a second time)."""
     status = _status_of(pod, container) or {}
     state = status.get("state") or {}
-    kind = next(iter(state), "")
-    return (str(kind), str(status.get("containerID", "")), int(status.get("restartCount") or 0))
+    last = (status.get("lastState") or {}).get("terminated") or {}
+    if isinstance(state.get("running"), dict):
+        return _instance(status.get("containerID"), state["running"])
+    terminated = state.get("terminated")
+    if isinstance(terminated, dict) and (terminated.get("containerID") or not last):
+        return _instance(terminated.get("containerID") or status.get("containerID"), terminated)
+    if isinstance(last, dict) and last:
+        return _instance(last.get("containerID"), last)
+    return ""
+
+
+def _instance(container_id: Any, run: Obj) -> str:
+    if container_id:
+        return str(container_id)
+    started = run.get("startedAt")
+    return f"started {started}" if started else "unknown"
 
 
 def has_log(pod: Obj, container: str, previous: bool) -> bool:

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ui_support import deployment, pod, replicaset, wait_for
+from ui_support import caught_up, deployment, pod, replicaset, wait_for
 
 from ktui.cluster.connection import Connection
 from ktui.cluster.logs import INITIAL_TAIL_LINES
 from ktui.config import Config, parse_config
 from ktui.render.safe import visible
 from ktui.settings import Settings
-from ktui.sim.logs import PodLogSource
+from ktui.sim.logs import PodLogSource, log_state_from_status
 from ktui.sim.server import SimServer
 from ktui.sim.store import StoreError
 from ktui.ui.app import KtuiApp, make_app
@@ -39,11 +39,14 @@ class ScriptedLogs:
         self.open_streams = 0
         self._runs: dict[tuple[str, str, bool], int] = {}
 
-    def write(self, pod_name: str, container: str, *texts: str, previous: bool = False) -> None:
+    def write(
+        self, pod_name: str, container: str, *texts: str, previous: bool = False, ago: float = 0
+    ) -> None:
+        """Lines stamped now (or `ago` seconds back)."""
         with self._changed:
             lines = self._lines.setdefault((pod_name, container, previous), [])
             for text in texts:
-                moment = datetime.fromtimestamp(time.time_ns() / 1e9, UTC)
+                moment = datetime.fromtimestamp(time.time_ns() / 1e9 - ago, UTC)
                 stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + f"{time.time_ns() % 1000:03d}Z"
                 lines.append((stamp, text))
             self._changed.notify_all()
@@ -80,10 +83,10 @@ class ScriptedLogs:
                 "ContainerCreating"
             )
             raise StoreError(400, "BadRequest", message)
-        return self._stream(key, follow, timestamps)
+        return self._stream(key, follow, timestamps, since)
 
     def _stream(
-        self, key: tuple[str, str, bool], follow: bool, timestamps: bool
+        self, key: tuple[str, str, bool], follow: bool, timestamps: bool, since: float | None
     ) -> Iterator[bytes]:
         sent = 0
         run = self._runs.get(key, 0)
@@ -95,6 +98,8 @@ class ScriptedLogs:
                         return  # the container stopped: the kubelet ends the stream
                     lines = list(self._lines[key])
                 for stamp, text in lines[sent:]:
+                    if since is not None and _epoch(stamp) < since:
+                        continue  # before sinceSeconds, as the kubelet leaves it out
                     yield (f"{stamp} {text}\n" if timestamps else f"{text}\n").encode()
                 sent = len(lines)
                 if not follow:
@@ -104,6 +109,12 @@ class ScriptedLogs:
                 yield b""  # lets the server notice a client that went away
         finally:
             self.open_streams -= 1
+
+
+def _epoch(stamp: str) -> float:
+    """Seconds since the epoch of a ScriptedLogs stamp (microseconds are enough here)."""
+    moment = datetime.strptime(stamp[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 def two_container_pod(rs: Obj) -> Obj:
@@ -358,6 +369,146 @@ async def test_logs_follow_the_container_when_it_starts_and_restarts(
         assert texts(screen) == ["first run", "──────── app started again ────────", "second run"]
 
 
+def rfc3339_ago(seconds: float) -> str:
+    return datetime.fromtimestamp(time.time() - seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def app_status(state: Obj, *, run: int, restarts: int, last: Obj | None = None) -> Obj:
+    """The status of the pod's "app" container, as a kubelet writes it: `containerID` is the
+    container of `run` (the last one, still, while it waits in CrashLoopBackOff)."""
+    status: Obj = {
+        "name": "app",
+        "image": "web:1",
+        "ready": "running" in state,
+        "restartCount": restarts,
+        "containerID": f"containerd://app-{run}",
+        "state": state,
+    }
+    if last is not None:
+        status["lastState"] = {"terminated": last}
+    return status
+
+
+def oom_killed(run: int, started: str, finished: str) -> Obj:
+    return {
+        "exitCode": 137,
+        "reason": "OOMKilled",
+        "startedAt": started,
+        "finishedAt": finished,
+        "containerID": f"containerd://app-{run}",
+    }
+
+
+async def test_a_restarted_container_s_new_run_is_shown_once(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """A container killed for memory and restarted after a CrashLoopBackOff: its status goes
+    running -> terminated -> waiting (the same container, whose log the kubelet still serves)
+    -> running (a new container). The follow stream ends when the container exits; the log is
+    read again for the new container only, so each run's lines show once."""
+    store = sim.store
+
+    def current_state(pod: Obj, container: str) -> Any:
+        # The kubelet reads the container runtime, which is always current: the pod as stored.
+        fresh = store.get("", "pods", "default", pod["metadata"]["name"])
+        return log_state_from_status(fresh, container)
+
+    store.log_source = PodLogSource(current_state, poll_interval=0.05)
+    first_started = rfc3339_ago(20)
+    objs = seed(
+        sim,
+        statuses=[
+            app_status({"running": {"startedAt": first_started}}, run=1, restarts=0),
+            running("worker"),
+        ],
+    )
+    name = objs["pod"]["metadata"]["name"]
+
+    def set_app(status: Obj) -> None:
+        current = store.get("", "pods", "default", name)
+        statuses = {"phase": "Running", "containerStatuses": [status, running("worker")]}
+        store.update("", "pods", {**current, "status": statuses}, subresource="status")
+
+    def app_state(screen: LogsScreen) -> str:
+        statuses = ((screen.pod or {}).get("status") or {}).get("containerStatuses") or []
+        return next(iter(statuses[0].get("state") or {}), "") if statuses else ""
+
+    startup = "/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty"  # nginx's first line
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs)
+        await wait_for(pilot, lambda: any(startup in t for t in texts(screen)), "the first run")
+
+        # Killed: the kubelet ends the follow stream; the status says terminated.
+        killed = oom_killed(1, first_started, rfc3339_ago(0))
+        set_app(app_status({"terminated": killed}, run=1, restarts=0))
+        await wait_for(pilot, lambda: app_state(screen) == "terminated", "terminated seen")
+        await wait_for(pilot, lambda: "app" in screen.ended, "the stream ended")
+        # CrashLoopBackOff: the same container (its log is what a read returns).
+        back_off = {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 10s"}}
+        set_app(app_status(back_off, run=1, restarts=1, last=killed))
+        await wait_for(pilot, lambda: app_state(screen) == "waiting", "the back-off seen")
+        await wait_for(pilot, lambda: "app" in screen.ended, "no stream left open")
+        first_run = texts(screen)
+        assert sum(startup in t for t in first_run) == 1
+        assert not any("started again" in t for t in first_run)
+
+        # The new container: its log follows a marker, once.
+        second_started = rfc3339_ago(0)
+        set_app(
+            app_status({"running": {"startedAt": second_started}}, run=2, restarts=1, last=killed)
+        )
+        await wait_for(
+            pilot, lambda: sum(startup in t for t in texts(screen)) == 2, "the second run"
+        )
+        await caught_up(pilot, screen)
+        shown = texts(screen)
+        assert shown[: len(first_run)] == first_run
+        assert shown[len(first_run)] == "──────── app started again ────────"
+        assert sum("started again" in t for t in shown) == 1
+        # No line twice (the statuses' times have whole seconds, so the runs' lines may
+        # overlap in time here: their order is not what this is about).
+        stamped = [(line.key, line.text) for line in screen.view.lines if line.key]
+        assert len(stamped) == len(set(stamped))
+        assert not screen.errors
+
+
+async def test_a_stream_that_ends_after_the_restart_was_seen_follows_the_new_run(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """The kubelet ends a follow stream a little after its container exits: the pod may show
+    the new container first, and then not change again. The new run is read when the stream
+    ends."""
+    logs = ScriptedLogs()
+    sim.store.log_source = logs
+    objs = seed(sim, statuses=[running("app"), running("worker")])
+    name = objs["pod"]["metadata"]["name"]
+    logs.write(name, "app", "first run")
+
+    def app_container_id(screen: LogsScreen) -> str:
+        statuses = ((screen.pod or {}).get("status") or {}).get("containerStatuses") or []
+        return str(statuses[0].get("containerID", "")) if statuses else ""
+
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs)
+        await wait_for(pilot, lambda: texts(screen) == ["first run"], "the first run")
+        current = sim.store.get("", "pods", "default", name)
+        status = {
+            "phase": "Running",
+            "containerStatuses": [running("app", restarted=True, run=3), running("worker")],
+        }
+        sim.store.update("", "pods", {**current, "status": status}, subresource="status")
+        await wait_for(
+            pilot, lambda: app_container_id(screen) == "containerd://app-3", "the restart seen"
+        )
+        assert "app" not in screen.ended  # the first run's stream is still open
+        logs.restart(name, "app")  # ... and ends now; the pod does not change again
+        logs.write(name, "app", "second run")
+        await wait_for(pilot, lambda: "second run" in texts(screen), "the second run's log")
+        assert texts(screen) == ["first run", "──────── app started again ────────", "second run"]
+
+
 class FailingLogs:
     """A LogSource whose kubelet cannot be reached (the server answers 500)."""
 
@@ -510,6 +661,65 @@ async def test_digits_read_the_log_of_a_time_range(
         await pilot.press("c")
         await wait_for(pilot, lambda: screen.container == "worker", "the next container")
         assert screen.streams[0].request.since_seconds == 900
+
+
+async def test_1_on_a_log_whose_lines_are_older_says_the_range_has_none(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    # The sim's log source filters by sinceSeconds as the kubelet does; the container ran from
+    # 10 to 5 minutes ago and logged all along.
+    sim.store.log_source = PodLogSource()
+    exited = {
+        "exitCode": 0,
+        "reason": "Completed",
+        "startedAt": rfc3339_ago(600),
+        "finishedAt": rfc3339_ago(300),
+        "containerID": "containerd://app-1",
+    }
+    objs = seed(
+        sim, statuses=[app_status({"terminated": exited}, run=1, restarts=0), running("worker")]
+    )
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 30)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs)
+        await wait_for(pilot, lambda: len(texts(screen)) > 100, "the log's last lines")
+        await wait_for(pilot, lambda: "app" in screen.ended, "the log read to its end")
+
+        await pilot.press("1")
+        await wait_for(pilot, lambda: "app" in screen.ended and not texts(screen), "the range")
+        assert screen.streams[0].request.since_seconds == 60
+        said = "No lines in the last 1m (older lines, if any: 0 shows the last 1000)."
+        assert screen.view.empty_message == said
+        await pilot.pause()
+        shown = screen_text(app)
+        assert said in shown and "The log is empty." not in shown
+
+        # 0 (the key it names) reads the last lines again.
+        await pilot.press("0")
+        await wait_for(pilot, lambda: len(texts(screen)) > 100, "the last lines again")
+
+
+async def test_1_on_a_quiet_running_container_says_no_lines_yet_and_follows(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    logs = ScriptedLogs()
+    sim.store.log_source = logs
+    objs = seed(sim, statuses=[running("app"), running("worker")])
+    name = objs["pod"]["metadata"]["name"]
+    logs.write(name, "app", "five minutes ago", ago=300)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 30)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs)
+        await wait_for(pilot, lambda: texts(screen) == ["five minutes ago"], "the log")
+        await pilot.press("1")
+        await wait_for(pilot, lambda: screen.streams[0].request.since_seconds == 60, "the range")
+        said = "No lines in the last 1m yet (older lines, if any: 0 shows the last 1000)."
+        assert screen.view.empty_message == said and not texts(screen)
+        await pilot.pause()
+        assert said in screen_text(app)
+        assert "following" in status_text(screen)
+        logs.write(name, "app", "just now")
+        await wait_for(pilot, lambda: texts(screen) == ["just now"], "a new line followed")
 
 
 async def test_ctrl_s_saves_the_lines_shown_under_the_state_dir(

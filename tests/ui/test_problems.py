@@ -12,9 +12,12 @@ from ui_support import deployment, owner_ref, pod, replicaset, wait_for
 from ktui.cluster.connection import Connection
 from ktui.config import Config
 from ktui.settings import Settings
+from ktui.sim.logs import PodLogSource
 from ktui.sim.server import SimServer
 from ktui.ui.app import KtuiApp, make_app
+from ktui.ui.live_table import LiveTable
 from ktui.ui.screens.events import EventsScreen
+from ktui.ui.screens.logs import LogsScreen
 from ktui.ui.screens.main import MainScreen
 from ktui.ui.screens.pod_detail import PodDetailScreen
 from ktui.ui.screens.problems import ProblemsScreen
@@ -290,6 +293,16 @@ async def test_header_count_and_the_problems_screen_open_what_helps(
         assert detail.has_class("crashed")
         requests = sim.store.log_source.requests  # type: ignore[union-attr]
         assert requests == [{"container": "app", "previous": True, "follow": False, "tail": 12}]
+        # The lines are the previous instance's (the run that ended); p opens all of it.
+        assert "previous log (the run that ended), last lines · p: the whole log:" in text
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogsScreen), "the previous log")
+        logs = app.screen
+        assert isinstance(logs, LogsScreen) and logs.previous and logs.container == "app"
+        await wait_for(pilot, lambda: logs.view.lines, "its lines")
+        assert logs.view.lines[-1].text == "panic: cannot connect to db"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is detail, "back to the pod")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, "back to the problems")
 
@@ -586,3 +599,74 @@ def test_nothing_wrong_shows_no_count() -> None:
         "ctx", "https://x", None, "default", readonly=False, problems=1, problems_key="!"
     )
     assert line.plain.endswith("★ 1 problem (!)")
+
+
+async def test_the_crash_card_of_a_run_that_was_not_restarted_shows_its_current_log(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """A failed Job's pod (restartPolicy Never): its container ended and was not restarted,
+    so the card's lines are the current instance's log, and `l` (not `p`: there is no
+    previous instance) opens all of it."""
+    store = sim.store
+    store.log_source = PodLogSource()  # the kubelet's answers, from the pod's status
+    created = store.create(
+        "",
+        "pods",
+        {
+            "metadata": {"name": "job-fail-x7k2p", "namespace": "default"},
+            "spec": {
+                "restartPolicy": "Never",
+                "containers": [{"name": "main", "image": "busybox:1.36"}],
+            },
+        },
+    )
+    ended = {
+        "exitCode": 1,
+        "reason": "Error",
+        "startedAt": stamp(300),
+        "finishedAt": stamp(30),
+        "containerID": "containerd://main-1",
+    }
+    status = {
+        "phase": "Failed",
+        "containerStatuses": [
+            {
+                "name": "main",
+                "image": "busybox:1.36",
+                "ready": False,
+                "restartCount": 0,
+                "containerID": "containerd://main-1",
+                "state": {"terminated": ended},
+            }
+        ],
+    }
+    failed = store.update("", "pods", {**created, "status": status}, "status")
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = app.screen.query_one("#workloads", LiveTable)
+        await pilot.press("colon", *"po", "enter")
+        uid = failed["metadata"]["uid"]
+        await wait_for(pilot, lambda: table.ordered_keys() == [uid], "the Pods view")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, PodDetailScreen), "the pod")
+        detail = app.screen
+        assert isinstance(detail, PodDetailScreen)
+
+        def card() -> str:
+            return str(detail.query_one("#crash-cards").content)
+
+        await wait_for(pilot, lambda: "FATAL exiting with status 1" in card(), "the log's end")
+        text = card()
+        assert "current run ended: exit 1 Error" in text and "restarts 0" in text
+        assert "current log (this run), last lines · l: the whole log:" in text
+        assert "previous" not in text and "p:" not in text
+
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogsScreen), "the log")
+        logs = app.screen
+        assert isinstance(logs, LogsScreen) and not logs.previous and logs.container == "main"
+        await wait_for(pilot, lambda: "main" in logs.ended, "the whole log read")
+        assert logs.view.lines[-1].text.endswith("FATAL exiting with status 1")
+        assert "starting main" in logs.view.lines[0].text  # from its start, not the card's 12
+        assert len(logs.view.lines) > 12
+        assert not logs.errors and not logs.not_started

@@ -22,7 +22,7 @@ from ktui.view.logs import (
     container_names,
     default_container,
     has_log,
-    run_signature,
+    log_instance,
 )
 from ktui.view.pod import (
     container_badges,
@@ -87,7 +87,7 @@ def _readers(pod: Obj, events: list[Obj]) -> dict[str, Any]:
         "names": names,
         "default": default_container(pod),
         "choices": container_choices(pod),
-        "runs": [run_signature(pod, name) for name in names],
+        "runs": [log_instance(pod, name) for name in names],
         "logs": [(has_log(pod, n, False), has_log(pod, n, True)) for n in names],
         "title": pod_title(pod, now).plain,
         "controller": controller_label(pod),

@@ -19,7 +19,13 @@ from pods_fixtures import (
 )
 from pods_fixtures import all_pods as fixture_pods
 
-from ktui.view.logs import DEFAULT_CONTAINER_ANNOTATION, default_container, line_count, no_log_yet
+from ktui.view.logs import (
+    DEFAULT_CONTAINER_ANNOTATION,
+    default_container,
+    line_count,
+    log_instance,
+    no_log_yet,
+)
 
 EXPECTED = {
     # Nothing ran yet / nothing wrong: kubectl's choice, the first regular container.
@@ -188,3 +194,69 @@ def test_line_count_is_singular_for_one_line() -> None:
         "2 lines",
         "1000 lines",
     ]
+
+
+def _app_pod(status: dict[str, object]) -> dict[str, object]:
+    return {
+        "spec": {"containers": [{"name": "app"}]},
+        "status": {"containerStatuses": [{"name": "app", **status}]},
+    }
+
+
+def test_log_instance_is_the_container_a_read_returns_not_its_state() -> None:
+    """What the kubelet serves for a read of the current log through a crash and a restart:
+    the same container while it shows terminated and CrashLoopBackOff, the new one once it
+    runs; nothing before the first start."""
+    first = {
+        "exitCode": 137,
+        "reason": "OOMKilled",
+        "startedAt": "2026-12-06T20:36:40Z",
+        "finishedAt": "2026-12-06T20:36:43Z",
+        "containerID": "containerd://aaa",
+    }
+    phases = [
+        {"state": {"waiting": {"reason": "ContainerCreating"}}},
+        {
+            "containerID": "containerd://aaa",
+            "state": {"running": {"startedAt": "2026-12-06T20:36:40Z"}},
+        },
+        {"containerID": "containerd://aaa", "state": {"terminated": first}},
+        {
+            "containerID": "containerd://aaa",
+            "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+            "lastState": {"terminated": first},
+        },
+        {
+            "containerID": "containerd://bbb",
+            "state": {"running": {"startedAt": "2026-12-06T20:36:53Z"}},
+            "lastState": {"terminated": first},
+        },
+    ]
+    instances = [log_instance(_app_pod(status), "app") for status in phases]
+    assert instances == [
+        "",
+        "containerd://aaa",
+        "containerd://aaa",
+        "containerd://aaa",
+        "containerd://bbb",
+    ]
+
+
+def test_log_instance_without_container_ids_tells_runs_apart_by_their_start() -> None:
+    last = {
+        "exitCode": 1,
+        "startedAt": "2026-12-06T20:30:00Z",
+        "finishedAt": "2026-12-06T20:31:00Z",
+    }
+    backing_off = _app_pod(
+        {"state": {"waiting": {"reason": "CrashLoopBackOff"}}, "lastState": {"terminated": last}}
+    )
+    exited = _app_pod({"state": {"terminated": last}})
+    again = _app_pod(
+        {
+            "state": {"running": {"startedAt": "2026-12-06T20:31:10Z"}},
+            "lastState": {"terminated": last},
+        }
+    )
+    assert log_instance(backing_off, "app") == log_instance(exited, "app")
+    assert log_instance(again, "app") not in ("", log_instance(exited, "app"))

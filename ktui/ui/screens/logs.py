@@ -52,8 +52,8 @@ from ktui.view.logs import (
     container_names,
     default_container,
     has_log,
+    log_instance,
     no_log_yet,
-    run_signature,
 )
 
 Obj = dict[str, Any]
@@ -133,7 +133,9 @@ class LogsScreen(LogScreen):
         self.not_started: dict[str, str] = {}
         """Containers whose log the kubelet refused because there is none yet (not started,
         no previous instance), in its words: shown in place of the log, not as an error."""
-        self._signatures: dict[str, tuple[str, str, int]] = {}
+        self._instances: dict[str, str] = {}
+        """Container -> the instance whose log its stream reads (`log_instance`), as the pod
+        showed it when the stream opened: the log is read again when another one runs."""
         self._inbox = ChunkInbox(self._drain)
 
     def compose(self) -> ComposeResult:
@@ -196,10 +198,25 @@ class LogsScreen(LogScreen):
                 self.errors[""] = "The pod has no containers."
         for name in targets:
             self.streams.append(self._open_stream(pod, name))
-        view.empty_message = (
-            "Reading the previous instance's log…" if self.previous else "Waiting for log lines…"
-        )
+        if self.since_seconds is not None and not self.previous:
+            # Following a time range that may well have no lines yet: say so, not "waiting".
+            view.empty_message = self._no_lines_in_range(" yet")
+        else:
+            view.empty_message = (
+                "Reading the previous instance's log…"
+                if self.previous
+                else "Waiting for log lines…"
+            )
         self.update_status()
+
+    def _no_lines_in_range(self, still: str = "") -> str:
+        """A time range without lines: not an empty log (the container may well have logged
+        before it); the key that reads the last lines whatever their age."""
+        tail = self._key("logs.since_0", "0")
+        return (
+            f"No lines in the last {TIME_RANGES[self.time_range][0]}{still}"
+            f" (older lines, if any: {tail} shows the last {INITIAL_TAIL_LINES})."
+        )
 
     def _open_stream(self, pod: Obj, name: str) -> LogStream:
         metadata = pod.get("metadata") or {}
@@ -219,7 +236,7 @@ class LogsScreen(LogScreen):
             tag=name if self.all_containers else None,
             read_timeout=self.read_timeout,
         )
-        self._signatures[name] = run_signature(pod, name)
+        self._instances[name] = log_instance(pod, name)
         self.run_worker(stream.run, thread=True, group="logs", exit_on_error=False)
         return stream
 
@@ -261,16 +278,14 @@ class LogsScreen(LogScreen):
         if lines:
             self._pods_link.answered()  # the link works: a next break waits 1 s
         self.view.add_lines(lines, ordered=self.all_containers)
+        self._follow_new_instances()
         if self.streams and all(s.request.container in self.ended for s in self.streams):
             # No log yet is what the kubelet said, in its words (as kubectl logs prints them),
             # in place of the log; not also "empty".
-            self.view.empty_message = (
-                "  ".join(
-                    f"[{name}] {words}" if self.all_containers else words
-                    for name, words in self.not_started.items()
-                )
-                or "The log is empty."
-            )
+            self.view.empty_message = "  ".join(
+                f"[{name}] {words}" if self.all_containers else words
+                for name, words in self.not_started.items()
+            ) or ("The log is empty." if self.since_seconds is None else self._no_lines_in_range())
             self.view.refresh()
         self.update_status()
 
@@ -326,14 +341,28 @@ class LogsScreen(LogScreen):
         self.pod = pod
         if self.previous:
             return
-        # A container that was waiting (an error) or whose run ended runs again: follow it.
-        for stream in list(self.streams):
-            name = stream.request.container
-            if name in self.ended and run_signature(pod, name) != self._signatures.get(name):
-                self._reopen(pod, stream)
+        self._follow_new_instances()
         started = any(has_log(pod, n, False) for n in container_names(pod))
         if self.all_containers and not self.streams and started:
             self.start_streams()
+
+    def _follow_new_instances(self) -> None:
+        """A container whose stream ended (its run exited, the kubelet refused a container
+        not started yet, an error) and that now has another instance: read that one, after
+        the lines shown. Not on a change of state alone: a container that exited shows
+        terminated, then waiting in CrashLoopBackOff, and a read of either returns the run
+        that ended, already shown (`log_instance`). Looked at when the pod changes and when a
+        stream ends: the kubelet ends a follow stream a little after its container exits, so
+        the restart may be seen first (and the pod may not change again until it exits)."""
+        pod = self.pod
+        if pod is None or self.previous:
+            return
+        for stream in list(self.streams):
+            name = stream.request.container
+            if name not in self.ended or not has_log(pod, name, False):
+                continue
+            if log_instance(pod, name) != self._instances.get(name):
+                self._reopen(pod, stream)
 
     # ------------------------------------------------------------------ actions
 

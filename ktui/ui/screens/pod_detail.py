@@ -1,5 +1,6 @@
 """One pod, live: why it is not ready, its lifecycle as a picture, its containers in three
-groups, a card per container that crashed (with the last lines of its previous log), its events.
+groups, a card per container that crashed (with the last lines of the log of the run that ended:
+its previous instance's, or its current one's when it has not restarted), its events.
 
 Opened with enter on a pod (`d`, here or on a pod row, is `kubectl describe pod`). The screen
 follows the pod through the cache's change batches and says so plainly when the pod is deleted
@@ -36,12 +37,13 @@ from ktui.ui.widgets.safe import SafeStatic
 from ktui.ui.widgets.scroll import Scroll
 from ktui.ui.widgets.timeline import PodTimeline
 from ktui.view.crash import CrashCard, crash_cards
+from ktui.view.logs import default_container
 from ktui.view.readiness import explain_readiness
 
 Obj = dict[str, Any]
 
 PREVIOUS_LOG_LINES = 12
-"""Last lines of a crashed container's previous log shown on its card."""
+"""Last lines of the crashed run's log shown on its card."""
 PREVIOUS_LOG_BYTES = 32 * 1024
 """At most this much of that log is asked for (`limitBytes`)."""
 LogKey = tuple[str, int, bool]
@@ -249,10 +251,22 @@ class PodDetailScreen(PodActions, InspectorScreen):
                     pod, card.container, previous=not card.current, key=key, target=self._target
                 )
             lines, note = self.previous_logs.get(key, ([], None))
-            texts.append(crash_card_text(card, now, lines, note))
+            texts.append(crash_card_text(card, now, lines, note, self._whole_log_key(pod, card)))
         box = self.query_one("#crash-box")
         box.border_title = f"Crashed containers ({len(self.cards)})"
         self.query_one("#crash-cards", SafeStatic).update(Text("\n\n").join(texts))
+
+    def _whole_log_key(self, pod: Obj, card: CrashCard) -> str | None:
+        """The key that opens the whole log a card shows the end of: `l` for the current
+        instance's (a run that ended with no restart: `p` would find no previous instance),
+        `p` for the previous one's; None when the key opens another container (the logs open
+        on `default_container`)."""
+        if default_container(pod) != card.container:
+            return None
+        binding_id = "pod.logs" if card.current else "pod.previous_logs"
+        default = "l" if card.current else "p"
+        keys = self.ktui.config.keymap.get(binding_id) or default
+        return self.ktui.get_key_display(Binding(keys.split(",")[0], ""))
 
     @work(thread=True, group="crash-log", exit_on_error=False)
     def _read_log(

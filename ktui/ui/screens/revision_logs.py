@@ -36,7 +36,7 @@ from ktui.ui.messages import ClusterChanged, RetryRequested
 from ktui.ui.screens.log_screen import LogScreen, search_save_bindings
 from ktui.ui.widgets.log_view import ChunkInbox
 from ktui.view.images import pod_template
-from ktui.view.logs import container_names, has_log, run_signature
+from ktui.view.logs import container_names, has_log, log_instance
 from ktui.view.rollout_tree import RevisionNode, build_rollout_tree
 
 Obj = dict[str, Any]
@@ -76,7 +76,8 @@ class RevisionLogsScreen(LogScreen):
         """Pod uid -> name, of the pods followed (streamed or waiting to start)."""
         self.ended: set[str] = set()
         # self.errors: pod uid (or "" for the screen) -> why its log cannot be read.
-        self._signatures: dict[str, tuple[str, str, int]] = {}
+        self._instances: dict[str, str] = {}
+        """Pod uid -> the container instance its stream reads (`log_instance`)."""
         self._inbox = ChunkInbox(self._drain)
 
     def on_mount(self) -> None:
@@ -164,9 +165,7 @@ class RevisionLogsScreen(LogScreen):
         stream = self.streams.get(pod_uid)
         if stream is None:
             self.streams[pod_uid] = self._open_stream(pod, container)
-        elif pod_uid in self.ended and run_signature(pod, container) != self._signatures.get(
-            pod_uid
-        ):
+        elif pod_uid in self.ended and log_instance(pod, container) != self._instances.get(pod_uid):
             # The container runs again: its new run's lines follow a marker.
             self.view.add_lines([LogLine(f"──── {name} started again ────", short_name(name))])
             stream.stop()
@@ -190,7 +189,7 @@ class RevisionLogsScreen(LogScreen):
             tag=short_name(name),
             read_timeout=self.read_timeout,
         )
-        self._signatures[str(metadata.get("uid", ""))] = run_signature(pod, container)
+        self._instances[str(metadata.get("uid", ""))] = log_instance(pod, container)
         self.run_worker(stream.run, thread=True, group="logs", exit_on_error=False)
         return stream
 
@@ -201,7 +200,7 @@ class RevisionLogsScreen(LogScreen):
         self.pod_names.pop(pod_uid, None)
         self.ended.discard(pod_uid)
         self.errors.pop(pod_uid, None)
-        self._signatures.pop(pod_uid, None)
+        self._instances.pop(pod_uid, None)
 
     def _stop_all(self) -> None:
         for pod_uid in list(self.pod_names):
