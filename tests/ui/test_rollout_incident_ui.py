@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from test_rollout_ui import image_of, seed_two_revisions
 from textual.widgets import Static
-from ui_support import pod, replicaset, wait_for
+from ui_support import deployment, pod, replicaset, wait_for
 
 from ktui.cluster.connection import Connection
 from ktui.settings import Settings
@@ -279,3 +279,36 @@ async def test_a_stuck_rollout_says_why_and_offers_the_undo_key(
         await pilot.press("u")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirmation")
         assert "revision 1" in str(app.screen.title_text)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_history_keeps_the_whole_change_cause_before_images_and_names(
+    sim: SimServer, connect_to: Callable[..., Connection], size: tuple[int, int]
+) -> None:
+    """The change-cause is what a person wrote about the revision: a narrow pane gives up the
+    ReplicaSet's generated name and the long image first."""
+    store = sim.store
+    image = "registry.example.com/platform/nginx-hardened:1.27.3-alpine"
+    cause = "bump nginx to 1.27.3 (CVE-2025-1234)"
+    spec = deployment("web", replicas=1, image=image)
+    spec["metadata"]["annotations"] = {
+        "deployment.kubernetes.io/revision": "1",
+        "kubernetes.io/change-cause": cause,
+    }
+    web = store.create("apps", "deployments", spec)
+    rs = replicaset(web, "5d8f7c9b6a", 1)
+    rs["metadata"]["annotations"]["kubernetes.io/change-cause"] = cause
+    store.create("apps", "replicasets", rs)
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=size) as pilot:
+        await open_web(pilot, app, web)
+        await pilot.press("h")
+        assert isinstance(app.screen, RolloutScreen)
+        history = app.screen.query_one("#history", LiveTable)
+        await wait_for(pilot, lambda: history.total_count == 1, "the revision")
+        line = row_text(history, "1")
+        assert line.rstrip().endswith("*"), line  # DEPLOYED is on screen
+        if size == (200, 50):
+            assert cause in line and image[:25] in line, line
+        else:  # a pane of 38 columns: the cause is what is left beside DEPLOYED
+            assert "bump nginx to 1." in line and "registry" not in line, line

@@ -400,10 +400,13 @@ ROLLOUT_BINDINGS: list[BindingType] = [
 
 HISTORY_COLUMNS = [
     Column("revision", "REVISION", justify="right"),
-    Column("cause", "CHANGE-CAUSE", max_width=50, flexible=True),
-    Column("images", "IMAGES", max_width=40),
-    Column("replicas", "REPLICAS", justify="right"),
-    Column("name", "FROM", max_width=40),
+    Column("cause", "CHANGE-CAUSE", min_width=14, max_width=50, flexible=True),
+    # A narrow pane gives up the ReplicaSet's generated name first, then the images and the
+    # replicas, before the change-cause (the words a person wrote about the revision) and
+    # DEPLOYED; the revision's pane below has its images and template.
+    Column("images", "IMAGES", min_width=0, max_width=40, shrink=3),
+    Column("replicas", "REPLICAS", justify="right", min_width=0, shrink=3),
+    Column("name", "FROM", min_width=0, max_width=40, shrink=4, ellipsis="middle"),
     Column("deployed", "DEPLOYED", justify="right"),
 ]
 OUTCOME_STYLE: dict[SeverityLevel, tuple[str, str]] = {
