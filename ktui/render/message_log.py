@@ -5,17 +5,20 @@ a namespace that does not exist) must still be there to read when the user looks
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from rich.text import Text
 
+from ktui.cluster.kinds import short_name
+from ktui.cluster.state import CachePhase, CacheState
 from ktui.render.cells import TimeCell
 from ktui.render.header import clock_time
 from ktui.render.panes import Column, Row
 from ktui.render.safe import safe_text
+from ktui.view.age import since
 
 Severity = Literal["information", "warning", "error"]
 """Textual's `SeverityLevel`, spelt out: this module does not import textual."""
@@ -82,3 +85,68 @@ def message_log_title(count: int, dropped: int) -> Text:
     if dropped:
         title.append(f" · the oldest {dropped} no longer kept", style="grey62")
     return title
+
+
+class WatchLog:
+    """What `:messages` keeps of the watches' states (the header shows only the state now):
+    an outage when it starts (the watches that went down or fell silent, in one message)
+    and when every watch is current again (for how long it lasted), and each refusal or
+    failure (403, 401, an error) once, until that watch is fine again. A watch reconnecting
+    again and again, or the rest going down one by one during the outage, is not news."""
+
+    def __init__(self) -> None:
+        self.down_since: datetime | None = None
+        """When the current outage started (a watch went down or silent), None when none."""
+        self._refused: dict[str, str] = {}
+        """Kind -> the refusal or failure said for it (said again only when it changes)."""
+
+    def said(
+        self,
+        changed: Mapping[str, CacheState],
+        states: Mapping[str, CacheState],
+        now: datetime,
+    ) -> list[tuple[Severity, str]]:
+        """The messages for one batch: `changed`, the kinds whose state it changed; `states`,
+        every watch's state after it."""
+        outage: dict[str, list[str]] = {}
+        refused: dict[tuple[str, Severity], list[str]] = {}
+        for kind, state in changed.items():
+            if state.phase in (CachePhase.FORBIDDEN, CachePhase.ERROR):
+                why = (
+                    f"{state.phase.value}: {state.message}" if state.message else state.phase.value
+                )
+                if self._refused.get(kind) != why:
+                    self._refused[kind] = why
+                    refused.setdefault((why, "error"), []).append(kind)
+                continue
+            self._refused.pop(kind, None)
+            if self.down_since is not None:
+                continue
+            if state.phase is CachePhase.RECONNECTING:
+                what = "reconnecting" + (f": {state.message}" if state.message else "")
+                outage.setdefault(what, []).append(kind)
+            elif state.phase is CachePhase.LIVE and state.stale_since is not None:
+                silent = f"silent since {clock_time(state.stale_since)}: what they show may be"
+                outage.setdefault(silent + " out of date", []).append(kind)
+
+        def who(kinds: Sequence[str]) -> str:
+            return (
+                "all" if len(kinds) == len(states) > 1 else ",".join(short_name(k) for k in kinds)
+            )
+
+        said: list[tuple[Severity, str]] = []
+        if outage:
+            self.down_since = now
+            said += [("warning", f"watches {who(k)} {what}") for what, k in outage.items()]
+        said += [("error", f"watches {who(k)} {why}") for (why, _), k in refused.items()]
+        transient = [
+            k
+            for k, s in states.items()
+            if s.phase is CachePhase.RECONNECTING
+            or (s.phase is CachePhase.LIVE and s.stale_since is not None)
+        ]
+        if self.down_since is not None and not transient:
+            lasted = since(self.down_since, now)
+            said.append(("information", f"watches live again (the outage lasted {lasted})"))
+            self.down_since = None
+        return said

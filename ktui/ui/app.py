@@ -26,7 +26,7 @@ from ktui.config import Config, effective_settings, load_config_or_warning, name
 from ktui.gc_pacer import GcPacer
 from ktui.model.read_ahead import BatchFacts, read_ahead
 from ktui.model.workloads import WorkloadTree
-from ktui.render.message_log import MESSAGE_LOG_LIMIT, LoggedMessage
+from ktui.render.message_log import MESSAGE_LOG_LIMIT, LoggedMessage, WatchLog
 from ktui.render.safe import visible
 from ktui.settings import Settings
 from ktui.ui.messages import BatchArrived, ClusterChanged, RetryRequested, ScopeChanged
@@ -144,6 +144,8 @@ class KtuiApp(App[int], inherit_bindings=False):
         """Bumped on every namespace/context switch, so late batches of an old cache are ignored."""
         self.toasts: list[RaisedToast] = []
         """The toasts raised (pruned as they expire): leaving a screen removes its own."""
+        self.watch_log = WatchLog()
+        """What `:messages` keeps of the watches' outages and refusals."""
         self.message_log: deque[LoggedMessage] = deque(maxlen=MESSAGE_LOG_LIMIT)
         """Every toast of this run, kept after it went (`:messages`), the newest last."""
         self._top_screen: Screen[Any] | None = None
@@ -291,6 +293,8 @@ class KtuiApp(App[int], inherit_bindings=False):
         previous, self.model = self.model, self._new_model()
         if keep_history:
             self.model.keep_history_of(previous)
+        else:  # another cluster: its outages are its own
+            self.watch_log = WatchLog()
         self.cluster = self.cache_factory(self.connection, on_batch)
         # The states the header shows before the first batch (every kind "syncing").
         self.model.objects.states.update(self.cluster.states())
@@ -309,6 +313,12 @@ class KtuiApp(App[int], inherit_bindings=False):
         if message.generation != self.generation or cluster is None:
             return
         changes = self.model.apply(message.batch, message.facts)
+        if message.batch.states:
+            # An outage's start and end, a refusal: kept in `:messages` (the header shows the
+            # watches' state now, not when the link broke nor for how long).
+            states = self.model.objects.states
+            for severity, said in self.watch_log.said(message.batch.states, states, self.clock()):
+                self.log_message(said, severity)
         for screen in self._ktui_screens():
             screen.post_message(ClusterChanged(message.batch, changes, cluster.ack_batch))
 

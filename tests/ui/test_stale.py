@@ -305,3 +305,48 @@ async def test_the_rollout_screen_says_stale_while_its_watches_are_silent(tmp_pa
             assert "stale since" not in rendered(app, lane)
             assert rendered(app, status).startswith('deployment "web" successfully rolled out')
         connection.close()
+
+
+async def test_messages_keep_when_the_watches_went_down_and_when_they_came_back(
+    tmp_path: Path,
+) -> None:
+    """The header shows the watches' state now; `:messages` keeps the outage: when the link
+    broke (every watch: one message) and when it healed."""
+    with SimServer(port=0, token=None, tls=False) as sim, FaultProxy(sim.port) as proxy:
+        sim.store.create("apps", "deployments", deployment("web", replicas=1))
+        path = kubeconfig_for(proxy.url, tmp_path / "kubeconfig")
+        connection = connect(Settings(kubeconfig=str(path)))
+        app = make_app(Settings(), connection=connection, config=Config())
+        async with app.run_test(size=(160, 50)) as pilot:
+            header = app.screen.query_one("#header")
+            await wait_for(pilot, lambda: "● live" in str(header.render()), "every watch live")
+
+            def said() -> list[str]:
+                return [m.message for m in app.message_log if m.message.startswith("watches ")]
+
+            assert said() == []
+            proxy.cut()
+            await wait_for(
+                pilot,
+                lambda: any(" reconnecting" in m for m in said()),
+                "the outage kept",
+                deadline_s=60,
+            )
+            proxy.resume()
+            await wait_for(
+                pilot, lambda: any("live again" in m for m in said()), "the return", deadline_s=60
+            )
+            # One message when the outage started, one when every watch was current again.
+            down = [m for m in app.message_log if " reconnecting" in m.message]
+            again = [m for m in app.message_log if "live again" in m.message]
+            assert len(again) == 1 and again[0].severity == "information"
+            assert again[0].message.startswith("watches live again (the outage lasted ")
+            assert down and all(m.severity == "warning" for m in down)
+            assert all(m.serial < again[0].serial for m in down)
+            assert len(said()) == len(down) + 1
+            await pilot.press("colon", *"messages", "enter")
+            await wait_for(
+                pilot,
+                lambda: "live again" in str(app.screen.query_one("#message-whole").content),
+                "the newest on top, whole below",
+            )

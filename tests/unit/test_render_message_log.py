@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from rich.text import Text
 
+from ktui.cluster.state import CachePhase, CacheState
 from ktui.render.cells import TimeCell
 from ktui.render.header import clock_time
 from ktui.render.message_log import (
     LoggedMessage,
+    WatchLog,
     message_cells,
     message_log_title,
     message_text,
@@ -38,3 +40,49 @@ def test_the_title_counts_the_run_and_says_when_the_oldest_are_gone() -> None:
     assert message_log_title(0, 0).plain == "Messages  none yet"
     assert message_log_title(12, 0).plain == "Messages  12 this run"
     assert message_log_title(503, 3).plain == "Messages  503 this run · the oldest 3 no longer kept"
+
+
+LIVE = CacheState(CachePhase.LIVE)
+DOWN = CacheState(CachePhase.RECONNECTING, message="cannot reach x: connection refused")
+SILENT = CacheState(CachePhase.LIVE, stale_since=AT)
+DENIED = CacheState(CachePhase.FORBIDDEN, message="deployments.apps is forbidden")
+KINDS = ("Deployment", "ReplicaSet", "Pod")
+
+
+def test_an_outage_is_said_when_it_starts_and_when_every_watch_is_current_again() -> None:
+    log = WatchLog()
+    every = dict.fromkeys(KINDS, LIVE)
+    assert log.said(every, every, AT) == []
+    first = {"Pod": DOWN}
+    assert log.said(first, {**every, **first}, AT) == [
+        ("warning", "watches pod reconnecting: cannot reach x: connection refused")
+    ]
+    # The others going down during it, and the next attempts, are not news.
+    rest = dict.fromkeys(KINDS, DOWN)
+    assert log.said({"Deployment": DOWN, "ReplicaSet": DOWN}, rest, AT) == []
+    assert log.said({"Pod": DOWN}, rest, AT) == []
+    # Back one by one: said once every watch is current.
+    assert log.said({"Pod": LIVE}, {**rest, "Pod": LIVE}, AT) == []
+    later = AT + timedelta(seconds=75)
+    assert log.said(rest, every, later) == [
+        ("information", "watches live again (the outage lasted 75s)")
+    ]
+    # A dead server at once: every watch in one message.
+    assert log.said(rest, rest, later) == [
+        ("warning", "watches all reconnecting: cannot reach x: connection refused")
+    ]
+
+
+def test_a_silent_watch_starts_an_outage_and_a_refusal_is_said_once_per_reason() -> None:
+    log = WatchLog()
+    every = dict.fromkeys(KINDS, LIVE)
+    assert log.said({"Pod": SILENT}, {**every, "Pod": SILENT}, AT) == [
+        ("warning", f"watches pod silent since {clock_time(AT)}: what they show may be out of date")
+    ]
+    assert log.said({"Pod": LIVE}, every, AT)[0][1].startswith("watches live again")
+    denied = {"Deployment": DENIED}
+    said = log.said(denied, {**every, **denied}, AT)
+    assert said == [("error", "watches deploy forbidden: deployments.apps is forbidden")]
+    assert log.said(denied, {**every, **denied}, AT) == []  # the next attempt: not news
+    assert log.said({"Deployment": LIVE}, every, AT) == []  # a refusal is not an outage
+    assert log.said(denied, {**every, **denied}, AT) == said  # denied again: said again
