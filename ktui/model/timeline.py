@@ -60,6 +60,10 @@ class TimelineEntry:
     changes: tuple[Change, ...]
     tree: RolloutTree
     """The workload's rollout tree right after this moment."""
+    unwatched_since: datetime | None = None
+    """Set when these changes happened while ktui did not watch the workload (out of the
+    namespace scope, or a switch's re-list), some time between this and `at`, when they were
+    seen: `at` is when ktui saw them, not when they happened."""
 
     @property
     def kind(self) -> ChangeKind:
@@ -174,6 +178,11 @@ def event_change(event: Mapping[str, Any], about: str) -> Change:
     return Change(ChangeKind.EVENT, f"{about}: {reason} {message}".rstrip(), warning)
 
 
+UNWATCHED_GAP_S = 5.0
+"""A gap in watching a workload shorter than this (a namespace switch's re-list) is not said
+on the entry that follows it."""
+
+
 class Timeline:
     """Per workload uid, the entries so far (oldest first, at most `TIMELINE_LIMIT`)."""
 
@@ -187,6 +196,15 @@ class Timeline:
         self._seen_events: dict[str, str] = {}
         """Event uid -> its count and last time, as last recorded (an update that repeats it
         is not a new change)."""
+        self._unwatched_since: dict[str, datetime] = {}
+        """Workload uid -> since when ktui has not watched it (`unwatched`): its next entry
+        says its changes happened in that gap."""
+
+    def unwatched(self, uids: Iterable[str], since: datetime) -> None:
+        """ktui stops watching these workloads at `since` (a namespace switch restarts every
+        watch); a workload not watched since earlier keeps the earlier moment."""
+        for uid in uids:
+            self._unwatched_since.setdefault(uid, since)
 
     def entries(self, uid: str) -> list[TimelineEntry]:
         return list(self._entries.get(uid, ()))
@@ -233,9 +251,12 @@ class Timeline:
         changes.extend(events)
         tree = _share(old, tree)
         self._last[uid] = tree
+        unwatched = self._unwatched_since.pop(uid, None)
         if not changes:
             return None
-        entry = TimelineEntry(now, tuple(changes), tree)
+        if unwatched is not None and (now - unwatched).total_seconds() < UNWATCHED_GAP_S:
+            unwatched = None  # a switch's re-list: too short a gap to say
+        entry = TimelineEntry(now, tuple(changes), tree, unwatched)
         entries = self._entries.get(uid)
         if entries is None:
             entries = self._entries[uid] = deque(maxlen=self.limit)
@@ -257,6 +278,7 @@ class Timeline:
         """The workload was deleted: its timeline goes with it."""
         self._entries.pop(uid, None)
         self._last.pop(uid, None)
+        self._unwatched_since.pop(uid, None)
 
     def forget_pod(self, uid: str) -> None:
         self._pod_places.pop(uid, None)

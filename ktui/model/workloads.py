@@ -333,6 +333,10 @@ class WorkloadTree:
         self.timeline = previous.timeline
         self.objects.keep_history_of(previous.objects)
         self._timeline_held = True
+        # Every watch restarts: what the old scope's workloads do until this model lists them
+        # again is seen, not watched (and those out of this scope are not watched at all).
+        rollouts = [uid for uid, kind in previous.workload_kind.items() if kind in ROLLOUT_KINDS]
+        self.timeline.unwatched(rollouts, self.objects.clock())
 
     def _lists_in(self) -> bool:
         """Every kind a rollout tree reads has been listed once (none is still syncing)."""

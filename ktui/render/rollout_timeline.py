@@ -73,6 +73,10 @@ def lane_text(
     entry = entries[index]
     text.append(entry.at.astimezone().strftime("%H:%M:%S"), style="bold")
     text.append(f" ({since(entry.at, now)} ago)  ", style="bright_black")
+    if entry.unwatched_since is not None:
+        # When ktui saw it, not when it happened: it was out of view.
+        started = entry.unwatched_since.astimezone().strftime("%H:%M:%S")
+        text.append(f"seen on return (not watched since {started}): ", style="yellow")
     for number, change in enumerate(entry.changes):
         if number:
             text.append(" · ", style="bright_black")

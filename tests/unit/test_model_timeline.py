@@ -282,3 +282,55 @@ def test_a_new_model_starts_its_own_timeline() -> None:
     after.apply(upsert(_deployment(1), _rs("a", 1, "nginx:1.27", 1)))
     [start] = after.timeline.entries("d1")
     assert start.kind is ChangeKind.START and start.at == clock.now
+
+
+def test_changes_made_while_a_workload_was_out_of_scope_say_so() -> None:
+    """Out of the namespace scope, nothing is watched: on return, what changed meanwhile is
+    one entry saying it was seen on return, and since when it was not watched."""
+    clock = Clock()
+    tree_kinds = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ControllerRevision")
+    live = _states(CachePhase.LIVE, *tree_kinds, "Pod").states
+    first = WorkloadTree(clock)
+    d = _deployment(1)
+    rs = _rs("a", 1, "nginx:1.27", 1)
+    pod = versioned(_pod("web-a-1", "rs-a"), 1)
+    first.apply(upsert(d, rs, pod))
+    clock.tick(10)
+    left_at = clock.now
+    elsewhere = WorkloadTree(clock)  # `:ns other`: the deployment is out of scope
+    elsewhere.keep_history_of(first)
+    batch = ChangeBatch()
+    batch.states.update(live)
+    elsewhere.apply(batch)
+    clock.tick(120)
+    back = WorkloadTree(clock)  # `:ns default` again
+    back.keep_history_of(elsewhere)
+    batch = upsert(d, rs, versioned(_pod("web-a-1", "rs-a", restarts=2), 2))
+    batch.states.update(live)
+    back.apply(batch)
+    back.record_due_timeline()
+    entry = back.timeline.entries("d1")[-1]
+    assert texts(entry) == ["pod web-a-1 restarted (2)"]
+    assert entry.unwatched_since == left_at and entry.at == clock.now
+    # Watched again: the next change is an entry of its own moment.
+    clock.tick()
+    back.apply(upsert(versioned(_pod("web-a-1", "rs-a", restarts=3), 3)))
+    assert back.timeline.entries("d1")[-1].unwatched_since is None
+
+
+def test_a_switch_whose_lists_come_back_at_once_says_nothing_of_a_gap() -> None:
+    clock = Clock()
+    tree_kinds = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ControllerRevision")
+    first = WorkloadTree(clock)
+    d = _deployment(1)
+    rs = _rs("a", 1, "nginx:1.27", 1)
+    first.apply(upsert(d, rs, versioned(_pod("web-a-1", "rs-a"), 1)))
+    after = WorkloadTree(clock)
+    after.keep_history_of(first)
+    clock.tick(2)  # the re-list took 2 s, during which the pod restarted
+    batch = upsert(d, rs, versioned(_pod("web-a-1", "rs-a", restarts=1), 2))
+    batch.states.update(_states(CachePhase.LIVE, *tree_kinds, "Pod").states)
+    after.apply(batch)
+    after.record_due_timeline()
+    entry = after.timeline.entries("d1")[-1]
+    assert texts(entry) == ["pod web-a-1 restarted (1)"] and entry.unwatched_since is None

@@ -54,3 +54,20 @@ def test_a_stale_lane_says_since_when_instead_of_live() -> None:
     assert plain(past, 100).splitlines()[0] == "▶◆ 1/2"
     empty = lane_text([], None, 60, NOW, stale="stale since 17:39:05")
     assert plain(empty).strip() == "nothing recorded yet ● stale since 17:39:05"
+
+
+def test_a_moment_seen_on_return_says_since_when_it_was_not_watched() -> None:
+    away = NOW - timedelta(seconds=300)
+    seen = TimelineEntry(
+        NOW - timedelta(seconds=37),
+        (Change(ChangeKind.REVISION, "web-f8 is revision 9 now"),),
+        TREE,
+        unwatched_since=away,
+    )
+    lines = plain(lane_text([seen], None, 40, NOW)).splitlines()
+    local = away.astimezone().strftime("%H:%M:%S")
+    assert f"(37s ago)  seen on return (not watched since {local}): web-f8 is" in lines[1]
+    watched = plain(
+        lane_text([entry(ChangeKind.REVISION, "web-f8 is revision 9 now")], None, 40, NOW)
+    )
+    assert "seen on return" not in watched
