@@ -70,21 +70,22 @@ async def test_messages_keeps_every_toast_after_it_went_newest_first(
         assert whole(screen).endswith("✖ error  Unknown command: bogus")
         # A toast raised while the screen is shown lands on top; the cursor stays on its row.
         app.notify("Rolled back web to revision 2")
-        await pilot.pause()
-        assert shown(screen)[0] == "Rolled back web to revision 2"
+        await wait_for(pilot, lambda: shown(screen)[0] == "Rolled back web to revision 2", "on top")
         assert whole(screen).endswith("Unknown command: bogus")
         assert "3 this run" in title(screen)
         await pilot.press("g")
         await wait_for(pilot, lambda: whole(screen).endswith("revision 2"), "g")
         assert whole(screen).endswith("● info  Rolled back web to revision 2")
         app.notify("Restarted api", title="rollout")
-        await pilot.pause()
-        assert whole(screen).endswith("● info  rollout: Restarted api"), "on the newest"
+        await wait_for(
+            pilot, lambda: whole(screen).endswith("● info  rollout: Restarted api"), "the newest"
+        )
         # A message of several lines, with a control character: one line in the table, whole
         # below it, the ESC drawn as ^[ (never sent to the terminal).
         app.notify("undo failed:\nweb\x1b[31m is forbidden", severity="error")
-        await pilot.pause()
-        assert shown(screen)[0] == "undo failed: web\x1b[31m is forbidden"
+        await wait_for(
+            pilot, lambda: shown(screen)[0] == "undo failed: web\x1b[31m is forbidden", "it"
+        )
         assert screen.table.render_line(1).text.count("undo failed: web^[[31m is forbidden") == 1
         assert whole(screen).endswith("✖ error  undo failed:\nweb^[[31m is forbidden")
         # Raised while the keys (`?`) cover the screen: there when they close.
