@@ -109,6 +109,8 @@ class WatchLog:
         """The messages for one batch: `changed`, the kinds whose state it changed; `states`,
         every watch's state after it."""
         outage: dict[str, list[str]] = {}
+        started: list[datetime] = []
+        """When the watches of `outage` stopped being current (the cache's own moments)."""
         refused: dict[tuple[str, Severity], list[str]] = {}
         for kind, state in changed.items():
             if state.phase in (CachePhase.FORBIDDEN, CachePhase.ERROR):
@@ -119,15 +121,20 @@ class WatchLog:
                     self._refused[kind] = why
                     refused.setdefault((why, "error"), []).append(kind)
                 continue
-            self._refused.pop(kind, None)
+            if state.phase is CachePhase.LIVE and state.stale_since is None:
+                # Fine again: a refusal after this is news. (Reconnecting or listing is not
+                # fine: a watch denied before and after an outage is said once.)
+                self._refused.pop(kind, None)
             if self.down_since is not None:
                 continue
             if state.phase is CachePhase.RECONNECTING:
                 what = "reconnecting" + (f": {state.message}" if state.message else "")
                 outage.setdefault(what, []).append(kind)
+                started.append(state.since)
             elif state.phase is CachePhase.LIVE and state.stale_since is not None:
                 silent = f"silent since {clock_time(state.stale_since)}: what they show may be"
                 outage.setdefault(silent + " out of date", []).append(kind)
+                started.append(state.stale_since)
 
         def who(kinds: Sequence[str]) -> str:
             return (
@@ -136,13 +143,15 @@ class WatchLog:
 
         said: list[tuple[Severity, str]] = []
         if outage:
-            self.down_since = now
+            self.down_since = min(started, default=now)
             said += [("warning", f"watches {who(k)} {what}") for what, k in outage.items()]
         said += [("error", f"watches {who(k)} {why}") for (why, _), k in refused.items()]
+        # Listing counts as not current yet: a namespace switch mid-outage starts every watch
+        # listing again, which is not the link healed.
         transient = [
             k
             for k, s in states.items()
-            if s.phase is CachePhase.RECONNECTING
+            if s.phase in (CachePhase.RECONNECTING, CachePhase.SYNCING)
             or (s.phase is CachePhase.LIVE and s.stale_since is not None)
         ]
         if self.down_since is not None and not transient:

@@ -356,15 +356,15 @@ class KtuiApp(App[int], inherit_bindings=False):
         if previous.api_client is not connection.api_client:
             self.call_later(previous.close)
         self.start_cluster()
-        self._announce_scope()
+        self._announce_scope(new_cluster=True)
 
-    def _announce_scope(self) -> None:
+    def _announce_scope(self, *, new_cluster: bool = False) -> None:
         if self.gc_pacer is not None:
             # The old cache and model (every object of the old scope) were frozen while
             # alive; what of them dies in cycles waits for a full collection.
             self.gc_pacer.collect_soon()
         for screen in self._ktui_screens():
-            screen.post_message(ScopeChanged())
+            screen.post_message(ScopeChanged(new_cluster))
 
     def on_unmount(self) -> None:
         cluster, self.cluster = self.cluster, None

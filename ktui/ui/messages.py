@@ -42,6 +42,12 @@ class ClusterChanged(Message):
 class ScopeChanged(Message):
     """The namespace or context changed: screens drop what they show and reload."""
 
+    def __init__(self, new_cluster: bool = False) -> None:
+        super().__init__()
+        self.new_cluster = new_cluster
+        """Another context (another cluster, or other credentials): what was known of the
+        old one (its namespaces) does not hold."""
+
 
 class RetryRequested(Message):
     """The user asked to retry now (ctrl+r): screens reopen what ended (log streams)."""

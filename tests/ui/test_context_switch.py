@@ -67,3 +67,26 @@ async def test_ctx_reads_the_kubeconfig_files_again(tmp_path: Path) -> None:
             await pilot.press("colon", *"ctx west", "enter")
             await wait_for(pilot, lambda: workloads.total_count == 1, "west's deployment")
             assert app.connection.context_name == "west"
+
+
+async def test_ctx_to_a_context_whose_namespace_does_not_exist_there_says_so(
+    tmp_path: Path,
+) -> None:
+    """The new cluster's namespaces are checked, not the old one's: west has no `shop`."""
+    with SimServer(port=0) as east, SimServer(port=0) as west:
+        east.store.create("", "namespaces", {"metadata": {"name": "shop"}})
+        first = east.write_kubeconfig(tmp_path / "east.yaml", context="east", namespace="shop")
+        second = west.write_kubeconfig(tmp_path / "west.yaml", context="west", namespace="shop")
+        environ = {"KUBECONFIG": f"{first}:{second}", "HOME": str(tmp_path)}
+        app = make_app(Settings(), connection=connect(Settings(), environ=environ))
+        async with app.run_test(size=(160, 50)) as pilot:
+            main = app.screen
+            await wait_for(pilot, lambda: "shop" in main._known_namespaces, "east's namespaces")  # type: ignore[attr-defined]
+            assert not any("does not exist" in m.message for m in app.message_log)
+            await pilot.press("colon", *"ctx west", "enter")
+            await wait_for(
+                pilot,
+                lambda: any("'shop' does not exist" in m.message for m in app.message_log),
+                "the namespace missing in west said",
+            )
+            assert "shop" not in main._known_namespaces  # type: ignore[attr-defined]

@@ -189,4 +189,7 @@ async def test_at_80_columns_the_pods_view_keeps_a_pods_whole_status(
         await wait_for(pilot, lambda: "Init:CrashLoopBackOff" in line(), "the whole status")
         cells = line().strip("│ ").split()
         assert cells[0].startswith("pay") and cells[0].endswith("-x2k9q") and "…" in cells[0]
-        assert cells[cells.index("Init:CrashLoopBackOff") + 1] == "5"  # the count alone
+        after = cells[cells.index("Init:CrashLoopBackOff") + 1 :]
+        # The count alone, then AGE: not "5 …" nor "5 (0s ago)".
+        assert after[0] == "5" and re.fullmatch(r"\d+[smhd]\S*", after[1]), after
+        assert "(" not in line()  # no "(0s ago)", whole or cut

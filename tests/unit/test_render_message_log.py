@@ -43,7 +43,8 @@ def test_the_title_counts_the_run_and_says_when_the_oldest_are_gone() -> None:
 
 
 LIVE = CacheState(CachePhase.LIVE)
-DOWN = CacheState(CachePhase.RECONNECTING, message="cannot reach x: connection refused")
+DOWN = CacheState(CachePhase.RECONNECTING, since=AT, message="cannot reach x: connection refused")
+LISTING = CacheState(CachePhase.SYNCING)
 SILENT = CacheState(CachePhase.LIVE, stale_since=AT)
 DENIED = CacheState(CachePhase.FORBIDDEN, message="deployments.apps is forbidden")
 KINDS = ("Deployment", "ReplicaSet", "Pod")
@@ -64,7 +65,7 @@ def test_an_outage_is_said_when_it_starts_and_when_every_watch_is_current_again(
     # Back one by one: said once every watch is current.
     assert log.said({"Pod": LIVE}, {**rest, "Pod": LIVE}, AT) == []
     later = AT + timedelta(seconds=75)
-    assert log.said(rest, every, later) == [
+    assert log.said(every, every, later) == [
         ("information", "watches live again (the outage lasted 75s)")
     ]
     # A dead server at once: every watch in one message.
@@ -86,3 +87,35 @@ def test_a_silent_watch_starts_an_outage_and_a_refusal_is_said_once_per_reason()
     assert log.said(denied, {**every, **denied}, AT) == []  # the next attempt: not news
     assert log.said({"Deployment": LIVE}, every, AT) == []  # a refusal is not an outage
     assert log.said(denied, {**every, **denied}, AT) == said  # denied again: said again
+
+
+def test_an_outage_lasts_from_when_the_watches_stopped_not_from_the_batch() -> None:
+    log = WatchLog()
+    every = dict.fromkeys(KINDS, LIVE)
+    silent = CacheState(CachePhase.LIVE, stale_since=AT - timedelta(seconds=30))
+    assert log.said({"Pod": silent}, {**every, "Pod": silent}, AT)
+    said = log.said({"Pod": LIVE}, every, AT + timedelta(seconds=10))
+    assert said == [("information", "watches live again (the outage lasted 40s)")]
+
+
+def test_a_namespace_switch_mid_outage_is_not_the_link_healed() -> None:
+    log = WatchLog()
+    rest = dict.fromkeys(KINDS, DOWN)
+    assert log.said(rest, rest, AT)
+    listing = dict.fromkeys(KINDS, LISTING)  # `:ns other`: every watch lists again
+    assert log.said(listing, listing, AT) == []
+    assert log.said(rest, rest, AT) == []  # still down: the same outage
+    every = dict.fromkeys(KINDS, LIVE)
+    assert log.said(every, every, AT)[0][1].startswith("watches live again")
+
+
+def test_a_watch_denied_before_and_after_an_outage_is_said_once() -> None:
+    log = WatchLog()
+    every = dict.fromkeys(KINDS, LIVE)
+    denied = {**every, "Deployment": DENIED}
+    assert len(log.said({"Deployment": DENIED}, denied, AT)) == 1
+    down = dict.fromkeys(KINDS, DOWN)
+    log.said(down, down, AT)
+    assert log.said(denied, denied, AT) == [
+        ("information", "watches live again (the outage lasted 0s)")
+    ]

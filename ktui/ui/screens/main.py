@@ -311,6 +311,13 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         self.workloads.set_columns(self._first_pane_columns())
         self._reset()
         self._titles()
+        namespace = self.ktui.connection.namespace
+        if message.new_cluster:
+            # The other cluster's namespaces are not this one's; its context's namespace may
+            # not exist here (`:ns` checks its own switch).
+            self._known_namespaces = set()
+            if namespace is not None:
+                self._check_namespace(namespace)
 
     @on(ClusterChanged)
     def _cluster_changed(self, message: ClusterChanged) -> None:
