@@ -25,6 +25,7 @@ from ktui.model.read_ahead import BatchFacts, read_ahead
 from ktui.model.timeline import Change, Timeline, event_change
 from ktui.model.triage import Triage
 from ktui.view.pod import Phase
+from ktui.view.rollout_tree import pod_revision_hash, revision_hashes
 from ktui.view.stuck import StuckReason, looks_at_pods, rollout_problem
 
 Obj = dict[str, Any]
@@ -140,14 +141,24 @@ class WorkloadTree:
         self._counted[pod_uid] = new
 
     def pods(self, workload_uid: str, parent_uid: str | None = None) -> list[Obj]:
-        """The workload's pods, or only those of one of its children."""
+        """The workload's pods, or only those of one of its children: a ReplicaSet's or a
+        Job's (they own them), a ControllerRevision's (made from it: its hash label; the
+        StatefulSet or DaemonSet owns them)."""
+        hashes: set[str] | None = None
+        if parent_uid is not None and self.child_kind.get(parent_uid) == "ControllerRevision":
+            revision = self.objects.get(parent_uid)
+            hashes = revision_hashes(revision) if revision is not None else set()
         result = []
         for pod_uid in self.pods_of.get(workload_uid, ()):
-            if parent_uid is not None and not self.under(pod_uid, parent_uid):
-                continue
             pod = self.objects.get(pod_uid)
-            if pod is not None:
-                result.append(pod)
+            if pod is None:
+                continue
+            if hashes is not None:
+                if pod_revision_hash(pod) not in hashes:
+                    continue
+            elif parent_uid is not None and not self.under(pod_uid, parent_uid):
+                continue
+            result.append(pod)
         return result
 
     def children(self, workload_uid: str) -> list[Obj]:

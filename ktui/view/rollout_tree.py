@@ -336,12 +336,26 @@ class PodPlace:
     node: PodNode
 
 
+def revision_hashes(revision: j.Obj) -> set[str]:
+    """The `controller-revision-hash` values of a ControllerRevision's pods: a StatefulSet's
+    pods carry the revision's name, a DaemonSet's its hash (the revision's own label)."""
+    labels = j.obj(j.meta(revision).get("labels"))
+    hashes = {j.name(revision), j.text(labels.get(REVISION_HASH_LABEL))}
+    hashes.discard("")
+    return hashes
+
+
+def pod_revision_hash(pod: j.Obj) -> str:
+    """A StatefulSet's or DaemonSet's pod: the revision it was made from (its label)."""
+    return j.text(j.obj(j.meta(pod).get("labels")).get(REVISION_HASH_LABEL))
+
+
 def pod_place(pod: j.Obj, node_of: Callable[[j.Obj], PodNode] = pod_node) -> PodPlace:
     meta = j.meta(pod)
     return PodPlace(
         uid=j.text(meta.get("uid")),
         controller=_controller_uid(pod),
-        revision_hash=j.text(j.obj(meta.get("labels")).get(REVISION_HASH_LABEL)),
+        revision_hash=pod_revision_hash(pod),
         node=node_of(pod),
     )
 
@@ -417,8 +431,7 @@ def build_rollout_tree(
         previous = _previous(child_revision(cr) for cr in history)
         for cr in history:
             uid = j.text(j.meta(cr).get("uid"))
-            hashes = {j.name(cr), j.text(j.obj(j.meta(cr).get("labels")).get(REVISION_HASH_LABEL))}
-            hashes.discard("")
+            hashes = revision_hashes(cr)
             mine = [p for p in places if p.revision_hash in hashes]
             claimed.update(p.uid for p in mine)
             my_nodes = tuple(sorted((nodes[p.uid] for p in mine), key=_pod_key))
