@@ -97,6 +97,8 @@ class WatchLog:
     def __init__(self) -> None:
         self.down_since: datetime | None = None
         """When the current outage started (a watch went down or silent), None when none."""
+        self._out_of_date: set[str] = set()
+        """The watches that were down or silent during the current outage."""
         self._refused: dict[str, str] = {}
         """Kind -> the refusal or failure said for it (said again only when it changes)."""
 
@@ -154,8 +156,14 @@ class WatchLog:
             if s.phase in (CachePhase.RECONNECTING, CachePhase.SYNCING)
             or (s.phase is CachePhase.LIVE and s.stale_since is not None)
         ]
+        if self.down_since is not None:
+            self._out_of_date.update(transient)
         if self.down_since is not None and not transient:
             lasted = since(self.down_since, now)
-            said.append(("information", f"watches live again (the outage lasted {lasted})"))
+            # The start named the first watches to go; the rest often follow one by one.
+            out = [k for k in states if k in self._out_of_date]
+            gone = f"; {who(out)} {'was' if len(out) == 1 else 'were'} out of date" if out else ""
+            said.append(("information", f"watches live again (the outage lasted {lasted}{gone})"))
             self.down_since = None
+            self._out_of_date = set()
         return said

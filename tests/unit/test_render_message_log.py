@@ -66,7 +66,7 @@ def test_an_outage_is_said_when_it_starts_and_when_every_watch_is_current_again(
     assert log.said({"Pod": LIVE}, {**rest, "Pod": LIVE}, AT) == []
     later = AT + timedelta(seconds=75)
     assert log.said(every, every, later) == [
-        ("information", "watches live again (the outage lasted 75s)")
+        ("information", "watches live again (the outage lasted 75s; all were out of date)")
     ]
     # A dead server at once: every watch in one message.
     assert log.said(rest, rest, later) == [
@@ -95,7 +95,9 @@ def test_an_outage_lasts_from_when_the_watches_stopped_not_from_the_batch() -> N
     silent = CacheState(CachePhase.LIVE, stale_since=AT - timedelta(seconds=30))
     assert log.said({"Pod": silent}, {**every, "Pod": silent}, AT)
     said = log.said({"Pod": LIVE}, every, AT + timedelta(seconds=10))
-    assert said == [("information", "watches live again (the outage lasted 40s)")]
+    assert said == [
+        ("information", "watches live again (the outage lasted 40s; pod was out of date)")
+    ]
 
 
 def test_a_namespace_switch_mid_outage_is_not_the_link_healed() -> None:
@@ -117,5 +119,5 @@ def test_a_watch_denied_before_and_after_an_outage_is_said_once() -> None:
     down = dict.fromkeys(KINDS, DOWN)
     log.said(down, down, AT)
     assert log.said(denied, denied, AT) == [
-        ("information", "watches live again (the outage lasted 0s)")
+        ("information", "watches live again (the outage lasted 0s; all were out of date)")
     ]
