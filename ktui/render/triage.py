@@ -20,7 +20,7 @@ from ktui.view.triage import Problem, Severity
 PROBLEM_COLUMNS = [
     Column("severity", "SEVERITY", min_width=10, max_width=16, shrink=2),
     Column(
-        "kind", "KIND", min_width=0, max_width=11, shrink=3, fit=short_kind_text, fit_searched=True
+        "kind", "KIND", min_width=6, max_width=11, shrink=3, fit=short_kind_text, fit_searched=True
     ),
     Column("namespace", "NAMESPACE", min_width=0, max_width=20, shrink=4),
     Column("name", "NAME", min_width=14, max_width=44, shrink=2, ellipsis="middle"),
@@ -28,8 +28,9 @@ PROBLEM_COLUMNS = [
     Column("since", "SINCE", justify="right"),
 ]
 """REASON, the plain words of what is wrong, gives way first but only down to 40 cells (a
-long reason would otherwise take the whole row); below that the NAMESPACE goes, then KIND,
-then SEVERITY's label and NAME are cut (NAME in the middle, so generated pod names stay
+long reason would otherwise take the whole row); below that the NAMESPACE goes, then KIND
+turns to kubectl's short name (it stays: a Deployment and its pod have like names), then
+SEVERITY's label and NAME are cut (NAME in the middle, so generated pod names stay
 apart), then REASON again down to 20; SINCE never shrinks. Before, REASON alone could give
 way, and at 80 columns it was cut to one letter with SINCE pushed off the edge. The line
 below the table has the reason whole."""
