@@ -447,7 +447,10 @@ class LiveTable(ScrollView, can_focus=True, inherit_bindings=False):
         if self._sort_key is not None and self._sort_column is None:
             return self._sort_key(key, row)
         column = self._sort_column or 0
-        return (_sort_value(row[column]) if column < len(row) else (0, ()), key)
+        value = _sort_value(row[column]) if column < len(row) else (0, ())
+        # Ties (every healthy workload under HEALTH) by the row's name, not by its uid.
+        name = _sort_value(row[0]) if column and row else (0, ())
+        return (value, name, key)
 
     def replace_all(self, rows: Mapping[str, Row]) -> None:
         """Make the table hold exactly `rows`, by keyed diff against what it holds."""

@@ -23,14 +23,19 @@ class TableApp(App[None]):
 def expected(
     rows: dict[str, Row], filter_text: str, column: int, reverse: bool, labels: dict[str, str]
 ) -> list[str]:
-    """The order by a full sort: the filter's rows by (the column's natural key, key)."""
+    """The order by a full sort: the filter's rows by (the column's natural key, the name's
+    when another column is sorted, key)."""
     row_filter = RowFilter.parse(filter_text)
 
     def shown(key: str) -> bool:
         text = "\t".join(str(cell) for cell in rows[key]).lower()
         return not row_filter.active or row_filter.matches(text, lambda: {"app": labels[key]})
 
-    keys = sorted((k for k in rows if shown(k)), key=lambda k: (_sort_value(rows[k][column]), k))
+    def order(k: str) -> tuple[object, ...]:
+        name = _sort_value(rows[k][0]) if column else (0, ())
+        return (_sort_value(rows[k][column]), name, k)
+
+    keys = sorted((k for k in rows if shown(k)), key=order)
     return keys[::-1] if reverse else keys
 
 
