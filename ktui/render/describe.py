@@ -18,8 +18,7 @@ from ktui.render import goyaml
 from ktui.render.safe import escape_text, safe_text, visible
 from ktui.view.age import age, human_duration, parse_time, seconds_between, since
 from ktui.view.children import current_replicaset_name
-from ktui.view.describe_pod import describe_pod
-from ktui.view.events import event_rows
+from ktui.view.describe_pod import describe_events, describe_pod
 from ktui.view.images import pod_template
 
 Obj = dict[str, Any]
@@ -463,28 +462,20 @@ def _template(out: _Writer, obj: Obj) -> None:
 
 
 def _events(out: _Writer, events: list[Obj], now: datetime) -> None:
-    rows = event_rows(events, now)
-    if not rows:
-        out.field("Events", "<none>")
-        return
-    out.heading("Events")
-    shown = rows[:30]
-    ages = [row.last_seen if row.count <= 1 else f"{row.last_seen} (x{row.count})" for row in shown]
-    reason_width = max(len("Reason"), *(len(row.reason) for row in shown)) + 2
-    age_width = max(len("Age"), *map(len, ages)) + 2
-    source_width = max(len("From"), *(len(row.source) for row in shown)) + 2
-    header = f"{'Type':<9}{'Reason':<{reason_width}}{'Age':<{age_width}}{'From':<{source_width}}"
-    out.line(Text(header + "Message", style="grey62"), 2)
-    for row, seen in zip(shown, ages, strict=True):
-        line = Text()
-        line.append(f"{row.type:<9}", "bold red" if row.is_warning else "grey62")
-        line.append(f"{row.reason:<{reason_width}}", "yellow" if row.is_warning else "")
-        line.append(f"{seen:<{age_width}}", "grey62")
-        line.append(f"{row.source:<{source_width}}", "grey62")
-        line.append(" ".join(row.message.split()), "yellow" if row.is_warning else "")
-        out.line(line, 2)
-    if len(rows) > 30:
-        out.line(Text(f"… and {len(rows) - 30} older events (e: all events)", "grey50"), 2)
+    """kubectl's Events section (the one every describer prints, `describe_events`): oldest
+    first, "61s (x4 over 2m37s)", under a `----` rule; its warnings in yellow."""
+    for line in describe_events(events, now).rstrip("\n").split("\n"):
+        if line.startswith("Events:"):
+            out.text.append("Events:", "bold")
+            out.text.append_text(safe_text(line[len("Events:") :]))
+            out.text.append("\n")
+        elif line.startswith("  Warning "):
+            warning = Text("  ")
+            warning.append("Warning", "bold red")
+            warning.append(line[len("  Warning") :], "yellow")
+            out.line(warning)
+        else:
+            out.line(line)
 
 
 def describe(

@@ -739,6 +739,14 @@ def _events(w: _PrefixWriter, events: Sequence[Obj], now: datetime) -> None:
         )
 
 
+def describe_events(events: Sequence[Obj], now: datetime) -> str:
+    """The Events section kubectl's describers share (`DescribeEvents`): "Events:\t<none>",
+    or the events oldest first under a `----` rule, laid out by the tabwriter."""
+    w = _PrefixWriter()
+    _events(w, events, now)
+    return w.text()
+
+
 # ----------------------------------------------------------------------------- the pod
 
 

@@ -117,7 +117,13 @@ def test_describe_a_deployment() -> None:
         "http-get http://:8080/ready delay=0s timeout=1s period=10s #failure=3"
     )
     assert field(shown, "Environment") == "2 variables (1 from secrets)"
-    assert "Warning  FailedCreate  30s (x4)  deployment-controller  quota exceeded" in shown
+    # kubectl's Events section, as every describer prints it: a rule under the header, the
+    # count over the first time, the message as the event says it.
+    assert "\n  ----     ------        ----               ----                   -------\n" in shown
+    assert (
+        "\n  Warning  FailedCreate  30s (x4 over 10m)  deployment-controller  quota   exceeded"
+        in shown
+    )
     assert not shown.endswith("\n")
     assert has_style(text, "web\n", "bold cyan", width=120)
     assert has_style(text, "Name:", "bold", width=120)
