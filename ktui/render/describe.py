@@ -128,6 +128,11 @@ class _Writer:
         self.text.append("\n")
 
 
+def _set_or_unset(value: Any) -> str:
+    """A field kubectl prints as "<unset>" when the object leaves it out."""
+    return "<unset>" if value is None else str(value)
+
+
 def _pairs(mapping: Any) -> str:
     if not isinstance(mapping, Mapping) or not mapping:
         return "<none>"
@@ -242,9 +247,10 @@ def _workload_fields(out: _Writer, kind: str, obj: Obj, now: datetime) -> None:
         out.field("Parallelism", spec.get("parallelism", 1))
         out.field("Completions", spec.get("completions", "<unset>"))
         out.field("Completion Mode", spec.get("completionMode", "NonIndexed"))
+        if "suspend" in spec:  # kubectl: when set, as Go prints a bool
+            suspended = spec.get("suspend") is True
+            out.field("Suspend", str(suspended).lower(), style="magenta" if suspended else "")
         out.field("Backoff Limit", spec.get("backoffLimit", 6))
-        if spec.get("suspend"):
-            out.field("Suspend", "true", style="magenta")
         out.field("Start Time", _time(status.get("startTime"), now))
         started = parse_time(status.get("startTime"))
         completed = parse_time(status.get("completionTime"))
@@ -263,13 +269,20 @@ def _workload_fields(out: _Writer, kind: str, obj: Obj, now: datetime) -> None:
         if spec.get("timeZone"):
             out.field("Time Zone", spec.get("timeZone"))
         out.field("Concurrency Policy", spec.get("concurrencyPolicy", "Allow"))
-        out.field(
-            "Suspend",
-            "true" if spec.get("suspend") else "false",
-            style="magenta" if spec.get("suspend") else "",
-        )
+        suspended = spec.get("suspend") is True
+        # kubectl describe prints it as True/False (its printBool), `get` as true/false.
+        out.field("Suspend", str(suspended), style="magenta" if suspended else "")
         out.field("Successful Job History Limit", spec.get("successfulJobsHistoryLimit", 3))
         out.field("Failed Job History Limit", spec.get("failedJobsHistoryLimit", 1))
+        out.field("Starting Deadline Seconds", _set_or_unset(spec.get("startingDeadlineSeconds")))
+        template = spec.get("jobTemplate")
+        job_spec = (template.get("spec") if isinstance(template, dict) else None) or {}
+        if not isinstance(job_spec, dict):
+            job_spec = {}
+        selector = job_spec.get("selector")
+        out.field("Selector", "<unset>" if selector is None else _selector(selector))
+        out.field("Parallelism", _set_or_unset(job_spec.get("parallelism")))
+        out.field("Completions", _set_or_unset(job_spec.get("completions")))
         out.field("Last Schedule Time", _time(status.get("lastScheduleTime"), now))
         out.field("Last Successful Time", _time(status.get("lastSuccessfulTime"), now))
         active = [str(ref.get("name")) for ref in status.get("active") or ()]

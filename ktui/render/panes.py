@@ -224,7 +224,8 @@ def workload_cells_for(
         last = parse_time(j.status(obj).get("lastScheduleTime"))
         cells += [
             row.schedule or "",
-            Text("True", style=HEALTH_STYLE[row.health]) if suspended else "False",
+            # As `kubectl get cronjobs` prints it (lower case; describe says True/False).
+            Text("true", style=HEALTH_STYLE[row.health]) if suspended else "false",
             str(row.ready_count),
             TimeCell(last, _last_schedule_text),
             TimeCell(row.created),

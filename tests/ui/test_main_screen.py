@@ -244,7 +244,7 @@ async def test_cj_shows_kubectls_cronjob_columns_and_all_workloads_say_what_read
         await wait_for(pilot, lambda: workloads.total_count == 1, "only the cronjob")
         labels = [c.label for c in workloads.columns]
         assert labels == ["NAME", "SCHEDULE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"]
-        assert texts(workloads)[0].startswith("backup */30 * * * * False 0")
+        assert texts(workloads)[0].startswith("backup */30 * * * * false 0")
         assert workloads.cursor_key == uid
         await pilot.press("colon", *"deploy", "enter")
         await wait_for(pilot, lambda: workloads.total_count == 2, "the deployments")

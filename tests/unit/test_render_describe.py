@@ -238,3 +238,39 @@ def test_old_replicasets_are_every_other_one_the_deployment_controls_even_scaled
     assert field(shown, "OldReplicaSets") == (
         "web-a1 (1/1 replicas created), web-b2 (0/0 replicas created)"
     )
+
+
+def test_describe_a_cronjob_and_a_job_as_kubectl_prints_their_fields() -> None:
+    cronjob = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "report", "namespace": "batch"},
+        "spec": {
+            "schedule": "*/1 * * * *",
+            "suspend": False,
+            "jobTemplate": {"spec": {"parallelism": 1, "template": {"spec": {"containers": []}}}},
+        },
+    }
+    shown = describe(cronjob, "CronJob", [], NOW).plain
+    for name, value in [
+        ("Suspend", "False"),  # describe's True/False (get prints false)
+        ("Starting Deadline Seconds", "<unset>"),
+        ("Selector", "<unset>"),
+        ("Parallelism", "1"),
+        ("Completions", "<unset>"),
+    ]:
+        assert field(shown, name) == value, name
+    names = [line.split(":")[0] for line in shown.splitlines() if ":" in line]
+    assert names.index("Failed Job History Limit") < names.index("Starting Deadline Seconds")
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "manual1", "namespace": "batch"},
+        "spec": {"suspend": False, "backoffLimit": 2, "template": {"spec": {"containers": []}}},
+    }
+    shown = describe(job, "Job", [], NOW).plain
+    assert field(shown, "Suspend") == "false"
+    names = [line.split(":")[0] for line in shown.splitlines() if ":" in line]
+    assert names.index("Completion Mode") < names.index("Suspend") < names.index("Backoff Limit")
+    del job["spec"]["suspend"]
+    assert "Suspend:" not in describe(job, "Job", [], NOW).plain

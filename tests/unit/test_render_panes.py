@@ -69,13 +69,13 @@ def test_cronjobs_alone_show_kubectls_columns() -> None:
         "NAME": "backup",
         "NAMESPACE": "shop",
         "SCHEDULE": "*/30 * * * *",
-        "SUSPEND": "False",
+        "SUSPEND": "false",  # as kubectl get prints it
         "ACTIVE": "1",
         "LAST SCHEDULE": "5m",
         "AGE": "24h",
     }
     never = _cells_by_label("CronJob", cronjob(suspend=True))
-    assert (never["SUSPEND"], never["ACTIVE"], never["LAST SCHEDULE"]) == ("True", "0", "<none>")
+    assert (never["SUSPEND"], never["ACTIVE"], never["LAST SCHEDULE"]) == ("true", "0", "<none>")
 
 
 def test_jobs_alone_show_kubectls_columns() -> None:
