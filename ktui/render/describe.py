@@ -18,7 +18,7 @@ from ktui.render import goyaml
 from ktui.render.safe import escape_text, safe_text, visible
 from ktui.view.age import age, human_duration, parse_time, seconds_between, since
 from ktui.view.children import current_replicaset_name
-from ktui.view.describe_pod import describe_events, describe_pod
+from ktui.view.describe_pod import describe_events, describe_pod, describe_probe
 from ktui.view.images import pod_template
 
 Obj = dict[str, Any]
@@ -382,25 +382,8 @@ def _env_summary(container: Mapping[str, Any]) -> str:
 
 
 def _probe(probe: Any) -> str | None:
-    if not isinstance(probe, Mapping):
-        return None
-    if "httpGet" in probe:
-        http = probe["httpGet"]
-        scheme = str(http.get("scheme", "HTTP")).lower()
-        what = f"http-get {scheme}://:{http.get('port')}{http.get('path', '/')}"
-    elif "tcpSocket" in probe:
-        what = f"tcp-socket :{probe['tcpSocket'].get('port')}"
-    elif "exec" in probe:
-        what = "exec " + " ".join(map(str, probe["exec"].get("command") or ()))
-    elif "grpc" in probe:
-        what = f"grpc :{probe['grpc'].get('port')}"
-    else:
-        what = "?"
-    return (
-        f"{what} delay={probe.get('initialDelaySeconds', 0)}s "
-        f"timeout={probe.get('timeoutSeconds', 1)}s period={probe.get('periodSeconds', 10)}s "
-        f"#failure={probe.get('failureThreshold', 3)}"
-    )
+    """kubectl's DescribeProbe (the one describe pod prints), for a pod template's probe."""
+    return describe_probe(probe) if isinstance(probe, dict) else None
 
 
 def _containers(out: _Writer, label: str, containers: Iterable[Mapping[str, Any]]) -> None:

@@ -53,7 +53,9 @@ def deployment() -> dict[str, Any]:
                                 {"name": "A", "value": "1"},
                                 {"name": "B", "valueFrom": {"secretKeyRef": {"name": "s"}}},
                             ],
-                            "readinessProbe": {"httpGet": {"port": 8080, "path": "/ready"}},
+                            "readinessProbe": {
+                                "httpGet": {"port": 8080, "path": "/ready", "scheme": "HTTP"}
+                            },
                         }
                     ]
                 },
@@ -114,7 +116,7 @@ def test_describe_a_deployment() -> None:
     assert field(shown, "Image") == "web:1.4.2"
     assert field(shown, "Ports") == "8080/TCP"
     assert field(shown, "Readiness") == (
-        "http-get http://:8080/ready delay=0s timeout=1s period=10s #failure=3"
+        "http-get http://:8080/ready delay=0s timeout=1s period=10s #success=1 #failure=3"
     )
     assert field(shown, "Environment") == "2 variables (1 from secrets)"
     # kubectl's Events section, as every describer prints it: a rule under the header, the
