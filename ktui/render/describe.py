@@ -402,10 +402,13 @@ def _containers(out: _Writer, label: str, containers: Iterable[Mapping[str, Any]
         ]
         if ports:
             out.field("Ports", ", ".join(ports), indent=4)
-        if container.get("command"):
-            out.field("Command", " ".join(map(str, container["command"])), indent=4)
-        if container.get("args"):
-            out.field("Args", " ".join(map(str, container["args"])), indent=4)
+        for field, title in (("command", "Command"), ("args", "Args")):
+            words = container.get(field)
+            if words and isinstance(words, list):
+                # kubectl: one argument a line (`sh`, `-c`, `exit 3`), their bounds kept.
+                out.heading(title, 4)
+                for word in words:
+                    out.line(str(word), 6)
         resources = container.get("resources") or {}
         if resources.get("limits"):
             out.field("Limits", _pairs(resources["limits"]), indent=4)

@@ -276,3 +276,22 @@ def test_describe_a_cronjob_and_a_job_as_kubectl_prints_their_fields() -> None:
     assert names.index("Completion Mode") < names.index("Suspend") < names.index("Backoff Limit")
     del job["spec"]["suspend"]
     assert "Suspend:" not in describe(job, "Job", [], NOW).plain
+
+
+def test_a_templates_command_keeps_its_arguments_apart_as_kubectl_prints_it() -> None:
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "failer", "namespace": "batch"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {"name": "main", "image": "busybox", "command": ["sh", "-c", "exit 3"]}
+                    ]
+                }
+            }
+        },
+    }
+    shown = describe(job, "Job", [], NOW).plain
+    assert "\n    Command:\n      sh\n      -c\n      exit 3\n" in shown
