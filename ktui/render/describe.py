@@ -356,6 +356,8 @@ def _deployment_replicasets(out: _Writer, deployment: Obj, replicasets: Iterable
 
 def _env_summary(container: Mapping[str, Any]) -> str:
     env = container.get("env") or ()
+    if not env and not container.get("envFrom"):
+        return "<none>"  # as kubectl says it
     secrets = sum(1 for e in env if "secretKeyRef" in (e.get("valueFrom") or {}))
     config = sum(1 for e in env if "configMapKeyRef" in (e.get("valueFrom") or {}))
     fields = sum(1 for e in env if {"fieldRef", "resourceFieldRef"} & set(e.get("valueFrom") or {}))
