@@ -288,6 +288,16 @@ def job_cells(owner: Obj, children: Sequence[Obj], now: datetime) -> dict[str, R
 
 
 @dataclass(frozen=True)
+class Descending:
+    """One part of a tuple sort key that orders the other way round (the later name first)."""
+
+    value: Any
+
+    def __lt__(self, other: Descending) -> bool:
+        return bool(other.value < self.value)
+
+
+@dataclass(frozen=True)
 class ChildPane:
     """The middle pane for one child kind."""
 
@@ -306,11 +316,13 @@ def newest_revision_first(key: str, row: Sequence[object]) -> tuple[int, str]:
     return (-int(revision) if revision.isdigit() else 1, key)
 
 
-def newest_created_first(key: str, row: Sequence[object]) -> tuple[float, str]:
-    """Jobs by their AGE cell (the last), the latest first."""
+def newest_created_first(key: str, row: Sequence[object]) -> tuple[float, Descending, str]:
+    """Jobs by their AGE cell (the last), the latest first; created in the same second, the
+    later name first (a CronJob names its Jobs by the scheduled minute)."""
     cell = row[-1] if row else None
     moment = cell.moment if isinstance(cell, TimeCell) else None
-    return (-moment.timestamp() if moment is not None else float("inf"), key)
+    name = Descending(_plain_cell(row[0]) if row else "")
+    return (-moment.timestamp() if moment is not None else float("inf"), name, key)
 
 
 def _plain_cell(cell: object) -> str:

@@ -296,3 +296,13 @@ def job_rows(jobs: Iterable[j.Obj], now: datetime) -> list[JobRow]:
     rows = [job_row(job, now) for job in jobs]
     rows.sort(key=lambda row: _newest_first(None, row.created, row.name))
     return rows
+
+
+def newest(resources: Iterable[j.Obj]) -> j.Obj | None:
+    """The most recently created of `resources` (the later name on a tie: a CronJob's Jobs
+    are named by their scheduled minute), or None. `l` on a CronJob opens its latest run."""
+    return max(
+        resources,
+        key=lambda r: (-_created_key(r), j.text(j.meta(r).get("name"))),
+        default=None,
+    )

@@ -14,6 +14,7 @@ from ktui.cluster.connection import Connection
 from ktui.settings import Settings
 from ktui.sim.server import SimServer
 from ktui.ui.app import KtuiApp, make_app
+from ktui.ui.screens.logs import LogsScreen
 from ktui.ui.screens.main import MainScreen
 
 Obj = dict[str, Any]
@@ -168,3 +169,54 @@ async def test_a_jobs_middle_pane_is_the_job_with_its_pods_below(
         assert [c.label for c in children.columns] == JOB_COLUMNS
         assert children.ordered_keys() == [uid(objs["run"])]
         assert str(children.border_title) == "CronJob/backup [1]"
+
+
+async def test_l_on_a_cronjob_opens_its_latest_runs_pod_listed_first(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """The CronJob's pods pane lists its runs newest first, as its Jobs pane does, and `l` on
+    the CronJob (or on a Job with several pods) opens the newest pod, not the oldest run's."""
+    objs = seed(sim)
+    latest = sim.store.create("batch", "jobs", job("backup-29000030", objs["backup"]))
+    latest_pod = sim.store.create("", "pods", pod(latest, "aaaaa"))
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(200, 50)) as pilot:
+        main = await started(app, pilot)
+        workloads, children, pods = main.workloads, main.children_table, main.pods
+        await pilot.press("colon", *"cj", "enter")
+        await wait_for(pilot, lambda: workloads.total_count == 1, "the CronJob")
+        await wait_for(pilot, lambda: pods.total_count == 2, "both runs' pods")
+        assert children.ordered_keys()[0] == uid(latest)
+        assert pods.ordered_keys()[0] == uid(latest_pod)
+        assert main.focused is workloads
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogsScreen), "the logs")
+        screen = app.screen
+        assert isinstance(screen, LogsScreen) and screen.pod_uid == uid(latest_pod)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main, "back")
+
+        # The older run picked in the Jobs pane: `l` in its pods pane opens that run's pod.
+        older_pod = pods.ordered_keys()[1]
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: main.focused is children, "the Jobs pane")
+        await pilot.press("j")
+        assert children.cursor_key == uid(objs["run"])
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: pods.ordered_keys() == [older_pod], "the older run's pod")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogsScreen), "the logs")
+        assert isinstance(app.screen, LogsScreen) and app.screen.pod_uid == older_pod
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main, "back")
+
+        # A Job with two pods: `l` on its row opens the newer (the later name in one second).
+        await pilot.press("colon", *"job", "enter")
+        await wait_for(pilot, lambda: workloads.total_count == 3, "the Jobs")
+        assert workloads.move_cursor_to_key(uid(objs["migrate"]))
+        await wait_for(pilot, lambda: pods.total_count == 2, "migrate's pods")
+        main.workloads.focus()
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogsScreen), "the logs")
+        newer = sim.store.get("", "pods", "default", "migrate-qqqqq")
+        assert isinstance(app.screen, LogsScreen) and app.screen.pod_uid == uid(newer)
