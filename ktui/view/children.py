@@ -301,8 +301,10 @@ def job_rows(jobs: Iterable[j.Obj], now: datetime) -> list[JobRow]:
 def newest(resources: Iterable[j.Obj]) -> j.Obj | None:
     """The most recently created of `resources` (the later name on a tie: a CronJob's Jobs
     are named by their scheduled minute), or None. `l` on a CronJob opens its latest run."""
-    return max(
-        resources,
-        key=lambda r: (-_created_key(r), j.text(j.meta(r).get("name"))),
-        default=None,
-    )
+
+    def created_then_name(resource: j.Obj) -> tuple[float, str]:
+        created = parse_time(j.meta(resource).get("creationTimestamp"))
+        moment = created.timestamp() if created is not None else float("-inf")
+        return (moment, j.text(j.meta(resource).get("name")))
+
+    return max(resources, key=created_then_name, default=None)
