@@ -257,6 +257,12 @@ def job_duration(job: j.Obj, now: datetime) -> str:
     return human_duration(seconds_between(started, end))
 
 
+def running_duration(started: datetime | None, now: datetime) -> str:
+    """A Job's DURATION while it has no completionTime: its start to now ("" if not started);
+    drawn anew each second, as AGE is."""
+    return human_duration(seconds_between(started, now)) if started is not None else ""
+
+
 @dataclass(frozen=True)
 class JobRow:
     name: str
