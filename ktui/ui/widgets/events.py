@@ -22,7 +22,7 @@ def event_columns(with_object: bool) -> list[Column]:
     REASON, and only then MESSAGE, so at 80 columns MESSAGE keeps what the others leave."""
     columns = [
         Column("type", "TYPE", min_width=7),
-        Column("reason", "REASON", min_width=8, max_width=28, shrink=2),
+        Column("reason", "REASON", min_width=6, max_width=28, shrink=2),
     ]
     if with_object:
         columns.append(
