@@ -201,7 +201,8 @@ async def test_at_80_columns_the_events_screen_shows_the_selected_events_message
     sim: SimServer, connect_to: Callable[..., Connection]
 ) -> None:
     """`e` on a pod in the problems view: MESSAGE is on screen, FIRST SEEN left out and
-    OBJECT shortened in the middle first (it repeats the pod's name in every row)."""
+    OBJECT shortened in the middle first (it repeats the pod's name in every row); the
+    selected event's whole message is below the table."""
     objs = seed(sim)
     crashing = objs["pod"]
     pod_name = crashing["metadata"]["name"]
@@ -251,3 +252,10 @@ async def test_at_80_columns_the_events_screen_shows_the_selected_events_message
         )
         assert widths["message"] > widths["object"] and widths["first"] == 0
         assert "…" in row.split()[3]  # the pod's name shortened in the middle
+        # The selected event's whole message, below the table.
+        below = app.screen.query_one("#event-message", SafeStatic)
+
+        def message_below() -> str:
+            return " ".join(line.strip() for line in drawn_lines(below) if line.strip())
+
+        await wait_for(pilot, lambda: message_below() == f"BackOff: {message}", "the message")
