@@ -32,7 +32,14 @@ from ktui.render.cells import (
 )
 from ktui.view import _json as j
 from ktui.view.age import parse_time, since
-from ktui.view.children import controller_revision_rows, job_row, job_rows, replicaset_rows
+from ktui.view.children import (
+    JobRow,
+    controller_revision_rows,
+    job_row,
+    job_rows,
+    replicaset_rows,
+    running_duration,
+)
 from ktui.view.pod import Phase, pod_list_row, pod_row
 from ktui.view.stuck import StuckReason
 from ktui.view.workload import WorkloadRow, workload_row
@@ -235,7 +242,7 @@ def workload_cells_for(
         cells += [
             Text(job.status, style=HEALTH_STYLE[job.health]),
             job.completions,
-            job.duration,
+            job_duration_cell(job),
             TimeCell(row.created),
         ]
     return tuple(cells)
@@ -281,11 +288,30 @@ def job_cells(owner: Obj, children: Sequence[Obj], now: datetime) -> dict[str, R
             job.name,
             Text(job.status, style=HEALTH_STYLE[job.health]),
             job.completions,
-            job.duration,
+            job_duration_cell(job),
             TimeCell(job.created),
         )
         for job in job_rows(list(children), now)
     }
+
+
+def job_duration_cell(job: JobRow) -> Cell:
+    """DURATION: fixed once the Job has completed (completionTime - startTime, as kubectl's);
+    while it has not, a clock cell from its start, so it grows each second as AGE does (the
+    rows are rebuilt only when the Job changes)."""
+    if job.start_time is not None and job.completion_time is None:
+        return TimeCell(job.start_time, running_duration)
+    return job.duration
+
+
+@dataclass(frozen=True)
+class Descending:
+    """One part of a tuple sort key that orders the other way round (the later name first)."""
+
+    value: Any
+
+    def __lt__(self, other: Descending) -> bool:
+        return bool(other.value < self.value)
 
 
 @dataclass(frozen=True)
@@ -307,11 +333,13 @@ def newest_revision_first(key: str, row: Sequence[object]) -> tuple[int, str]:
     return (-int(revision) if revision.isdigit() else 1, key)
 
 
-def newest_created_first(key: str, row: Sequence[object]) -> tuple[float, str]:
-    """Jobs by their AGE cell (the last), the latest first."""
+def newest_created_first(key: str, row: Sequence[object]) -> tuple[float, Descending, str]:
+    """Jobs by their AGE cell (the last), the latest first; created in the same second, the
+    later name first (a CronJob names its Jobs by the scheduled minute)."""
     cell = row[-1] if row else None
     moment = cell.moment if isinstance(cell, TimeCell) else None
-    return (-moment.timestamp() if moment is not None else float("inf"), key)
+    name = Descending(_plain_cell(row[0]) if row else "")
+    return (-moment.timestamp() if moment is not None else float("inf"), name, key)
 
 
 def _plain_cell(cell: object) -> str:

@@ -88,6 +88,12 @@ def cell_width(cell: Cell, now: datetime) -> int:
     return cell.text(now).cell_len + 1
 
 
+def cell_sort_value(cell: Cell) -> Any:
+    """How a table orders a column's cells by default: text naturally ("web-2" before
+    "web-10"), times by their moment; for a `sort_key` that falls back to it."""
+    return _sort_value(cell)
+
+
 def _sort_value(cell: Cell) -> Any:
     if isinstance(cell, str | Text):
         return (0, _natural_key(_plain(cell)))

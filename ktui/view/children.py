@@ -257,6 +257,12 @@ def job_duration(job: j.Obj, now: datetime) -> str:
     return human_duration(seconds_between(started, end))
 
 
+def running_duration(started: datetime | None, now: datetime) -> str:
+    """A Job's DURATION while it has no completionTime: its start to now ("" if not started);
+    drawn anew each second, as AGE is."""
+    return human_duration(seconds_between(started, now)) if started is not None else ""
+
+
 @dataclass(frozen=True)
 class JobRow:
     name: str
@@ -296,3 +302,15 @@ def job_rows(jobs: Iterable[j.Obj], now: datetime) -> list[JobRow]:
     rows = [job_row(job, now) for job in jobs]
     rows.sort(key=lambda row: _newest_first(None, row.created, row.name))
     return rows
+
+
+def newest(resources: Iterable[j.Obj]) -> j.Obj | None:
+    """The most recently created of `resources` (the later name on a tie: a CronJob's Jobs
+    are named by their scheduled minute), or None. `l` on a CronJob opens its latest run."""
+
+    def created_then_name(resource: j.Obj) -> tuple[float, str]:
+        created = parse_time(j.meta(resource).get("creationTimestamp"))
+        moment = created.timestamp() if created is not None else float("-inf")
+        return (moment, j.text(j.meta(resource).get("name")))
+
+    return max(resources, key=created_then_name, default=None)

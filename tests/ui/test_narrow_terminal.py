@@ -19,7 +19,9 @@ from ktui.settings import Settings
 from ktui.sim.server import SimServer
 from ktui.ui.app import KtuiApp, make_app
 from ktui.ui.live_table import LiveTable
+from ktui.ui.screens.events import EventsScreen
 from ktui.ui.screens.help import HelpScreen
+from ktui.ui.widgets.events import EventTable
 from ktui.ui.widgets.header import ClusterHeader
 from ktui.ui.widgets.safe import SafeStatic
 
@@ -199,3 +201,67 @@ async def test_at_80_columns_the_pods_view_keeps_a_pods_whole_status(
         # The count alone, then AGE: not "5 …" nor "5 (0s ago)".
         assert after[0] == "5" and re.fullmatch(r"\d+[smhd]\S*", after[1]), after
         assert "(" not in line()  # no "(0s ago)", whole or cut
+
+
+async def test_at_80_columns_the_events_screen_shows_the_selected_events_message(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """`e` on a pod in the problems view: MESSAGE is on screen, FIRST SEEN left out and
+    OBJECT shortened in the middle first (it repeats the pod's name in every row); the
+    selected event's whole message is below the table."""
+    objs = seed(sim)
+    crashing = objs["pod"]
+    pod_name = crashing["metadata"]["name"]
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    message = f"Back-off restarting failed container app in pod {pod_name}_default"
+    backoff = sim.store.create(
+        "",
+        "events",
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": f"{pod_name}.backoff", "namespace": "default"},
+            "involvedObject": {
+                "kind": "Pod",
+                "name": pod_name,
+                "namespace": "default",
+                "uid": crashing["metadata"]["uid"],
+            },
+            "type": "Warning",
+            "reason": "BackOff",
+            "message": message,
+            "count": 7,
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "source": {"component": "kubelet"},
+        },
+    )
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=NARROW) as pilot:
+        problems = await problems_listed(app, pilot, 4)
+        assert problems.table.cursor_key == crashing["metadata"]["uid"]
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventsScreen), "events (e)")
+        events = app.screen.query_one(EventTable)
+        await wait_for(pilot, lambda: backoff["metadata"]["uid"] in events.ordered_keys(), "it")
+        assert events.cursor_key == backoff["metadata"]["uid"]  # the newest, on top
+        header, row = (line.strip("│ ") for line in drawn_lines(events)[1:3])
+        assert header.endswith("MESSAGE") and "FIRST SEEN" not in header
+        # The start of the message is drawn, in most of what the row leaves.
+        assert "Back-off restarting" in row
+        widths = dict(
+            zip(
+                [c.key for c in events.columns],
+                events.column_widths(events.scrollable_content_region.width),
+                strict=True,
+            )
+        )
+        assert widths["message"] > widths["object"] and widths["first"] == 0
+        assert "…" in row.split()[3]  # the pod's name shortened in the middle
+        # The selected event's whole message, below the table.
+        below = app.screen.query_one("#event-message", SafeStatic)
+
+        def message_below() -> str:
+            return " ".join(line.strip() for line in drawn_lines(below) if line.strip())
+
+        await wait_for(pilot, lambda: message_below() == f"BackOff: {message}", "the message")

@@ -6,14 +6,18 @@ Jobs."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from textual.geometry import Region
 from ui_support import deployment, owner_ref, pod, replicaset, wait_for
 
 from ktui.cluster.connection import Connection
 from ktui.settings import Settings
 from ktui.sim.server import SimServer
 from ktui.ui.app import KtuiApp, make_app
+from ktui.ui.live_table import LiveTable
+from ktui.ui.screens.logs import LogsScreen
 from ktui.ui.screens.main import MainScreen
 
 Obj = dict[str, Any]
@@ -168,3 +172,105 @@ async def test_a_jobs_middle_pane_is_the_job_with_its_pods_below(
         assert [c.label for c in children.columns] == JOB_COLUMNS
         assert children.ordered_keys() == [uid(objs["run"])]
         assert str(children.border_title) == "CronJob/backup [1]"
+
+
+async def test_l_on_a_cronjob_opens_its_latest_runs_pod_listed_first(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """The CronJob's pods pane lists its runs newest first, as its Jobs pane does, and `l` on
+    the CronJob (or on a Job with several pods) opens the newest pod, not the oldest run's."""
+    objs = seed(sim)
+    latest = sim.store.create("batch", "jobs", job("backup-29000030", objs["backup"]))
+    latest_pod = sim.store.create("", "pods", pod(latest, "aaaaa"))
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(200, 50)) as pilot:
+        main = await started(app, pilot)
+        workloads, children, pods = main.workloads, main.children_table, main.pods
+        await pilot.press("colon", *"cj", "enter")
+        await wait_for(pilot, lambda: workloads.total_count == 1, "the CronJob")
+        await wait_for(pilot, lambda: pods.total_count == 2, "both runs' pods")
+        assert children.ordered_keys()[0] == uid(latest)
+        assert pods.ordered_keys()[0] == uid(latest_pod)
+        assert main.focused is workloads
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogsScreen), "the logs")
+        screen = app.screen
+        assert isinstance(screen, LogsScreen) and screen.pod_uid == uid(latest_pod)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main, "back")
+
+        # The older run picked in the Jobs pane: `l` in its pods pane opens that run's pod.
+        older_pod = pods.ordered_keys()[1]
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: main.focused is children, "the Jobs pane")
+        await pilot.press("j")
+        assert children.cursor_key == uid(objs["run"])
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: pods.ordered_keys() == [older_pod], "the older run's pod")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogsScreen), "the logs")
+        assert isinstance(app.screen, LogsScreen) and app.screen.pod_uid == older_pod
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main, "back")
+
+        # A Job with two pods: `l` on its row opens the newer (the later name in one second).
+        await pilot.press("colon", *"job", "enter")
+        await wait_for(pilot, lambda: workloads.total_count == 3, "the Jobs")
+        assert workloads.move_cursor_to_key(uid(objs["migrate"]))
+        await wait_for(pilot, lambda: pods.total_count == 2, "migrate's pods")
+        main.workloads.focus()
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogsScreen), "the logs")
+        newer = sim.store.get("", "pods", "default", "migrate-qqqqq")
+        assert isinstance(app.screen, LogsScreen) and app.screen.pod_uid == uid(newer)
+
+
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def row_line(table: LiveTable, name: str) -> str:
+    """The drawn line of the row whose name is `name` ("" if not on screen)."""
+    width, height = table.region.size
+    lines = [strip.text for strip in table.render_lines(Region(0, 0, width, height))]
+    return next((line for line in lines if line.strip("│ ").startswith(f"{name} ")), "")
+
+
+async def test_a_running_jobs_duration_grows_as_its_age_does(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    """kubectl's DURATION of a Job without completionTime is its start to now: it ticks in the
+    Jobs list and in a CronJob's Jobs pane; a completed Job's stays completion - start."""
+    objs = seed(sim)
+    clock = [datetime.now(UTC).replace(microsecond=0)]
+
+    def started(job: Obj, ago: int, took: int | None = None) -> None:
+        status: Obj = {"startTime": stamp(clock[0] - timedelta(seconds=ago)), "active": 1}
+        if took is not None:
+            end = clock[0] - timedelta(seconds=ago - took)
+            status = {**status, "active": 0, "completionTime": stamp(end), "succeeded": 2}
+        current = sim.store.get("batch", "jobs", "default", job["metadata"]["name"])
+        sim.store.update("batch", "jobs", {**current, "status": status}, "status")
+
+    started(objs["migrate"], 5)
+    started(objs["run"], 7)
+    done = sim.store.create("batch", "jobs", job("done"))
+    started(done, 100, took=40)
+    app = make_app(Settings(), connection=connect_to(), clock=lambda: clock[0])
+    async with app.run_test(size=(200, 50)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        workloads, children = main.workloads, main.children_table
+        await pilot.press("colon", *"job", "enter")
+        await wait_for(pilot, lambda: workloads.total_count == 3, "migrate and done")
+        await wait_for(pilot, lambda: " 5s " in row_line(workloads, "migrate"), "5s")
+        assert " 40s " in row_line(workloads, "done")
+        clock[0] += timedelta(seconds=10)
+        await wait_for(pilot, lambda: " 15s " in row_line(workloads, "migrate"), "15s")
+        assert " 40s " in row_line(workloads, "done")  # completed: fixed
+
+        await pilot.press("colon", *"cj", "enter")
+        await wait_for(pilot, lambda: workloads.total_count == 1, "the CronJob")
+        await wait_for(pilot, lambda: " 17s " in row_line(children, "backup-29000000"), "17s")
+        clock[0] += timedelta(seconds=4)
+        await wait_for(pilot, lambda: " 21s " in row_line(children, "backup-29000000"), "21s")

@@ -15,6 +15,7 @@ from ktui.view.children import (
     job_row,
     job_rows,
     job_status,
+    newest,
     replicaset_rows,
     revision_of,
 )
@@ -255,3 +256,13 @@ def test_job_rows_newest_first() -> None:
     ]
     assert rows[1].health == Health.COMPLETE
     assert job_row(running, NOW).health == Health.PROGRESSING
+
+
+def test_newest_is_the_latest_created_and_the_later_name_on_a_tie() -> None:
+    older = _job("backup-28991580", 120)
+    latest = _job("backup-28991520", 60)  # a name that sorts first: the time decides
+    assert newest([older, latest]) is latest
+    assert newest([latest, older]) is latest
+    same_second = _job("backup-28991640", 60)
+    assert newest([same_second, latest]) is same_second
+    assert newest([]) is None

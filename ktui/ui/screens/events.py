@@ -20,6 +20,7 @@ from ktui.cluster.kinds import CHILD_KINDS
 from ktui.model.objects import batch_touches, kind_of, label_of, namespace_of
 from ktui.render.events import events_title
 from ktui.render.safe import safe_text
+from ktui.ui.live_table import LiveTable
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.base import InspectorScreen
 from ktui.ui.widgets.events import EventTable
@@ -43,6 +44,7 @@ class EventsScreen(InspectorScreen):
         display: none; dock: bottom; margin-bottom: 1; border: tall $ktui-border-focus;
     }
     EventsScreen #events-filter.visible { display: block; }
+    EventsScreen #event-message { height: auto; max-height: 4; padding: 0 1; }
     """
 
     def __init__(self, uid: str) -> None:
@@ -56,6 +58,9 @@ class EventsScreen(InspectorScreen):
     def compose(self) -> ComposeResult:
         yield SafeStatic(id="events-title")
         yield EventTable(with_object=True, id="events")
+        # The selected event's message, whole: MESSAGE is cut on a narrow terminal, and the
+        # message is what an event is read for.
+        yield SafeStatic(id="event-message")
         yield KtuiInput(placeholder="filter…", id="events-filter")
         yield KtuiFooter()
 
@@ -88,8 +93,23 @@ class EventsScreen(InspectorScreen):
         kinds = sorted({kind_of(o) for o in objects[1:]})
         self.scope = f"{label} and its {', '.join(k + 's' for k in kinds)}" if kinds else label
         self._table_title()
+        self._show_message()
         title = events_title(label, namespace_of(self.target), deleted=target is None)
         self.query_one("#events-title", SafeStatic).update(self.mark_read_only(title))
+
+    @on(LiveTable.Highlighted, "#events")
+    def _highlighted(self, message: LiveTable.Highlighted) -> None:
+        self._show_message()
+
+    def _show_message(self) -> None:
+        key = self.table.cursor_key
+        row = self.table.row(key) if key is not None else None
+        line = Text()
+        if row is not None:
+            reason, said = row[1], row[-1]
+            if isinstance(reason, Text) and isinstance(said, Text):
+                line = Text.assemble(reason, ": ", said)
+        self.query_one("#event-message", SafeStatic).update(line)
 
     def _table_title(self) -> None:
         table = self.table

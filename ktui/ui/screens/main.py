@@ -33,6 +33,7 @@ from ktui.render.panes import (
     CHILD_PANES,
     POD_COLUMNS,
     Column,
+    Descending,
     Row,
     owner_text,
     pod_cells,
@@ -52,14 +53,14 @@ from ktui.ui.commands import (
     QUIT_WORDS,
     complete_command,
 )
-from ktui.ui.live_table import LiveTable
+from ktui.ui.live_table import LiveTable, cell_sort_value
 from ktui.ui.messages import ClusterChanged, ScopeChanged
 from ktui.ui.screens.pod_actions import PodActions, pod_action_bindings
 from ktui.ui.screens.rollout import ROLLOUT_BINDINGS, RolloutActions, read_only_binding
 from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.header import ClusterHeader
 from ktui.ui.widgets.input import KtuiInput
-from ktui.view.children import child_revision, current_child_uid
+from ktui.view.children import child_revision, current_child_uid, newest
 
 if TYPE_CHECKING:
     from ktui.ui.app import KtuiApp
@@ -234,7 +235,9 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
                 sort_key=self._child_order,
                 empty_message="Select a workload.",
             )
-            yield LiveTable(POD_COLUMNS, id="pods", empty_message="No pods.")
+            yield LiveTable(
+                POD_COLUMNS, id="pods", sort_key=self._pod_order, empty_message="No pods."
+            )
         yield KtuiInput(placeholder="filter…", id="filter")
         yield KtuiInput(
             placeholder=":deploy  :sts  :ds  :job  :cj  :all  :pods  :ns NAME  :ctx NAME  (tab)",
@@ -540,6 +543,28 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
     def _child_order(self, key: str, row: Sequence[object]) -> Any:
         return self._child_pane.order(key, row)
 
+    def _pod_order(self, key: str, row: Sequence[Any]) -> Any:
+        """A Job's or CronJob's pods newest first (the first row is the latest run, as in the
+        Jobs pane above); any other workload's by name."""
+        uid = self.selected_workload
+        if uid is not None and self._tree.workload_kind.get(uid) in RUN_KINDS:
+            # Created in the same second: the later name first (a CronJob names its Jobs, and
+            # so their pods, by the scheduled minute).
+            return (cell_sort_value(row[POD_AGE_INDEX]), Descending(cell_sort_value(row[0])), key)
+        return (cell_sort_value(row[0]), key)
+
+    def _latest_run_pod(self, workload_uid: str) -> str | None:
+        """The pod `l` opens on a Job or CronJob row: the newest pod of its latest Job (not the
+        pods pane's cursor, which may still be on an older run)."""
+        tree = self._tree
+        if tree.workload_kind.get(workload_uid) not in RUN_KINDS:
+            return None
+        jobs = [c for c in tree.children(workload_uid) if c.get("kind") == "Job"]
+        latest = newest(jobs)
+        pods = tree.pods(workload_uid, uid_of(latest) if latest is not None else None)
+        pod = newest(pods) or newest(tree.pods(workload_uid))
+        return uid_of(pod) if pod is not None else None
+
     def _set_child_columns(self, child_kind: str | None) -> None:
         table = self.children_table
         self._child_pane = CHILD_PANES[child_kind or "ReplicaSet"]
@@ -619,6 +644,9 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         pod_table = table is self.pods or (table is self.workloads and self.pods_view)
         if what in ("logs", "previous_logs"):
             pod_uid = table.cursor_key if pod_table else self.pods.cursor_key
+            workload_uid = self.selected_workload
+            if table is self.workloads and not pod_table and workload_uid is not None:
+                pod_uid = self._latest_run_pod(workload_uid) or pod_uid
             if pod_uid is None:
                 self.notify("No pod selected: logs are per pod.", severity="warning")
                 return
@@ -1217,6 +1245,10 @@ class MainScreen(RolloutActions, PodActions, Screen[None], inherit_bindings=Fals
         current, reverse = table.sort_state
         table.sort_by(current, reverse=not reverse)
 
+
+RUN_KINDS = ("Job", "CronJob")
+"""Workloads whose pods are runs: the newest one is the one to look at."""
+POD_AGE_INDEX = [c.key for c in POD_COLUMNS].index("age")
 
 NOT_SCALED = {
     "Job": "a Job is not scaled; its parallelism is set in its spec.",

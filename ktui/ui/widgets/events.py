@@ -17,16 +17,21 @@ Obj = dict[str, Any]
 
 
 def event_columns(with_object: bool) -> list[Column]:
+    """The message is what an event says: on a narrow terminal FIRST SEEN is left out first,
+    then OBJECT is shortened in the middle (its kind and its name's generated end stay), then
+    REASON, and only then MESSAGE, so at 80 columns MESSAGE keeps what the others leave."""
     columns = [
         Column("type", "TYPE", min_width=7),
-        Column("reason", "REASON", max_width=28),
+        Column("reason", "REASON", min_width=6, max_width=28, shrink=2),
     ]
     if with_object:
-        columns.append(Column("object", "OBJECT", max_width=48))
+        columns.append(
+            Column("object", "OBJECT", min_width=12, max_width=48, shrink=3, ellipsis="middle")
+        )
     columns += [
         Column("count", "COUNT", justify="right"),
         Column("last", "LAST SEEN", justify="right"),
-        Column("first", "FIRST SEEN", justify="right"),
+        Column("first", "FIRST SEEN", justify="right", min_width=0, shrink=4),
         Column("message", "MESSAGE", min_width=20, max_width=400, flexible=True),
     ]
     return columns
