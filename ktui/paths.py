@@ -21,6 +21,7 @@ __all__ = [
     "home_dir",
     "log_file",
     "saved_logs_dir",
+    "screenshots_dir",
     "state_dir",
 ]
 
@@ -71,6 +72,11 @@ def log_file(environ: Mapping[str, str] | None = None) -> Path:
 def saved_logs_dir(environ: Mapping[str, str] | None = None) -> Path:
     """`logs` in the state directory: logs saved from the log screens (ctrl+s)."""
     return state_dir(environ) / "logs"
+
+
+def screenshots_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """`screenshots` in the state directory: SVG screenshots saved from the command palette."""
+    return state_dir(environ) / "screenshots"
 
 
 def ensure_dir(path: Path) -> Path:

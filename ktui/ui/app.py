@@ -6,14 +6,14 @@ import logging
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import events, on
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -26,6 +26,7 @@ from ktui.config import Config, effective_settings, load_config_or_warning, name
 from ktui.gc_pacer import GcPacer
 from ktui.model.read_ahead import BatchFacts, read_ahead
 from ktui.model.workloads import WorkloadTree
+from ktui.paths import ensure_dir, screenshots_dir
 from ktui.render.message_log import MESSAGE_LOG_LIMIT, LoggedMessage, WatchLog
 from ktui.render.safe import visible
 from ktui.settings import Settings
@@ -421,6 +422,37 @@ class KtuiApp(App[int], inherit_bindings=False):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
+
+    # ------------------------------------------------------------------ palette
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's palette entries, with "Keys" opening ktui's help (`?`; Textual's key panel
+        lists Textual's names and esc did not close it) and "Screenshot" saving into ktui's
+        state directory (Textual's default directory may not exist: the save failed)."""
+        for command in super().get_system_commands(screen):
+            if command.title == "Keys":
+                yield SystemCommand("Keys", "Show the keys of this screen (as ?)", self.action_help)
+            elif command.title == "Screenshot":
+                yield SystemCommand(
+                    "Screenshot",
+                    f"Save an SVG screenshot of the screen to {screenshots_dir()}",
+                    # As Textual does: once the palette has closed, so it is not in the picture.
+                    lambda: self.set_timer(0.1, self.save_screenshot_to_state),
+                )
+            else:
+                yield command
+
+    def save_screenshot_to_state(self) -> None:
+        """Save the screen as SVG under `screenshots_dir()` and say where (or why not)."""
+        name = datetime.now(UTC).strftime("ktui-%Y%m%dT%H%M%S.%fZ.svg")
+        try:
+            path = ensure_dir(screenshots_dir()) / name
+            path.write_text(self.export_screenshot(), encoding="utf-8")
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            self.notify(f"Could not save the screenshot: {reason}", severity="error")
+            return
+        self.notify(f"Saved to {path}", title="Screenshot")
 
     # ------------------------------------------------------------------ screens
 

@@ -16,6 +16,7 @@ from ktui.settings import Settings
 from ktui.sim.server import SimServer
 from ktui.ui.app import make_app
 from ktui.ui.live_table import LiveTable
+from ktui.ui.screens.events import EventsScreen
 from ktui.ui.screens.help import HelpScreen, glyph_legend
 from ktui.ui.widgets.scroll import Scroll
 from ktui.view.pod import BadgeState, ContainerGroup
@@ -106,3 +107,40 @@ async def test_question_mark_shows_the_whole_legend_readable_at_80x24(
             assert any(cell.plain in line and meaning in line for line in screen_lines), (
                 f"{cell.plain} {meaning!r} is not whole on one line at 80x24"
             )
+
+
+async def test_question_mark_lists_the_colon_commands_only_where_colon_works(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    store = sim.store
+    web = store.create("apps", "deployments", deployment("web", replicas=1))
+    rs = store.create("apps", "replicasets", replicaset(web, "abc12", 1))
+    store.create("", "pods", pod(rs, "aaaaa"))
+    app = make_app(Settings(), connection=connect_to())
+    async with app.run_test(size=(100, 40)) as pilot:
+        workloads = app.screen.query_one("#workloads", LiveTable)
+        await wait_for(pilot, lambda: workloads.total_count == 1, "web listed")
+        main = app.screen
+        # The main screen opens the `:` bar: its help lists the commands.
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        assert "COMMAND (after :)" in help_screen.shown_text()
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: app.screen is main, "help closed")
+        # The events screen has no `:` bar: its help does not list the commands.
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventsScreen), "events screen")
+        events_screen = app.screen
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        text = help_screen.shown_text()
+        assert "COMMAND (after :)" not in text and "Back" in text
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: app.screen is events_screen, "help closed")
+        # `:` there does nothing (the help does not promise it).
+        await pilot.press("colon")
+        assert app.screen is events_screen

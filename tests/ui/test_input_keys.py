@@ -4,15 +4,20 @@ ctrl+c quits at once; `:ns` of a namespace that does not exist says so."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from typing import Any
 
 from textual import events
-from textual.app import App
-from textual.keys import _character_to_key, _get_unicode_name_from_key
 from textual.widgets import Input
-from ui_support import caught_up, deployment, pod, replicaset, running_status, wait_for
+from ui_support import (
+    caught_up,
+    deployment,
+    pod,
+    replicaset,
+    running_status,
+    send_at_once,
+    wait_for,
+)
 
 from ktui.cluster.connection import Connection
 from ktui.settings import Settings
@@ -33,23 +38,6 @@ def seed(sim: SimServer) -> dict[str, Any]:
     for p in pods:
         store.update("", "pods", {**p, "status": running_status()}, subresource="status")
     return {"web": web, "pods": pods}
-
-
-def send_at_once(app: App[Any], *keys: str) -> None:
-    """Post `keys` to the app in one go, as a terminal delivers keys typed fast, sent by tmux,
-    or pasted without bracketed paste (Pilot's `press` waits for idle between keys)."""
-    driver = app._driver
-    assert driver is not None
-    for key in keys:
-        if len(key) == 1 and not key.isalnum():
-            key = _character_to_key(key)
-        try:
-            char: str | None = unicodedata.lookup(_get_unicode_name_from_key(key))
-        except KeyError:
-            char = key if len(key) == 1 else None
-        event = events.Key(key, char)
-        event.set_sender(app)
-        driver.send_message(event)
 
 
 async def started(pilot: Any, app: KtuiApp, objs: dict[str, Any]) -> LiveTable:

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ui_support import caught_up, deployment, pod, replicaset, wait_for
+from textual.widgets import Input
+from ui_support import caught_up, deployment, pod, replicaset, send_at_once, wait_for
 
 from ktui.cluster.connection import Connection
 from ktui.cluster.logs import INITIAL_TAIL_LINES
@@ -902,3 +903,24 @@ async def test_the_full_screen_hint_names_the_remapped_key(
         await pilot.press("z")
         await pilot.pause()
         assert not screen.has_class("fullscreen")
+
+
+async def test_search_typed_at_once_with_slash_lands_in_the_box(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    # tmux send-keys '/GET' Enter n (or typing fast) queues the keys together: the letters go
+    # into the search box, enter keeps the search, n jumps to the next match.
+    logs = ScriptedLogs()
+    sim.store.log_source = logs
+    objs = seed(sim, statuses=[running("app")])
+    name = objs["pod"]["metadata"]["name"]
+    logs.write(name, "app", "GET /a 200", "other", "GET /b 500")
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_logs_from_main(app, pilot, objs)
+        await wait_for(pilot, lambda: len(texts(screen)) == 3, "the log")
+        search = screen.query_one("#logs-search", Input)
+        send_at_once(app, "slash", *"GET", "enter", "n")
+        await wait_for(pilot, lambda: screen.view.current_line == 2, "the second match")
+        assert screen.view.search == "GET" and search.value == "GET"
+        assert not search.has_class("visible") and screen.view.has_focus

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from rich.text import Text
 from textual.widgets import Input
-from ui_support import deployment, loaded, pod, replicaset, wait_for
+from ui_support import deployment, loaded, pod, replicaset, send_at_once, wait_for
 
 from ktui.cluster.connection import Connection
 from ktui.config import Config
@@ -248,3 +248,47 @@ async def test_events_filter_as_you_type(
         assert isinstance(app.screen, EventsScreen)
         await pilot.press("escape")
         assert not isinstance(app.screen, EventsScreen)
+
+
+@pytest.mark.parametrize(("key", "screen_type"), [("y", YamlScreen), ("d", DescribeScreen)])
+async def test_search_typed_at_once_with_slash_lands_in_the_box(
+    sim: SimServer, connect_to: Callable[..., Connection], key: str, screen_type: type
+) -> None:
+    # tmux send-keys '/web' Enter n (or typing fast) queues the keys together: the letters go
+    # into the search box, enter keeps the search and n jumps, none is lost or misplaced.
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(100, 24)) as pilot:
+        await select_workload(app, pilot, objs)
+        await pilot.press(key)
+        await wait_for(pilot, lambda: loaded(app, screen_type), "the object read from the server")
+        screen = app.screen
+        assert isinstance(screen, ObjectScreen)
+        search = screen.query_one("#object-search", Input)
+        send_at_once(app, "slash", *"app", "enter", "n")
+        await wait_for(pilot, lambda: "match 2 of" in title_of(screen), "the second match")
+        assert screen.search == "app" and search.value == "app"
+        assert not search.has_class("visible")
+        assert screen.query_one("#object-scroll", Scroll).has_focus
+
+
+async def test_events_filter_typed_at_once_with_slash_lands_in_the_box(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    sim.store.create("", "events", event("d1", objs["dep"], "Deployment", "ScalingUp"))
+    sim.store.create("", "events", event("p1", objs["pod"], "Pod", "Pulled"))
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(160, 40)) as pilot:
+        await select_workload(app, pilot, objs)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventsScreen), "events screen")
+        screen = app.screen
+        table = screen.query_one("#events", EventTable)
+        await wait_for(pilot, lambda: table.total_count == 2, "two events")
+        field = screen.query_one("#events-filter", Input)
+        send_at_once(app, "slash", *"pull", "enter", "j")
+        await wait_for(pilot, lambda: table.filter_text == "pull", "the filter typed")
+        await wait_for(pilot, lambda: not field.has_class("visible"), "the filter kept")
+        assert table.row_count == 1 and table.has_focus
+        assert field.value == "pull"  # the j after enter went to the table, not the box

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ui_support import deployment, pod, replicaset, running_status, wait_for
@@ -14,6 +15,7 @@ from ktui.sim.server import SimServer
 from ktui.ui.app import KtuiApp, make_app
 from ktui.ui.live_table import LiveTable
 from ktui.ui.palette import KtuiCommands
+from ktui.ui.screens.help import HelpScreen
 from ktui.ui.screens.main import MainScreen
 
 Obj = dict[str, Any]
@@ -185,3 +187,108 @@ async def test_every_object_is_searched_and_a_cut_is_said(
         exact = await hits(app, names[-1])
         assert last in exact
         assert not any(t.startswith("…") for t in exact)
+
+
+async def choose_in_palette(app: KtuiApp, pilot: Any, text: str) -> None:
+    """ctrl+p, type `text`, wait for the entry it names to be listed first and highlighted
+    (the palette highlights its best hit), and choose it with enter."""
+    await pilot.press("ctrl+p")
+    await pick_in_list(app, pilot, text)
+
+
+async def pick_in_list(app: KtuiApp, pilot: Any, text: str) -> None:
+    """In an open palette (or Textual's theme picker, a palette too), type `text`, wait for
+    the entry it names to be highlighted first, and choose it with enter."""
+    await pilot.press(*text)
+
+    def first_highlighted() -> str:
+        lists = app.screen.query("CommandList")
+        if not lists or lists.first().highlighted != 0:  # type: ignore[attr-defined]
+            return ""
+        return str(lists.first().get_option_at_index(0).prompt)  # type: ignore[attr-defined]
+
+    await wait_for(pilot, lambda: first_highlighted().startswith(text), f"{text} highlighted")
+    await pilot.press("enter")
+
+
+async def test_palette_keys_opens_ktui_help_and_esc_closes_it(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        main = await started(app, pilot, objs)
+        await choose_in_palette(app, pilot, "Keys")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "ktui's help")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen) and help_screen.target is main
+        assert "main.filter" in help_screen.shown_text()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main, "help closed")
+
+
+async def test_palette_screenshot_saves_under_the_state_directory_and_says_where(
+    sim: SimServer, connect_to: Callable[..., Connection], tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        main = await started(app, pilot, objs)
+        await choose_in_palette(app, pilot, "Screenshot")
+        shots = tmp_path / "state" / "ktui" / "screenshots"
+        await wait_for(pilot, lambda: shots.is_dir() and any(shots.iterdir()), "a screenshot")
+        (saved,) = shots.iterdir()
+        assert saved.suffix == ".svg" and "web" in saved.read_text(encoding="utf-8")
+        await wait_for(
+            pilot,
+            lambda: any(str(saved) in str(n.message) for n in app._notifications),
+            "the path in a toast",
+        )
+        assert app.screen is main
+
+
+async def test_palette_screenshot_that_cannot_be_saved_says_why(
+    sim: SimServer, connect_to: Callable[..., Connection], tmp_path: Path, monkeypatch: Any
+) -> None:
+    blocker = tmp_path / "state"
+    blocker.write_text("a file where the directory would go", encoding="utf-8")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocker))
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        main = await started(app, pilot, objs)
+        await choose_in_palette(app, pilot, "Screenshot")
+        await wait_for(
+            pilot,
+            lambda: any(
+                "Could not save the screenshot" in str(n.message) for n in app._notifications
+            ),
+            "the failure said",
+        )
+        assert app.screen is main
+
+
+async def test_palette_theme_quit_and_maximize_entries_work(
+    sim: SimServer, connect_to: Callable[..., Connection]
+) -> None:
+    objs = seed(sim)
+    app = make_app(Settings(), connection=connect_to(), config=Config())
+    async with app.run_test(size=(140, 40)) as pilot:
+        main = await started(app, pilot, objs)
+        # Maximize the focused pane, then Minimize it back.
+        await choose_in_palette(app, pilot, "Maximize")
+        await wait_for(pilot, lambda: main.maximized is main.workloads, "workloads maximized")
+        await choose_in_palette(app, pilot, "Minimize")
+        await wait_for(pilot, lambda: main.maximized is None, "back to normal size")
+        # Theme: Textual's theme picker; choosing a theme applies it.
+        before = app.theme
+        await choose_in_palette(app, pilot, "Theme")
+        await wait_for(pilot, lambda: app.screen is not main, "the theme picker")
+        wanted = "nord" if before != "nord" else "gruvbox"
+        await pick_in_list(app, pilot, wanted)
+        await wait_for(pilot, lambda: app.screen is main, "the picker closed")
+        assert app.theme == wanted
+        # Quit quits.
+        await choose_in_palette(app, pilot, "Quit")
+        await wait_for(pilot, lambda: not app.is_running, "the app quit")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+from textual import events
+from textual.keys import _character_to_key, _get_unicode_name_from_key
 
 Obj = dict[str, Any]
 
@@ -128,3 +132,20 @@ def loaded(app: Any, screen_type: type) -> bool:
     server (they read the whole object with one GET when they open)."""
     screen = app.screen
     return isinstance(screen, screen_type) and getattr(screen, "full", None) is not None
+
+
+def send_at_once(app: Any, *keys: str) -> None:
+    """Post `keys` to the app in one go, as a terminal delivers keys typed fast, sent by tmux,
+    or pasted without bracketed paste (Pilot's `press` waits for idle between keys)."""
+    driver = app._driver
+    assert driver is not None
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        try:
+            char: str | None = unicodedata.lookup(_get_unicode_name_from_key(key))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(app)
+        driver.send_message(event)

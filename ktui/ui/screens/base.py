@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widgets import Input
 
 from ktui.ui.bindings import FOCUS_BINDINGS
 
@@ -37,6 +38,12 @@ class InspectorScreen(Screen[None], inherit_bindings=False):
         marked.append("READ-ONLY ", style="bold yellow")
         marked.append_text(title)
         return marked
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # `/` is a priority binding (it runs as the key arrives, not once the key has bubbled
+        # up from the focused widget, after the keys queued behind it); while a box has the
+        # focus, `/` is a character of it.
+        return not (action in ("search", "filter") and isinstance(self.focused, Input))
 
     def action_close(self) -> None:
         if len(self.app.screen_stack) > 1 and self.app.screen is self:

@@ -35,7 +35,10 @@ class EventsScreen(InspectorScreen):
     """Events of one object and of its dependents (ReplicaSets, Jobs, Pods)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", id="events.filter"),
+        Binding("slash", "filter", "Filter", id="events.filter", priority=True),
+        # Enter in the filter box, with priority: the focus leaves the box before the keys
+        # typed after enter in the same burst are routed to it.
+        Binding("enter", "keep_filter", "Keep filter", show=False, priority=True),
     ]
     DEFAULT_CSS = """
     EventsScreen #events-title { height: 1; padding: 0 1; background: $panel; }
@@ -122,17 +125,32 @@ class EventsScreen(InspectorScreen):
         field = self.query_one("#events-filter", Input)
         field.value = self.table.filter_text
         field.add_class("visible")
-        field.focus()
+        # Focus now, not after the queued keys (`focus()` defers it): the keys typed in the
+        # same burst as `/` (fast typing, tmux send-keys, a paste) belong in the box.
+        self.set_focus(field)
 
     @on(Input.Changed, "#events-filter")
     def _filter_changed(self, message: Input.Changed) -> None:
+        # Once enter kept the filter (the box hidden), changes still on their way are stale.
+        if not message.input.has_class("visible"):
+            return
         self.table.filter_text = message.value
         self._table_title()
 
-    @on(Input.Submitted, "#events-filter")
-    def _filter_submitted(self, message: Input.Submitted) -> None:
-        message.input.remove_class("visible")
-        self.table.focus()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "keep_filter":
+            return self.focused is self.query_one("#events-filter")
+        return super().check_action(action, parameters)
+
+    async def action_keep_filter(self) -> None:
+        """Enter while typing a filter: keep it (the input may still hold keys typed before
+        enter; the filter is their text) and give the keys back to the table."""
+        field = self.query_one("#events-filter", KtuiInput)
+        field.remove_class("visible")
+        self.set_focus(self.table)
+        await field.caught_up()
+        self.table.filter_text = field.value
+        self._table_title()
 
     def action_close(self) -> None:
         # esc while typing a filter drops it; once kept (enter), esc drops it first.

@@ -65,6 +65,15 @@ def command_table() -> Table:
     return table
 
 
+def takes_commands(screen: Screen[object]) -> bool:
+    """Whether `screen` opens the `:` command bar (only the main screen does): the help lists
+    the commands only there, not on screens where `:` does nothing."""
+    return any(
+        binding.action == "command" and enabled
+        for _, binding, enabled, _tooltip in screen.active_bindings.values()
+    )
+
+
 def state_glyphs(state: BadgeState) -> str:
     """The glyphs a container in `state` is drawn with, one per group that draws it
     differently ("■ ◆ ●" while ready, "✔" once done), as `badge_glyph` draws them."""
@@ -118,7 +127,8 @@ class HelpScreen(ModalScreen[None], inherit_bindings=False):
         with Scroll() as scroll:
             scroll.border_title = "Keys (remap them by id in config.yaml: keymap)"
             yield Static(binding_table(self.target), id="bindings")
-            yield Static(Group(Text(""), command_table()), id="commands")
+            if takes_commands(self.target):
+                yield Static(Group(Text(""), command_table()), id="commands")
             yield Static(Group(Text(""), legend_title(), glyph_legend()), id="glyphs")
 
     def shown_text(self) -> str:

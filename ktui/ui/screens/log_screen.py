@@ -37,7 +37,10 @@ def search_save_bindings(screen: str) -> list[Binding]:
     listed by each screen, in the order its footer shows them)."""
     return [
         Binding("ctrl+s", "save", "Save", id=f"{screen}.save"),
-        Binding("slash", "search", "Search", id=f"{screen}.search"),
+        # `/` and enter in the search box with priority: the focus moves as the key arrives,
+        # before the keys typed after it in the same burst (`/GET` enter `n`) are routed.
+        Binding("slash", "search", "Search", id=f"{screen}.search", priority=True),
+        Binding("enter", "keep_search", "Keep search", show=False, priority=True),
         Binding("n", "jump(1)", "Next match", id=f"{screen}.next_match"),
         Binding("N", "jump(-1)", "Prev match", id=f"{screen}.previous_match"),
     ]
@@ -136,20 +139,33 @@ class LogScreen(InspectorScreen):
         search = self.query_one("#logs-search", Input)
         search.value = self.view.search
         search.add_class("visible")
-        search.focus()
+        # Focus now, not after the queued keys (`focus()` defers it): the keys typed in the
+        # same burst as `/` (fast typing, tmux send-keys, a paste) belong in the box.
+        self.set_focus(search)
 
     @on(Input.Changed, "#logs-search")
     def _search_changed(self, message: Input.Changed) -> None:
+        # Once enter kept the search (the box hidden), changes still on their way are stale.
+        if not message.input.has_class("visible"):
+            return
         self.view.set_search(message.value)
         self.update_status()
 
-    @on(Input.Submitted, "#logs-search")
-    def _search_submitted(self, message: Input.Submitted) -> None:
-        message.input.remove_class("visible")
-        self.view.focus()
-        self.view.set_search(message.value)
-        if message.value and not self.view.jump(1):
-            self.notify(f"No match for {message.value!r}", severity="warning")
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "keep_search":
+            return self.focused is self.query_one("#logs-search")
+        return super().check_action(action, parameters)
+
+    async def action_keep_search(self) -> None:
+        """Enter while typing a search: keep it (the input may still hold keys typed before
+        enter; the search is their text), jump to the first match, keys back to the log."""
+        search = self.query_one("#logs-search", KtuiInput)
+        search.remove_class("visible")
+        self.set_focus(self.view)
+        await search.caught_up()
+        self.view.set_search(search.value)
+        if search.value and not self.view.jump(1):
+            self.notify(f"No match for {search.value!r}", severity="warning")
         self.update_status()
 
     def action_jump(self, step: int) -> None:

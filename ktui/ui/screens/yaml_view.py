@@ -93,7 +93,10 @@ class ObjectScreen(InspectorScreen):
     whole object as last read from the server, which the text is made from."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "search", "Search", id="object.search"),
+        Binding("slash", "search", "Search", id="object.search", priority=True),
+        # Enter in the search box, with priority: the focus leaves the box before the keys
+        # typed after enter in the same burst (`/web` enter `n`) are routed to it.
+        Binding("enter", "keep_search", "Keep search", show=False, priority=True),
         Binding("n", "jump(1)", "Next match", id="object.next_match"),
         Binding("N", "jump(-1)", "Prev match", id="object.previous_match"),
     ]
@@ -336,21 +339,37 @@ class ObjectScreen(InspectorScreen):
         search = self.query_one("#object-search", Input)
         search.value = self.search
         search.add_class("visible")
-        search.focus()
+        # Focus now, not after the queued keys (`focus()` defers it): the keys typed in the
+        # same burst as `/` (fast typing, tmux send-keys, a paste) belong in the box.
+        self.set_focus(search)
 
     @on(Input.Changed, "#object-search")
     def _search_changed(self, message: Input.Changed) -> None:
-        if message.value == self.search:
+        # Once enter kept the search (the box hidden), changes still on their way are stale.
+        if message.value == self.search or not message.input.has_class("visible"):
             return
         self.search = message.value
         self.current_match = None
         if self.full is not None:
             self.paint(scroll=True)
 
-    @on(Input.Submitted, "#object-search")
-    def _search_submitted(self, message: Input.Submitted) -> None:
-        message.input.remove_class("visible")
-        self.query_one("#object-scroll").focus()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "keep_search":
+            return self.focused is self.query_one("#object-search")
+        return super().check_action(action, parameters)
+
+    async def action_keep_search(self) -> None:
+        """Enter while typing a search: keep it (the input may still hold keys typed before
+        enter; the search is their text) and give the keys back to the text."""
+        search = self.query_one("#object-search", KtuiInput)
+        search.remove_class("visible")
+        self.set_focus(self.query_one("#object-scroll"))
+        await search.caught_up()
+        if search.value != self.search:
+            self.search = search.value
+            self.current_match = None
+            if self.full is not None:
+                self.paint(scroll=True)
 
     def action_jump(self, step: int) -> None:
         if not self.search:

@@ -13,6 +13,7 @@ nothing.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
@@ -49,6 +50,17 @@ class KtuiInput(Input):
         if event.key not in ("tab", "shift+tab"):
             self._cycle = None
         await super()._on_key(event)
+
+    async def caught_up(self) -> None:
+        """Return once this input has handled every key already forwarded to it.
+
+        The app hands each key to the focused widget's queue and goes on with the next, so
+        keys typed in one burst can sit in this queue while the app reads the key after them
+        (an enter a screen binds with priority, to move the focus before the keys that follow
+        it are routed): that screen waits here for the text to be complete."""
+        done = asyncio.Event()
+        self.call_later(done.set)
+        await done.wait()
 
     def _own_bindings(self, key: str) -> tuple[Binding, ...]:
         bindings = self._bindings.copy()
