@@ -247,7 +247,7 @@ def _workload_fields(out: _Writer, kind: str, obj: Obj, now: datetime) -> None:
         out.field("Parallelism", spec.get("parallelism", 1))
         out.field("Completions", spec.get("completions", "<unset>"))
         out.field("Completion Mode", spec.get("completionMode", "NonIndexed"))
-        if "suspend" in spec:  # kubectl: when set, as Go prints a bool
+        if spec.get("suspend") is not None:  # kubectl: when set, as Go prints a bool
             suspended = spec.get("suspend") is True
             out.field("Suspend", str(suspended).lower(), style="magenta" if suspended else "")
         out.field("Backoff Limit", spec.get("backoffLimit", 6))
@@ -274,7 +274,8 @@ def _workload_fields(out: _Writer, kind: str, obj: Obj, now: datetime) -> None:
         out.field("Suspend", str(suspended), style="magenta" if suspended else "")
         out.field("Successful Job History Limit", spec.get("successfulJobsHistoryLimit", 3))
         out.field("Failed Job History Limit", spec.get("failedJobsHistoryLimit", 1))
-        out.field("Starting Deadline Seconds", _set_or_unset(spec.get("startingDeadlineSeconds")))
+        deadline = spec.get("startingDeadlineSeconds")
+        out.field("Starting Deadline Seconds", "<unset>" if deadline is None else f"{deadline}s")
         template = spec.get("jobTemplate")
         job_spec = (template.get("spec") if isinstance(template, dict) else None) or {}
         if not isinstance(job_spec, dict):
@@ -410,7 +411,8 @@ def _containers(out: _Writer, label: str, containers: Iterable[Mapping[str, Any]
                 # kubectl: one argument a line (`sh`, `-c`, `exit 3`), their bounds kept.
                 out.heading(title, 4)
                 for word in words:
-                    out.line(str(word), 6)
+                    for piece in str(word).split("\n"):  # a script's lines, each its own
+                        out.line(piece, 6)
         resources = container.get("resources") or {}
         if resources.get("limits"):
             out.field("Limits", _pairs(resources["limits"]), indent=4)

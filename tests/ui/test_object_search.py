@@ -20,6 +20,7 @@ from ktui.sim.server import SimServer
 from ktui.ui.app import KtuiApp, make_app
 from ktui.ui.live_table import LiveTable
 from ktui.ui.screens.events import EventsScreen
+from ktui.ui.screens.logs import LogsScreen
 from ktui.ui.screens.yaml_view import DescribeScreen, ObjectScreen, YamlScreen
 from ktui.ui.widgets.events import EventTable
 from ktui.ui.widgets.scroll import Scroll
@@ -292,3 +293,13 @@ async def test_events_filter_typed_at_once_with_slash_lands_in_the_box(
         await wait_for(pilot, lambda: not field.has_class("visible"), "the filter kept")
         assert table.row_count == 1 and table.has_focus
         assert field.value == "pull"  # the j after enter went to the table, not the box
+
+
+def test_slash_and_enter_checked_before_the_screen_is_built_do_nothing() -> None:
+    """`/` and enter are priority keys: one typed right after the key that opened a screen
+    can be checked against it before its widgets exist. Then they do nothing (the check read
+    the search box and raised NoMatches, which ended the app)."""
+    screens = [YamlScreen("uid"), DescribeScreen("uid"), EventsScreen("uid"), LogsScreen("uid")]
+    for screen in screens:
+        for action in ("search", "filter", "keep_search", "keep_filter"):
+            assert screen.check_action(action, ()) is False, (screen, action)

@@ -204,7 +204,7 @@ async def test_l_on_a_cronjob_opens_its_latest_runs_pod_listed_first(
         await pilot.press("tab")
         await wait_for(pilot, lambda: main.focused is children, "the Jobs pane")
         await pilot.press("j")
-        assert children.cursor_key == uid(objs["run"])
+        await wait_for(pilot, lambda: children.cursor_key == uid(objs["run"]), "the older Job")
         await pilot.press("tab")
         await wait_for(pilot, lambda: pods.ordered_keys() == [older_pod], "the older run's pod")
         await pilot.press("l")

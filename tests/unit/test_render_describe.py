@@ -250,13 +250,14 @@ def test_describe_a_cronjob_and_a_job_as_kubectl_prints_their_fields() -> None:
         "spec": {
             "schedule": "*/1 * * * *",
             "suspend": False,
+            "startingDeadlineSeconds": 200,
             "jobTemplate": {"spec": {"parallelism": 1, "template": {"spec": {"containers": []}}}},
         },
     }
     shown = describe(cronjob, "CronJob", [], NOW).plain
     for name, value in [
         ("Suspend", "False"),  # describe's True/False (get prints false)
-        ("Starting Deadline Seconds", "<unset>"),
+        ("Starting Deadline Seconds", "200s"),
         ("Selector", "<unset>"),
         ("Parallelism", "1"),
         ("Completions", "<unset>"),
@@ -287,7 +288,12 @@ def test_a_templates_command_keeps_its_arguments_apart_as_kubectl_prints_it() ->
             "template": {
                 "spec": {
                     "containers": [
-                        {"name": "main", "image": "busybox", "command": ["sh", "-c", "exit 3"]}
+                        {
+                            "name": "main",
+                            "image": "busybox",
+                            "command": ["sh", "-c", "exit 3"],
+                            "args": ["echo one\necho two"],
+                        }
                     ]
                 }
             }
@@ -295,3 +301,4 @@ def test_a_templates_command_keeps_its_arguments_apart_as_kubectl_prints_it() ->
     }
     shown = describe(job, "Job", [], NOW).plain
     assert "\n    Command:\n      sh\n      -c\n      exit 3\n" in shown
+    assert "\n    Args:\n      echo one\n      echo two\n" in shown  # a script's lines

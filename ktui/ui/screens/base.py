@@ -43,6 +43,10 @@ class InspectorScreen(Screen[None], inherit_bindings=False):
         # `/` is a priority binding (it runs as the key arrives, not once the key has bubbled
         # up from the focused widget, after the keys queued behind it); while a box has the
         # focus, `/` is a character of it.
+        if action in ("search", "filter", "keep_search", "keep_filter") and not self.is_mounted:
+            # A priority key may arrive in the same burst as the key that opened this screen,
+            # before its widgets exist: not yet (it used to raise NoMatches and end the app).
+            return False
         return not (action in ("search", "filter") and isinstance(self.focused, Input))
 
     def action_close(self) -> None:

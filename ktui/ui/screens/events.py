@@ -73,7 +73,7 @@ class EventsScreen(InspectorScreen):
 
     def on_mount(self) -> None:
         self.table.clock = self.ktui.clock
-        self.table.focus()
+        self.set_focus(self.table)  # at once (see ObjectScreen.on_mount)
         self.set_interval(1.0, self.table.tick)
         self.reload()
 
@@ -139,7 +139,7 @@ class EventsScreen(InspectorScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "keep_filter":
-            return self.focused is self.query_one("#events-filter")
+            return self.is_mounted and self.focused is self.query_one("#events-filter")
         return super().check_action(action, parameters)
 
     async def action_keep_filter(self) -> None:

@@ -153,7 +153,7 @@ class LogScreen(InspectorScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "keep_search":
-            return self.focused is self.query_one("#logs-search")
+            return self.is_mounted and self.focused is self.query_one("#logs-search")
         return super().check_action(action, parameters)
 
     async def action_keep_search(self) -> None:

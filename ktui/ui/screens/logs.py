@@ -148,7 +148,7 @@ class LogsScreen(LogScreen):
         self.pod = self.ktui.model.objects.get(self.pod_uid) or self.pod
         if self.pod is not None and self.container is None:
             self.container = default_container(self.pod)
-        self.view.focus()
+        self.set_focus(self.view)  # at once (see ObjectScreen.on_mount)
         self.start_streams()
         # Autoscroll also changes from the view's own keys (up, home): keep the status true.
         self.set_interval(1.0, self.update_status)

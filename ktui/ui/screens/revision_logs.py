@@ -83,7 +83,7 @@ class RevisionLogsScreen(LogScreen):
     def on_mount(self) -> None:
         self._inbox.loop = asyncio.get_running_loop()
         self.view.set_display(prefix=True)
-        self.view.focus()
+        self.set_focus(self.view)  # at once (see ObjectScreen.on_mount)
         self.container = self._default_container()
         self._sync()
         self.set_interval(1.0, self.update_status)

@@ -155,7 +155,9 @@ class ObjectScreen(InspectorScreen):
         self.deleted = found is None
         if self.obj is not None:
             self._link = LinkWatch(self.ktui.model.objects.states.get(kind_of(self.obj)))
-        self.query_one("#object-scroll").focus()
+        # At once, not deferred: a `/` queued behind the key that opened the screen focuses
+        # the search box, and a deferred focus would take it back.
+        self.set_focus(self.query_one("#object-scroll"))
         self.fetch()
         self.show()
 
@@ -355,7 +357,7 @@ class ObjectScreen(InspectorScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "keep_search":
-            return self.focused is self.query_one("#object-search")
+            return self.is_mounted and self.focused is self.query_one("#object-search")
         return super().check_action(action, parameters)
 
     async def action_keep_search(self) -> None:
