@@ -16,6 +16,7 @@ from ui_support import FROZEN_NOW, deployment, wait_for
 from ktui.cluster.connection import Connection
 from ktui.cluster.gofmt import go_rfc3339
 from ktui.cluster.rollout.workload import RESTARTED_AT_ANNOTATION
+from ktui.cluster.state import CachePhase
 from ktui.settings import Settings
 from ktui.sim.server import SimServer
 from ktui.ui.app import KtuiApp, make_app
@@ -43,6 +44,14 @@ def messages(app: KtuiApp, severity: str | None = None) -> list[str]:
 async def select(app: KtuiApp, pilot: Any, uid: str, count: int = 1) -> None:
     workloads = app.screen.query_one("#workloads", LiveTable)
     await wait_for(pilot, lambda: workloads.total_count == count, "the workloads listed")
+    # Every kind listed (the ReplicaSets too: under load their list lands after the
+    # Deployment's, and a dialog that reads them said "a new ReplicaSet is created").
+    states = app.model.objects.states
+    await wait_for(
+        pilot,
+        lambda: states and all(s.phase is not CachePhase.SYNCING for s in states.values()),
+        "every kind listed",
+    )
     workloads.move_cursor_to_key(uid)
     await pilot.pause()
 
