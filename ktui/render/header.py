@@ -6,7 +6,7 @@ header widget only gathers them and shows the result.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from rich.text import Text
@@ -62,7 +62,6 @@ def watch_states_text(states: Mapping[str, CacheState], now_text: str = "") -> T
         text.append("○ not connected", style="bright_black")
         return text
     groups: dict[tuple[str, str, str], list[str]] = {}
-    everyone: list[str] = list(states)
     for kind, state in states.items():
         if _current(state):
             continue
@@ -70,18 +69,17 @@ def watch_states_text(states: Mapping[str, CacheState], now_text: str = "") -> T
             key = (stale_text(state.stale_since), "yellow", "")
         else:
             key = (state.phase.value, PHASE_STYLE[state.phase], state.message)
-        groups.setdefault(key, []).append(short_name(kind))
+        groups.setdefault(key, []).append(kind)
     live = sum(1 for s in states.values() if _current(s))
     if live:
         text.append(f"● {live} live ", style="green")
     for (label, style, _message), kinds in groups.items():
-        who = "all" if len(kinds) == len(everyone) > 1 else ",".join(kinds)
-        text.append(f"● {who} {label} ", style=style)
+        text.append(f"● {kinds_text(kinds, states)} {label} ", style=style)
     return text
 
 
-def _kinds_text(kinds: list[str], states: Mapping[str, CacheState]) -> str:
-    """The short names of `kinds`, or "all" when they are every watch."""
+def kinds_text(kinds: Sequence[str], states: Mapping[str, CacheState]) -> str:
+    """The short names of `kinds`, or "all" when they are every watch of `states`."""
     return "all" if len(kinds) == len(states) > 1 else ",".join(short_name(k) for k in kinds)
 
 
@@ -94,14 +92,14 @@ def watch_details(states: Mapping[str, CacheState], now: datetime) -> list[str]:
         oldest = min(states[k].since for k in reconnecting)
         attempt = max(states[k].attempt for k in reconnecting)
         details.append(
-            f"{_kinds_text(reconnecting, states)} reconnecting since {since(oldest, now)} "
+            f"{kinds_text(reconnecting, states)} reconnecting since {since(oldest, now)} "
             f"(attempt {attempt})"
         )
     failed: dict[str, list[str]] = {}
     for kind, state in states.items():
         if state.phase in (CachePhase.FORBIDDEN, CachePhase.ERROR) and state.message:
             failed.setdefault(state.message, []).append(kind)
-    details += [f"{_kinds_text(kinds, states)}: {message}" for message, kinds in failed.items()]
+    details += [f"{kinds_text(kinds, states)}: {message}" for message, kinds in failed.items()]
     return details
 
 

@@ -5,17 +5,16 @@ a namespace that does not exist) must still be there to read when the user looks
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from rich.text import Text
 
-from ktui.cluster.kinds import short_name
 from ktui.cluster.state import CachePhase, CacheState
 from ktui.render.cells import TimeCell
-from ktui.render.header import clock_time
+from ktui.render.header import clock_time, kinds_text
 from ktui.render.panes import Column, Row
 from ktui.render.safe import safe_text
 from ktui.view.age import since
@@ -138,16 +137,15 @@ class WatchLog:
                 outage.setdefault(silent + " out of date", []).append(kind)
                 started.append(state.stale_since)
 
-        def who(kinds: Sequence[str]) -> str:
-            return (
-                "all" if len(kinds) == len(states) > 1 else ",".join(short_name(k) for k in kinds)
-            )
-
         said: list[tuple[Severity, str]] = []
         if outage:
             self.down_since = min(started, default=now)
-            said += [("warning", f"watches {who(k)} {what}") for what, k in outage.items()]
-        said += [("error", f"watches {who(k)} {why}") for (why, _), k in refused.items()]
+            said += [
+                ("warning", f"watches {kinds_text(k, states)} {what}") for what, k in outage.items()
+            ]
+        said += [
+            ("error", f"watches {kinds_text(k, states)} {why}") for (why, _), k in refused.items()
+        ]
         # Listing counts as not current yet: a namespace switch mid-outage starts every watch
         # listing again, which is not the link healed.
         transient = [
@@ -162,7 +160,11 @@ class WatchLog:
             lasted = since(self.down_since, now)
             # The start named the first watches to go; the rest often follow one by one.
             out = [k for k in states if k in self._out_of_date]
-            gone = f"; {who(out)} {'was' if len(out) == 1 else 'were'} out of date" if out else ""
+            gone = (
+                f"; {kinds_text(out, states)} {'was' if len(out) == 1 else 'were'} out of date"
+                if out
+                else ""
+            )
             said.append(("information", f"watches live again (the outage lasted {lasted}{gone})"))
             self.down_since = None
             self._out_of_date = set()
